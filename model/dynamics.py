@@ -1,0 +1,189 @@
+"""The dynamics of alignment as pure array functions (no Mesa, no I/O).
+
+Every function takes and returns numpy arrays over all states at once; the Mesa model in
+``simulation`` calls them once per step. The equations, parameters and their rationale are written
+out in ``docs/model.md``; the names here follow it.
+
+Conventions: alignment ``a`` lies in [-1, +1] (-1 West, +1 SCO); a *push* is a rate per year,
+positive towards the SCO. The model is a perturbation model around the observed world of the
+start year: structural drivers push in proportion to how far a state's trade, security ties and
+regime have moved from where they stood at the start (``dev`` arrays), and an anchor pulls each
+state back towards its starting alignment (Friedkin and Johnsen's stubbornness).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Channels through which levers and events change a state's structure (rows of ``dev``).
+CHANNELS = ("e_sco", "e_west", "s_sco", "s_west", "governance")
+E_SCO, E_WEST, S_SCO, S_WEST, GOV = range(len(CHANNELS))
+
+#: SCO statuses in order of closeness; the integer codes are stored in outputs.
+SCO_STATUSES = ("none", "dialogue_partner", "observer", "member")
+
+
+def saturate(x: np.ndarray | float, half: float) -> np.ndarray:
+    """Diminishing returns: ``1 - exp(-x / half)``, 0 at 0 and approaching 1."""
+    return -np.expm1(-np.asarray(x, dtype=float) / half)
+
+
+def receptiveness(gdp_usd: np.ndarray, gdp_ref_usd: float, elasticity: float) -> np.ndarray:
+    """How much a unit of effort moves a state: ``(1 + gdp/gdp_ref) ** -elasticity``.
+
+    A dollar moves Kyrgyzstan more than India (MODEL-NOTES); 1 for the smallest states.
+    """
+    return (1.0 + np.asarray(gdp_usd, dtype=float) / gdp_ref_usd) ** (-elasticity)
+
+
+def structure(base: np.ndarray, dev: np.ndarray) -> np.ndarray:
+    """Current structural variables: the start values plus every source's deviation.
+
+    Args:
+        base: (channels, n) values at the start.
+        dev: (sources, channels, n) deviations attributed to each source.
+    """
+    return base + dev.sum(axis=0)
+
+
+def structural_push(dev: np.ndarray, econ_weight: float, security_weight: float,
+                    regime_weight: float) -> np.ndarray:
+    """Push (per source, per state) from the change in trade, security ties and regime.
+
+    Linear in the deviations, so each source's share of the push is exact:
+    ``econ*(de_sco - de_west) + security*(ds_sco - ds_west) - 2*regime*dg``; the last term is the
+    change in the regime's natural alignment ``1 - 2g`` (democracy leans West, Werner and Lemke).
+
+    Args:
+        dev: (sources, channels, n).
+
+    Returns:
+        (sources, n) pushes.
+    """
+    return (econ_weight * (dev[:, E_SCO] - dev[:, E_WEST])
+            + security_weight * (dev[:, S_SCO] - dev[:, S_WEST])
+            - 2.0 * regime_weight * dev[:, GOV])
+
+
+def peer_push(relations, a: np.ndarray, a0: np.ndarray, weight: float) -> np.ndarray:
+    """DeGroot influence on departures: ``w * (A (a - a0) - (a - a0))``.
+
+    ``relations`` is a row-normalised (sparse) matrix. Neighbours' *moves* are contagious; their
+    standing differences are already part of the observed starting world, so they move nobody.
+    States without relations (a zero row) feel no peer push.
+    """
+    d = a - a0
+    neighbours = relations @ d
+    has = np.asarray(relations.sum(axis=1)).ravel() > 0
+    return weight * np.where(has, neighbours - d, 0.0)
+
+
+def anchor_push(a: np.ndarray, a0: np.ndarray, inertia: float) -> np.ndarray:
+    """Inertia: ``k * (a0 - a)``, the pull back to the state's starting disposition."""
+    return inertia * (a0 - a)
+
+
+def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarray:
+    """Random shocks as a push: ``sd * eps * (1 + a sign(eps)) / sqrt(dt)``.
+
+    After the room factor of ``alignment_step`` a shock moves a state by about
+    ``sd * sqrt(dt) * eps * (1 - a**2) / 2`` either way: symmetric, so noise alone never drifts a
+    state, and vanishing at the poles, where room in one direction would otherwise push states
+    off the edge.
+    """
+    return sd * eps * (1.0 + a * np.sign(eps)) / np.sqrt(dt)
+
+
+def alignment_step(a: np.ndarray, pushes: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Move alignment by the pushes, bounded, with exact attribution.
+
+    The positive pushes P+ and negative pushes P- (summed over drivers) move a state by
+    ``up = (1 - a) * (1 - exp(-dt P+ / 2))`` towards the SCO and
+    ``down = (1 + a) * (1 - exp(-dt P- / 2))`` towards the West. For small pushes this is
+    ``dt * P * (room left) / 2`` (MODEL-NOTES); for any push it keeps ``a`` strictly inside
+    (-1, +1) without clipping. Each driver gets the share of ``up`` or ``down`` that its push makes
+    of P+ or P-, so the contributions add up to the change exactly.
+
+    Args:
+        a: (n,) alignment.
+        pushes: (drivers, n) pushes, positive towards the SCO.
+        dt: step length in years.
+
+    Returns:
+        The new alignment (n,) and the contributions (drivers, n).
+    """
+    pos_parts = np.maximum(pushes, 0.0)
+    neg_parts = np.maximum(-pushes, 0.0)
+    pos = pos_parts.sum(axis=0)
+    neg = neg_parts.sum(axis=0)
+    up = (1.0 - a) * -np.expm1(-dt * pos / 2.0)
+    down = (1.0 + a) * -np.expm1(-dt * neg / 2.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        up_share = np.where(pos > 0, up / pos, 0.0)
+        down_share = np.where(neg > 0, down / neg, 0.0)
+    contributions = pos_parts * up_share - neg_parts * down_share
+    return a + up - down, contributions
+
+
+def channel_room(values: np.ndarray) -> np.ndarray:
+    """Room left in each channel for an increase: shares of trade cannot pass 1 together.
+
+    Args:
+        values: (channels, n) current structure.
+
+    Returns:
+        (channels, n) room: ``1 - e_sco - e_west`` for both trade shares, ``1 - x`` otherwise.
+    """
+    room = 1.0 - values
+    trade_room = 1.0 - values[E_SCO] - values[E_WEST]
+    room[E_SCO] = trade_room
+    room[E_WEST] = trade_room
+    return np.clip(room, 0.0, 1.0)
+
+
+def decay(dev: np.ndarray, rates: np.ndarray, dt: float) -> np.ndarray:
+    """Deviations fade back to the start values when nothing sustains them.
+
+    Args:
+        dev: (sources, channels, n).
+        rates: (channels,) fade rates per year.
+    """
+    return dev * np.exp(-rates * dt)[None, :, None]
+
+
+def regime_natural_alignment(governance: np.ndarray) -> np.ndarray:
+    """The alignment a regime would have on its own: ``1 - 2g`` (democracies lean West)."""
+    return 1.0 - 2.0 * governance
+
+
+def membership_moves(a: np.ndarray, status: np.ndarray, streak: np.ndarray, eligible: np.ndarray,
+                     status_anchor: np.ndarray, leave_drop: float, years_required: float,
+                     admit_prob: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Which states move up or down one rung of SCO status this step (+1, -1 or 0).
+
+    A state moves up when it is eligible, its alignment has stayed at or above the threshold of
+    the next rung for ``years_required`` years (``streak``) and the SCO admits it this step
+    (``draws < admit_prob``). A state that holds a status steps down one rung when its alignment
+    has fallen more than ``leave_drop`` below where it stood when it gained that status (or at
+    the start): statuses are sticky, and members need not be the most pro-SCO states (India).
+
+    Args:
+        status: (n,) integer codes into ``SCO_STATUSES``.
+        streak: (n,) years the alignment has stayed above the next rung's threshold.
+        status_anchor: (n,) alignment when the current status was gained (or at the start).
+        admit_prob: (n,) probability of admission this step for a qualified state.
+        draws: (n,) uniform draws in [0, 1).
+    """
+    top = len(SCO_STATUSES) - 1
+    up = eligible & (status < top) & (streak >= years_required) & (draws < admit_prob)
+    down = (status > 0) & (a < status_anchor - leave_drop)
+    return up.astype(np.int8) - (down & ~up).astype(np.int8)
+
+
+def update_streak(a: np.ndarray, status: np.ndarray, streak: np.ndarray, thresholds: np.ndarray,
+                  dt: float) -> np.ndarray:
+    """Years each state has stayed at or above the alignment its next SCO rung needs."""
+    top = len(SCO_STATUSES) - 1
+    nxt = np.minimum(status + 1, top)
+    above = (a >= thresholds[nxt]) & (status < top)
+    return np.where(above, streak + dt, 0.0)

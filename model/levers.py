@@ -1,0 +1,267 @@
+"""Levers: what the SCO and the West can spend effort on, as small declarative classes.
+
+Each lever is one class with a name, the bloc it serves, a docstring saying what it models and
+where the idea comes from, its default targets and its rates (how fast full effort changes each
+channel of a target state, as a share of the room left in that channel per year). Adding a lever
+is one class here, one line in ``LEVERS`` and one parametrised case in ``tests/test_levers.py``
+(the shared contract test covers the rest). Sources for the programmes: the MERICS article in
+``../shared/seeds`` and the design card's table of Western counter-strategies.
+
+Effort in a target is ``intensity`` (0..1) or, from a budget in USD bn per target per year,
+``1 - exp(-budget / half_budget_bn)``; it is then scaled by the target's receptiveness (small
+states move more per unit of effort) and the lever's ``efficiency``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from .dynamics import CHANNELS, GOV, saturate
+
+
+class Lever:
+    """Base class: turns effective effort per state into changes of structure and a direct push.
+
+    Class attributes:
+        name: identifier used in scenario files.
+        bloc: ``"sco"`` or ``"west"``, the bloc the lever serves.
+        family: ``"trade"``, ``"security"`` or ``"influence"``, for grouping in plots.
+        default_targets: states or groups aimed at when a scenario names none.
+        rates: per channel (see ``dynamics.CHANNELS``), the share of the room left that full
+            effective effort fills per year; a negative rate takes that share of the current value.
+        direct: direct alignment push per year at full effective effort, towards ``bloc``.
+        half_budget_bn: budget (USD bn per target per year) that buys 63% of full effort.
+    """
+
+    name: ClassVar[str] = ""
+    bloc: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    default_targets: ClassVar[tuple[str, ...]] = ()
+    rates: ClassVar[dict[str, float]] = {}
+    direct: ClassVar[float] = 0.0
+    half_budget_bn: ClassVar[float] = 1.0
+
+    @property
+    def sign(self) -> float:
+        """+1 for an SCO lever (pushes towards +1), -1 for a Western one."""
+        return 1.0 if self.bloc == "sco" else -1.0
+
+    def effort(self, intensity: float | None, budget_bn: float | None) -> float:
+        """Effort in [0, 1) from an intensity, or from a budget with diminishing returns."""
+        if intensity is not None:
+            return float(intensity)
+        return float(saturate(budget_bn or 0.0, self.half_budget_bn))
+
+    def effects(self, eff: np.ndarray, values: np.ndarray, room: np.ndarray,
+                params: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Changes per year from effective effort ``eff`` (n,).
+
+        Args:
+            eff: effective effort per state, 0 where the lever is not aimed.
+            values: (channels, n) current structure.
+            room: (channels, n) room left for an increase (``dynamics.channel_room``).
+            params: the model parameters (some levers read theirs from here).
+
+        Returns:
+            Increments per year (channels, n) and a direct push per year (n,).
+        """
+        inc = np.zeros_like(values)
+        for channel, rate in self.rates.items():
+            c = CHANNELS.index(channel)
+            inc[c] = rate * eff * (room[c] if rate > 0 else values[c])
+        return inc, self.sign * self.direct * eff
+
+
+# --- SCO trade programmes -------------------------------------------------------------------
+
+class TradeFacilitation(Lever):
+    """SCO Trade Facilitation Agreement and Economic and Trade Cooperation Plan (2022).
+
+    Customs simplification among members raises their trade with China and Russia.
+    """
+
+    name = "trade_facilitation"
+    bloc = "sco"
+    family = "trade"
+    default_targets = ("sco_members",)
+    rates = {"e_sco": 0.04}
+
+
+class DevelopmentBank(Lever):
+    """The proposed SCO Development Bank: infrastructure finance that binds borrowers' trade."""
+
+    name = "development_bank"
+    bloc = "sco"
+    family = "trade"
+    default_targets = ("sco_members", "sco_observers", "sco_dialogue_partners")
+    rates = {"e_sco": 0.05}
+    half_budget_bn = 2.0
+
+
+class CPEC(Lever):
+    """China-Pakistan Economic Corridor: energy and transport investment in Pakistan (BRI flagship).
+
+    Ties Pakistan's economy and, through the security of the corridor, its security to China.
+    """
+
+    name = "cpec"
+    bloc = "sco"
+    family = "trade"
+    default_targets = ("PAK",)
+    rates = {"e_sco": 0.08, "s_sco": 0.02}
+    half_budget_bn = 5.0
+
+
+class EurasianRailway(Lever):
+    """The Eurasian railway network (China-Europe rail through Central Asia and Russia)."""
+
+    name = "eurasian_railway"
+    bloc = "sco"
+    family = "trade"
+    default_targets = ("central_asia", "RUS", "BLR", "MNG")
+    rates = {"e_sco": 0.05}
+    half_budget_bn = 3.0
+
+
+# --- SCO security cooperation ---------------------------------------------------------------
+
+class JointExercises(Lever):
+    """SCO 'Peace Mission' joint military exercises: interoperability and habits of cooperation."""
+
+    name = "joint_exercises"
+    bloc = "sco"
+    family = "security"
+    default_targets = ("sco_members",)
+    rates = {"s_sco": 0.05}
+
+
+class ArmsTransfers(Lever):
+    """Russian and Chinese arms sales and training: dependence on spare parts makes ties sticky."""
+
+    name = "arms_transfers"
+    bloc = "sco"
+    family = "security"
+    default_targets = ("sco_members", "sco_observers")
+    rates = {"s_sco": 0.06}
+    half_budget_bn = 2.0
+
+
+class CounterTerrorism(Lever):
+    """The SCO Regional Anti-Terrorist Structure (RATS) against the 'three evils'.
+
+    Intelligence sharing ties security services together and, in the literature on authoritarian
+    cooperation (Cooley 2012, *Great Games, Local Rules*), strengthens regimes against their
+    opponents: a small negative rate on governance.
+    """
+
+    name = "counter_terrorism"
+    bloc = "sco"
+    family = "security"
+    default_targets = ("sco_members",)
+    rates = {"s_sco": 0.03, "governance": -0.01}
+
+
+class CulturalExchange(Lever):
+    """SCO cultural and media exchange, scholarships and state media: a direct pull of opinion."""
+
+    name = "cultural_exchange"
+    bloc = "sco"
+    family = "influence"
+    default_targets = ("sco_members", "sco_observers", "sco_dialogue_partners")
+    direct = 0.03
+
+
+# --- Western counter-strategies ---------------------------------------------------------------
+
+class DiplomaticAlliances(Lever):
+    """Building coalitions; intended outcome: enhanced global influence (design card).
+
+    Summits, partnerships and coalition diplomacy pull a state's alignment directly and add a
+    little to its security ties with the West.
+    """
+
+    name = "diplomatic_alliances"
+    bloc = "west"
+    family = "influence"
+    default_targets = ("swing_states",)
+    rates = {"s_west": 0.02}
+    direct = 0.05
+
+
+class TradeAgreements(Lever):
+    """Economic resilience; intended outcome: reduced dependency on SCO trade (design card).
+
+    Free-trade and supply-chain agreements raise trade with the West and divert some trade away
+    from China and Russia.
+    """
+
+    name = "trade_agreements"
+    bloc = "west"
+    family = "trade"
+    default_targets = ("swing_states",)
+    rates = {"e_west": 0.05, "e_sco": -0.03}
+    half_budget_bn = 2.0
+
+
+class CybersecurityCooperation(Lever):
+    """Protecting infrastructure; intended outcome: greater security (design card).
+
+    Capacity building and trusted networks raise security ties with the West and displace some
+    dependence on Chinese and Russian security technology.
+    """
+
+    name = "cybersecurity_cooperation"
+    bloc = "west"
+    family = "security"
+    default_targets = ("swing_states",)
+    rates = {"s_west": 0.05, "s_sco": -0.02}
+    half_budget_bn = 0.5
+
+
+class CivilSociety(Lever):
+    """Support for civil society: empowering locals; intended outcome: strengthened democracy.
+
+    Raises governance (which pulls alignment West through the regime channel), but closed regimes
+    answer foreign funding with restrictions and move away from the funder (Carothers and
+    Brechenmacher 2014; Dupuy, Ron and Prakash 2016): a direct push towards the SCO of
+    ``civil_society_backlash * eff * (closed - g) / closed`` where governance g is below
+    ``closed_regime_threshold``.
+    """
+
+    name = "civil_society"
+    bloc = "west"
+    family = "influence"
+    default_targets = ("swing_states",)
+    rates = {"governance": 0.02}
+    half_budget_bn = 0.3
+
+    def effects(self, eff, values, room, params):
+        """Governance gain everywhere, backlash towards the SCO in closed regimes."""
+        inc, direct = super().effects(eff, values, room, params)
+        closed = params["closed_regime_threshold"]
+        gap = np.clip((closed - values[GOV]) / closed, 0.0, 1.0)
+        return inc, direct + params["civil_society_backlash"] * eff * gap
+
+
+class PublicDiplomacy(Lever):
+    """Public diplomacy arguing for a rules-based order (climate, terrorism): a direct pull."""
+
+    name = "public_diplomacy"
+    bloc = "west"
+    family = "influence"
+    default_targets = ("swing_states",)
+    direct = 0.03
+    half_budget_bn = 0.3
+
+
+#: The explicit registry, in a fixed order (the order of attribution columns in outputs).
+LEVERS: dict[str, Lever] = {cls.name: cls() for cls in (
+    TradeFacilitation, DevelopmentBank, CPEC, EurasianRailway,
+    JointExercises, ArmsTransfers, CounterTerrorism, CulturalExchange,
+    DiplomaticAlliances, TradeAgreements, CybersecurityCooperation, CivilSociety, PublicDiplomacy,
+)}
+
+SCO_LEVERS = tuple(n for n, lv in LEVERS.items() if lv.bloc == "sco")
+WEST_LEVERS = tuple(n for n, lv in LEVERS.items() if lv.bloc == "west")

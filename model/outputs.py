@@ -1,0 +1,145 @@
+"""Tidy tables from recorded runs, and writing a run's output folder atomically.
+
+``trajectories.csv`` has one row per run, year and state; ``blocs.csv`` one row per run and
+year; ``status_changes.csv`` one row per change of SCO status. The folder is built under a
+temporary name and renamed into place, so a failure never leaves half an output behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import __version__
+from .dynamics import CHANNELS, SCO_STATUSES
+from .simulation import DRIVERS, RunResult
+
+CAMPS = ("sco", "nonaligned", "west")
+STRUCTURE_COLUMNS = ("e_sco", "e_west", "s_sco", "s_west", "governance")
+assert STRUCTURE_COLUMNS == CHANNELS
+CONTRIB_COLUMNS = tuple(f"c_{d}" for d in DRIVERS)
+FLOAT_FORMAT = "%.6g"
+
+
+def camp_of(alignment: np.ndarray, threshold: float) -> np.ndarray:
+    """Camp codes: 0 SCO (a > t), 1 non-aligned, 2 West (a < -t)."""
+    return np.where(alignment > threshold, 0, np.where(alignment < -threshold, 2, 1))
+
+
+def trajectories_frame(results: Sequence[RunResult], names: dict[str, str] | None = None,
+                       threshold: float = 0.25) -> pd.DataFrame:
+    """One row per run, year and state: alignment, camp, structure, status, contributions."""
+    frames = []
+    for run, r in enumerate(results):
+        T, n = r.alignment.shape
+        cols: dict[str, np.ndarray] = {
+            "run": np.full(T * n, run, dtype=np.int32),
+            "year": np.repeat(_years(r.times), n),
+            "iso3": np.tile(r.iso3, T),
+            "alignment": r.alignment.ravel(),
+            "camp": np.asarray(CAMPS)[camp_of(r.alignment, threshold)].ravel(),
+        }
+        for c, name in enumerate(STRUCTURE_COLUMNS):
+            cols[name] = r.structure[:, c, :].ravel()
+        cols["sco_status"] = np.asarray(SCO_STATUSES)[r.status].ravel()
+        for d, name in enumerate(CONTRIB_COLUMNS):
+            cols[name] = r.contributions[:, d, :].ravel()
+        frames.append(pd.DataFrame(cols))
+    df = pd.concat(frames, ignore_index=True)
+    if names:
+        df.insert(3, "name", df["iso3"].map(names))
+    return df
+
+
+def blocs_frame(results: Sequence[RunResult], threshold: float) -> pd.DataFrame:
+    """Per run and year: how many states, and what share of world GDP and population, lean
+    to each camp; SCO members; mean and GDP-weighted mean alignment."""
+    rows = []
+    for run, r in enumerate(results):
+        gdp = r.gdp_usd / r.gdp_usd.sum()
+        pop = r.population / r.population.sum()
+        camps = camp_of(r.alignment, threshold)
+        for t, year in enumerate(_years(r.times)):
+            row = {"run": run, "year": year}
+            for c, camp in enumerate(CAMPS):
+                m = camps[t] == c
+                row[f"states_{camp}"] = int(m.sum())
+                row[f"gdp_share_{camp}"] = float(gdp[m].sum())
+                row[f"pop_share_{camp}"] = float(pop[m].sum())
+            row["sco_members"] = int((r.status[t] == SCO_STATUSES.index("member")).sum())
+            row["sco_any_status"] = int((r.status[t] > 0).sum())
+            row["mean_alignment"] = float(r.alignment[t].mean())
+            row["gdp_weighted_alignment"] = float(gdp @ r.alignment[t])
+            row["lean_threshold"] = threshold
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def status_frame(results: Sequence[RunResult]) -> pd.DataFrame:
+    """One row per change of SCO status: run, year, state, from, to, and what caused it."""
+    rows = [(run, *entry) for run, r in enumerate(results) for entry in r.status_log]
+    return pd.DataFrame(rows, columns=["run", "year", "iso3", "from_status", "to_status", "cause"])
+
+
+def _years(times: np.ndarray) -> np.ndarray:
+    """Whole years as integers; quarterly times stay fractional."""
+    return times.astype(int) if np.allclose(times, np.round(times)) else np.round(times, 2)
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """CSV with a fixed float format, so identical runs give identical bytes."""
+    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def resolved_yaml(scenario, seeds: Sequence[int], entropy: int) -> str:
+    """The scenario with every default filled in, the seeds and the version: enough to rerun."""
+    doc = scenario.model_dump(mode="json")
+    doc["provenance"] = {"package": "blocsim", "version": __version__, "root_seed": entropy,
+                         "replication_seeds": [int(s) for s in seeds],
+                         "seed_rule": "numpy.random.SeedSequence(root_seed).spawn(replications); "
+                                      "replication k's generator is default_rng(child k)"}
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def write_atomic_dir(out_dir: Path, fill: Callable[[Path], None]) -> Path:
+    """Build a folder under a temporary name with ``fill(tmp)``, then rename it into place.
+
+    An existing folder of the same name is replaced only after the new one is complete.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        fill(tmp)
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def write_file_atomic(path: Path, text: str | bytes) -> None:
+    """Write one file under a temporary name in the same folder, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,118 @@
+"""Running a scenario: seeds for replications, the runs themselves, and the output folder.
+
+Replication seeds are spawned up front from the scenario's root seed with
+``numpy.random.SeedSequence`` and recorded, so any run can be repeated alone and replication k
+sees the same random numbers under every strategy (common random numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import outputs
+from .errors import ScenarioError
+from .scenario import Scenario
+from .simulation import BlocModel, RunResult
+from .world import World, check_scenario, load_world
+
+
+def replication_seeds(root: int, n: int) -> list[int]:
+    """``n`` independent 64-bit seeds spawned from ``root`` (the same list whoever asks)."""
+    children = np.random.SeedSequence(root).spawn(n)
+    return [int(c.generate_state(1, dtype=np.uint64)[0]) for c in children]
+
+
+def prepare_world(scenario: Scenario, base_dir: Path | None = None) -> World:
+    """Load the scenario's world and check every state and group it names, before any output."""
+    try:
+        world = load_world(scenario.world, scenario.start_year, base_dir)
+    except ScenarioError as exc:
+        if exc.file:
+            raise
+        raise scenario.error(exc.detail, (exc.path or "world",)) from None
+    check_scenario(scenario, world)
+    return world
+
+
+def run_one(scenario: Scenario, seed: int, world: World) -> RunResult:
+    """One replication with its own seed."""
+    return BlocModel(scenario, rng=np.random.default_rng(seed), world=world).run()
+
+
+def run_replications(scenario: Scenario, world: World, *, runs: int | None = None,
+                     progress: Callable[[int], None] | None = None) -> tuple[list[RunResult], list[int]]:
+    """All replications of a scenario, in order; ``progress(1)`` after each."""
+    seeds = replication_seeds(scenario.seed, runs or scenario.replications)
+    results = []
+    for s in seeds:
+        results.append(run_one(scenario, s, world))
+        if progress:
+            progress(1)
+    return results, seeds
+
+
+@dataclass
+class RunOutput:
+    """What a scenario run produced, as tables, and where it was written."""
+
+    out_dir: Path
+    trajectories: pd.DataFrame
+    blocs: pd.DataFrame
+    status_changes: pd.DataFrame
+    plots: list[Path]
+
+
+def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds: list[int],
+              out_dir: Path, *, plots: bool = True) -> RunOutput:
+    """Write tables, the resolved scenario and the plots into ``out_dir`` atomically."""
+    threshold = scenario.parameters.lean_threshold
+    names = dict(zip(world.iso3, world.name))
+    traj = outputs.trajectories_frame(results, names, threshold)
+    blocs = outputs.blocs_frame(results, threshold)
+    changes = outputs.status_frame(results)
+    written: list[Path] = []
+
+    def fill(tmp: Path) -> None:
+        outputs.write_csv(traj, tmp / "trajectories.csv")
+        outputs.write_csv(blocs, tmp / "blocs.csv")
+        outputs.write_csv(changes, tmp / "status_changes.csv")
+        (tmp / "scenario.resolved.yaml").write_text(
+            outputs.resolved_yaml(scenario, seeds, scenario.seed), encoding="utf-8")
+        if plots:
+            from .plots import write_plots  # matplotlib only when plots are wanted
+            written.extend(p.relative_to(tmp) for p in write_plots(traj, blocs, world, scenario,
+                                                                    tmp / "plots"))
+
+    out_dir = outputs.write_atomic_dir(out_dir, fill)
+    return RunOutput(out_dir, traj, blocs, changes, [out_dir / p for p in written])
+
+
+def summary_table(scenario: Scenario, blocs: pd.DataFrame, traj: pd.DataFrame, top: int = 5) -> str:
+    """A short text summary: camps at the start and the end, and the states that moved most."""
+    first, last = blocs["year"].min(), blocs["year"].max()
+    mean = blocs.groupby("year").mean(numeric_only=True)
+    lines = [f"{scenario.name}: {first}-{last}, {blocs['run'].nunique()} run(s); camps by "
+             f"|alignment| > {scenario.parameters.lean_threshold} (mean over runs)",
+             f"{'':12}{'states':>22}{'GDP share':>24}{'SCO':>6}",
+             f"{'year':12}{'SCO  non-al.  West':>22}{'SCO  non-al.  West':>24}{'mem.':>6}"]
+    for y in (first, last):
+        r = mean.loc[y]
+        lines.append(f"{y!s:12}{r.states_sco:6.0f}{r.states_nonaligned:8.0f}{r.states_west:7.0f}"
+                     f"{r.gdp_share_sco:9.1%}{r.gdp_share_nonaligned:8.1%}{r.gdp_share_west:7.1%}"
+                     f"{r.sco_members:6.1f}")
+    a = traj.pivot_table(index="iso3", columns="year", values="alignment", aggfunc="mean")
+    change = (a[last] - a[first]).sort_values(key=np.abs, ascending=False).head(top)
+    contrib_cols = [c for c in traj.columns if c.startswith("c_")]
+    total = traj.groupby("iso3")[contrib_cols].sum() / traj["run"].nunique()
+    lines.append(f"States that moved most (change {first}-{last}, main driver):")
+    for iso, d in change.items():
+        drivers = total.loc[iso]
+        main = drivers.abs().idxmax()
+        lines.append(f"  {iso}  {a.loc[iso, first]:+.2f} -> {a.loc[iso, last]:+.2f}  "
+                     f"({d:+.2f}; {main[2:]} {drivers[main]:+.2f})")
+    return "\n".join(lines)

@@ -1,0 +1,430 @@
+"""Scenario and strategy files: the strict schema, loading with line numbers, and ``extends``.
+
+A *scenario* says what the world does (start year, parameters, SCO programmes, events); a
+*strategy* says what the West chooses (its counter-strategy levers). A scenario may carry a
+``west`` block of its own, which a strategy replaces when the two are combined.
+
+Files are plain YAML read with ``yaml.safe_load``; every mistake becomes one ``ScenarioError``
+naming the file, the field path and the line. The schema is documented field by field in
+``scenarios/README.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from .errors import ScenarioError
+from .levers import LEVERS, SCO_LEVERS, WEST_LEVERS
+
+MIN_YEAR, MAX_YEAR = 2000, 2024
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, values are checked on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Located(Strict):
+    """A top-level document that remembers its file and the line of each field, for errors."""
+
+    _source: str = PrivateAttr(default="<scenario>")
+    _where: dict = PrivateAttr(default_factory=dict)
+
+    def error(self, message: str, path: tuple) -> ScenarioError:
+        """A ScenarioError pointing at ``path`` (a tuple of keys) in the file it came from."""
+        file, line = None, None
+        for n in range(len(path), -1, -1):
+            if path[:n] in self._where:
+                file, line = self._where[path[:n]]
+                break
+        return ScenarioError(message, file=file or self._source,
+                             path=".".join(map(str, path)) or None, line=line)
+
+
+class Parameters(Strict):
+    """Parameters of the dynamics (``docs/model.md`` gives the rationale and ranges)."""
+
+    peer_weight: float = Field(0.15, ge=0, le=2, description="w: peer influence rate, 1/yr")
+    inertia: float = Field(0.25, ge=0, le=2, description="k: pull back to the start alignment, 1/yr")
+    econ_weight: float = Field(0.5, ge=0, le=5, description="push per unit change of trade share")
+    security_weight: float = Field(0.6, ge=0, le=5, description="push per unit change of security ties")
+    regime_weight: float = Field(0.3, ge=0, le=5, description="push per unit change of regime's natural alignment")
+    econ_decay: float = Field(0.10, ge=0, le=2, description="fade of trade changes, 1/yr")
+    security_decay: float = Field(0.05, ge=0, le=2, description="fade of security changes, 1/yr")
+    governance_decay: float = Field(0.05, ge=0, le=2, description="fade of regime changes, 1/yr")
+    shock_sd: float = Field(0.02, ge=0, le=0.5, description="sd of random shocks per sqrt(year)")
+    size_elasticity: float = Field(0.3, ge=0, le=2, description="receptiveness falls with GDP")
+    gdp_ref_usd: float = Field(1e11, gt=0, description="GDP at which receptiveness is 2**-elasticity")
+    lean_threshold: float = Field(0.25, gt=0, lt=1, description="|a| above which a state leans to a camp")
+    partner_threshold: float = Field(0.35, ge=-1, le=1, description="alignment to become dialogue partner")
+    observer_threshold: float = Field(0.50, ge=-1, le=1, description="alignment to become observer")
+    member_threshold: float = Field(0.65, ge=-1, le=1, description="alignment to become member")
+    leave_drop: float = Field(0.3, ge=0, le=2, description="fall in alignment since gaining a status that makes a state step down")
+    membership_years: float = Field(3.0, ge=0, le=20, description="years above a threshold before applying")
+    admission_rate: float = Field(0.2, ge=0, le=1, description="yearly chance the SCO admits a qualified applicant")
+    member_security_bump: float = Field(0.25, ge=0, le=1, description="share of room in SCO security ties a new member gains")
+    observer_security_bump: float = Field(0.10, ge=0, le=1, description="same for a new observer")
+    partner_security_bump: float = Field(0.05, ge=0, le=1, description="same for a new dialogue partner")
+    member_trade_bump: float = Field(0.05, ge=0, le=1, description="share of trade room a new member gains with China+Russia")
+    closed_regime_threshold: float = Field(0.35, gt=0, le=1, description="governance below which civil-society support backfires")
+    civil_society_backlash: float = Field(0.04, ge=0, le=1, description="push to the SCO per unit effort in the most closed regime")
+
+    @model_validator(mode="after")
+    def _ordered_thresholds(self) -> Parameters:
+        if not (self.partner_threshold <= self.observer_threshold <= self.member_threshold):
+            raise ValueError("partner_threshold <= observer_threshold <= member_threshold must hold")
+        return self
+
+
+class LeverConfig(Strict):
+    """One lever's use: how hard, where, when."""
+
+    intensity: float | None = Field(None, ge=0, le=1)
+    budget: float | None = Field(None, ge=0, le=1000, description="USD bn per target per year")
+    targets: list[str] | dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
+    start: int | None = Field(None, ge=MIN_YEAR, le=2200)
+    end: int | None = Field(None, ge=MIN_YEAR, le=2200)
+    efficiency: float = Field(1.0, ge=0, le=5)
+
+    @model_validator(mode="after")
+    def _check(self) -> LeverConfig:
+        if self.intensity is not None and self.budget is not None:
+            raise ValueError("give intensity or budget, not both")
+        if self.intensity is None and self.budget is None and not isinstance(self.targets, dict):
+            raise ValueError("give intensity (0..1) or budget (USD bn per target per year), "
+                             "or targets as a mapping of state or group to intensity")
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+
+def _lever_block(names: tuple[str, ...]) -> type[BaseModel]:
+    fields: dict[str, Any] = {n: (LeverConfig | None, None) for n in names}
+    return create_model("Levers", __base__=Strict, **fields)
+
+
+ScoLevers = _lever_block(SCO_LEVERS)
+WestLevers = _lever_block(WEST_LEVERS)
+
+ORGS = ("SCO", "NATO", "EU", "CSTO", "BRICS")
+
+
+class _Event(Strict):
+    year: int = Field(ge=MIN_YEAR, le=2200)
+    state: str | None = None
+    states: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if (self.state is None) == (self.states is None):
+            raise ValueError("give exactly one of state or states")
+        return self
+
+    def targets(self) -> list[str]:
+        """The codes or groups the event applies to."""
+        return [self.state] if self.state is not None else list(self.states or [])
+
+
+class JoinEvent(_Event):
+    """A state joins an organisation (for the SCO, at a given status)."""
+
+    type: Literal["join"]
+    org: Literal[ORGS]
+    status: Literal["dialogue_partner", "observer", "member"] = "member"
+
+
+class LeaveEvent(_Event):
+    """A state leaves an organisation."""
+
+    type: Literal["leave"]
+    org: Literal[ORGS]
+
+
+class SanctionsEvent(_Event):
+    """A bloc cuts trade with a state: its trade with that bloc falls by ``intensity`` per year."""
+
+    type: Literal["sanctions"]
+    by: Literal["west", "sco"] = "west"
+    intensity: float = Field(0.3, ge=0, le=1)
+    duration: int = Field(3, ge=1, le=100)
+
+
+class AlignmentShockEvent(_Event):
+    """A sudden change of alignment (a war, a scandal): ``delta`` > 0 towards the SCO."""
+
+    type: Literal["alignment_shock"]
+    delta: float = Field(ge=-2, le=2)
+
+
+class EconomicShockEvent(_Event):
+    """A change in trade share with one bloc (a new pipeline, a lost market)."""
+
+    type: Literal["economic_shock"]
+    bloc: Literal["sco", "west"]
+    delta: float = Field(ge=-1, le=1)
+
+
+class GovernmentChangeEvent(_Event):
+    """A change of government: governance jumps to ``regime`` (0 closed .. 1 open)."""
+
+    type: Literal["government_change"]
+    regime: float = Field(ge=0, le=1)
+
+
+Event = Annotated[
+    JoinEvent | LeaveEvent | SanctionsEvent | AlignmentShockEvent | EconomicShockEvent
+    | GovernmentChangeEvent,
+    Field(discriminator="type"),
+]
+
+
+class Strategy(Located):
+    """What the West chooses: a named mix of counter-strategy levers."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    west: WestLevers = Field(default_factory=WestLevers)  # type: ignore[valid-type]
+
+
+class Scenario(Located):
+    """A complete scenario: the world, its parameters, both blocs' levers and the events."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    start_year: int = Field(MAX_YEAR, ge=MIN_YEAR, le=MAX_YEAR)
+    horizon: int = Field(11, ge=1, le=100, description="years simulated after start_year")
+    step: Literal["year", "quarter"] = "year"
+    seed: int = Field(12345, ge=0, le=2**63 - 1)
+    replications: int = Field(1, ge=1, le=100_000)
+    world: str = "builtin"
+    key_states: list[str] = Field(default_factory=lambda: [
+        "KAZ", "IND", "TUR", "PAK", "IRN", "SAU", "BRA", "IDN", "EGY", "UZB"])
+    parameters: Parameters = Field(default_factory=Parameters)
+    sco: ScoLevers = Field(default_factory=ScoLevers)  # type: ignore[valid-type]
+    west: WestLevers = Field(default_factory=WestLevers)  # type: ignore[valid-type]
+    events: list[Event] = Field(default_factory=list)
+
+    @field_validator("world")
+    @classmethod
+    def _world(cls, v: str) -> str:
+        return v.strip() or "builtin"
+
+    def check_horizon(self) -> None:
+        """Every event and lever window must fall inside the simulated years."""
+        for i, ev in enumerate(self.events):
+            if not self.start_year < ev.year <= self.end_year:
+                raise self.error(f"{ev.year} is outside the horizon ({self.start_year + 1}.."
+                                 f"{self.end_year}); events act from the first step on",
+                                 ("events", i, "year"))
+        for name, cfg in self.lever_configs():
+            block = "sco" if name in SCO_LEVERS else "west"
+            if cfg.start is not None and cfg.start > self.end_year:
+                raise self.error(f"{cfg.start} is after the last simulated year {self.end_year}",
+                                 (block, name, "start"))
+
+    @property
+    def end_year(self) -> int:
+        """Last year simulated."""
+        return self.start_year + self.horizon
+
+    @property
+    def dt(self) -> float:
+        """Step length in years."""
+        return 1.0 if self.step == "year" else 0.25
+
+    def with_strategy(self, strategy: Strategy) -> Scenario:
+        """This scenario with the West's levers replaced by the strategy's."""
+        return self.model_copy(update={"west": strategy.west})
+
+    def lever_configs(self) -> list[tuple[str, LeverConfig]]:
+        """The levers in use, in registry order."""
+        out = []
+        for name in LEVERS:
+            block = self.sco if name in SCO_LEVERS else self.west
+            cfg = getattr(block, name)
+            if cfg is not None:
+                out.append((name, cfg))
+        return out
+
+
+# --- reading files ----------------------------------------------------------------------------
+
+LineMap = dict[tuple, int]
+
+
+def _line_map(node: yaml.Node | None, path: tuple = ()) -> LineMap:
+    """Map every field path in a composed YAML tree to its 1-based line."""
+    out: LineMap = {}
+    if node is None:
+        return out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            k = key.value
+            out[path + (k,)] = key.start_mark.line + 1
+            for p, ln in _line_map(value, path + (k,)).items():
+                out.setdefault(p, ln)
+            out[path + (k,)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out.update(_line_map(item, path + (i,)))
+    return out
+
+
+def read_yaml(path: Path) -> tuple[dict, LineMap]:
+    """Read a YAML mapping safely, with the line of every field; errors name the file."""
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError("file not found", file=label) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read file: {exc}", file=label) from None
+    try:
+        data = yaml.safe_load(text)
+        lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
+    except yaml.constructor.ConstructorError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ScenarioError(f"YAML tag not allowed ({exc.problem}); plain YAML only",
+                            file=label, line=line) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"YAML syntax error: {problem}", file=label,
+                            line=mark.line + 1 if mark else None) from None
+    if data is None:
+        raise ScenarioError("file is empty", file=label)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"top level must be a mapping of fields, not a {type(data).__name__}",
+                            file=label, line=1)
+    return data, lines
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """Deep-merge mappings: ``over`` wins; lists and scalars are replaced whole."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple, tuple[str, int]]]:
+    """Read a file and everything it extends; return merged data and path -> (file, line)."""
+    path = path.resolve() if chain else path
+    key = path.resolve()
+    if key in chain:
+        cycle = " -> ".join(p.name for p in (*chain, key))
+        raise ScenarioError(f"extends cycle: {cycle}", file=str(path), path="extends")
+    data, lines = read_yaml(path)
+    where = {p: (str(path), ln) for p, ln in lines.items()}
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, where
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError("must be a file name (a string)", file=str(path), path="extends",
+                            line=lines.get(("extends",)))
+    ppath = (path.parent / parent).resolve()
+    if not ppath.exists():
+        raise ScenarioError(f"extended file not found: {parent}", file=str(path), path="extends",
+                            line=lines.get(("extends",)))
+    pdata, pwhere = _resolve_extends(ppath, (*chain, key))
+    return _merge(pdata, data), {**pwhere, **where}
+
+
+def _field_names(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names allowed at ``loc`` in ``model``, for 'did you mean' hints."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        ann = fields[part].annotation
+        current = next((a for a in getattr(ann, "__args__", (ann,))
+                        if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return list(getattr(current, "model_fields", {}) or [])
+
+
+def _explain(exc: ValidationError, model: type[BaseModel], where: dict, label: str) -> ScenarioError:
+    """Turn pydantic's first error into one ScenarioError with path, line and a hint."""
+    err = exc.errors()[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _EVENT_TAGS))
+    path = ".".join(str(p) for p in loc)
+    file, line = where.get(loc, (None, None))
+    if file is None:
+        for n in range(len(loc), -1, -1):
+            if loc[:n] in where:
+                file, line = where[loc[:n]]
+                break
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        allowed = _field_names(model, loc[:-1])
+        guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        kind = "lever" if loc[:1] in (("sco",), ("west",)) and len(loc) == 2 else "field"
+        msg = f"unknown {kind} '{loc[-1]}'" + (f" (did you mean '{guess[0]}'?)" if guess else "")
+        if kind == "lever":
+            msg += f"; known: {', '.join(allowed)}"
+    elif err["type"] == "union_tag_invalid":
+        msg = f"unknown event type {err['input']!r}; known: {', '.join(_EVENT_TAGS)}"
+    elif "input" in err and not isinstance(err["input"], (dict, list)):
+        msg = f"{msg} (got {err['input']!r})"
+    return ScenarioError(msg, file=file or label, path=path or None, line=line)
+
+
+_EVENT_TAGS = ("join", "leave", "sanctions", "alignment_shock", "economic_shock", "government_change")
+
+
+def parse(data: dict, model: type[BaseModel], where: dict, label: str):
+    """Validate ``data`` against ``model``; raise one ScenarioError on the first problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, model, where, label) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (``extends``) and validate a scenario file against the schema and the world."""
+    path = Path(path)
+    data, where = _resolve_extends(path)
+    scenario = parse(data, Scenario, where, str(path))
+    scenario._source = str(path)
+    scenario._where = where
+    scenario.check_horizon()
+    return scenario
+
+
+def load_strategy(path: str | Path) -> Strategy:
+    """Read and validate a strategy file (a name, a description and ``west`` levers only)."""
+    path = Path(path)
+    data, where = _resolve_extends(path)
+    scenario_keys = sorted(set(data) - {"name", "description", "west"})
+    if scenario_keys:
+        raise ScenarioError(
+            f"this looks like a scenario, not a strategy: a strategy has only name, description "
+            f"and west (found {', '.join(scenario_keys)})",
+            file=str(path), path=scenario_keys[0], line=where.get((scenario_keys[0],), (None, None))[1])
+    strategy = parse(data, Strategy, where, str(path))
+    strategy._source = str(path)
+    strategy._where = where
+    return strategy
+
+
+def dump(model: BaseModel) -> dict:
+    """Plain-data form with every default filled in (for ``scenario.resolved.yaml``)."""
+    return model.model_dump(mode="json")

@@ -1,0 +1,292 @@
+"""The Mesa model: one agent per state, the arithmetic over all states in numpy arrays.
+
+``BlocModel`` wires the pure functions of ``dynamics`` and the ``levers`` together once per step;
+``StateAgent`` holds a state's identity and SCO status and takes its decisions about the SCO.
+Every step records each driver's contribution to each state's change of alignment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from . import dynamics as dyn
+from .dynamics import E_SCO, E_WEST, GOV, S_SCO, S_WEST, SCO_STATUSES
+from .levers import LEVERS
+from .scenario import Scenario
+from .world import World, check_scenario, load_world
+
+#: Attribution sources that act through structure or directly, then the dynamic drivers.
+SOURCES = (*LEVERS, "events", "membership")
+DRIVERS = (*SOURCES, "peer", "inertia", "shock")
+SRC = {s: i for i, s in enumerate(SOURCES)}
+
+#: Subregions whose states may seek SCO status (where every SCO member, observer and partner
+#: of 2024 lies), for states that are not NATO or EU members.
+SCO_ELIGIBLE_SUBREGIONS = ("Central Asia", "Southern Asia", "Eastern Asia", "South-eastern Asia",
+                           "Western Asia", "Eastern Europe", "Northern Africa")
+
+#: What joining an organisation does: (channel, share of room gained on joining / of value lost
+#: on leaving). SCO status bumps come from the parameters.
+ORG_TIES = {"NATO": (S_WEST, 0.5), "EU": (E_WEST, 0.2), "CSTO": (S_SCO, 0.4), "BRICS": (E_SCO, 0.03)}
+
+
+class StateAgent(mesa.Agent):
+    """A sovereign state: its identity, its SCO status and its decisions about the SCO."""
+
+    def __init__(self, model: BlocModel, index: int) -> None:
+        super().__init__(model)
+        w = model.world
+        self.index = index
+        self.iso3 = str(w.iso3[index])
+        self.name = str(w.name[index])
+        self.region = str(w.region[index])
+        self.subregion = str(w.subregion[index])
+
+    @property
+    def alignment(self) -> float:
+        """Current alignment (-1 West .. +1 SCO)."""
+        return float(self.model.a[self.index])
+
+    @property
+    def sco_status(self) -> str:
+        """Current SCO status name."""
+        return SCO_STATUSES[self.model.status[self.index]]
+
+    def change_sco_status(self, rung: int, source: str = "membership") -> None:
+        """Move one rung up (apply and be admitted) or down (step back); ties follow status."""
+        self.model.set_sco_status(self.index, int(self.model.status[self.index]) + rung, source)
+
+
+@dataclass
+class RunResult:
+    """What one run recorded: arrays over (time, ...) plus the labels to read them."""
+
+    times: np.ndarray          # (T+1,) years, fractional for quarterly steps
+    iso3: np.ndarray           # (n,)
+    alignment: np.ndarray      # (T+1, n)
+    structure: np.ndarray      # (T+1, channels, n)
+    status: np.ndarray         # (T+1, n) SCO status codes
+    contributions: np.ndarray  # (T+1, drivers, n); row 0 is zeros
+    gdp_usd: np.ndarray        # (n,)
+    population: np.ndarray     # (n,)
+    status_log: list           # (year, iso3, old status, new status, source)
+
+
+class BlocModel(mesa.Model):
+    """States drifting between the West and the SCO under a scenario's levers and events."""
+
+    def __init__(self, scenario: Scenario, *, rng=None, world: World | None = None,
+                 base_dir=None) -> None:
+        super().__init__(rng=np.random.default_rng(scenario.seed if rng is None else rng))
+        self.scenario = scenario
+        self.params = scenario.parameters.model_dump()
+        self.world = world or load_world(scenario.world, scenario.start_year, base_dir)
+        check_scenario(scenario, self.world)
+        w = self.world
+        n = w.n
+        self.dt = scenario.dt
+        self.steps_total = int(round(scenario.horizon / self.dt))
+        self.t = float(scenario.start_year)  # not 'time': later Mesa 3.x releases own that name
+        self.k = 0  # steps taken; our own counter, whatever Mesa does with 'steps'
+
+        self.a0 = w.alignment.copy()
+        self.a = w.alignment.copy()
+        self.base = np.stack([w.e_sco, w.e_west, w.s_sco, w.s_west, w.governance])
+        self.dev = np.zeros((len(SOURCES), len(dyn.CHANNELS), n))
+        self.status = w.sco_status.astype(np.int8).copy()
+        self.streak = np.zeros(n)
+        self.status_anchor = w.alignment.copy()
+        p = self.params
+        self.decay_rates = np.array([p["econ_decay"], p["econ_decay"], p["security_decay"],
+                                     p["security_decay"], p["governance_decay"]])
+        self.thresholds = np.array([-np.inf, p["partner_threshold"], p["observer_threshold"],
+                                    p["member_threshold"]])
+        self.recept = dyn.receptiveness(w.gdp_usd, p["gdp_ref_usd"], p["size_elasticity"])
+        self.eligible = (np.isin(w.subregion, SCO_ELIGIBLE_SUBREGIONS) & ~w.nato & ~w.eu)
+        self.plan = self._lever_plan()
+        self.events = self._event_plan()
+        self.sanctions: list[tuple[int, int, np.ndarray, float]] = []  # (first, last year, mask, x)
+        self.status_log: list = []
+        self.agents_by_iso = {}
+        for i in range(n):
+            agent = StateAgent(self, i)
+            self.agents_by_iso[agent.iso3] = agent
+        self._record_init()
+
+    # --- set-up -----------------------------------------------------------------------------
+
+    def _lever_plan(self) -> list[tuple[int, object, np.ndarray, int, int]]:
+        """Per lever in use: (source index, lever, effective effort per state, first, last year)."""
+        sc, w = self.scenario, self.world
+        plan = []
+        for name, cfg in sc.lever_configs():
+            lever = LEVERS[name]
+            effort = np.zeros(w.n)
+            targets = cfg.targets if cfg.targets is not None else list(lever.default_targets)
+            base = lever.effort(cfg.intensity, cfg.budget) if (
+                cfg.intensity is not None or cfg.budget is not None) else 0.0
+            if isinstance(targets, dict):
+                for t, x in targets.items():
+                    effort[w.mask([t])] = x
+            else:
+                effort[w.mask(targets)] = base
+            eff = effort * self.recept * cfg.efficiency
+            first = cfg.start if cfg.start is not None else sc.start_year + 1
+            last = cfg.end if cfg.end is not None else sc.end_year
+            plan.append((SRC[name], lever, eff, first, last))
+        return plan
+
+    def _event_plan(self) -> dict[int, list]:
+        """Events by the step in which they act: the first step of their year."""
+        out: dict[int, list] = {}
+        for ev in self.scenario.events:
+            k = int(round((ev.year - 1 - self.scenario.start_year) / self.dt))
+            out.setdefault(k, []).append((ev, self.world.mask(ev.targets())))
+        return out
+
+    # --- the step ---------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one step of ``dt`` years for all states at once."""
+        k = self.k
+        dt, p = self.dt, self.params
+        year = int(np.ceil(self.t + dt - 1e-9))
+        n_src = len(SOURCES)
+        direct = np.zeros((n_src, self.world.n))
+        for ev, mask in self.events.get(k, ()):
+            self._apply_event(ev, mask, direct, year)
+        values = dyn.structure(self.base, self.dev)
+        room = dyn.channel_room(values)
+        for src, lever, eff, first, last in self.plan:
+            if first <= year <= last:
+                inc, push = lever.effects(eff, values, room, p)
+                self.dev[src] += inc * dt
+                direct[src] += push
+        ev_src = SRC["events"]
+        for first, last, mask, x in self.sanctions:
+            if first <= year <= last:
+                self.dev[ev_src, E_WEST] -= x * values[E_WEST] * mask * dt
+        self.dev = dyn.decay(self.dev, self.decay_rates, dt)
+        pushes = np.empty((len(DRIVERS), self.world.n))
+        pushes[:n_src] = direct + dyn.structural_push(
+            self.dev, p["econ_weight"], p["security_weight"], p["regime_weight"])
+        pushes[n_src] = dyn.peer_push(self.world.relations, self.a, self.a0, p["peer_weight"])
+        pushes[n_src + 1] = dyn.anchor_push(self.a, self.a0, p["inertia"])
+        # Draw every step whatever the parameters, so replication k sees the same numbers under
+        # every strategy (common random numbers).
+        eps = self.rng.standard_normal(self.world.n)
+        draws = self.rng.random(self.world.n)
+        pushes[n_src + 2] = dyn.shock_push(eps, self.a, p["shock_sd"], dt)
+        self.a, contrib = dyn.alignment_step(self.a, pushes, dt)
+        self.t = self.scenario.start_year + (k + 1) * dt
+        self.k = k + 1
+        self._membership(draws, year)
+        self._record(self.k, contrib)
+
+    def _membership(self, draws: np.ndarray, year: int) -> None:
+        """States decide on the SCO: a vectorised test, then the few movers act as agents."""
+        p = self.params
+        self.streak = dyn.update_streak(self.a, self.status, self.streak, self.thresholds, self.dt)
+        admit = np.full(self.world.n, 1.0 - (1.0 - p["admission_rate"]) ** self.dt)
+        moves = dyn.membership_moves(self.a, self.status, self.streak, self.eligible,
+                                     self.status_anchor, p["leave_drop"],
+                                     p["membership_years"], admit, draws)
+        for i in np.flatnonzero(moves):
+            self.agents_by_iso[str(self.world.iso3[i])].change_sco_status(int(moves[i]))
+            self.streak[i] = 0.0
+
+    def set_sco_status(self, i: int, new: int, source: str) -> None:
+        """Give state ``i`` a new SCO status and the security and trade ties that go with it."""
+        p = self.params
+        old = int(self.status[i])
+        new = int(np.clip(new, 0, len(SCO_STATUSES) - 1))
+        if new == old:
+            return
+        bump = np.array([0.0, p["partner_security_bump"], p["observer_security_bump"],
+                         p["member_security_bump"]])
+        trade = np.array([0.0, 0.0, 0.0, p["member_trade_bump"]])
+        values = dyn.structure(self.base[:, i:i + 1], self.dev[:, :, i:i + 1])[:, 0]
+        room = dyn.channel_room(values[:, None])[:, 0]
+        src = SRC[source]
+        if new > old:
+            gain = 1.0 - np.prod(1.0 - bump[old + 1:new + 1])
+            self.dev[src, S_SCO, i] += gain * room[S_SCO]
+            self.dev[src, E_SCO, i] += (1.0 - np.prod(1.0 - trade[old + 1:new + 1])) * room[E_SCO]
+        else:
+            loss = 1.0 - np.prod(1.0 - bump[new + 1:old + 1])
+            self.dev[src, S_SCO, i] -= loss * values[S_SCO]
+        self.status[i] = new
+        self.status_anchor[i] = self.a[i]
+        self.status_log.append((int(np.ceil(self.t - 1e-9)), str(self.world.iso3[i]),
+                                SCO_STATUSES[old], SCO_STATUSES[new], source))
+
+    def _apply_event(self, ev, mask: np.ndarray, direct: np.ndarray, year: int) -> None:
+        """Carry out one timeline event on the states in ``mask`` (attributed to 'events')."""
+        src = SRC["events"]
+        values = dyn.structure(self.base, self.dev)
+        room = dyn.channel_room(values)
+        idx = np.flatnonzero(mask)
+        if ev.type in ("join", "leave") and ev.org == "SCO":
+            target = SCO_STATUSES.index(ev.status) if ev.type == "join" else 0
+            for i in idx:
+                self.set_sco_status(int(i), target, "events")
+        elif ev.type in ("join", "leave"):
+            channel, share = ORG_TIES[ev.org]
+            if ev.type == "join":
+                self.dev[src, channel, idx] += share * room[channel, idx]
+            else:
+                self.dev[src, channel, idx] -= share * values[channel, idx]
+        elif ev.type == "sanctions":
+            channel = E_WEST if ev.by == "west" else E_SCO
+            if channel == E_WEST:
+                self.sanctions.append((year, year + ev.duration - 1, mask, ev.intensity))
+            else:  # SCO sanctions: a one-off cut of trade with China and Russia
+                self.dev[src, E_SCO, idx] -= ev.intensity * values[E_SCO, idx]
+        elif ev.type == "alignment_shock":
+            direct[src, idx] += 2.0 * ev.delta / self.dt
+        elif ev.type == "economic_shock":
+            c = E_SCO if ev.bloc == "sco" else E_WEST
+            lo, hi = -values[c, idx], room[c, idx]
+            self.dev[src, c, idx] += np.clip(ev.delta, lo, hi)
+        elif ev.type == "government_change":
+            self.dev[src, GOV, idx] += ev.regime - values[GOV, idx]
+
+    # --- recording ----------------------------------------------------------------------------
+
+    def _record_init(self) -> None:
+        T, n = self.steps_total, self.world.n
+        self.rec_alignment = np.empty((T + 1, n))
+        self.rec_structure = np.empty((T + 1, len(dyn.CHANNELS), n))
+        self.rec_status = np.empty((T + 1, n), dtype=np.int8)
+        self.rec_contrib = np.zeros((T + 1, len(DRIVERS), n))
+        self._record(0, None)
+
+    def _record(self, k: int, contrib: np.ndarray | None) -> None:
+        self.rec_alignment[k] = self.a
+        self.rec_structure[k] = dyn.structure(self.base, self.dev)
+        self.rec_status[k] = self.status
+        if contrib is not None:
+            self.rec_contrib[k] = contrib
+
+    def run(self) -> RunResult:
+        """Run to the horizon and return what was recorded."""
+        while self.k < self.steps_total:
+            self.step()
+        return self.result()
+
+    def result(self) -> RunResult:
+        """What has been recorded so far, as a ``RunResult``."""
+        k = self.k + 1
+        times = self.scenario.start_year + np.arange(k) * self.dt
+        return RunResult(times=times, iso3=self.world.iso3, alignment=self.rec_alignment[:k],
+                         structure=self.rec_structure[:k], status=self.rec_status[:k],
+                         contributions=self.rec_contrib[:k], gdp_usd=self.world.gdp_usd,
+                         population=self.world.population, status_log=list(self.status_log))
+
+
+def run_scenario(scenario: Scenario, *, rng=None, base_dir=None) -> RunResult:
+    """Build the model for a scenario, run it to the horizon, return the record."""
+    return BlocModel(scenario, rng=rng, base_dir=base_dir).run()

@@ -1,0 +1,295 @@
+"""The world: real states as they stood in a given year, their groups and their relations.
+
+Reads the tables shipped in ``model/data`` (built from public sources by
+``tools/build_world.py``; every column is documented in ``model/data/README.md``) or a user's CSV
+with the same columns. Nothing is downloaded. A ``World`` is an immutable snapshot of one year:
+arrays over states in a fixed order (sorted by ISO3 code), plus a row-normalised sparse matrix of
+relations that peer influence flows through.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from .dynamics import SCO_STATUSES
+from .errors import ScenarioError
+
+DATA = Path(__file__).parent / "data"
+
+#: Columns a world CSV must have (one row per state; a ``year`` column selects the start year).
+REQUIRED_COLUMNS = (
+    "iso3", "name", "region", "subregion", "alignment", "gdp_usd", "population", "regime",
+    "trade_sco", "trade_west", "sec_sco", "sec_west", "sco_status", "nato", "eu", "csto", "brics",
+)
+
+#: Fixed groups, by membership that does not depend on the year (sources in docs/model.md).
+STATIC_GROUPS: dict[str, tuple[str, ...]] = {
+    # G20 members that are states (the EU and the African Union are members too, not states).
+    "g20": ("ARG", "AUS", "BRA", "CAN", "CHN", "DEU", "FRA", "GBR", "IDN", "IND", "ITA", "JPN",
+            "KOR", "MEX", "RUS", "SAU", "TUR", "USA", "ZAF"),
+    # ASEAN's ten members (Timor-Leste joined in 2025, after the data ends).
+    "asean": ("BRN", "IDN", "KHM", "LAO", "MMR", "MYS", "PHL", "SGP", "THA", "VNM"),
+    # Gulf Cooperation Council.
+    "gcc": ("ARE", "BHR", "KWT", "OMN", "QAT", "SAU"),
+    # 'Global swing states': Kliman and Fontaine (2012, GMF/CNAS) named BRA, IND, IDN, TUR; the
+    # rest are the middle powers most often added in recent commentary (hedgers between blocs).
+    "swing_states": ("BRA", "IND", "IDN", "TUR", "SAU", "ARE", "ZAF", "EGY", "NGA", "MEX",
+                     "KAZ", "VNM", "THA", "MYS", "ARG", "PAK"),
+    # Western powers whose sanctions and programmes the 'West' bloc stands for.
+    "g7": ("CAN", "DEU", "FRA", "GBR", "ITA", "JPN", "USA"),
+}
+
+#: Network weights: a land border, a shared subregion, a shared alliance, a trade tie.
+BORDER_WEIGHT, SUBREGION_WEIGHT, ALLIANCE_WEIGHT, TRADE_WEIGHT = 1.0, 0.2, 0.5, 2.0
+
+
+def slug(text: str) -> str:
+    """Group name from a region name: 'South-eastern Asia' -> 'south_eastern_asia'."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+@dataclass(frozen=True, eq=False)
+class World:
+    """One year's snapshot of every state, as arrays in a fixed order."""
+
+    year: int
+    iso3: np.ndarray
+    name: np.ndarray
+    region: np.ndarray
+    subregion: np.ndarray
+    alignment: np.ndarray
+    gdp_usd: np.ndarray
+    population: np.ndarray
+    governance: np.ndarray
+    e_sco: np.ndarray
+    e_west: np.ndarray
+    s_sco: np.ndarray
+    s_west: np.ndarray
+    sco_status: np.ndarray
+    nato: np.ndarray
+    eu: np.ndarray
+    csto: np.ndarray
+    brics: np.ndarray
+    relations: sparse.csr_matrix
+    source: str = "builtin"
+    index: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of states."""
+        return len(self.iso3)
+
+    def groups(self) -> dict[str, np.ndarray]:
+        """Every named group as a boolean mask: regions, subregions, blocs of the year, fixed lists."""
+        g: dict[str, np.ndarray] = {}
+        for values in (self.region, self.subregion):
+            for v in np.unique(values):
+                g[slug(v)] = values == v
+        for code, status in enumerate(SCO_STATUSES[1:], start=1):
+            g[f"sco_{status}s"] = self.sco_status == code
+        g["sco_all"] = self.sco_status > 0
+        for org in ("nato", "eu", "csto", "brics"):
+            g[org] = getattr(self, org).astype(bool)
+        for key, codes in STATIC_GROUPS.items():
+            g[key] = np.isin(self.iso3, codes)
+        g["world"] = np.ones(self.n, dtype=bool)
+        return g
+
+    def mask(self, names: list[str] | tuple[str, ...]) -> np.ndarray:
+        """Boolean mask of the states named by ISO3 codes or group names; KeyError on unknowns."""
+        groups = self.groups()
+        out = np.zeros(self.n, dtype=bool)
+        for nm in names:
+            if nm in self.index:
+                out[self.index[nm]] = True
+            elif nm in groups:
+                out |= groups[nm]
+            else:
+                raise KeyError(nm)
+        return out
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _builtin_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    states = pd.read_csv(DATA / "states.csv", keep_default_na=False)
+    panel = pd.read_csv(DATA / "panel.csv", keep_default_na=False, na_values=[""])
+    borders = pd.read_csv(DATA / "borders.csv", keep_default_na=False)
+    return states, panel, borders
+
+
+def builtin_years() -> tuple[int, int]:
+    """First and last year of the built-in panel."""
+    _, panel, _ = _builtin_tables()
+    return int(panel["year"].min()), int(panel["year"].max())
+
+
+def _snapshot_table(world: str, year: int, base_dir: Path | None) -> tuple[pd.DataFrame, str]:
+    """The one-row-per-state table for ``year``, from the built-in data or a user's CSV."""
+    if world == "builtin":
+        states, panel, _ = _builtin_tables()
+        rows = panel[panel["year"] == year]
+        if rows.empty:
+            lo, hi = builtin_years()
+            raise ScenarioError(f"no built-in data for {year}; the data covers {lo}..{hi}",
+                                path="start_year")
+        return states.merge(rows, on="iso3", how="inner"), "builtin"
+    path = Path(world)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    try:
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except FileNotFoundError:
+        raise ScenarioError(f"world file not found: {path}", path="world") from None
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read world CSV {path}: {exc}", path="world") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise ScenarioError(f"world CSV {path} lacks columns: {', '.join(missing)}", path="world")
+    if "year" in table.columns:
+        table = table[table["year"] == year]
+        if table.empty:
+            raise ScenarioError(f"world CSV {path} has no rows for start year {year}", path="world")
+    _check_table(table, path)
+    return table, str(path)
+
+
+def _check_table(table: pd.DataFrame, path: Path) -> None:
+    """Values of a user's world CSV must be well-formed; name the first bad row and column."""
+    def bad(col: str, i: int, why: str) -> ScenarioError:
+        return ScenarioError(f"world CSV {path}, row {i + 2}, column {col}: {why}", path="world")
+
+    if table["iso3"].duplicated().any():
+        i = int(np.flatnonzero(table["iso3"].duplicated().to_numpy())[0])
+        raise bad("iso3", i, f"duplicate code {table['iso3'].iloc[i]!r}")
+    bounds = {"alignment": (-1, 1), "regime": (0, 1), "trade_sco": (0, 1), "trade_west": (0, 1),
+              "sec_sco": (0, 1), "sec_west": (0, 1), "gdp_usd": (0, np.inf),
+              "population": (0, np.inf)}
+    for col, (lo, hi) in bounds.items():
+        vals = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
+        wrong = ~((vals >= lo) & (vals <= hi))
+        if wrong.any():
+            i = int(np.flatnonzero(wrong)[0])
+            raise bad(col, i, f"{table[col].iloc[i]!r} is not a number in [{lo}, {hi}]")
+    status_ok = table["sco_status"].isin(SCO_STATUSES).to_numpy()
+    if not status_ok.all():
+        i = int(np.flatnonzero(~status_ok)[0])
+        raise bad("sco_status", i, f"{table['sco_status'].iloc[i]!r}; one of {', '.join(SCO_STATUSES)}")
+
+
+@lru_cache(maxsize=64)
+def _load(world: str, year: int, base_dir: str | None) -> World:
+    table, source = _snapshot_table(world, year, Path(base_dir) if base_dir else None)
+    table = table.sort_values("iso3").reset_index(drop=True)
+    iso3 = table["iso3"].to_numpy(dtype=str)
+    f = lambda c: table[c].to_numpy(dtype=float)  # noqa: E731
+    e_sco, e_west = f("trade_sco"), f("trade_west")
+    total = e_sco + e_west
+    scale = np.where(total > 1, 1 / np.maximum(total, 1e-12), 1.0)
+    status = np.array([SCO_STATUSES.index(s) for s in table["sco_status"]], dtype=np.int8)
+    arrays = dict(
+        iso3=iso3, name=table["name"].to_numpy(dtype=str), region=table["region"].to_numpy(dtype=str),
+        subregion=table["subregion"].to_numpy(dtype=str), alignment=f("alignment"),
+        gdp_usd=f("gdp_usd"), population=f("population"), governance=f("regime"),
+        e_sco=e_sco * scale, e_west=e_west * scale, s_sco=f("sec_sco"), s_west=f("sec_west"),
+        sco_status=status, nato=f("nato") > 0, eu=f("eu") > 0, csto=f("csto") > 0,
+        brics=f("brics") > 0)
+    for a in arrays.values():
+        a.setflags(write=False)
+    _, _, borders = _builtin_tables()
+    relations = build_relations(arrays, borders)
+    return World(year=year, relations=relations, source=source,
+                 index={c: i for i, c in enumerate(iso3)}, **arrays)
+
+
+def load_world(world: str = "builtin", year: int = 2024, base_dir: Path | str | None = None) -> World:
+    """The world of ``year``: built-in or from a CSV (relative paths resolved from ``base_dir``)."""
+    return _load(world, int(year), str(base_dir) if base_dir else None)
+
+
+# --- relations ------------------------------------------------------------------------------------
+
+def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame) -> sparse.csr_matrix:
+    """Row-normalised influence matrix: borders, subregions, alliances and trade ties.
+
+    Row i holds who influences state i. Land borders weigh most; states of one subregion and
+    members of one alliance (NATO, EU, CSTO, SCO members) are tied more weakly; a state is
+    influenced by its large trade partners in proportion to its trade share with them (China and
+    Russia for ``trade_sco``, the United States and Germany as the EU's largest economy for
+    ``trade_west``: a proxy, as bilateral trade beyond these partners is not in the data).
+    """
+    iso3 = a["iso3"]
+    n = len(iso3)
+    idx = {c: i for i, c in enumerate(iso3)}
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+
+    def add(r, c, w):
+        r, c = np.asarray(r), np.asarray(c)
+        keep = r != c
+        rows.append(r[keep])
+        cols.append(c[keep])
+        vals.append(np.broadcast_to(np.asarray(w, dtype=float), r.shape)[keep])
+
+    known = borders["iso_a"].isin(idx) & borders["iso_b"].isin(idx)
+    ba = borders.loc[known, "iso_a"].map(idx).to_numpy(int)
+    bb = borders.loc[known, "iso_b"].map(idx).to_numpy(int)
+    add(np.r_[ba, bb], np.r_[bb, ba], BORDER_WEIGHT)
+
+    def clique(members: np.ndarray, w: float) -> None:
+        m = np.flatnonzero(members)
+        r, c = np.meshgrid(m, m, indexing="ij")
+        add(r.ravel(), c.ravel(), w)
+
+    for s in np.unique(a["subregion"]):
+        clique(a["subregion"] == s, SUBREGION_WEIGHT)
+    for members in (a["nato"], a["eu"], a["csto"], a["sco_status"] == SCO_STATUSES.index("member")):
+        clique(members, ALLIANCE_WEIGHT)
+    everyone = np.arange(n)
+    for partner, share in (("CHN", a["e_sco"]), ("RUS", a["e_sco"]), ("USA", a["e_west"]),
+                           ("DEU", a["e_west"])):
+        if partner in idx:
+            add(everyone, np.full(n, idx[partner]), TRADE_WEIGHT * share / 2)
+    m = sparse.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                          shape=(n, n)).tocsr()
+    m.sum_duplicates()
+    totals = np.asarray(m.sum(axis=1)).ravel()
+    inv = np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)
+    return sparse.diags(inv) @ m
+
+
+# --- checking a scenario against the world ----------------------------------------------------
+
+def check_scenario(scenario, world: World) -> None:
+    """Every state code and group a scenario names must exist in its world; raise ScenarioError."""
+    groups = world.groups()
+
+    def check(name: str, path: tuple) -> None:
+        if name in world.index or name in groups:
+            return
+        guess = difflib.get_close_matches(name, [*world.index, *groups], n=1)
+        hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+        raise scenario.error(f"unknown state code or group '{name}'{hint}", path)
+
+    for block in ("sco", "west"):
+        for name, cfg in getattr(scenario, block):
+            if cfg is not None and cfg.targets is not None:
+                for t in cfg.targets:
+                    check(t, (block, name, "targets"))
+    for i, ev in enumerate(scenario.events):
+        for t in ev.targets():
+            check(t, ("events", i, "state" if ev.state is not None else "states"))
+    for t in scenario.key_states:
+        if t not in world.index:
+            check(t, ("key_states",))
+            raise scenario.error(f"'{t}' is a group; key_states takes state codes", ("key_states",))
