@@ -109,10 +109,11 @@ def summary_table(scenario: Scenario, blocs: pd.DataFrame, traj: pd.DataFrame, t
     change = (a[last] - a[first]).sort_values(key=np.abs, ascending=False).head(top)
     contrib_cols = [c for c in traj.columns if c.startswith("c_")]
     total = traj.groupby("iso3")[contrib_cols].sum() / traj["run"].nunique()
-    lines.append(f"States that moved most (change {first}-{last}, main driver):")
+    lines.append(f"States that moved most (change {first}-{last}; the driver that pushed most "
+                 f"in that direction):")
     for iso, d in change.items():
         drivers = total.loc[iso]
-        main = drivers.abs().idxmax()
+        main = (drivers * np.sign(d)).idxmax()
         lines.append(f"  {iso}  {a.loc[iso, first]:+.2f} -> {a.loc[iso, last]:+.2f}  "
                      f"({d:+.2f}; {main[2:]} {drivers[main]:+.2f})")
     return "\n".join(lines)

@@ -1,0 +1,154 @@
+"""The command line: ``blocsim`` (or ``python run.py``) parses arguments and calls the package.
+
+User mistakes (``ScenarioError``) are caught here, in one place, and printed as one line with
+exit status 2; nothing is written before the input has been checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import ScenarioError
+
+SUBCOMMANDS = ("run", "validate", "list")
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63-1 (got {value})")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="blocsim",
+        description="Simulate how states drift between the West and the SCO under a YAML scenario.",
+        epilog="Examples:\n  blocsim scenarios/baseline.yaml\n"
+               "  blocsim run scenarios/sco_expansion.yaml --runs 50 --out out/expansion\n"
+               "  blocsim validate my_scenario.yaml\n  blocsim list\n\n"
+               "A bare scenario file means 'run'. Mistakes in input exit with status 2.\n"
+               "The scenario format: scenarios/README.md. The model: docs/model.md.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"blocsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario and write tables and plots",
+                         description="Run a scenario: tables (CSV), the resolved scenario and "
+                                     "plots (PNG) go to the output folder.")
+    run.add_argument("scenario", type=Path, help="scenario YAML file")
+    run.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
+    run.add_argument("--seed", type=_seed, help="root seed (overrides the scenario's)")
+    run.add_argument("--runs", type=_positive, help="replications (overrides the scenario's)")
+    run.add_argument("--no-plots", action="store_true", help="write the tables only")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+
+    val = sub.add_parser("validate", help="check scenario files without running them",
+                         description="Check scenario files against the schema and the world.")
+    val.add_argument("scenario", type=Path, nargs="+", help="scenario YAML file(s)")
+
+    sub.add_parser("list", help="list the shipped scenarios with their descriptions",
+                   description=f"List the scenarios in {SCENARIO_DIR}.")
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-"):
+        argv.insert(0, "run")
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help()
+        return 0
+    try:
+        return COMMANDS[args.command](args)
+    except ScenarioError as exc:
+        print(f"blocsim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("blocsim: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one scenario with its replications and write the output folder."""
+    from .runner import prepare_world, run_replications, summary_table, write_run
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.seed is not None:
+        scenario.seed = args.seed
+    if args.runs is not None:
+        scenario.replications = args.runs
+    world = prepare_world(scenario, args.scenario.parent)
+    out_dir = args.out or Path("out") / scenario.name
+    bar = None
+    if scenario.replications > 1 and not args.quiet:
+        from tqdm import tqdm
+        bar = tqdm(total=scenario.replications, unit="run", desc=scenario.name, file=sys.stderr)
+    try:
+        results, seeds = run_replications(scenario, world, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    out = write_run(scenario, world, results, seeds, out_dir, plots=not args.no_plots)
+    if not args.quiet:
+        print(summary_table(scenario, out.blocs, out.trajectories))
+        print(f"\nTables and resolved scenario in {out.out_dir}/")
+        if out.plots:
+            print(f"Plots in {out.out_dir / 'plots'}/: " + ", ".join(p.name for p in out.plots))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check each file; the first mistake stops with status 2."""
+    from .runner import prepare_world
+    from .scenario import load_scenario
+
+    for path in args.scenario:
+        scenario = load_scenario(path)
+        prepare_world(scenario, path.parent)
+        print(f"{path}: ok ({scenario.name}: {scenario.start_year}-{scenario.end_year}, "
+              f"{len(scenario.lever_configs())} levers, {len(scenario.events)} events)")
+    return 0
+
+
+def _first_sentence(text: str, limit: int = 100) -> str:
+    """The first sentence of a description, cut to ``limit`` characters."""
+    text = " ".join(text.split())
+    ends = [i for i in (text.find("? "), text.find(". ")) if i >= 0]
+    first = text[: min(ends) + 1] if ends else text
+    return first if len(first) <= limit else first[: limit - 3] + "..."
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the shipped scenarios with the first line of their descriptions."""
+    from .scenario import read_yaml
+
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        data, _ = read_yaml(path)
+        print(f"{path.name:32} {_first_sentence(str(data.get('description', '')))}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list}

@@ -1,0 +1,429 @@
+"""Figures of a run: bloc shares, key states, the whole world, and why states moved.
+
+Data preparation lives in small pandas helpers that tests call directly; each ``plot_x`` draws
+one figure from them, takes ``ax=None`` and returns the figure (the habit of the Axelrod library).
+Figures are built with ``matplotlib.figure.Figure`` and never touch pyplot, so nothing global
+changes and batch runs need no display. Colours are fixed per camp and per driver, so a bloc or
+a driver looks the same in every figure: red for the SCO side, blue for the West, greys and greens
+for what neither bloc chooses. Alignment runs from -1 (West) to +1 (SCO); a state *leans* to a
+camp when |alignment| exceeds the scenario's ``lean_threshold``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+from .outputs import CAMPS
+from .simulation import DRIVERS
+
+#: One colour per camp, used wherever a camp is drawn.
+CAMP_COLOURS = {"sco": "#c0392b", "nonaligned": "#8c8c8c", "west": "#2166ac"}
+CAMP_LABELS = {"sco": "SCO-leaning", "nonaligned": "non-aligned", "west": "West-leaning"}
+
+#: One colour per driver of alignment: SCO levers in reds and oranges (oranges for trade, reds
+#: for security, magenta for influence), Western levers in blues, the rest greys and greens.
+DRIVER_COLOURS = {
+    "trade_facilitation": "#fdae6b", "development_bank": "#fd8d3c", "cpec": "#e6550d",
+    "eurasian_railway": "#a63603", "joint_exercises": "#fb6a4a", "arms_transfers": "#cb181d",
+    "counter_terrorism": "#67000d", "cultural_exchange": "#c51b7d",
+    "diplomatic_alliances": "#08519c", "trade_agreements": "#41b6c4",
+    "cybersecurity_cooperation": "#253494", "civil_society": "#9ecae1", "public_diplomacy": "#4292c6",
+    "events": "#7fbc41", "membership": "#1b7837", "peer": "#969696", "inertia": "#d0d0d0",
+    "shock": "#525252", "other": "#e8dcb5",
+}
+DRIVER_LABELS = {
+    "trade_facilitation": "SCO: trade facilitation", "development_bank": "SCO: development bank",
+    "cpec": "SCO: CPEC", "eurasian_railway": "SCO: Eurasian railway",
+    "joint_exercises": "SCO: joint exercises", "arms_transfers": "SCO: arms transfers",
+    "counter_terrorism": "SCO: counter-terrorism", "cultural_exchange": "SCO: cultural exchange",
+    "diplomatic_alliances": "West: diplomatic alliances", "trade_agreements": "West: trade agreements",
+    "cybersecurity_cooperation": "West: cybersecurity", "civil_society": "West: civil society",
+    "public_diplomacy": "West: public diplomacy", "events": "scenario events",
+    "membership": "joining/leaving organisations", "peer": "peer influence (neighbours, partners)",
+    "inertia": "inertia (pull back to start)", "shock": "random shocks", "other": "other (small)",
+}
+
+#: Percentiles across runs reported by the series helpers: column name -> quantile.
+QUANTILES = {"p5": 0.05, "p25": 0.25, "median": 0.5, "p75": 0.75, "p95": 0.95}
+MEASURES = {"gdp_share": "world GDP", "pop_share": "world population", "states": "states"}
+DPI = 120
+
+
+# --- data helpers -------------------------------------------------------------------------------
+
+def _quantiles(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
+    """Median and percentiles of ``col`` across runs, one row per group of ``by``."""
+    q = df.groupby(by)[col].quantile(list(QUANTILES.values())).unstack()
+    q.columns = list(QUANTILES)
+    return q[["median", "p5", "p25", "p75", "p95"]].reset_index()
+
+
+def bloc_share_series(blocs: pd.DataFrame, measure: str = "gdp_share") -> pd.DataFrame:
+    """Share leaning to each camp per year: median and 5/25/75/95th percentiles across runs.
+
+    Args:
+        blocs: ``outputs.blocs_frame`` table (one row per run and year).
+        measure: ``"gdp_share"``, ``"pop_share"`` or ``"states"`` (counts become shares of all states).
+
+    Returns:
+        Columns year, camp, median, p5, p25, p75, p95; shares as fractions of 1.
+    """
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}, not {measure!r}")
+    cols = [f"{measure}_{c}" for c in CAMPS]
+    shares = blocs[["run", "year", *cols]].copy()
+    if measure == "states":
+        shares[cols] = shares[cols].div(shares[cols].sum(axis=1), axis=0)
+    long = shares.melt(id_vars=["run", "year"], value_vars=cols, var_name="camp", value_name="share")
+    long["camp"] = long["camp"].str.removeprefix(f"{measure}_")
+    out = _quantiles(long, ["year", "camp"], "share")
+    out["camp"] = pd.Categorical(out["camp"], CAMPS)
+    return out.sort_values(["camp", "year"], ignore_index=True).astype({"camp": str})
+
+
+def _names(traj: pd.DataFrame) -> dict[str, str]:
+    """State names by ISO3 code (the code itself when the table has no names)."""
+    col = "name" if "name" in traj.columns else "iso3"
+    return dict(zip(traj["iso3"], traj[col]))
+
+
+def key_state_series(traj: pd.DataFrame, iso3s: Sequence[str]) -> pd.DataFrame:
+    """Alignment of the given states per year: median and percentiles across runs.
+
+    Returns:
+        Columns iso3, name, year, median, p5, p25, p75, p95, states in the order given.
+    """
+    sub = traj[traj["iso3"].isin(iso3s)]
+    out = _quantiles(sub, ["iso3", "year"], "alignment")
+    out.insert(1, "name", out["iso3"].map(_names(sub)))
+    out["iso3"] = pd.Categorical(out["iso3"], list(dict.fromkeys(iso3s)))
+    return out.sort_values(["iso3", "year"], ignore_index=True).astype({"iso3": str})
+
+
+def _start_end(traj: pd.DataFrame) -> pd.DataFrame:
+    """Mean alignment over runs in the first and the last year, and the change, per state."""
+    first, last = traj["year"].min(), traj["year"].max()
+    ends = traj[traj["year"].isin([first, last])]
+    a = ends.pivot_table(index="iso3", columns="year", values="alignment", aggfunc="mean")
+    return pd.DataFrame({"start": a[first], "end": a[last], "change": a[last] - a[first]})
+
+
+def top_movers(traj: pd.DataFrame, n: int = 3) -> list[str]:
+    """ISO3 codes of the ``n`` states whose mean alignment changed most, largest first.
+
+    Ties are broken by ISO3 code, so the answer never depends on row order.
+    """
+    change = _start_end(traj)["change"].abs().sort_index()
+    return list(change.sort_values(ascending=False, kind="stable").index[:n])
+
+
+def attribution_table(traj: pd.DataFrame, iso3s: Sequence[str], min_share: float = 0.02) -> pd.DataFrame:
+    """Each driver's total contribution to each state's change, summed over years, mean over runs.
+
+    A row sums to the state's mean change of alignment between the first and last year. Drivers
+    whose largest |total| is under ``min_share`` of the largest total among these states are
+    summed into one ``other`` column, so the legend lists only what matters.
+
+    Returns:
+        Index iso3 (in the order given), one column per driver kept (in ``DRIVERS`` order).
+    """
+    cols = [f"c_{d}" for d in DRIVERS]
+    sub = traj[traj["iso3"].isin(iso3s)]
+    total = sub.groupby("iso3")[cols].sum() / traj["run"].nunique()
+    total = total.reindex(list(dict.fromkeys(iso3s))).rename(columns=lambda c: c[2:])
+    size = total.abs().max()
+    small = size < min_share * size.max()
+    out = total.loc[:, ~small]
+    if size[small].gt(0).any():
+        out = out.assign(other=total.loc[:, small].sum(axis=1))
+    return out
+
+
+def alignment_matrix(traj: pd.DataFrame, world, years: Sequence | None = None) -> pd.DataFrame:
+    """Mean alignment over runs, states by years, ordered for a heatmap of the whole world.
+
+    Rows are grouped by region, then subregion, and within a subregion run from the most Western
+    to the most SCO-leaning start, so neighbours with similar paths sit together.
+
+    Args:
+        traj: ``outputs.trajectories_frame`` table.
+        world: the ``World`` the run used (for regions and subregions).
+        years: columns to keep; all years when None.
+
+    Returns:
+        Index (region, subregion, iso3), one column per year.
+    """
+    m = traj.pivot_table(index="iso3", columns="year", values="alignment", aggfunc="mean")
+    if years is not None:
+        m = m[list(years)]
+    geo = pd.DataFrame({"region": world.region, "subregion": world.subregion}, index=world.iso3)
+    order = geo.loc[m.index].assign(start=m.iloc[:, 0])
+    order = order.sort_values(["region", "subregion", "start"], kind="stable")
+    m = m.loc[order.index]
+    m.index = pd.MultiIndex.from_arrays([order["region"], order["subregion"], order.index],
+                                        names=["region", "subregion", "iso3"])
+    m.columns.name = "year"
+    return m
+
+
+# --- plots --------------------------------------------------------------------------------------
+
+def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    """The axes to draw on: the one given, or one filling a new figure of ``size`` inches."""
+    return ax if ax is not None else Figure(figsize=size, dpi=DPI).add_subplot()
+
+
+def _titles(ax: Axes, title: str, subtitle: str) -> None:
+    """A bold title with a smaller explanatory line under it."""
+    ax.set_title(title, fontsize=12, fontweight="bold", pad=22)
+    ax.text(0.5, 1.015, subtitle, transform=ax.transAxes, ha="center", va="bottom", fontsize=9,
+            color="#444444")
+
+
+def _spread_labels(values: np.ndarray, gap: float) -> np.ndarray:
+    """Positions near ``values`` at least ``gap`` apart, so labels at line ends do not overlap."""
+    order = np.argsort(values, kind="stable")
+    pos = values[order].astype(float)
+    for i in range(1, len(pos)):
+        pos[i] = max(pos[i], pos[i - 1] + gap)
+    out = np.empty_like(pos)
+    out[order] = pos - (pos - values[order]).mean()
+    return out
+
+
+def _runs_note(n_runs: int) -> str:
+    """What the lines and bands show, for a subtitle."""
+    if n_runs == 1:
+        return "1 run"
+    return f"median of {n_runs} runs; bands: middle 50% and 90% of runs"
+
+
+def plot_bloc_shares(blocs: pd.DataFrame, *, measure: str = "gdp_share", ax: Axes | None = None) -> Figure:
+    """Share of world GDP, population or states leaning to the SCO, to neither, or to the West.
+
+    The headline of a run: how much of the world each camp holds over time, with the spread
+    across replications as bands.
+    """
+    ax = _axes(ax, (8, 5))
+    data = bloc_share_series(blocs, measure)
+    n_runs = blocs["run"].nunique()
+    threshold = float(blocs["lean_threshold"].iloc[0])
+    for camp in CAMPS:
+        d = data[data["camp"] == camp]
+        colour = CAMP_COLOURS[camp]
+        if n_runs > 1:
+            ax.fill_between(d["year"], d["p5"], d["p95"], color=colour, alpha=0.12, linewidth=0)
+            ax.fill_between(d["year"], d["p25"], d["p75"], color=colour, alpha=0.3, linewidth=0)
+        ax.plot(d["year"], d["median"], color=colour, linewidth=2, label=CAMP_LABELS[camp])
+        for x, y, ha in ((d["year"].iloc[0], d["median"].iloc[0], "right"),
+                         (d["year"].iloc[-1], d["median"].iloc[-1], "left")):
+            ax.annotate(f"{y:.1%}", (x, y), xytext=(-4 if ha == "right" else 4, 0),
+                        textcoords="offset points", ha=ha, va="center", fontsize=8, color=colour)
+    what = MEASURES[measure]
+    _titles(ax, f"Share of {what} leaning to each camp",
+            f"leaning = |alignment| > {threshold:g} (SCO above, West below); {_runs_note(n_runs)}")
+    ax.set_xlabel("year")
+    ax.set_ylabel(f"share of {what} (%)")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylim(0, min(1.0, data["p95"].max() * 1.1 + 0.02))
+    years = data["year"]
+    pad = (years.max() - years.min()) * 0.08 or 0.5
+    ax.set_xlim(years.min() - pad, years.max() + pad)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title="camp")
+    return ax.figure
+
+
+def plot_key_states(traj: pd.DataFrame, iso3s: Sequence[str], *, threshold: float = 0.25,
+                    ax: Axes | None = None) -> Figure:
+    """Alignment of chosen states over time, with the spread across runs as bands.
+
+    Lines are labelled at their ends with the state's name; the grey band is the non-aligned
+    zone (|alignment| <= ``threshold``).
+    """
+    ax = _axes(ax, (9, 6))
+    data = key_state_series(traj, iso3s)
+    n_runs = traj["run"].nunique()
+    ax.axhspan(-threshold, threshold, color="#eeeeee", zorder=0)
+    ax.text(0.005, threshold - 0.02, f"non-aligned zone (|alignment| ≤ {threshold:g})",
+            transform=ax.get_yaxis_transform(), va="top", fontsize=8, color="#666666")
+    states = list(dict.fromkeys(data["iso3"]))
+    colours = _state_colours(len(states))
+    ends = []
+    for iso, colour in zip(states, colours):
+        d = data[data["iso3"] == iso]
+        if n_runs > 1:
+            ax.fill_between(d["year"], d["p5"], d["p95"], color=colour, alpha=0.08, linewidth=0)
+            ax.fill_between(d["year"], d["p25"], d["p75"], color=colour, alpha=0.2, linewidth=0)
+        ax.plot(d["year"], d["median"], color=colour, linewidth=1.8, label=d["name"].iloc[0])
+        ends.append(d["median"].iloc[-1])
+    last = data["year"].max()
+    for iso, colour, y, ly in zip(states, colours, ends, _spread_labels(np.array(ends), 0.06)):
+        name = data.loc[data["iso3"] == iso, "name"].iloc[0]
+        ax.annotate(name, (last, y), xytext=(last + 0.02 * _span(data["year"]), ly),
+                    textcoords="data", va="center", fontsize=8, color=colour,
+                    arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.5})
+    _titles(ax, "Alignment of key states", f"−1 = West, +1 = SCO; {_runs_note(n_runs)}")
+    ax.set_xlabel("year")
+    ax.set_ylabel("alignment (−1 West … +1 SCO)")
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_yticks([-1, -0.5, 0, 0.5, 1], ["−1 West", "−0.5", "0", "+0.5", "+1 SCO"])
+    ax.set_xlim(data["year"].min(), last + 0.22 * _span(data["year"]))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
+    return ax.figure
+
+
+def _span(years: pd.Series) -> float:
+    """Length of the time axis in years (1 for a single year, to keep offsets finite)."""
+    return float(years.max() - years.min()) or 1.0
+
+
+def _state_colours(n: int) -> list:
+    """Distinct colours for up to 10 states, avoiding pure red and blue (they mean the blocs)."""
+    palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+               "#17becf", "#666666", "#8c564b"]
+    return [palette[i % len(palette)] for i in range(n)]
+
+
+def plot_world_heatmap(traj: pd.DataFrame, world, *, threshold: float = 0.25,
+                       ax: Axes | None = None) -> Figure:
+    """Every state's mean alignment by year, grouped by region, with each state's change beside it.
+
+    The colour scale is fixed to [-1, 1] so figures of different runs compare; since a decade
+    often moves a state only a little, a bar panel on the right shows the change itself.
+    """
+    m = alignment_matrix(traj, world)
+    ax = _axes(ax, (10, 17))
+    years = m.columns.to_numpy(dtype=float)
+    step = float(np.diff(years).min()) if len(years) > 1 else 1.0
+    n = len(m)
+    im = ax.imshow(m.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest",
+                   extent=(years[0] - step / 2, years[-1] + step / 2, n, 0))
+    regions = m.index.get_level_values("region").to_numpy()
+    subregions = m.index.get_level_values("subregion").to_numpy()
+    sub_bounds, sub_mids, sub_names = _groups(subregions)
+    reg_bounds, reg_mids, reg_names = _groups(regions)
+    ax.hlines(sub_bounds, *ax.get_xlim(), color="white", linewidth=0.6)
+    ax.hlines(reg_bounds, *ax.get_xlim(), color="black", linewidth=1.6)
+    ax.set_yticks(sub_mids, sub_names, fontsize=7)
+    ax.tick_params(axis="y", length=0)
+    for mid, name, count in zip(reg_mids, reg_names, np.diff([0, *reg_bounds, n])):
+        ax.text(-0.3, mid, f"{name} ({count})", transform=ax.get_yaxis_transform(), rotation=90,
+                ha="center", va="center", fontsize=11, fontweight="bold")
+    ax.set_xlabel("year")
+    ax.set_ylabel("states, grouped by region and subregion (number of states)", labelpad=70)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    first, last = m.columns[0], m.columns[-1]
+    n_runs = traj["run"].nunique()
+    _titles(ax, "Alignment of every state, by region",
+            f"colour: mean alignment over {n_runs} run{'s' * (n_runs > 1)} (blue West, red SCO); "
+            f"bars: change {first}–{last}")
+
+    change = (m[last] - m[first]).to_numpy()
+    bars = ax.inset_axes((1.04, 0, 0.28, 1))
+    bars.barh(np.arange(n) + 0.5, change, height=0.85,
+              color=np.where(change > 0, CAMP_COLOURS["sco"], CAMP_COLOURS["west"]))
+    bars.set_ylim(n, 0)
+    bars.set_yticks([])
+    bars.hlines(reg_bounds, 0, 1, transform=bars.get_yaxis_transform(), color="black", linewidth=1.6)
+    lim = max(float(np.abs(change).max()), 1e-3) * 1.1
+    bars.set_xlim(-lim, lim)
+    bars.axvline(0, color="black", linewidth=0.6)
+    bars.set_xlabel(f"change {first}–{last}\n← West | SCO →", fontsize=8)
+    bars.tick_params(axis="x", labelsize=7)
+    bars.xaxis.set_major_locator(MaxNLocator(3, symmetric=True))
+
+    cax = ax.inset_axes((1.36, 0.3, 0.035, 0.4))
+    cbar = ax.figure.colorbar(im, cax=cax)
+    cbar.set_label("mean alignment (−1 West … +1 SCO)", fontsize=8)
+    cbar.set_ticks([-1, -threshold, 0, threshold, 1])
+    cbar.ax.tick_params(labelsize=7)
+    cbar.ax.axhspan(-threshold, threshold, xmin=0, xmax=1, fill=False, hatch="///", edgecolor="#555555",
+                    linewidth=0)
+    cbar.ax.text(2.8, 0, "non-\naligned", transform=cbar.ax.get_yaxis_transform(), fontsize=7,
+                 va="center")
+    return ax.figure
+
+
+def _groups(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Inner boundaries, midpoints and names of runs of equal labels in a sorted column."""
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+    ends = np.r_[starts[1:], len(labels)]
+    return starts[1:], (starts + ends) / 2, [str(labels[s]) for s in starts]
+
+
+def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, n: int = 3,
+                     ax: Axes | None = None) -> Figure:
+    """What moved each state: every driver's share of its change of alignment, as stacked bars.
+
+    Pushes towards the SCO stack to the right of zero, pushes towards the West to the left; the
+    black diamond marks the net change. With ``iso3s`` None, the ``n`` states that moved most.
+    """
+    chosen = list(iso3s) if iso3s is not None else top_movers(traj, n)
+    table = attribution_table(traj, chosen)
+    ends = _start_end(traj).loc[chosen]
+    names = _names(traj)
+    ax = _axes(ax, (10, 1.4 + 0.9 * len(chosen)))
+    y = np.arange(len(chosen))
+    pos, neg = np.zeros(len(chosen)), np.zeros(len(chosen))
+    for driver in table.columns:
+        v = table[driver].to_numpy()
+        left = np.where(v >= 0, pos, neg)
+        ax.barh(y, v, left=left, height=0.6, color=DRIVER_COLOURS[driver], label=DRIVER_LABELS[driver],
+                edgecolor="white", linewidth=0.5)
+        pos, neg = pos + np.maximum(v, 0), neg + np.minimum(v, 0)
+    ax.scatter(ends["change"], y, marker="D", s=45, color="black", zorder=3, label="net change")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, [f"{names[i]}\n{ends.loc[i, 'start']:+.2f} → {ends.loc[i, 'end']:+.2f}"
+                      for i in chosen], fontsize=9)
+    ax.invert_yaxis()
+    lim = max(float(np.abs(np.r_[pos, neg]).max()), 1e-3) * 1.1
+    ax.set_xlim(-lim, lim)
+    first, last = traj["year"].min(), traj["year"].max()
+    ax.set_xlabel(f"contribution to the change of alignment {first}–{last}   (← towards West | towards SCO →)")
+    ax.set_ylabel("state (mean alignment start → end)")
+    n_runs = traj["run"].nunique()
+    title = ("Why the states that moved most moved" if iso3s is None
+             else "What moved these states")
+    _titles(ax, title, f"each driver's push summed over the years, mean of {n_runs} run"
+                       f"{'s' * (n_runs > 1)}; ◆ = net change")
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8, title="driver")
+    return ax.figure
+
+
+# --- the run's figures --------------------------------------------------------------------------
+
+def write_plots(traj: pd.DataFrame, blocs: pd.DataFrame, world, scenario, out_dir: Path) -> list[Path]:
+    """Write the standard figures of a run as PNGs into ``out_dir`` and return their paths.
+
+    The same tables give byte-identical files (no time or version stamps), so outputs diff cleanly.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    threshold = scenario.parameters.lean_threshold
+    figures = {
+        "bloc_shares.png": plot_bloc_shares(blocs, measure="gdp_share"),
+        "bloc_shares_population.png": plot_bloc_shares(blocs, measure="pop_share"),
+        "key_states.png": plot_key_states(traj, scenario.key_states, threshold=threshold),
+        "world_heatmap.png": plot_world_heatmap(traj, world, threshold=threshold),
+        "attribution.png": plot_attribution(traj),
+    }
+    paths = []
+    for filename, fig in figures.items():
+        fig.text(0.01, 0.005, f"blocsim scenario: {scenario.name}", fontsize=7, color="#777777",
+                 ha="left", va="bottom")
+        path = out_dir / filename
+        fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+        paths.append(path)
+    return paths
