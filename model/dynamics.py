@@ -65,17 +65,20 @@ def structural_push(dev: np.ndarray, econ_weight: float, security_weight: float,
             - 2.0 * regime_weight * dev[:, GOV])
 
 
-def peer_push(relations, a: np.ndarray, a0: np.ndarray, weight: float) -> np.ndarray:
+def peer_push(relations, a: np.ndarray, a0: np.ndarray, weight: float,
+              has_relations: np.ndarray | None = None) -> np.ndarray:
     """DeGroot influence on departures: ``w * (A (a - a0) - (a - a0))``.
 
     ``relations`` is a row-normalised (sparse) matrix. Neighbours' *moves* are contagious; their
     standing differences are already part of the observed starting world, so they move nobody.
-    States without relations (a zero row) feel no peer push.
+    States without relations (a zero row) feel no peer push; pass ``has_relations`` (rows with
+    any weight) to save recomputing it every step.
     """
     d = a - a0
     neighbours = relations @ d
-    has = np.asarray(relations.sum(axis=1)).ravel() > 0
-    return weight * np.where(has, neighbours - d, 0.0)
+    if has_relations is None:
+        has_relations = np.asarray(relations.sum(axis=1)).ravel() > 0
+    return weight * np.where(has_relations, neighbours - d, 0.0)
 
 
 def anchor_push(a: np.ndarray, a0: np.ndarray, inertia: float) -> np.ndarray:
@@ -148,7 +151,12 @@ def decay(dev: np.ndarray, rates: np.ndarray, dt: float) -> np.ndarray:
         dev: (sources, channels, n).
         rates: (channels,) fade rates per year.
     """
-    return dev * np.exp(-rates * dt)[None, :, None]
+    return dev * decay_factors(rates, dt)
+
+
+def decay_factors(rates: np.ndarray, dt: float) -> np.ndarray:
+    """The factor ``exp(-rate dt)`` per channel, shaped to multiply ``dev`` in place."""
+    return np.exp(-np.asarray(rates) * dt)[None, :, None]
 
 
 def regime_natural_alignment(governance: np.ndarray) -> np.ndarray:

@@ -102,10 +102,12 @@ class BlocModel(mesa.Model):
         p = self.params
         self.decay_rates = np.array([p["econ_decay"], p["econ_decay"], p["security_decay"],
                                      p["security_decay"], p["governance_decay"]])
+        self.decay_factors = dyn.decay_factors(self.decay_rates, self.dt)
         self.thresholds = np.array([-np.inf, p["partner_threshold"], p["observer_threshold"],
                                     p["member_threshold"]])
         self.recept = dyn.receptiveness(w.gdp_usd, p["gdp_ref_usd"], p["size_elasticity"])
         self.eligible = (np.isin(w.subregion, SCO_ELIGIBLE_SUBREGIONS) & ~w.nato & ~w.eu)
+        self.has_relations = np.asarray(w.relations.sum(axis=1)).ravel() > 0
         self.plan = self._lever_plan()
         self.events = self._event_plan()
         self.sanctions: list[tuple[int, int, np.ndarray, float]] = []  # (first, last year, mask, x)
@@ -169,11 +171,12 @@ class BlocModel(mesa.Model):
         for first, last, mask, x in self.sanctions:
             if first <= year <= last:
                 self.dev[ev_src, E_WEST] -= x * values[E_WEST] * mask * dt
-        self.dev = dyn.decay(self.dev, self.decay_rates, dt)
+        self.dev *= self.decay_factors  # dyn.decay, with the factors computed once
         pushes = np.empty((len(DRIVERS), self.world.n))
         pushes[:n_src] = direct + dyn.structural_push(
             self.dev, p["econ_weight"], p["security_weight"], p["regime_weight"])
-        pushes[n_src] = dyn.peer_push(self.world.relations, self.a, self.a0, p["peer_weight"])
+        pushes[n_src] = dyn.peer_push(self.world.relations, self.a, self.a0, p["peer_weight"],
+                                      self.has_relations)
         pushes[n_src + 1] = dyn.anchor_push(self.a, self.a0, p["inertia"])
         # Draw every step whatever the parameters, so replication k sees the same numbers under
         # every strategy (common random numbers).

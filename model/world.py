@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -87,8 +87,15 @@ class World:
         """Number of states."""
         return len(self.iso3)
 
+    @cached_property
+    def _groups(self) -> dict[str, np.ndarray]:
+        return self._make_groups()
+
     def groups(self) -> dict[str, np.ndarray]:
         """Every named group as a boolean mask: regions, subregions, blocs of the year, fixed lists."""
+        return dict(self._groups)
+
+    def _make_groups(self) -> dict[str, np.ndarray]:
         g: dict[str, np.ndarray] = {}
         for values in (self.region, self.subregion):
             for v in np.unique(values):
@@ -105,7 +112,7 @@ class World:
 
     def mask(self, names: list[str] | tuple[str, ...]) -> np.ndarray:
         """Boolean mask of the states named by ISO3 codes or group names; KeyError on unknowns."""
-        groups = self.groups()
+        groups = self._groups
         out = np.zeros(self.n, dtype=bool)
         for nm in names:
             if nm in self.index:
