@@ -59,8 +59,11 @@ def trajectories_frame(results: Sequence[RunResult], names: dict[str, str] | Non
 
 
 def blocs_frame(results: Sequence[RunResult], threshold: float) -> pd.DataFrame:
-    """Per run and year: how many states, and what share of world GDP and population, lean
-    to each camp; SCO members; mean and GDP-weighted mean alignment."""
+    """Per run and year: states and shares of world GDP and population in each camp.
+
+    Also the SCO's members and states with any status, and the mean and GDP-weighted mean
+    alignment.
+    """
     rows = []
     for run, r in enumerate(results):
         gdp = r.gdp_usd / r.gdp_usd.sum()

@@ -54,6 +54,8 @@ DRIVER_LABELS = {
 QUANTILES = {"p5": 0.05, "p25": 0.25, "median": 0.5, "p75": 0.75, "p95": 0.95}
 MEASURES = {"gdp_share": "world GDP", "pop_share": "world population", "states": "states"}
 DPI = 120
+#: How many of the states that moved most the world heatmap names.
+MOVERS_LABELLED = 8
 
 
 # --- data helpers -------------------------------------------------------------------------------
@@ -91,7 +93,7 @@ def bloc_share_series(blocs: pd.DataFrame, measure: str = "gdp_share") -> pd.Dat
 def _names(traj: pd.DataFrame) -> dict[str, str]:
     """State names by ISO3 code (the code itself when the table has no names)."""
     col = "name" if "name" in traj.columns else "iso3"
-    return dict(zip(traj["iso3"], traj[col]))
+    return dict(zip(traj["iso3"], traj[col], strict=True))
 
 
 def key_state_series(traj: pd.DataFrame, iso3s: Sequence[str]) -> pd.DataFrame:
@@ -182,20 +184,34 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
 
 def _titles(ax: Axes, title: str, subtitle: str) -> None:
     """A bold title with a smaller explanatory line under it."""
-    ax.set_title(title, fontsize=12, fontweight="bold", pad=22)
-    ax.text(0.5, 1.015, subtitle, transform=ax.transAxes, ha="center", va="bottom", fontsize=9,
-            color="#444444")
+    ax.set_title(title, fontsize=12, fontweight="bold", pad=20)
+    ax.annotate(subtitle, (0.5, 1), xycoords="axes fraction", xytext=(0, 5), textcoords="offset points",
+                ha="center", va="bottom", fontsize=9, color="#444444")
 
 
 def _spread_labels(values: np.ndarray, gap: float) -> np.ndarray:
     """Positions near ``values`` at least ``gap`` apart, so labels at line ends do not overlap."""
     order = np.argsort(values, kind="stable")
     pos = values[order].astype(float)
-    for i in range(1, len(pos)):
-        pos[i] = max(pos[i], pos[i - 1] + gap)
+    for _ in range(500):
+        push = np.maximum(gap - np.diff(pos), 0) / 2
+        if not push.any():
+            break
+        pos[:-1] -= push
+        pos[1:] += push
     out = np.empty_like(pos)
-    out[order] = pos - (pos - values[order]).mean()
+    out[order] = pos
     return out
+
+
+def _signed(x: float) -> str:
+    """A number with its sign and a true minus, as on the axes: '+0.125', '−0.050'."""
+    return f"{x:+.3f}".replace("-", "−")
+
+
+def _period(years: pd.Index | pd.Series) -> str:
+    """First and last year as a range: '2024–2035' (quarters keep their fraction)."""
+    return f"{years.min():g}–{years.max():g}"
 
 
 def _runs_note(n_runs: int) -> str:
@@ -222,19 +238,22 @@ def plot_bloc_shares(blocs: pd.DataFrame, *, measure: str = "gdp_share", ax: Axe
             ax.fill_between(d["year"], d["p5"], d["p95"], color=colour, alpha=0.12, linewidth=0)
             ax.fill_between(d["year"], d["p25"], d["p75"], color=colour, alpha=0.3, linewidth=0)
         ax.plot(d["year"], d["median"], color=colour, linewidth=2, label=CAMP_LABELS[camp])
-        for x, y, ha in ((d["year"].iloc[0], d["median"].iloc[0], "right"),
-                         (d["year"].iloc[-1], d["median"].iloc[-1], "left")):
-            ax.annotate(f"{y:.1%}", (x, y), xytext=(-4 if ha == "right" else 4, 0),
-                        textcoords="offset points", ha=ha, va="center", fontsize=8, color=colour)
+    ymax = min(1.0, data["p95"].max() * 1.1 + 0.02)
+    for end, dx, ha in ((data["year"].min(), -4, "right"), (data["year"].max(), 4, "left")):
+        d = data[data["year"] == end]
+        labels_at = _spread_labels(d["median"].to_numpy(), 0.035 * ymax)
+        for camp, y, ly in zip(d["camp"], d["median"], labels_at, strict=True):
+            ax.annotate(f"{y:.1%}", (end, ly), xytext=(dx, 0), textcoords="offset points", ha=ha,
+                        va="center", fontsize=8, color=CAMP_COLOURS[camp])
     what = MEASURES[measure]
     _titles(ax, f"Share of {what} leaning to each camp",
             f"leaning = |alignment| > {threshold:g} (SCO above, West below); {_runs_note(n_runs)}")
     ax.set_xlabel("year")
     ax.set_ylabel(f"share of {what} (%)")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylim(0, min(1.0, data["p95"].max() * 1.1 + 0.02))
+    ax.set_ylim(0, ymax)
     years = data["year"]
-    pad = (years.max() - years.min()) * 0.08 or 0.5
+    pad = (years.max() - years.min()) * 0.12 or 0.5
     ax.set_xlim(years.min() - pad, years.max() + pad)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
@@ -253,12 +272,12 @@ def plot_key_states(traj: pd.DataFrame, iso3s: Sequence[str], *, threshold: floa
     data = key_state_series(traj, iso3s)
     n_runs = traj["run"].nunique()
     ax.axhspan(-threshold, threshold, color="#eeeeee", zorder=0)
-    ax.text(0.005, threshold - 0.02, f"non-aligned zone (|alignment| ≤ {threshold:g})",
-            transform=ax.get_yaxis_transform(), va="top", fontsize=8, color="#666666")
+    ax.text(0.005, -threshold + 0.015, f"non-aligned zone (|alignment| ≤ {threshold:g})",
+            transform=ax.get_yaxis_transform(), va="bottom", fontsize=8, color="#666666")
     states = list(dict.fromkeys(data["iso3"]))
     colours = _state_colours(len(states))
     ends = []
-    for iso, colour in zip(states, colours):
+    for iso, colour in zip(states, colours, strict=True):
         d = data[data["iso3"] == iso]
         if n_runs > 1:
             ax.fill_between(d["year"], d["p5"], d["p95"], color=colour, alpha=0.08, linewidth=0)
@@ -266,31 +285,26 @@ def plot_key_states(traj: pd.DataFrame, iso3s: Sequence[str], *, threshold: floa
         ax.plot(d["year"], d["median"], color=colour, linewidth=1.8, label=d["name"].iloc[0])
         ends.append(d["median"].iloc[-1])
     last = data["year"].max()
-    for iso, colour, y, ly in zip(states, colours, ends, _spread_labels(np.array(ends), 0.06)):
+    for iso, colour, y, ly in zip(states, colours, ends, _spread_labels(np.array(ends), 0.065), strict=True):
         name = data.loc[data["iso3"] == iso, "name"].iloc[0]
-        ax.annotate(name, (last, y), xytext=(last + 0.02 * _span(data["year"]), ly),
-                    textcoords="data", va="center", fontsize=8, color=colour,
-                    arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.5})
+        ax.annotate(name, (last, y), xytext=(1.03, ly), textcoords=ax.get_yaxis_transform(),
+                    va="center", fontsize=8.5, color=colour,
+                    arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.6, "shrinkA": 0})
     _titles(ax, "Alignment of key states", f"−1 = West, +1 = SCO; {_runs_note(n_runs)}")
     ax.set_xlabel("year")
     ax.set_ylabel("alignment (−1 West … +1 SCO)")
     ax.set_ylim(-1.05, 1.05)
     ax.set_yticks([-1, -0.5, 0, 0.5, 1], ["−1 West", "−0.5", "0", "+0.5", "+1 SCO"])
-    ax.set_xlim(data["year"].min(), last + 0.22 * _span(data["year"]))
+    ax.set_xlim(data["year"].min(), last)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
     return ax.figure
 
 
-def _span(years: pd.Series) -> float:
-    """Length of the time axis in years (1 for a single year, to keep offsets finite)."""
-    return float(years.max() - years.min()) or 1.0
-
-
 def _state_colours(n: int) -> list:
     """Distinct colours for up to 10 states, avoiding pure red and blue (they mean the blocs)."""
     palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
-               "#17becf", "#666666", "#8c564b"]
+               "#17becf", "#8c8c00", "#000000"]
     return [palette[i % len(palette)] for i in range(n)]
 
 
@@ -299,58 +313,67 @@ def plot_world_heatmap(traj: pd.DataFrame, world, *, threshold: float = 0.25,
     """Every state's mean alignment by year, grouped by region, with each state's change beside it.
 
     The colour scale is fixed to [-1, 1] so figures of different runs compare; since a decade
-    often moves a state only a little, a bar panel on the right shows the change itself.
+    often moves a state only a little, a bar panel on the right shows the change itself and names
+    the states that moved most.
     """
     m = alignment_matrix(traj, world)
-    ax = _axes(ax, (10, 17))
+    ax = _axes(ax, (8, 17))
     years = m.columns.to_numpy(dtype=float)
     step = float(np.diff(years).min()) if len(years) > 1 else 1.0
     n = len(m)
     im = ax.imshow(m.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest",
                    extent=(years[0] - step / 2, years[-1] + step / 2, n, 0))
-    regions = m.index.get_level_values("region").to_numpy()
-    subregions = m.index.get_level_values("subregion").to_numpy()
-    sub_bounds, sub_mids, sub_names = _groups(subregions)
-    reg_bounds, reg_mids, reg_names = _groups(regions)
-    ax.hlines(sub_bounds, *ax.get_xlim(), color="white", linewidth=0.6)
-    ax.hlines(reg_bounds, *ax.get_xlim(), color="black", linewidth=1.6)
-    ax.set_yticks(sub_mids, sub_names, fontsize=7)
-    ax.tick_params(axis="y", length=0)
-    for mid, name, count in zip(reg_mids, reg_names, np.diff([0, *reg_bounds, n])):
-        ax.text(-0.3, mid, f"{name} ({count})", transform=ax.get_yaxis_transform(), rotation=90,
-                ha="center", va="center", fontsize=11, fontweight="bold")
+    sub_bounds, sub_mids, sub_names = _groups(m.index.get_level_values("subregion").to_numpy())
+    reg_bounds, reg_mids, reg_names = _groups(m.index.get_level_values("region").to_numpy())
+    ax.hlines(sub_bounds, 0, 1, transform=ax.get_yaxis_transform(), color="white", linewidth=0.8)
+    ax.hlines(reg_bounds, 0, 1, transform=ax.get_yaxis_transform(), color="black", linewidth=1.6)
+    ax.set_yticks(sub_mids, sub_names, fontsize=7.5)
+    ax.set_ylabel("subregion (states sorted West → SCO by start alignment)")
     ax.set_xlabel("year")
-    ax.set_ylabel("states, grouped by region and subregion (number of states)", labelpad=70)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     first, last = m.columns[0], m.columns[-1]
     n_runs = traj["run"].nunique()
-    _titles(ax, "Alignment of every state, by region",
+    _titles(ax, f"Alignment of every state ({n}), by region",
             f"colour: mean alignment over {n_runs} run{'s' * (n_runs > 1)} (blue West, red SCO); "
-            f"bars: change {first}–{last}")
+            f"bars: change {_period(m.columns)}")
 
     change = (m[last] - m[first]).to_numpy()
-    bars = ax.inset_axes((1.04, 0, 0.28, 1))
+    bars = ax.inset_axes((1.04, 0, 0.3, 1))
     bars.barh(np.arange(n) + 0.5, change, height=0.85,
               color=np.where(change > 0, CAMP_COLOURS["sco"], CAMP_COLOURS["west"]))
     bars.set_ylim(n, 0)
-    bars.set_yticks([])
     bars.hlines(reg_bounds, 0, 1, transform=bars.get_yaxis_transform(), color="black", linewidth=1.6)
+    bars.yaxis.tick_right()
+    counts = np.diff([0, *reg_bounds, n])
+    bars.set_yticks(reg_mids, [f"{r} ({k})" for r, k in zip(reg_names, counts, strict=True)],
+                    rotation=90, va="center", fontsize=11, fontweight="bold")
+    bars.tick_params(axis="y", length=0)
     lim = max(float(np.abs(change).max()), 1e-3) * 1.1
     bars.set_xlim(-lim, lim)
     bars.axvline(0, color="black", linewidth=0.6)
-    bars.set_xlabel(f"change {first}–{last}\n← West | SCO →", fontsize=8)
+    bars.set_xlabel(f"change {_period(m.columns)}\n← West | SCO →", fontsize=8)
     bars.tick_params(axis="x", labelsize=7)
     bars.xaxis.set_major_locator(MaxNLocator(3, symmetric=True))
+    movers = np.argsort(-np.abs(change), kind="stable")[:MOVERS_LABELLED]
+    names = _names(traj)
+    for i, ly in zip(movers, _spread_labels(movers + 0.5, 2.0), strict=True):
+        name = names[m.index[i][2]]
+        bars.annotate(name if len(name) <= 14 else m.index[i][2], (0, i + 0.5),
+                      xytext=(-np.sign(change[i]) * lim * 0.3, ly), textcoords="data", va="center",
+                      ha="left" if change[i] < 0 else "right", fontsize=7,
+                      bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+                      arrowprops={"arrowstyle": "-", "color": "#666666", "linewidth": 0.6, "shrinkA": 1,
+                                  "shrinkB": 0})
 
-    cax = ax.inset_axes((1.36, 0.3, 0.035, 0.4))
+    cax = ax.inset_axes((1.47, 0.3, 0.04, 0.4))
     cbar = ax.figure.colorbar(im, cax=cax)
-    cbar.set_label("mean alignment (−1 West … +1 SCO)", fontsize=8)
-    cbar.set_ticks([-1, -threshold, 0, threshold, 1])
-    cbar.ax.tick_params(labelsize=7)
-    cbar.ax.axhspan(-threshold, threshold, xmin=0, xmax=1, fill=False, hatch="///", edgecolor="#555555",
-                    linewidth=0)
-    cbar.ax.text(2.8, 0, "non-\naligned", transform=cbar.ax.get_yaxis_transform(), fontsize=7,
-                 va="center")
+    cax.set_title("mean\nalignment", fontsize=9, loc="left")
+    cbar.set_ticks([-1, -0.5, -threshold, 0, threshold, 0.5, 1],
+                   labels=["−1 West", "−0.5", f"−{threshold:g}", "0 non-aligned", f"+{threshold:g}", "+0.5",
+                           "+1 SCO"])
+    cbar.ax.tick_params(labelsize=7.5)
+    cbar.ax.axhline(-threshold, color="black", linewidth=0.8)
+    cbar.ax.axhline(threshold, color="black", linewidth=0.8)
     return ax.figure
 
 
@@ -382,14 +405,17 @@ def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, 
                 edgecolor="white", linewidth=0.5)
         pos, neg = pos + np.maximum(v, 0), neg + np.minimum(v, 0)
     ax.scatter(ends["change"], y, marker="D", s=45, color="black", zorder=3, label="net change")
+    for yi, net in zip(y, ends["change"], strict=True):
+        ax.annotate(f"net {_signed(net)}", (net, yi - 0.3), xytext=(0, 2), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(y, [f"{names[i]}\n{ends.loc[i, 'start']:+.2f} → {ends.loc[i, 'end']:+.2f}"
+    ax.set_yticks(y, [f"{names[i]}\n{_signed(ends.loc[i, 'start'])} → {_signed(ends.loc[i, 'end'])}"
                       for i in chosen], fontsize=9)
     ax.invert_yaxis()
     lim = max(float(np.abs(np.r_[pos, neg]).max()), 1e-3) * 1.1
     ax.set_xlim(-lim, lim)
-    first, last = traj["year"].min(), traj["year"].max()
-    ax.set_xlabel(f"contribution to the change of alignment {first}–{last}   (← towards West | towards SCO →)")
+    ax.set_xlabel(f"contribution to the change of alignment {_period(traj['year'])}"
+                  "   (← towards West | towards SCO →)")
     ax.set_ylabel("state (mean alignment start → end)")
     n_runs = traj["run"].nunique()
     title = ("Why the states that moved most moved" if iso3s is None
@@ -421,8 +447,9 @@ def write_plots(traj: pd.DataFrame, blocs: pd.DataFrame, world, scenario, out_di
     }
     paths = []
     for filename, fig in figures.items():
-        fig.text(0.01, 0.005, f"blocsim scenario: {scenario.name}", fontsize=7, color="#777777",
-                 ha="left", va="bottom")
+        box, (width, height) = fig.get_tightbbox(), fig.get_size_inches()  # inches
+        fig.text(box.x0 / width, (box.y0 - 0.1) / height, f"blocsim scenario: {scenario.name}",
+                 fontsize=7, color="#777777", ha="left", va="top")
         path = out_dir / filename
         fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
         paths.append(path)

@@ -44,16 +44,27 @@ def run_one(scenario: Scenario, seed: int, world: World) -> RunResult:
     return BlocModel(scenario, rng=np.random.default_rng(seed), world=world).run()
 
 
+def run_seeds(scenario: Scenario, seeds: list[int], world: World,
+              progress: Callable[[int], None] | None = None) -> list[RunResult]:
+    """One run per seed, reusing one model (``BlocModel.reset``): identical to ``run_one`` each."""
+    model = None
+    results = []
+    for s in seeds:
+        if model is None:
+            model = BlocModel(scenario, rng=np.random.default_rng(s), world=world)
+        else:
+            model.reset(np.random.default_rng(s))
+        results.append(model.run())
+        if progress:
+            progress(1)
+    return results
+
+
 def run_replications(scenario: Scenario, world: World, *, runs: int | None = None,
                      progress: Callable[[int], None] | None = None) -> tuple[list[RunResult], list[int]]:
     """All replications of a scenario, in order; ``progress(1)`` after each."""
     seeds = replication_seeds(scenario.seed, runs or scenario.replications)
-    results = []
-    for s in seeds:
-        results.append(run_one(scenario, s, world))
-        if progress:
-            progress(1)
-    return results, seeds
+    return run_seeds(scenario, seeds, world, progress), seeds
 
 
 @dataclass
@@ -71,7 +82,7 @@ def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds:
               out_dir: Path, *, plots: bool = True) -> RunOutput:
     """Write tables, the resolved scenario and the plots into ``out_dir`` atomically."""
     threshold = scenario.parameters.lean_threshold
-    names = dict(zip(world.iso3, world.name))
+    names = dict(zip(world.iso3, world.name, strict=True))
     traj = outputs.trajectories_frame(results, names, threshold)
     blocs = outputs.blocs_frame(results, threshold)
     changes = outputs.status_frame(results)

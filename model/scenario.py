@@ -63,7 +63,8 @@ class Parameters(Strict):
     inertia: float = Field(0.25, ge=0, le=2, description="k: pull back to the start alignment, 1/yr")
     econ_weight: float = Field(0.5, ge=0, le=5, description="push per unit change of trade share")
     security_weight: float = Field(0.6, ge=0, le=5, description="push per unit change of security ties")
-    regime_weight: float = Field(0.3, ge=0, le=5, description="push per unit change of regime's natural alignment")
+    regime_weight: float = Field(0.3, ge=0, le=5,
+                                 description="push per unit change of regime's natural alignment")
     econ_decay: float = Field(0.10, ge=0, le=2, description="fade of trade changes, 1/yr")
     security_decay: float = Field(0.05, ge=0, le=2, description="fade of security changes, 1/yr")
     governance_decay: float = Field(0.05, ge=0, le=2, description="fade of regime changes, 1/yr")
@@ -74,15 +75,21 @@ class Parameters(Strict):
     partner_threshold: float = Field(0.35, ge=-1, le=1, description="alignment to become dialogue partner")
     observer_threshold: float = Field(0.50, ge=-1, le=1, description="alignment to become observer")
     member_threshold: float = Field(0.65, ge=-1, le=1, description="alignment to become member")
-    leave_drop: float = Field(0.3, ge=0, le=2, description="fall in alignment since gaining a status that makes a state step down")
+    leave_drop: float = Field(0.3, ge=0, le=2,
+                              description="fall since gaining a status that makes a state step down")
     membership_years: float = Field(3.0, ge=0, le=20, description="years above a threshold before applying")
-    admission_rate: float = Field(0.2, ge=0, le=1, description="yearly chance the SCO admits a qualified applicant")
-    member_security_bump: float = Field(0.25, ge=0, le=1, description="share of room in SCO security ties a new member gains")
+    admission_rate: float = Field(0.2, ge=0, le=1,
+                                  description="yearly chance the SCO admits a qualified applicant")
+    member_security_bump: float = Field(0.25, ge=0, le=1,
+                                        description="share of room in SCO security ties a new member gains")
     observer_security_bump: float = Field(0.10, ge=0, le=1, description="same for a new observer")
     partner_security_bump: float = Field(0.05, ge=0, le=1, description="same for a new dialogue partner")
-    member_trade_bump: float = Field(0.05, ge=0, le=1, description="share of trade room a new member gains with China+Russia")
-    closed_regime_threshold: float = Field(0.35, gt=0, le=1, description="governance below which civil-society support backfires")
-    civil_society_backlash: float = Field(0.04, ge=0, le=1, description="push to the SCO per unit effort in the most closed regime")
+    member_trade_bump: float = Field(0.05, ge=0, le=1,
+                                     description="share of trade room a new member gains with China+Russia")
+    closed_regime_threshold: float = Field(0.35, gt=0, le=1,
+                                           description="governance below which civil-society aid backfires")
+    civil_society_backlash: float = Field(0.04, ge=0, le=1,
+                                          description="push to the SCO per unit effort, most closed regime")
 
     @model_validator(mode="after")
     def _ordered_thresholds(self) -> Parameters:
@@ -305,6 +312,9 @@ def read_yaml(path: Path) -> tuple[dict, LineMap]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and cmark and mark and cmark.line != mark.line:
+            problem += f" ({context} started on line {cmark.line + 1})"
         raise ScenarioError(f"YAML syntax error: {problem}", file=label,
                             line=mark.line + 1 if mark else None) from None
     if data is None:
@@ -327,9 +337,6 @@ def _resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, di
     """Read a file and everything it extends; return merged data and path -> (file, line)."""
     path = path.resolve() if chain else path
     key = path.resolve()
-    if key in chain:
-        cycle = " -> ".join(p.name for p in (*chain, key))
-        raise ScenarioError(f"extends cycle: {cycle}", file=str(path), path="extends")
     data, lines = read_yaml(path)
     where = {p: (str(path), ln) for p, ln in lines.items()}
     parent = data.pop("extends", None)
@@ -339,6 +346,10 @@ def _resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, di
         raise ScenarioError("must be a file name (a string)", file=str(path), path="extends",
                             line=lines.get(("extends",)))
     ppath = (path.parent / parent).resolve()
+    if ppath in (*chain, key):
+        cycle = " -> ".join(p.name for p in (*chain, key, ppath))
+        raise ScenarioError(f"extends cycle: {cycle}", file=str(path), path="extends",
+                            line=lines.get(("extends",)))
     if not ppath.exists():
         raise ScenarioError(f"extended file not found: {parent}", file=str(path), path="extends",
                             line=lines.get(("extends",)))
@@ -372,7 +383,11 @@ def _explain(exc: ValidationError, model: type[BaseModel], where: dict, label: s
             if loc[:n] in where:
                 file, line = where[loc[:n]]
                 break
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        loc += ("type",)
+        path += ".type"
+        file, line = where.get(loc, (file, line))
     if err["type"] == "extra_forbidden":
         allowed = _field_names(model, loc[:-1])
         guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
@@ -381,7 +396,9 @@ def _explain(exc: ValidationError, model: type[BaseModel], where: dict, label: s
         if kind == "lever":
             msg += f"; known: {', '.join(allowed)}"
     elif err["type"] == "union_tag_invalid":
-        msg = f"unknown event type {err['input']!r}; known: {', '.join(_EVENT_TAGS)}"
+        msg = f"unknown event type {err['ctx']['tag']!r}; known: {', '.join(_EVENT_TAGS)}"
+    elif err["type"] == "union_tag_not_found":
+        msg = f"missing event type; one of: {', '.join(_EVENT_TAGS)}"
     elif "input" in err and not isinstance(err["input"], (dict, list)):
         msg = f"{msg} (got {err['input']!r})"
     return ScenarioError(msg, file=file or label, path=path or None, line=line)

@@ -7,6 +7,7 @@ Every step records each driver's contribution to each state's change of alignmen
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import mesa
@@ -86,19 +87,8 @@ class BlocModel(mesa.Model):
         self.world = world or load_world(scenario.world, scenario.start_year, base_dir)
         check_scenario(scenario, self.world)
         w = self.world
-        n = w.n
         self.dt = scenario.dt
         self.steps_total = int(round(scenario.horizon / self.dt))
-        self.t = float(scenario.start_year)  # not 'time': later Mesa 3.x releases own that name
-        self.k = 0  # steps taken; our own counter, whatever Mesa does with 'steps'
-
-        self.a0 = w.alignment.copy()
-        self.a = w.alignment.copy()
-        self.base = np.stack([w.e_sco, w.e_west, w.s_sco, w.s_west, w.governance])
-        self.dev = np.zeros((len(SOURCES), len(dyn.CHANNELS), n))
-        self.status = w.sco_status.astype(np.int8).copy()
-        self.streak = np.zeros(n)
-        self.status_anchor = w.alignment.copy()
         p = self.params
         self.decay_rates = np.array([p["econ_decay"], p["econ_decay"], p["security_decay"],
                                      p["security_decay"], p["governance_decay"]])
@@ -108,14 +98,42 @@ class BlocModel(mesa.Model):
         self.recept = dyn.receptiveness(w.gdp_usd, p["gdp_ref_usd"], p["size_elasticity"])
         self.eligible = (np.isin(w.subregion, SCO_ELIGIBLE_SUBREGIONS) & ~w.nato & ~w.eu)
         self.has_relations = np.asarray(w.relations.sum(axis=1)).ravel() > 0
+        self.base = np.stack([w.e_sco, w.e_west, w.s_sco, w.s_west, w.governance])
+        self.a0 = w.alignment.copy()
         self.plan = self._lever_plan()
         self.events = self._event_plan()
-        self.sanctions: list[tuple[int, int, np.ndarray, float]] = []  # (first, last year, mask, x)
-        self.status_log: list = []
         self.agents_by_iso = {}
-        for i in range(n):
+        for i in range(w.n):
             agent = StateAgent(self, i)
             self.agents_by_iso[agent.iso3] = agent
+        self._reset_state()
+
+    def reset(self, rng) -> None:
+        """Start again from the start year with a new generator, keeping the agents and plan.
+
+        Gives exactly what a new model with this ``rng`` would give, without rebuilding 193
+        agents: replications of one scenario reuse one model.
+        """
+        self.reset_rng(rng)
+        # Mesa's Model.__init__ seeds its stdlib generator with one draw from rng; do the same,
+        # so a reset model draws exactly what a new one would (tests check it).
+        self.random = random.Random(int(self.rng.integers(np.iinfo(np.int32).max)))
+        self.steps = 0
+        self.running = True
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        """The dynamic state as it stands at the start year."""
+        w = self.world
+        self.t = float(self.scenario.start_year)  # not 'time': later Mesa 3.x releases own it
+        self.k = 0  # steps taken; our own counter, whatever Mesa does with 'steps'
+        self.a = w.alignment.copy()
+        self.dev = np.zeros((len(SOURCES), len(dyn.CHANNELS), w.n))
+        self.status = w.sco_status.astype(np.int8).copy()
+        self.streak = np.zeros(w.n)
+        self.status_anchor = w.alignment.copy()
+        self.sanctions: list[tuple[int, int, np.ndarray, float]] = []  # (first, last year, mask, x)
+        self.status_log: list = []
         self._record_init()
 
     # --- set-up -----------------------------------------------------------------------------
@@ -156,6 +174,7 @@ class BlocModel(mesa.Model):
         k = self.k
         dt, p = self.dt, self.params
         year = int(np.ceil(self.t + dt - 1e-9))
+        self.t = self.scenario.start_year + (k + 1) * dt  # before events: their log shows 'year'
         n_src = len(SOURCES)
         direct = np.zeros((n_src, self.world.n))
         for ev, mask in self.events.get(k, ()):
@@ -184,7 +203,6 @@ class BlocModel(mesa.Model):
         draws = self.rng.random(self.world.n)
         pushes[n_src + 2] = dyn.shock_push(eps, self.a, p["shock_sd"], dt)
         self.a, contrib = dyn.alignment_step(self.a, pushes, dt)
-        self.t = self.scenario.start_year + (k + 1) * dt
         self.k = k + 1
         self._membership(draws, year)
         self._record(self.k, contrib)
@@ -194,7 +212,10 @@ class BlocModel(mesa.Model):
         p = self.params
         self.streak = dyn.update_streak(self.a, self.status, self.streak, self.thresholds, self.dt)
         admit = np.full(self.world.n, 1.0 - (1.0 - p["admission_rate"]) ** self.dt)
-        moves = dyn.membership_moves(self.a, self.status, self.streak, self.eligible,
+        # Only states that stood below the next rung when they gained their status (or at the
+        # start) may climb: the start year's statuses are observed, not a disequilibrium.
+        crossed = self.status_anchor < self.thresholds[np.minimum(self.status + 1, 3)]
+        moves = dyn.membership_moves(self.a, self.status, self.streak, self.eligible & crossed,
                                      self.status_anchor, p["leave_drop"],
                                      p["membership_years"], admit, draws)
         for i in np.flatnonzero(moves):

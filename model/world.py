@@ -173,7 +173,8 @@ def _snapshot_table(world: str, year: int, base_dir: Path | None) -> tuple[pd.Da
 def _check_table(table: pd.DataFrame, path: Path) -> None:
     """Values of a user's world CSV must be well-formed; name the first bad row and column."""
     def bad(col: str, i: int, why: str) -> ScenarioError:
-        return ScenarioError(f"world CSV {path}, row {i + 2}, column {col}: {why}", path="world")
+        return ScenarioError(f"world CSV {path}, row {table.index[i] + 2}, column {col}: {why}",
+                             path="world")
 
     if table["iso3"].duplicated().any():
         i = int(np.flatnonzero(table["iso3"].duplicated().to_numpy())[0])

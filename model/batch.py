@@ -1,0 +1,496 @@
+"""Running an experiment: chunks of runs on local processes or a Dask cluster, streamed to disk.
+
+Each chunk's results are written as Parquet files named by the chunk, under temporary names then
+renamed, the ``outcomes`` file last: a chunk is done exactly when its outcomes file exists. So a
+batch killed at any point and started again with the same command computes only the missing
+chunks, and no run is lost, duplicated or half-written. The files depend only on the design,
+never on which worker ran what or when, so serial, parallel and Dask runs give the same bytes.
+A run that raises is recorded as failed, with its error and seed, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .dynamics import SCO_STATUSES
+from .errors import ScenarioError
+from .experiment import Cell, Chunk, Design, expand, load_experiment, parse_sweep_option, spec_from_files
+from .outcomes import OUTCOMES, first_year_in_camp, run_outcomes
+from .outputs import CAMPS, camp_of, write_file_atomic
+
+TABLES = ("trajectories", "blocs", "states", "outcomes")  # written in this order; outcomes = done
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything a worker needs to run one chunk, as plain data (picklable, no open files)."""
+
+    chunk: Chunk
+    cell: Cell
+    swept: tuple[str, ...]
+    swing: tuple[str, ...]
+    threshold: float
+    keep_trajectories: bool
+
+
+def run_chunk(task: ChunkTask) -> dict[str, bytes]:
+    """Run a chunk's runs and return each table as Parquet bytes (in a worker process)."""
+    import pyarrow as pa
+
+    from .runner import prepare_world
+    from .scenario import Scenario
+    from .simulation import BlocModel
+
+    scenario = Scenario.model_validate(task.cell.resolved)
+    world = prepare_world(scenario)
+    swing = np.isin(world.iso3, task.swing)
+    cols: dict[str, dict[str, list]] = {t: {} for t in TABLES}
+    model = None  # one model per chunk, reset for each replication
+
+    def add(table: str, **values) -> None:
+        for k, v in values.items():
+            cols[table].setdefault(k, []).append(v)
+
+    for run_id, rep, seed in zip(task.chunk.run_ids, task.chunk.replications, task.chunk.seeds, strict=True):
+        meta = dict(run_id=run_id, scenario=task.cell.scenario, strategy=task.cell.strategy,
+                    point=task.cell.point, replication=rep, seed=seed)
+        params = {f"param_{n}": task.cell.params[n] for n in task.swept}
+        try:
+            if model is None:
+                model = BlocModel(scenario, rng=np.random.default_rng(seed), world=world)
+            else:
+                model.reset(np.random.default_rng(seed))
+            r = model.run()
+        except Exception as exc:  # a failing run is data: recorded, and the batch goes on
+            model = None  # rebuilt for the next run, whatever state this one left
+            add("outcomes", **meta, status="failed", error=f"{type(exc).__name__}: {exc}",
+                **params, **{n: float("nan") for n in OUTCOMES})
+            continue
+        add("outcomes", **meta, status="ok", error=None, **params,
+            **run_outcomes(r, task.threshold, swing))
+        _add_states(add, r, run_id, task.threshold)
+        _add_blocs(add, r, run_id, task.threshold)
+        if task.keep_trajectories:
+            T, n = r.alignment.shape
+            add("trajectories", run_id=np.full(T * n, run_id, dtype=np.int64),
+                year=np.repeat(r.times, n).astype(np.float32),
+                iso3=np.tile(r.iso3, T), alignment=r.alignment.ravel().astype(np.float32))
+    out = {}
+    for table in TABLES:
+        if table == "trajectories" and not task.keep_trajectories:
+            continue
+        out[table] = _parquet(pa, cols[table], table)
+    return out
+
+
+def _add_states(add: Callable, r, run_id: int, threshold: float) -> None:
+    n = len(r.iso3)
+    end_camp = np.asarray(CAMPS)[camp_of(r.alignment[-1], threshold)]
+    add("states", run_id=np.full(n, run_id, dtype=np.int64), iso3=r.iso3,
+        start_alignment=r.alignment[0], end_alignment=r.alignment[-1], end_camp=end_camp,
+        end_sco_status=np.asarray(SCO_STATUSES)[r.status[-1]],
+        year_first_sco=first_year_in_camp(r, threshold, CAMPS.index("sco")),
+        year_first_west=first_year_in_camp(r, threshold, CAMPS.index("west")))
+
+
+def _add_blocs(add: Callable, r, run_id: int, threshold: float) -> None:
+    T = len(r.times)
+    camps = camp_of(r.alignment, threshold)
+    gdp = r.gdp_usd / r.gdp_usd.sum()
+    pop = r.population / r.population.sum()
+    values = {"run_id": np.full(T, run_id, dtype=np.int64), "year": r.times.astype(np.float32)}
+    for c, camp in enumerate(CAMPS):
+        m = camps == c
+        values[f"gdp_share_{camp}"] = m @ gdp
+        values[f"pop_share_{camp}"] = m @ pop
+        values[f"states_{camp}"] = m.sum(axis=1).astype(np.int16)
+    values["sco_members"] = (r.status == SCO_STATUSES.index("member")).sum(axis=1).astype(np.int16)
+    values["mean_alignment"] = r.alignment.mean(axis=1)
+    add("blocs", **values)
+
+
+def _parquet(pa, columns: dict[str, list], table: str) -> bytes:
+    """One table as Parquet bytes; array-valued columns are concatenated, scalars listed."""
+    import pyarrow.parquet as pq
+
+    data = {}
+    for name, parts in columns.items():
+        if parts and isinstance(parts[0], np.ndarray):
+            data[name] = np.concatenate(parts)
+        else:
+            data[name] = parts
+    if table == "outcomes":
+        data["seed"] = pa.array(data.get("seed", []), type=pa.uint64())
+    buf = io.BytesIO()
+    pq.write_table(pa.table(data) if data else pa.table({"run_id": pa.array([], pa.int64())}), buf,
+                   compression="zstd")
+    return buf.getvalue()
+
+
+# --- executors --------------------------------------------------------------------------------
+
+def _serial(tasks: Iterable[ChunkTask]) -> Iterator[tuple[ChunkTask, dict]]:
+    for t in tasks:
+        yield t, run_chunk(t)
+
+
+def _processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator[tuple[ChunkTask, dict]]:
+    """Local worker processes, with a bounded number of chunks in flight.
+
+    They start with 'spawn' (safe in notebooks and threaded programs); the global start method
+    is left alone.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        yield from _windowed(tasks, pool.submit, 2 * workers,
+                             lambda pending: wait(pending, return_when=FIRST_COMPLETED)[0])
+
+
+def connect(scheduler: str, timeout: str = "10s"):
+    """A Dask client for the scheduler at ``scheduler`` (tcp://host:port); clear error if none."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ScenarioError("--scheduler needs Dask: pip install 'blocsim[dask]'") from None
+    try:
+        return Client(scheduler, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ScenarioError(f"cannot reach the Dask scheduler at {scheduler}: {reason}") from None
+
+
+def _dask(tasks: Iterable[ChunkTask], client) -> Iterator[tuple[ChunkTask, dict]]:
+    """Chunks on a Dask distributed cluster, through a connected client."""
+    from distributed import wait as dask_wait
+
+    try:
+        workers = max(1, sum(client.nthreads().values()))
+        yield from _windowed(tasks, lambda f, t: client.submit(f, t, pure=False), 2 * workers,
+                             lambda pending: dask_wait(pending, return_when="FIRST_COMPLETED").done)
+    finally:
+        client.close()
+
+
+def _windowed(tasks, submit, window: int, wait_some) -> Iterator[tuple[ChunkTask, dict]]:
+    """Keep at most ``window`` tasks in flight; yield each result as it completes."""
+    it = iter(tasks)
+    pending: dict = {}
+    for t in it:
+        pending[submit(run_chunk, t)] = t
+        if len(pending) >= window:
+            break
+    while pending:
+        for fut in wait_some(list(pending)):
+            t = pending.pop(fut)
+            yield t, fut.result()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending[submit(run_chunk, nxt)] = nxt
+
+
+# --- storage and resumption -------------------------------------------------------------------
+
+def part_name(chunk_id: int) -> str:
+    """File name of a chunk's part in every table."""
+    return f"part-{chunk_id:06d}.parquet"
+
+
+def done_chunks(out_dir: Path) -> set[int]:
+    """Chunks whose outcomes file exists (written last, so the chunk is complete)."""
+    folder = out_dir / "outcomes"
+    if not folder.is_dir():
+        return set()
+    return {int(p.stem.split("-")[1]) for p in folder.glob("part-*.parquet")}
+
+
+def _clean_temporaries(out_dir: Path) -> None:
+    for table in TABLES:
+        for p in (out_dir / table).glob(".*.tmp"):
+            p.unlink(missing_ok=True)
+
+
+def write_chunk(out_dir: Path, chunk_id: int, tables: dict[str, bytes]) -> None:
+    """Write a chunk's tables atomically, outcomes last."""
+    for table in TABLES:
+        if table in tables:
+            write_file_atomic(out_dir / table / part_name(chunk_id), tables[table])
+
+
+def _manifest(design: Design, *, experiment_file: str, executor: str, started: str,
+              finished: str | None, done: int, failures: int, elapsed: float) -> dict:
+    spec = design.spec
+    text = Path(experiment_file).read_bytes() if Path(experiment_file).is_file() else b""
+    import hashlib
+
+    return {
+        "experiment": spec.name, "description": spec.description,
+        "experiment_file": experiment_file,
+        "experiment_file_sha256": hashlib.sha256(text).hexdigest() if text else None,
+        "design_sha256": design.digest, "package": "blocsim", "version": __version__,
+        "python": platform.python_version(), "numpy": np.__version__,
+        "root_seed": spec.seed, "replication_seeds": design.seeds,
+        "seed_rule": "numpy.random.SeedSequence(root_seed).spawn(replications); the same seed "
+                     "for replication k in every scenario, strategy and sweep point",
+        "scenarios": list(dict.fromkeys(c.scenario for c in design.cells)),
+        "strategies": list(dict.fromkeys(c.strategy for c in design.cells)),
+        "reference": spec.reference or design.cells[0].strategy, "primary": spec.primary,
+        "outcomes": list(spec.outcomes),
+        "outcome_directions": {n: OUTCOMES[n].direction for n in OUTCOMES},
+        "design": spec.sweep.design if spec.sweep else "none",
+        "swept_parameters": design.swept,
+        "sweep_ranges": ({n: [min(v), max(v)] for n, v in spec.sweep.parameters.items()}
+                         if spec.sweep else {}),
+        "morris_levels": spec.sweep.levels if spec.sweep else None,
+        "points": max(c.point for c in design.cells) + 1,
+        "replications": spec.replications, "runs": design.runs,
+        "chunks": len(design.chunks), "chunk_size": spec.chunk_size,
+        "lean_threshold": design.threshold, "swing_states": design.swing,
+        "keep_trajectories": spec.keep_trajectories,
+        "executor": executor, "started_at": started, "finished_at": finished,
+        "chunks_done": done, "runs_failed": failures, "elapsed_seconds": round(elapsed, 3),
+    }
+
+
+def _check_folder(out_dir: Path, design: Design) -> dict | None:
+    """An existing output folder must hold this experiment (then we resume) or nothing."""
+    path = out_dir / "manifest.json"
+    if not path.exists():
+        if out_dir.exists() and any(out_dir.iterdir()):
+            raise ScenarioError(f"output folder {out_dir} is not empty and holds no batch "
+                                f"manifest; choose another --out")
+        return None
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ScenarioError(f"cannot read {path}: {exc}") from None
+    if old.get("design_sha256") != design.digest:
+        raise ScenarioError(
+            f"output folder {out_dir} holds a different experiment ('{old.get('experiment')}', "
+            f"design {str(old.get('design_sha256'))[:12]}, not {design.digest[:12]}); nothing "
+            f"was overwritten: choose another --out")
+    return old
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did."""
+
+    out_dir: Path
+    runs: int
+    runs_now: int
+    failed: int
+    elapsed: float
+
+
+def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str | None = None,
+              experiment_file: str = "<command line>", progress: bool = False) -> BatchSummary:
+    """Run the chunks of ``design`` not yet in ``out_dir``, streaming each to disk as it ends.
+
+    Everything that can fail on the user's side (a folder holding another experiment, an
+    unreachable scheduler) is checked before anything is written.
+    """
+    out_dir = Path(out_dir)
+    old = _check_folder(out_dir, design)
+    client = connect(scheduler) if scheduler else None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for table in TABLES:
+        (out_dir / table).mkdir(exist_ok=True)
+    _clean_temporaries(out_dir)
+    done = done_chunks(out_dir)
+    started = old["started_at"] if old else datetime.now(UTC).isoformat(timespec="seconds")
+    executor = f"dask {scheduler}" if scheduler else (f"{workers} processes" if workers > 1 else "serial")
+    t0 = time.perf_counter()
+
+    def manifest(finished: str | None, failures: int) -> None:
+        doc = _manifest(design, experiment_file=experiment_file, executor=executor,
+                        started=started, finished=finished, done=len(done), failures=failures,
+                        elapsed=time.perf_counter() - t0)
+        write_file_atomic(out_dir / "manifest.json", json.dumps(doc, indent=2) + "\n")
+        write_file_atomic(out_dir / "experiment.resolved.yaml", _resolved_yaml(design))
+
+    manifest(None, 0)
+    todo = [c for c in design.chunks if c.chunk_id not in done]
+    tasks = (ChunkTask(c, design.cells[c.cell], tuple(design.swept), tuple(design.swing),
+                       design.threshold, design.spec.keep_trajectories) for c in todo)
+    if client is not None:
+        stream = _dask(tasks, client)
+    elif workers > 1 and len(todo) > 1:
+        stream = _processes(tasks, workers)
+    else:
+        stream = _serial(tasks)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=design.runs, initial=design.runs - sum(len(c.run_ids) for c in todo),
+                   unit="run", desc=design.spec.name, file=sys.stderr, smoothing=0.1)
+    runs_now = 0
+    try:
+        for task, tables in stream:
+            write_chunk(out_dir, task.chunk.chunk_id, tables)
+            done.add(task.chunk.chunk_id)
+            runs_now += len(task.chunk.run_ids)
+            if bar:
+                bar.update(len(task.chunk.run_ids))
+    finally:
+        if bar:
+            bar.close()
+    failed = count_failures(out_dir)
+    manifest(datetime.now(UTC).isoformat(timespec="seconds"), failed)
+    return BatchSummary(out_dir, design.runs, runs_now, failed, time.perf_counter() - t0)
+
+
+def count_failures(out_dir: Path) -> int:
+    """Failed runs recorded in the outcomes tables."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(out_dir / "outcomes", format="parquet").to_table(columns=["status"])
+    return int(pc.sum(pc.equal(table["status"], "failed")).as_py() or 0)
+
+
+def _resolved_yaml(design: Design) -> str:
+    import yaml
+
+    doc = design.spec.model_dump(mode="json")
+    doc["cells"] = [{"scenario": c.scenario, "strategy": c.strategy, "point": c.point,
+                     "parameters": c.params} for c in design.cells]
+    doc["replication_seeds"] = design.seeds
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def export_csv(out_dir: Path) -> list[Path]:
+    """Each table as one CSV beside the Parquet parts (on request: it reads them whole)."""
+    import pyarrow.dataset as ds
+
+    from .outputs import FLOAT_FORMAT
+
+    written = []
+    for table in TABLES:
+        folder = out_dir / table
+        if not folder.is_dir() or not any(folder.glob("part-*.parquet")):
+            continue
+        df = ds.dataset(folder, format="parquet").to_table().to_pandas().sort_values(
+            ["run_id"], kind="stable")
+        path = out_dir / f"{table}.csv"
+        write_file_atomic(path, df.to_csv(index=False, float_format=FLOAT_FORMAT,
+                                          lineterminator="\n"))
+        written.append(path)
+    return written
+
+
+# --- command line -------------------------------------------------------------------------------
+
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {n})")
+    return n
+
+
+def add_batch_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``blocsim batch``."""
+    p.add_argument("experiment", type=Path, nargs="?",
+                   help="experiment YAML file (or give --scenario and --strategy)")
+    p.add_argument("--scenario", type=Path, action="append", default=[],
+                   help="scenario file (repeatable), instead of an experiment file")
+    p.add_argument("--strategy", type=Path, action="append", default=[],
+                   help="strategy file (repeatable), with --scenario")
+    p.add_argument("--name", help="experiment name with --scenario (default: batch)")
+    p.add_argument("--out", type=Path, help="output folder (default: out/batch/<name>)")
+    p.add_argument("--runs", type=_workers, help="replications per cell (overrides the file)")
+    p.add_argument("--seed", type=int, help="root seed (overrides the file)")
+    p.add_argument("--sweep", action="append", default=[], metavar="NAME=LOW:HIGH[:N]",
+                   help="sweep a parameter: values LOW..HIGH in N steps (factorial), "
+                        "V1,V2,... or a LOW:HIGH range for --sample (repeatable)")
+    p.add_argument("--sample", metavar="DESIGN:N",
+                   help="sample the --sweep ranges: lhs:200, morris:20 (trajectories), sobol:64")
+    p.add_argument("--workers", type=_workers, default=os.cpu_count() or 1,
+                   help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("--report", action="store_true", help="write the comparison report at the end")
+    p.add_argument("--csv", action="store_true", help="also export each table as one CSV")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+
+
+def design_from_args(args: argparse.Namespace) -> tuple[Design, str]:
+    """The experiment from a file or from --scenario/--strategy, with command-line overrides."""
+    if args.experiment is not None:
+        if args.scenario or args.strategy:
+            raise ScenarioError("give an experiment file or --scenario/--strategy, not both")
+        spec = load_experiment(args.experiment)
+        source = str(args.experiment)
+    elif args.scenario:
+        spec = spec_from_files(args.scenario, args.strategy, name=args.name or "batch",
+                               replications=args.runs or 100, seed=args.seed or 2024)
+        source = "<command line>"
+    else:
+        raise ScenarioError("batch needs an experiment file or at least one --scenario")
+    if args.runs is not None:
+        spec.replications = args.runs
+    if args.seed is not None:
+        spec.seed = args.seed
+    if args.sweep or args.sample:
+        spec.sweep = _sweep_from_args(spec, args)
+    base = args.experiment.parent if args.experiment is not None else Path.cwd()
+    return expand(spec, base_dir=base), source
+
+
+def _sweep_from_args(spec, args: argparse.Namespace):
+    from .experiment import Sweep
+
+    params = dict(parse_sweep_option(s) for s in args.sweep)
+    if spec.sweep is not None:
+        params = {**spec.sweep.parameters, **params}
+    if not params:
+        raise ScenarioError("--sample needs parameter ranges: give them with --sweep NAME=LOW:HIGH")
+    design, samples = "factorial", 16
+    if args.sample:
+        kind, _, n = args.sample.partition(":")
+        if kind not in ("lhs", "morris", "sobol") or not n.isdigit() or int(n) < 1:
+            raise ScenarioError(f"--sample {args.sample!r}: write lhs:N, morris:N or sobol:N")
+        design, samples = kind, int(n)
+    elif spec.sweep is not None:
+        design, samples = spec.sweep.design, spec.sweep.samples
+    return Sweep(design=design, parameters=params, samples=samples)
+
+
+def run_batch_command(args: argparse.Namespace) -> int:
+    """``blocsim batch``: expand, run what is missing, summarise, optionally report."""
+    design, source = design_from_args(args)
+    out_dir = args.out or Path("out") / "batch" / design.spec.name
+    summary = run_batch(design, out_dir, workers=args.workers, scheduler=args.scheduler,
+                        experiment_file=source, progress=not args.quiet)
+    if args.csv:
+        export_csv(out_dir)
+    if not args.quiet:
+        rate = summary.runs_now / summary.elapsed if summary.elapsed > 0 else float("nan")
+        print(f"{design.spec.name}: {summary.runs} runs in {len(design.cells)} cells "
+              f"({summary.runs - summary.runs_now} already done, {summary.runs_now} run now in "
+              f"{summary.elapsed:.1f} s, {rate:.0f} runs/s); {summary.failed} failed")
+        print(f"Results in {out_dir}/ (outcomes, states, blocs"
+              f"{', trajectories' if design.spec.keep_trajectories else ''}; manifest.json)")
+    if args.report:
+        from .compare import write_report
+        path = write_report(out_dir)
+        if not args.quiet:
+            print(f"Report: {path}")
+    return 1 if summary.failed and summary.failed == summary.runs else 0
