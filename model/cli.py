@@ -7,13 +7,14 @@ exit status 2; nothing is written before the input has been checked.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
 from .errors import ScenarioError
 
-SUBCOMMANDS = ("run", "validate", "list")
+SUBCOMMANDS = ("run", "validate", "list", "batch", "compare")
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
@@ -45,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Examples:\n  blocsim scenarios/baseline.yaml\n"
                "  blocsim run scenarios/sco_expansion.yaml --runs 50 --out out/expansion\n"
                "  blocsim validate my_scenario.yaml\n  blocsim list\n\n"
-               "A bare scenario file means 'run'. Mistakes in input exit with status 2.\n"
+               "A bare scenario file means 'run'; its options (blocsim run --help): --out DIR,\n"
+               "--seed N, --runs N, --no-plots, --quiet. Mistakes in input exit with status 2.\n"
                "The scenario format: scenarios/README.md. The model: docs/model.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"blocsim {__version__}")
@@ -68,6 +70,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the shipped scenarios with their descriptions",
                    description=f"List the scenarios in {SCENARIO_DIR}.")
 
+    from .batch import add_batch_arguments
+    add_batch_arguments(sub.add_parser(
+        "batch", help="run an experiment: strategies x scenarios x replications (x sweeps)",
+        description="Run many replications and parameter sweeps on local processes or a Dask "
+                    "cluster. Results stream to Parquet as runs finish; a killed batch started "
+                    "again with the same command computes only the missing runs.",
+        epilog="Examples:\n  blocsim batch experiments/west_strategies.yaml --workers 2 --report\n"
+               "  blocsim batch --scenario scenarios/baseline.yaml --strategy strategies/trade.yaml"
+               " --runs 200\n  blocsim batch experiments/west_strategies.yaml "
+               "--sweep parameters.peer_weight=0.05:0.4:4\n"
+               "  blocsim batch experiments/west_strategies.yaml --sweep peer_weight=0.05:0.4 "
+               "--sweep inertia=0.1:0.5 --sample morris:10\n"
+               "  blocsim batch experiments/west_strategies.yaml --scheduler tcp://127.0.0.1:8786",
+        formatter_class=argparse.RawDescriptionHelpFormatter))
+    compare = sub.add_parser(
+        "compare", help="compare strategies of a finished batch and write report.html",
+        description="Paired comparison of the strategies in a batch folder: summaries, paired "
+                    "differences with bootstrap intervals, P(best), robustness across "
+                    "scenarios, a ranking, plots, and one self-contained report.html.")
+    compare.add_argument("batch_dir", type=Path, help="folder written by 'blocsim batch'")
+    compare.add_argument("--out", type=Path, help="report folder (default: <batch_dir>/report)")
+    compare.add_argument("--reference", help="reference strategy (default: the experiment's)")
+    compare.add_argument("--primary", help="outcome to rank by (default: the experiment's)")
+    compare.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
     return parser
 
 
@@ -86,8 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"blocsim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("blocsim: interrupted", file=sys.stderr)
+        print("blocsim: interrupted (a batch started again with the same command resumes)",
+              file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into 'head' and closed: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -151,4 +181,21 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list}
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Run an experiment (see ``batch``)."""
+    from .batch import run_batch_command
+    return run_batch_command(args)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare the strategies of a finished batch (see ``compare``)."""
+    from .compare import run_compare_command
+    return run_compare_command(args)
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "batch": cmd_batch,
+            "compare": cmd_compare}
+
+
+if __name__ == "__main__":  # ``python -m model.cli``
+    sys.exit(main())
