@@ -119,6 +119,7 @@ def write_atomic_dir(out_dir: Path, fill: Callable[[Path], None]) -> Path:
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; results are meant to be shared
     try:
         fill(tmp)
         if out_dir.exists():
@@ -139,6 +140,7 @@ def write_file_atomic(path: Path, text: str | bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; results are meant to be shared
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(text.encode("utf-8") if isinstance(text, str) else text)
