@@ -81,9 +81,16 @@ def peer_push(relations, a: np.ndarray, a0: np.ndarray, weight: float,
     return weight * np.where(has_relations, neighbours - d, 0.0)
 
 
-def anchor_push(a: np.ndarray, a0: np.ndarray, inertia: float) -> np.ndarray:
-    """Inertia: ``k * (a0 - a)``, the pull back to the state's starting disposition."""
-    return inertia * (a0 - a)
+def relax_to_anchor(a: np.ndarray, a0: np.ndarray, inertia: float, dt: float) -> np.ndarray:
+    """Inertia: exact relaxation towards the start disposition, ``a0 + (a - a0) exp(-k dt)``.
+
+    Applied before the bounded update rather than as one more push: it can never leave [-1, +1]
+    (it stops at ``a0``), and applying it at the same rate in both directions keeps random
+    shocks from drifting states to the centre, which a room-scaled pull back would do (its rate
+    would depend on which side of ``a0`` a shock had thrown the state). Its contribution to the
+    change is ``relaxed - a``.
+    """
+    return a0 + (a - a0) * np.exp(-inertia * dt)
 
 
 def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarray:

@@ -191,18 +191,20 @@ class BlocModel(mesa.Model):
             if first <= year <= last:
                 self.dev[ev_src, E_WEST] -= x * values[E_WEST] * mask * dt
         self.dev *= self.decay_factors  # dyn.decay, with the factors computed once
-        pushes = np.empty((len(DRIVERS), self.world.n))
+        pushes = np.zeros((len(DRIVERS), self.world.n))
         pushes[:n_src] = direct + dyn.structural_push(
             self.dev, p["econ_weight"], p["security_weight"], p["regime_weight"])
         pushes[n_src] = dyn.peer_push(self.world.relations, self.a, self.a0, p["peer_weight"],
                                       self.has_relations)
-        pushes[n_src + 1] = dyn.anchor_push(self.a, self.a0, p["inertia"])
         # Draw every step whatever the parameters, so replication k sees the same numbers under
         # every strategy (common random numbers).
         eps = self.rng.standard_normal(self.world.n)
         draws = self.rng.random(self.world.n)
-        pushes[n_src + 2] = dyn.shock_push(eps, self.a, p["shock_sd"], dt)
-        self.a, contrib = dyn.alignment_step(self.a, pushes, dt)
+        relaxed = dyn.relax_to_anchor(self.a, self.a0, p["inertia"], dt)
+        pushes[n_src + 2] = dyn.shock_push(eps, relaxed, p["shock_sd"], dt)
+        new, contrib = dyn.alignment_step(relaxed, pushes, dt)
+        contrib[n_src + 1] = relaxed - self.a  # inertia's share (its push row stays zero)
+        self.a = new
         self.k = k + 1
         self._membership(draws, year)
         self._record(self.k, contrib)
