@@ -151,6 +151,28 @@ def channel_room(values: np.ndarray) -> np.ndarray:
     return np.clip(room, 0.0, 1.0)
 
 
+def cap_increments(inc: np.ndarray, values: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """Scale a step's increments so that together they keep every channel in bounds.
+
+    Each lever fills a share of the room left, computed from the same room, so many levers at
+    high efficiency could together overfill it. Where the increases to a channel add up to more
+    than its room (for the two trade shares, their joint room) they are scaled down in
+    proportion, and likewise decreases that add up to more than the value.
+
+    Args:
+        inc: (sources, channels, n) increments of this step.
+        values: (channels, n) structure at the start of the step.
+        room: (channels, n) room left for increases (``channel_room``).
+    """
+    pos = np.maximum(inc, 0.0).sum(axis=0)
+    neg = np.maximum(-inc, 0.0).sum(axis=0)
+    pos[E_SCO] = pos[E_WEST] = pos[E_SCO] + pos[E_WEST]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        up = np.where(pos > room, room / pos, 1.0)
+        down = np.where(neg > values, values / neg, 1.0)
+    return np.where(inc > 0, inc * up, inc * down)
+
+
 def decay(dev: np.ndarray, rates: np.ndarray, dt: float) -> np.ndarray:
     """Deviations fade back to the start values when nothing sustains them.
 

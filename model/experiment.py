@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator
 
 from . import __version__
 from .errors import ScenarioError
@@ -78,14 +78,15 @@ class ExperimentSpec(Located):
     keep_trajectories: bool = True
     chunk_size: int = Field(50, ge=1, le=100_000)
 
-    @model_validator(mode="after")
-    def _check_outcomes(self) -> ExperimentSpec:
-        for name in [*self.outcomes, self.primary]:
+    @field_validator("outcomes", "primary")
+    @classmethod
+    def _check_outcomes(cls, value: list[str] | str) -> list[str] | str:
+        for name in [value] if isinstance(value, str) else value:
             if name not in OUTCOMES:
                 guess = difflib.get_close_matches(name, list(OUTCOMES), n=1)
                 hint = f" (did you mean '{guess[0]}'?)" if guess else ""
                 raise ValueError(f"unknown outcome '{name}'{hint}; known: {', '.join(OUTCOMES)}")
-        return self
+        return value
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,12 @@ class SanctionsEvent(_Event):
 
 
 class AlignmentShockEvent(_Event):
-    """A sudden change of alignment (a war, a scandal): ``delta`` > 0 towards the SCO."""
+    """A sudden change of alignment (a war, a scandal): ``delta`` > 0 towards the SCO.
+
+    A state at alignment a moves by ``(1 - a)(1 - exp(-delta))`` towards the SCO (or
+    ``(1 + a)(1 - exp(delta))`` towards the West for a negative delta): about ``delta`` for a
+    non-aligned state and a small shock, never past the end of the scale.
+    """
 
     type: Literal["alignment_shock"]
     delta: float = Field(ge=-2, le=2)

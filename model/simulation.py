@@ -181,11 +181,13 @@ class BlocModel(mesa.Model):
             self._apply_event(ev, mask, direct, year)
         values = dyn.structure(self.base, self.dev)
         room = dyn.channel_room(values)
+        inc = np.zeros_like(self.dev)
         for src, lever, eff, first, last in self.plan:
             if first <= year <= last:
-                inc, push = lever.effects(eff, values, room, p)
-                self.dev[src] += inc * dt
+                rate, push = lever.effects(eff, values, room, p)
+                inc[src] += rate * dt
                 direct[src] += push
+        self.dev += dyn.cap_increments(inc, values, room)
         ev_src = SRC["events"]
         for first, last, mask, x in self.sanctions:
             if first <= year <= last:

@@ -187,7 +187,7 @@ def _check_table(table: pd.DataFrame, path: Path) -> None:
         wrong = ~((vals >= lo) & (vals <= hi))
         if wrong.any():
             i = int(np.flatnonzero(wrong)[0])
-            raise bad(col, i, f"{table[col].iloc[i]!r} is not a number in [{lo}, {hi}]")
+            raise bad(col, i, f"'{table[col].iloc[i]}' is not a number in [{lo}, {hi}]")
     status_ok = table["sco_status"].isin(SCO_STATUSES).to_numpy()
     if not status_ok.all():
         i = int(np.flatnonzero(~status_ok)[0])

@@ -1,0 +1,384 @@
+"""Pure-function tests of ``model.dynamics``: bounds, exact attribution, monotone response."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import sparse
+
+from model import dynamics as dyn
+
+# --- strategies -------------------------------------------------------------------------------
+
+alignments = st.floats(-1.0, 1.0, allow_nan=False)
+dts = st.sampled_from([0.25, 1.0])
+#: Pushes from tiny to huge (1e300 per driver: up to 8 drivers still sum without overflow).
+push_values = st.one_of(
+    st.floats(-10.0, 10.0, allow_nan=False),
+    st.floats(-1e300, 1e300, allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.0, -0.0, 1e-300, -1e-300, 1e6, -1e6]),
+)
+
+
+@st.composite
+def step_inputs(draw, max_states: int = 6, max_drivers: int = 8):
+    n = draw(st.integers(1, max_states))
+    k = draw(st.integers(1, max_drivers))
+    a = draw(arrays(float, n, elements=alignments))
+    pushes = draw(arrays(float, (k, n), elements=push_values))
+    return a, pushes, draw(dts)
+
+
+# --- alignment_step ---------------------------------------------------------------------------
+
+@settings(max_examples=300)
+@given(step_inputs())
+def test_alignment_step_stays_in_bounds(inputs):
+    a, pushes, dt = inputs
+    new, _ = dyn.alignment_step(a, pushes, dt)
+    assert np.all(np.isfinite(new))
+    assert np.all(new >= -1.0) and np.all(new <= 1.0)
+
+
+@settings(max_examples=300)
+@given(step_inputs())
+def test_alignment_step_contributions_add_up_to_the_change(inputs):
+    a, pushes, dt = inputs
+    new, contrib = dyn.alignment_step(a, pushes, dt)
+    assert contrib.shape == pushes.shape
+    assert np.all(np.isfinite(contrib))
+    np.testing.assert_allclose(contrib.sum(axis=0), new - a, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=300)
+@given(step_inputs())
+def test_alignment_step_contribution_has_the_sign_of_its_push(inputs):
+    a, pushes, dt = inputs
+    _, contrib = dyn.alignment_step(a, pushes, dt)
+    assert np.all(contrib[pushes == 0] == 0)
+    assert np.all(contrib[pushes > 0] >= 0)
+    assert np.all(contrib[pushes < 0] <= 0)
+
+
+@given(arrays(float, st.integers(1, 6), elements=alignments), st.integers(1, 5), dts)
+def test_alignment_step_zero_pushes_change_nothing(a, k, dt):
+    new, contrib = dyn.alignment_step(a, np.zeros((k, a.size)), dt)
+    np.testing.assert_array_equal(new, a)
+    np.testing.assert_array_equal(contrib, 0.0)
+
+
+@settings(max_examples=300)
+@given(step_inputs(), st.data())
+def test_alignment_step_is_monotone_in_each_push(inputs, data):
+    a, pushes, dt = inputs
+    k = data.draw(st.integers(0, pushes.shape[0] - 1), label="driver")
+    extra = data.draw(arrays(float, a.size, elements=st.floats(0.0, 1e300)), label="extra")
+    more = pushes.copy()
+    more[k] = np.minimum(pushes[k] + extra, 1e300)  # stays a bounded push
+    assume(np.all(more[k] >= pushes[k]))
+    low, _ = dyn.alignment_step(a, pushes, dt)
+    high, _ = dyn.alignment_step(a, more, dt)
+    assert np.all(high >= low)
+
+
+@given(st.floats(-1.0, 0.999), st.floats(1e-3, 1e6), st.integers(1, 5), dts)
+def test_a_positive_push_alone_moves_up(a0, p, k, dt):
+    a = np.array([a0])
+    pushes = np.zeros((k, 1))
+    pushes[k - 1] = p
+    new, contrib = dyn.alignment_step(a, pushes, dt)
+    assert new[0] > a0
+    assert contrib[k - 1, 0] > 0
+
+
+@given(st.floats(-0.999, 1.0), st.floats(1e-3, 1e6), dts)
+def test_a_negative_push_alone_moves_down(a0, p, dt):
+    new, _ = dyn.alignment_step(np.array([a0]), np.array([[-p]]), dt)
+    assert new[0] < a0
+
+
+def test_alignment_step_small_push_is_rate_times_half_the_room():
+    # MODEL-NOTES: for small pushes the change is dt * P * (room left) / 2.
+    a = np.array([-0.6, 0.0, 0.5])
+    p = 1e-6
+    new, _ = dyn.alignment_step(a, np.array([[p, p, p]]), 1.0)
+    np.testing.assert_allclose(new - a, p * (1 - a) / 2, rtol=1e-6)
+    new, _ = dyn.alignment_step(a, np.array([[-p, -p, -p]]), 1.0)
+    np.testing.assert_allclose(new - a, -p * (1 + a) / 2, rtol=1e-6)
+
+
+def test_alignment_step_quarter_steps_match_a_year_for_a_constant_push():
+    a = np.array([-0.3, 0.2])
+    push = np.array([[0.4, -0.7]])
+    year, _ = dyn.alignment_step(a, push, 1.0)
+    q = a
+    for _ in range(4):
+        q, _ = dyn.alignment_step(q, push, 0.25)
+    np.testing.assert_allclose(q, year, rtol=0, atol=1e-12)
+
+
+# --- shock_push -------------------------------------------------------------------------------
+
+def _shock_change(eps: float, a: float, sd: float, dt: float) -> float:
+    aa = np.array([a])
+    push = dyn.shock_push(np.array([eps]), aa, sd, dt)
+    new, _ = dyn.alignment_step(aa, push[None, :], dt)
+    return float(new[0] - a)
+
+
+@given(st.floats(-0.99, 0.99), st.floats(1e-3, 4.0), st.sampled_from([0.01, 0.02, 0.1]), dts)
+def test_shock_effect_is_symmetric_to_first_order(a, eps, sd, dt):
+    up = _shock_change(eps, a, sd, dt)
+    down = _shock_change(-eps, a, sd, dt)
+    assert up > 0 > down
+    first_order = sd * np.sqrt(dt) * eps * (1 - a * a) / 2
+    np.testing.assert_allclose(up, first_order, rtol=sd * eps * 2)
+    # The two directions cancel up to second order in sd * eps (no drift from noise).
+    assert abs(up + down) <= (sd * eps) ** 2 * dt
+
+
+def test_shock_noise_alone_does_not_drift():
+    rng = np.random.default_rng(1)
+    eps = rng.standard_normal(200_000)
+    sd, dt = 0.02, 1.0
+    for a0 in (-0.8, 0.0, 0.8):
+        a = np.full(eps.size, a0)
+        new, _ = dyn.alignment_step(a, dyn.shock_push(eps, a, sd, dt)[None, :], dt)
+        change = new - a
+        # Drift is second order (~ sd**2 |a|(1-a**2)/4 ~ 4e-5 at most), the spread first order.
+        assert abs(change.mean()) < 0.01 * np.abs(change).mean()
+        assert change.std() > 0.5 * sd * (1 - a0 ** 2) / 2
+
+
+@pytest.mark.parametrize("dt", [0.25, 1.0])
+@pytest.mark.parametrize("pole", [-1.0, 1.0])
+def test_shock_cannot_leave_the_interval_at_the_poles(pole, dt):
+    for eps in (-3.0, -0.5, 0.5, 3.0):
+        assert _shock_change(eps, pole, 0.1, dt) == 0.0
+    # Inward shocks vanish already in the push (no room factor needed).
+    inward = -np.sign(pole)
+    assert dyn.shock_push(np.array([inward]), np.array([pole]), 0.1, dt)[0] == 0.0
+
+
+def test_shock_push_scales_with_sd_and_sqrt_dt():
+    eps, a = np.array([1.0, -1.0]), np.array([0.2, 0.2])
+    assert np.all(dyn.shock_push(eps, a, 0.0, 1.0) == 0)
+    np.testing.assert_allclose(dyn.shock_push(eps, a, 0.1, 0.25), 2 * dyn.shock_push(eps, a, 0.1, 1.0))
+    np.testing.assert_allclose(dyn.shock_push(eps, a, 0.1, 1.0), [0.1 * 1.2, -0.1 * 0.8])
+
+
+# --- peer_push --------------------------------------------------------------------------------
+
+@st.composite
+def relations_and_state(draw, max_n: int = 7):
+    n = draw(st.integers(2, max_n))
+    w = draw(arrays(float, (n, n), elements=st.sampled_from([0.0, 0.0, 0.2, 0.5, 1.0, 2.0])))
+    np.fill_diagonal(w, 0.0)
+    totals = w.sum(axis=1)
+    inv = np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)
+    rel = sparse.csr_matrix(w * inv[:, None])
+    a0 = draw(arrays(float, n, elements=st.floats(-0.9, 0.9)))
+    d = draw(arrays(float, n, elements=st.floats(-0.1, 0.1)))
+    return rel, a0, d
+
+
+@given(relations_and_state(), st.floats(-0.1, 0.1), st.floats(0.0, 2.0))
+def test_peer_push_is_zero_for_equal_departures(data, common, weight):
+    rel, a0, _ = data
+    push = dyn.peer_push(rel, a0 + common, a0, weight)
+    np.testing.assert_allclose(push, 0.0, atol=1e-12)
+
+
+@given(relations_and_state(), st.floats(0.01, 2.0))
+def test_peer_push_moves_towards_neighbours_mean_departure(data, weight):
+    rel, a0, d = data
+    push = dyn.peer_push(rel, a0 + d, a0, weight)
+    has = np.asarray(rel.sum(axis=1)).ravel() > 0
+    mean_neighbour = rel @ d
+    gap = mean_neighbour - d
+    # (a0 + d) - a0 need not equal d exactly in floating point; compare the signs away from 0.
+    clear = has & (np.abs(gap) > 1e-9)
+    assert np.all(np.sign(push[clear]) == np.sign(gap[clear]))
+    np.testing.assert_allclose(push[has], weight * gap[has], atol=1e-12)
+    assert np.all(push[~has] == 0.0)
+
+
+def test_peer_push_hand_case_and_zero_row():
+    # State 0 listens to 1 and 2 equally; state 1 only to 0; state 2 to nobody.
+    rel = sparse.csr_matrix(np.array([[0, 0.5, 0.5], [1, 0, 0], [0, 0, 0]], dtype=float))
+    a0 = np.array([0.0, 0.5, -0.5])
+    a = a0 + np.array([0.0, 0.2, 0.4])
+    push = dyn.peer_push(rel, a, a0, 0.5)
+    np.testing.assert_allclose(push, [0.5 * 0.3, 0.5 * (0.0 - 0.2), 0.0])
+    has = np.array([True, True, False])
+    np.testing.assert_array_equal(dyn.peer_push(rel, a, a0, 0.5, has), push)
+    # Standing differences (a == a0 everywhere) move nobody, however different the levels are.
+    np.testing.assert_array_equal(dyn.peer_push(rel, a0, a0, 0.5), 0.0)
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+@given(st.floats(0.0, 1e6), st.floats(0.0, 1e6), st.floats(0.01, 100.0))
+def test_saturate_is_bounded_and_increasing(x, y, half):
+    sx, sy = float(dyn.saturate(x, half)), float(dyn.saturate(y, half))
+    assert 0.0 <= sx <= 1.0
+    if x <= y:
+        assert sx <= sy
+
+
+def test_saturate_values():
+    assert dyn.saturate(0.0, 2.0) == 0.0
+    np.testing.assert_allclose(dyn.saturate(2.0, 2.0), 1 - np.exp(-1))
+    np.testing.assert_allclose(dyn.saturate(np.array([1.0, 3.0]), 1.0), 1 - np.exp([-1.0, -3.0]))
+    assert dyn.saturate(1e4, 1.0) == pytest.approx(1.0)
+
+
+@given(st.floats(0.0, 1e15), st.floats(0.0, 1e15), st.floats(0.01, 2.0))
+def test_receptiveness_decreases_with_gdp(g1, g2, elasticity):
+    r1, r2 = dyn.receptiveness(np.array([g1, g2]), 1e11, elasticity)
+    assert 0.0 < r1 <= 1.0 and 0.0 < r2 <= 1.0
+    if g1 <= g2:
+        assert r1 >= r2
+
+
+def test_receptiveness_values():
+    r = dyn.receptiveness(np.array([0.0, 1e11, 3e11]), 1e11, 0.5)
+    np.testing.assert_allclose(r, [1.0, 2 ** -0.5, 4 ** -0.5])
+    # Without a size effect every state is equally receptive.
+    np.testing.assert_array_equal(dyn.receptiveness(np.array([0.0, 1e13]), 1e11, 0.0), 1.0)
+    # A dollar moves Kyrgyzstan more than India.
+    kgz, ind = dyn.receptiveness(np.array([1.4e10, 3.9e12]), 1e11, 0.3)
+    assert kgz > ind
+
+
+def test_channel_room_hand_case():
+    values = np.array([[0.3, 0.9], [0.5, 0.4], [0.2, 1.0], [0.0, 0.7], [0.6, 0.1]])
+    room = dyn.channel_room(values)
+    np.testing.assert_allclose(room, [[0.2, 0.0], [0.2, 0.0], [0.8, 0.0], [1.0, 0.3], [0.4, 0.9]])
+
+
+@given(arrays(float, (len(dyn.CHANNELS), 4), elements=st.floats(-0.5, 1.5)))
+def test_channel_room_is_in_unit_interval(values):
+    room = dyn.channel_room(values)
+    assert np.all((room >= 0) & (room <= 1))
+    assert np.all(room[dyn.E_SCO] == room[dyn.E_WEST])
+
+
+def test_decay_hand_case_and_composition():
+    dev = np.ones((2, len(dyn.CHANNELS), 3))
+    rates = np.array([0.1, 0.1, 0.05, 0.05, 0.0])
+    out = dyn.decay(dev, rates, 1.0)
+    np.testing.assert_allclose(out[0, :, 0], np.exp(-rates))
+    np.testing.assert_array_equal(out[:, dyn.GOV], 1.0)  # zero rate: nothing fades
+    half_twice = dyn.decay(dyn.decay(dev, rates, 0.5), rates, 0.5)
+    np.testing.assert_allclose(half_twice, out, rtol=1e-14)
+    assert np.all(dyn.decay(dev, rates, 1.0) <= dev)
+
+
+def test_structural_push_hand_case():
+    dev = np.zeros((1, len(dyn.CHANNELS), 3))
+    dev[0, dyn.E_SCO, 0] = 0.1      # more trade with the SCO -> towards the SCO
+    dev[0, dyn.S_WEST, 1] = 0.2     # more security ties with the West -> towards the West
+    dev[0, dyn.GOV, 2] = 0.1        # more democratic -> towards the West
+    push = dyn.structural_push(dev, econ_weight=0.5, security_weight=0.6, regime_weight=0.3)
+    np.testing.assert_allclose(push[0], [0.05, -0.12, -0.06])
+
+
+@given(arrays(float, (4, len(dyn.CHANNELS), 3), elements=st.floats(-1, 1)),
+       st.floats(0, 5), st.floats(0, 5), st.floats(0, 5))
+def test_structural_push_is_linear_in_the_sources(dev, e, s, r):
+    per_source = dyn.structural_push(dev, e, s, r)
+    summed = dyn.structural_push(dev.sum(axis=0, keepdims=True), e, s, r)[0]
+    np.testing.assert_allclose(per_source.sum(axis=0), summed, atol=1e-12)
+    np.testing.assert_allclose(dyn.structural_push(2 * dev, e, s, r), 2 * per_source, atol=1e-12)
+
+
+def test_structure_adds_deviations_to_base():
+    base = np.full((len(dyn.CHANNELS), 2), 0.3)
+    dev = np.zeros((3, len(dyn.CHANNELS), 2))
+    dev[0, 0, 0], dev[2, 0, 0], dev[1, 4, 1] = 0.1, 0.05, -0.2
+    out = dyn.structure(base, dev)
+    assert out[0, 0] == pytest.approx(0.45)
+    assert out[4, 1] == pytest.approx(0.1)
+
+
+def test_regime_natural_alignment():
+    np.testing.assert_allclose(dyn.regime_natural_alignment(np.array([0.0, 0.5, 1.0])), [1, 0, -1])
+
+
+# --- membership -------------------------------------------------------------------------------
+
+THRESHOLDS = np.array([-np.inf, 0.35, 0.5, 0.65])
+
+
+def test_update_streak_hand_case():
+    #        above partner  below    above member  member    observer just at threshold
+    a = np.array([0.40, 0.30, 0.70, 0.90, 0.65])
+    status = np.array([0, 0, 2, 3, 2])
+    streak = np.array([1.0, 2.0, 0.5, 4.0, 0.0])
+    out = dyn.update_streak(a, status, streak, THRESHOLDS, 0.25)
+    np.testing.assert_allclose(out, [1.25, 0.0, 0.75, 0.0, 0.25])
+
+
+def test_membership_moves_hand_case():
+    n = 6
+    a = np.array([0.50, 0.50, 0.50, 0.50, 0.10, 0.50])
+    status = np.array([0, 0, 0, 3, 2, 3])
+    streak = np.array([3.0, 2.5, 3.0, 9.0, 0.0, 0.0])
+    eligible = np.array([True, True, False, True, True, True])
+    anchor = np.array([0.4, 0.4, 0.4, 0.7, 0.5, 0.9])
+    draws = np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    admit = np.full(n, 0.2)
+    moves = dyn.membership_moves(a, status, streak, eligible, anchor, 0.3, 3.0, admit, draws)
+    # 0: qualified and admitted; 1: streak too short; 2: not eligible; 3: already at the top;
+    # 4: fell 0.4 below where it gained its status (> 0.3): steps down; 5: fell exactly 0.4 too.
+    np.testing.assert_array_equal(moves, [1, 0, 0, 0, -1, -1])
+    assert moves.dtype == np.int8
+    # A draw above the admission probability means the SCO does not admit this step.
+    moves = dyn.membership_moves(a, status, streak, eligible, anchor, 0.3, 3.0, admit,
+                                 np.full(n, 0.9))
+    np.testing.assert_array_equal(moves, [0, 0, 0, 0, -1, -1])
+
+
+def test_membership_moves_status_is_sticky_within_leave_drop():
+    a = np.array([0.45, 0.2])
+    status = np.array([1, 3])
+    anchor = np.array([0.5, 0.45])
+    moves = dyn.membership_moves(a, status, np.zeros(2), np.ones(2, bool), anchor, 0.3, 3.0,
+                                 np.ones(2), np.zeros(2))
+    np.testing.assert_array_equal(moves, [0, 0])
+
+
+def test_membership_never_leaves_the_status_ladder():
+    rng = np.random.default_rng(3)
+    n = 500
+    status = rng.integers(0, 4, n)
+    moves = dyn.membership_moves(rng.uniform(-1, 1, n), status, rng.uniform(0, 5, n),
+                                 rng.random(n) < 0.5, rng.uniform(-1, 1, n), 0.3, 3.0,
+                                 np.full(n, 0.5), rng.random(n))
+    new = status + moves
+    assert new.min() >= 0 and new.max() <= len(dyn.SCO_STATUSES) - 1
+    assert set(np.unique(moves)) <= {-1, 0, 1}
+
+
+def test_cap_increments_keeps_joint_trade_room_and_values():
+    E_SCO, E_WEST, GOV = dyn.E_SCO, dyn.E_WEST, dyn.GOV
+    values = np.zeros((len(dyn.CHANNELS), 2))
+    values[E_SCO] = [0.3, 0.1]
+    values[E_WEST] = [0.5, 0.1]
+    values[GOV] = [0.1, 0.5]
+    room = dyn.channel_room(values)
+    inc = np.zeros((2, len(dyn.CHANNELS), 2))
+    inc[0, E_SCO] = [0.15, 0.01]  # state 0: 0.15 + 0.15 asked for, 0.2 of joint room left
+    inc[1, E_WEST] = [0.15, 0.01]
+    inc[0, GOV] = [-0.08, -0.1]  # state 0: 0.2 taken from 0.1 available
+    inc[1, GOV] = [-0.12, 0.0]
+    out = dyn.cap_increments(inc, values, room)
+    after = values + out.sum(axis=0)
+    assert after[E_SCO, 0] + after[E_WEST, 0] == pytest.approx(1.0)
+    assert out[0, E_SCO, 0] == pytest.approx(0.1) and out[1, E_WEST, 0] == pytest.approx(0.1)
+    assert after[GOV, 0] == pytest.approx(0.0)
+    np.testing.assert_allclose(out[:, :, 1], inc[:, :, 1])  # within bounds: untouched

@@ -1,0 +1,275 @@
+"""The Mesa model (``model.simulation``): stillness, bounds, attribution, seeds, events, idioms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.dynamics import E_WEST, GOV, S_SCO, SCO_STATUSES
+from model.levers import LEVERS
+from model.scenario import Scenario, load_scenario
+from model.simulation import DRIVERS, SOURCES, BlocModel, StateAgent, run_scenario
+from model.world import load_world
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+MEMBER = SCO_STATUSES.index("member")
+STILL = {"shock_sd": 0.0}
+
+
+def make(**fields) -> Scenario:
+    fields.setdefault("name", "test")
+    return Scenario.model_validate(fields)
+
+
+def row(result, year: int) -> int:
+    """Index of the record at the end of ``year`` (yearly or quarterly steps)."""
+    k = int(np.flatnonzero(np.isclose(result.times, year))[0])
+    return k
+
+
+@pytest.fixture(scope="module")
+def world():
+    return load_world("builtin", 2024)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return {p.stem: load_scenario(p) for p in SCENARIOS}
+
+
+@pytest.fixture(scope="module")
+def shipped_runs(shipped):
+    return {name: run_scenario(sc) for name, sc in shipped.items()}
+
+
+# --- nothing acting, nothing moves --------------------------------------------------------------
+
+@pytest.mark.parametrize("start_year", [2014, 2024])
+@pytest.mark.parametrize("step", ["year", "quarter"])
+def test_nothing_acting_nothing_moves(start_year, step):
+    """Every lever at zero, no noise, no events: the observed world is a fixed point.
+
+    Peers pass on moves, not standing differences, and the anchor pulls only after a move, so
+    no state may move and no driver may contribute, in any year, on the real world.
+    """
+    levers = {lv.bloc: {} for lv in LEVERS.values()}
+    for name, lv in LEVERS.items():
+        levers[lv.bloc][name] = {"intensity": 0.0}
+    sc = make(start_year=start_year, horizon=10, step=step, parameters=STILL, **levers)
+    r = run_scenario(sc)
+    np.testing.assert_array_equal(r.alignment, np.broadcast_to(r.alignment[0], r.alignment.shape))
+    np.testing.assert_array_equal(r.contributions, 0.0)
+    np.testing.assert_array_equal(r.status, np.broadcast_to(r.status[0], r.status.shape))
+    assert r.status_log == []
+
+
+# --- bounds and attribution on every shipped scenario -------------------------------------------
+
+def test_every_shipped_scenario_is_found(shipped):
+    assert {"baseline", "classroom", "hindcast_2014"} <= set(shipped)
+
+
+@pytest.mark.parametrize("name", [p.stem for p in SCENARIOS])
+def test_shipped_scenario_stays_in_bounds(name, shipped, shipped_runs):
+    sc, r = shipped[name], shipped_runs[name]
+    assert r.alignment.shape == (round(sc.horizon / sc.dt) + 1, 193)
+    assert r.times[0] == sc.start_year and r.times[-1] == pytest.approx(sc.end_year)
+    assert np.all(np.isfinite(r.alignment))
+    assert np.all((r.alignment >= -1) & (r.alignment <= 1))
+    assert np.all((r.structure >= 0) & (r.structure <= 1))
+    assert np.all(r.structure[:, 0] + r.structure[:, 1] <= 1 + 1e-12)
+    assert np.all((r.status >= 0) & (r.status < len(SCO_STATUSES)))
+
+
+@pytest.mark.parametrize("name", [p.stem for p in SCENARIOS])
+def test_contributions_add_up_to_the_yearly_change(name, shipped_runs):
+    r = shipped_runs[name]
+    assert r.contributions.shape == (len(r.times), len(DRIVERS), 193)
+    np.testing.assert_array_equal(r.contributions[0], 0.0)
+    np.testing.assert_allclose(r.contributions[1:].sum(axis=1), np.diff(r.alignment, axis=0),
+                               rtol=0, atol=1e-9)
+
+
+def test_contributions_add_up_with_quarterly_steps(shipped):
+    sc = shipped["hindcast_2014"].model_copy(update={"step": "quarter"})
+    r = run_scenario(sc)
+    np.testing.assert_allclose(r.contributions[1:].sum(axis=1), np.diff(r.alignment, axis=0),
+                               rtol=0, atol=1e-9)
+
+
+def test_structure_stays_valid_under_every_lever_at_full_strength():
+    """Every lever at full effort and the largest allowed efficiency, on every state at once."""
+    blocks = {"sco": {}, "west": {}}
+    for name, lv in LEVERS.items():
+        blocks[lv.bloc][name] = {"intensity": 1.0, "efficiency": 5.0, "targets": ["world"]}
+    r = run_scenario(make(horizon=10, **blocks))
+    assert np.all((r.alignment >= -1) & (r.alignment <= 1))
+    assert np.all((r.structure >= -1e-12) & (r.structure <= 1 + 1e-12))
+    # Shares of trade cannot pass 1 together (dynamics.channel_room).
+    assert np.all(r.structure[:, 0] + r.structure[:, 1] <= 1 + 1e-9)
+
+
+# --- seeds and steps ------------------------------------------------------------------------------
+
+def test_same_seed_same_run_different_seed_different_run(shipped):
+    sc = shipped["classroom"]
+    a, b = run_scenario(sc, rng=11), run_scenario(sc, rng=11)
+    c = run_scenario(sc, rng=12)
+    for field in ("alignment", "structure", "status", "contributions"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert a.status_log == b.status_log
+    assert not np.array_equal(a.alignment, c.alignment)
+    # Without an explicit rng the scenario's seed decides.
+    np.testing.assert_array_equal(run_scenario(sc).alignment, run_scenario(sc, rng=sc.seed).alignment)
+
+
+def test_quarterly_steps(shipped):
+    sc = shipped["classroom"].model_copy(update={"step": "quarter"})
+    model = BlocModel(sc)
+    r = model.run()
+    assert model.k == model.steps_total == 4 * sc.horizon
+    assert len(r.times) == 4 * sc.horizon + 1
+    np.testing.assert_allclose(np.diff(r.times), 0.25)
+    assert r.times[-1] == sc.end_year
+
+
+# --- events -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("step", ["year", "quarter"])
+def test_join_sco_event_makes_a_member_and_raises_security_ties(world, step):
+    r = run_scenario(make(horizon=4, step=step, parameters=STILL,
+                          events=[{"year": 2026, "type": "join", "org": "SCO", "status": "member",
+                                   "state": "TUR"}]))
+    i = world.index["TUR"]
+    y0, y1 = row(r, 2025), row(r, 2026)
+    assert r.status[y0, i] != MEMBER
+    assert np.all(r.status[y1:, i] == MEMBER)
+    assert r.structure[y1, S_SCO, i] > r.structure[y0, S_SCO, i]
+    assert r.alignment[y1, i] > r.alignment[y0, i]
+    assert (2026, "TUR", SCO_STATUSES[r.status[y0, i]], "member", "events") in r.status_log
+
+
+@pytest.mark.parametrize("step", ["year", "quarter"])
+def test_alignment_shock_moves_the_state_that_year(world, step):
+    r = run_scenario(make(horizon=3, step=step, parameters=STILL,
+                          events=[{"year": 2026, "type": "alignment_shock", "delta": 0.3,
+                                   "state": "BRA"}]))
+    i = world.index["BRA"]
+    a = r.alignment[:, i]
+    assert a[row(r, 2025)] == world.alignment[i]
+    change = a[row(r, 2026)] - a[row(r, 2025)]
+    assert change > 0.2
+    if step == "year":  # the only push in that step: (1 - a) * (1 - exp(-delta))
+        assert change == pytest.approx((1 - world.alignment[i]) * -np.expm1(-0.3), rel=1e-12)
+        assert r.contributions[row(r, 2026), DRIVERS.index("events"), i] == pytest.approx(change)
+    # Other states feel it only through their peers, and less.
+    others = np.abs(r.alignment[row(r, 2026)] - r.alignment[0])
+    others[i] = 0
+    assert others.max() < 0.1 * change
+
+
+def test_negative_alignment_shock_moves_down(world):
+    r = run_scenario(make(horizon=2, parameters=STILL,
+                          events=[{"year": 2025, "type": "alignment_shock", "delta": -0.3,
+                                   "state": "KAZ"}]))
+    i = world.index["KAZ"]
+    assert r.alignment[1, i] < world.alignment[i] - 0.2
+
+
+def test_government_change_sets_governance(world):
+    i = world.index["EGY"]
+    params = {**STILL, "governance_decay": 0.0}
+    r = run_scenario(make(horizon=3, parameters=params,
+                          events=[{"year": 2026, "type": "government_change", "regime": 0.8,
+                                   "state": "EGY"}]))
+    assert r.structure[row(r, 2025), GOV, i] == pytest.approx(world.governance[i])
+    np.testing.assert_allclose(r.structure[row(r, 2026):, GOV, i], 0.8)
+    # A more democratic Egypt leans West (Werner and Lemke).
+    assert r.alignment[-1, i] < world.alignment[i]
+    # With the default fade, the new regime still holds most of its gain at the end of the year.
+    r = run_scenario(make(horizon=3, parameters=STILL,
+                          events=[{"year": 2026, "type": "government_change", "regime": 0.8,
+                                   "state": "EGY"}]))
+    g = r.structure[row(r, 2026), GOV, i]
+    assert world.governance[i] + 0.9 * (0.8 - world.governance[i]) < g <= 0.8
+
+
+def test_western_sanctions_lower_trade_with_the_west_while_active(world):
+    i = world.index["RUS"]
+    r = run_scenario(make(horizon=6, parameters=STILL,
+                          events=[{"year": 2026, "type": "sanctions", "by": "west",
+                                   "intensity": 0.5, "duration": 3, "state": "RUS"}]))
+    e = r.structure[:, E_WEST, i]
+    y = row(r, 2026)
+    assert e[y - 1] == pytest.approx(world.e_west[i])
+    assert e[y] < e[y - 1] and e[y + 1] < e[y] and e[y + 2] < e[y + 1]  # active 2026-2028
+    assert e[y + 3] > e[y + 2]  # lifted: trade recovers
+    assert r.alignment[y + 2, i] >= r.alignment[y - 1, i]  # less Western trade: no move West
+    # Other states' Western trade is untouched.
+    others = np.delete(r.structure[:, E_WEST], i, axis=1)
+    np.testing.assert_allclose(others, np.broadcast_to(others[0], others.shape))
+
+
+# --- Mesa idioms ----------------------------------------------------------------------------------
+
+def test_agents_are_the_193_states(world, shipped):
+    model = BlocModel(shipped["classroom"])
+    agents = model.agents
+    assert len(agents) == 193
+    assert all(isinstance(ag, StateAgent) for ag in agents)
+    codes = agents.get("iso3")
+    assert len(set(codes)) == 193 and set(codes) == set(world.iso3)
+    assert all(model.agents_by_iso[ag.iso3] is ag for ag in agents)
+    members = agents.select(lambda ag: ag.sco_status == "member")
+    assert {ag.iso3 for ag in members} == set(world.iso3[world.sco_status == MEMBER])
+
+
+def test_agent_alignment_matches_the_array(shipped):
+    model = BlocModel(shipped["classroom"])
+    for _ in range(3):
+        model.step()
+    for ag in model.agents:
+        assert ag.alignment == model.a[ag.index]
+        assert ag.sco_status == SCO_STATUSES[model.status[ag.index]]
+        assert model.world.iso3[ag.index] == ag.iso3
+    np.testing.assert_array_equal(model.result().alignment[-1], model.a)
+
+
+def test_model_owns_its_generator(shipped):
+    sc = shipped["classroom"]
+    np.random.seed(0)
+    a = run_scenario(sc).alignment
+    np.random.seed(1)
+    b = run_scenario(sc).alignment
+    np.testing.assert_array_equal(a, b)
+
+
+def test_sources_and_drivers():
+    assert SOURCES[:len(LEVERS)] == tuple(LEVERS)
+    assert DRIVERS[-3:] == ("peer", "inertia", "shock")
+    assert "events" in SOURCES and "membership" in SOURCES
+
+
+# --- a stylized fact (CONVENTIONS, Mesa examples) ---------------------------------------------
+
+CA_LEVERS_SCO = {name: {"intensity": 1.0, "targets": ["central_asia"]}
+                 for name in ("trade_facilitation", "development_bank", "eurasian_railway")}
+CA_LEVERS_WEST = {name: {"intensity": 1.0, "targets": ["central_asia"]}
+                  for name in ("trade_agreements", "diplomatic_alliances")}
+
+
+def central_asia_trend(**blocks) -> float:
+    r = run_scenario(make(horizon=10, seed=5, **blocks))
+    ca = load_world("builtin", 2024).mask(["central_asia"])
+    mean = r.alignment[:, ca].mean(axis=1)
+    return float(np.polyfit(r.times, mean, 1)[0])
+
+
+def test_sco_trade_programme_pulls_central_asia_towards_the_sco():
+    assert central_asia_trend(sco=CA_LEVERS_SCO) > 0
+
+
+def test_western_trade_and_diplomacy_pull_central_asia_west():
+    assert central_asia_trend(west=CA_LEVERS_WEST) < 0
