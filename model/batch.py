@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import platform
 import sys
 import time
@@ -181,8 +180,9 @@ def _dask(tasks: Iterable[ChunkTask], client) -> Iterator[tuple[ChunkTask, dict]
 
     try:
         workers = max(1, sum(client.nthreads().values()))
-        yield from _windowed(tasks, lambda f, t: client.submit(f, t, pure=False), 2 * workers,
-                             lambda pending: dask_wait(pending, return_when="FIRST_COMPLETED").done)
+        with client.as_current():  # distributed.wait looks for a default client; ours is not one
+            yield from _windowed(tasks, lambda f, t: client.submit(f, t, pure=False), 2 * workers,
+                                 lambda pending: dask_wait(pending, return_when="FIRST_COMPLETED").done)
     finally:
         client.close()
 
@@ -395,41 +395,6 @@ def export_csv(out_dir: Path) -> list[Path]:
 
 
 # --- command line -------------------------------------------------------------------------------
-
-def _workers(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {n})")
-    return n
-
-
-def add_batch_arguments(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``blocsim batch``."""
-    p.add_argument("experiment", type=Path, nargs="?",
-                   help="experiment YAML file (or give --scenario and --strategy)")
-    p.add_argument("--scenario", type=Path, action="append", default=[],
-                   help="scenario file (repeatable), instead of an experiment file")
-    p.add_argument("--strategy", type=Path, action="append", default=[],
-                   help="strategy file (repeatable), with --scenario")
-    p.add_argument("--name", help="experiment name with --scenario (default: batch)")
-    p.add_argument("--out", type=Path, help="output folder (default: out/batch/<name>)")
-    p.add_argument("--runs", type=_workers, help="replications per cell (overrides the file)")
-    p.add_argument("--seed", type=int, help="root seed (overrides the file)")
-    p.add_argument("--sweep", action="append", default=[], metavar="NAME=LOW:HIGH[:N]",
-                   help="sweep a parameter: values LOW..HIGH in N steps (factorial), "
-                        "V1,V2,... or a LOW:HIGH range for --sample (repeatable)")
-    p.add_argument("--sample", metavar="DESIGN:N",
-                   help="sample the --sweep ranges: lhs:200, morris:20 (trajectories), sobol:64")
-    p.add_argument("--workers", type=_workers, default=os.cpu_count() or 1,
-                   help="local worker processes (default: all cores)")
-    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
-    p.add_argument("--report", action="store_true", help="write the comparison report at the end")
-    p.add_argument("--csv", action="store_true", help="also export each table as one CSV")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
-
 
 def design_from_args(args: argparse.Namespace) -> tuple[Design, str]:
     """The experiment from a file or from --scenario/--strategy, with command-line overrides."""

@@ -70,7 +70,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the shipped scenarios with their descriptions",
                    description=f"List the scenarios in {SCENARIO_DIR}.")
 
-    from .batch import add_batch_arguments
     add_batch_arguments(sub.add_parser(
         "batch", help="run an experiment: strategies x scenarios x replications (x sweeps)",
         description="Run many replications and parameter sweeps on local processes or a Dask "
@@ -95,6 +94,31 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--primary", help="outcome to rank by (default: the experiment's)")
     compare.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
     return parser
+
+
+def add_batch_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``blocsim batch``."""
+    p.add_argument("experiment", type=Path, nargs="?",
+                   help="experiment YAML file (or give --scenario and --strategy)")
+    p.add_argument("--scenario", type=Path, action="append", default=[],
+                   help="scenario file (repeatable), instead of an experiment file")
+    p.add_argument("--strategy", type=Path, action="append", default=[],
+                   help="strategy file (repeatable), with --scenario")
+    p.add_argument("--name", help="experiment name with --scenario (default: batch)")
+    p.add_argument("--out", type=Path, help="output folder (default: out/batch/<name>)")
+    p.add_argument("--runs", type=_positive, help="replications per cell (overrides the file)")
+    p.add_argument("--seed", type=int, help="root seed (overrides the file)")
+    p.add_argument("--sweep", action="append", default=[], metavar="NAME=LOW:HIGH[:N]",
+                   help="sweep a parameter: values LOW..HIGH in N steps (factorial), "
+                        "V1,V2,... or a LOW:HIGH range for --sample (repeatable)")
+    p.add_argument("--sample", metavar="DESIGN:N",
+                   help="sample the --sweep ranges: lhs:200, morris:20 (trajectories), sobol:64")
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                   help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("--report", action="store_true", help="write the comparison report at the end")
+    p.add_argument("--csv", action="store_true", help="also export each table as one CSV")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -237,17 +237,12 @@ class Scenario(Located):
         return v.strip() or "builtin"
 
     def check_horizon(self) -> None:
-        """Every event and lever window must fall inside the simulated years."""
+        """Every event must fall inside the simulated years (a lever window may outlast them)."""
         for i, ev in enumerate(self.events):
             if not self.start_year < ev.year <= self.end_year:
                 raise self.error(f"{ev.year} is outside the horizon ({self.start_year + 1}.."
                                  f"{self.end_year}); events act from the first step on",
                                  ("events", i, "year"))
-        for name, cfg in self.lever_configs():
-            block = "sco" if name in SCO_LEVERS else "west"
-            if cfg.start is not None and cfg.start > self.end_year:
-                raise self.error(f"{cfg.start} is after the last simulated year {self.end_year}",
-                                 (block, name, "start"))
 
     @property
     def end_year(self) -> int:
