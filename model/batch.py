@@ -42,7 +42,6 @@ class ChunkTask:
     cell: Cell
     swept: tuple[str, ...]
     swing: tuple[str, ...]
-    threshold: float
     keep_trajectories: bool
 
 
@@ -57,6 +56,7 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
     scenario = Scenario.model_validate(task.cell.resolved)
     world = prepare_world(scenario)
     swing = np.isin(world.iso3, task.swing)
+    threshold = scenario.parameters.lean_threshold  # the cell's own: it may be swept
     cols: dict[str, dict[str, list]] = {t: {} for t in TABLES}
     model = None  # one model per chunk, reset for each replication
 
@@ -80,9 +80,9 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
                 **params, **{n: float("nan") for n in OUTCOMES})
             continue
         add("outcomes", **meta, status="ok", error=None, **params,
-            **run_outcomes(r, task.threshold, swing))
-        _add_states(add, r, run_id, task.threshold)
-        _add_blocs(add, r, run_id, task.threshold)
+            **run_outcomes(r, threshold, swing))
+        _add_states(add, r, run_id, threshold)
+        _add_blocs(add, r, run_id, threshold, swing)
         if task.keep_trajectories:
             T, n = r.alignment.shape
             add("trajectories", run_id=np.full(T * n, run_id, dtype=np.int64),
@@ -90,8 +90,8 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
                 iso3=np.tile(r.iso3, T), alignment=r.alignment.ravel().astype(np.float32))
     out = {}
     for table in TABLES:
-        if table == "trajectories" and not task.keep_trajectories:
-            continue
+        if table != "outcomes" and not cols[table]:  # no trajectories kept, or every run failed:
+            continue  # no part file (an empty one would lack the columns and hide them in a dataset)
         out[table] = _parquet(pa, cols[table], table)
     return out
 
@@ -106,7 +106,7 @@ def _add_states(add: Callable, r, run_id: int, threshold: float) -> None:
         year_first_west=first_year_in_camp(r, threshold, CAMPS.index("west")))
 
 
-def _add_blocs(add: Callable, r, run_id: int, threshold: float) -> None:
+def _add_blocs(add: Callable, r, run_id: int, threshold: float, swing: np.ndarray) -> None:
     T = len(r.times)
     camps = camp_of(r.alignment, threshold)
     gdp = r.gdp_usd / r.gdp_usd.sum()
@@ -118,7 +118,11 @@ def _add_blocs(add: Callable, r, run_id: int, threshold: float) -> None:
         values[f"pop_share_{camp}"] = m @ pop
         values[f"states_{camp}"] = m.sum(axis=1).astype(np.int16)
     values["sco_members"] = (r.status == SCO_STATUSES.index("member")).sum(axis=1).astype(np.int16)
+    values["sco_any_status"] = (r.status > 0).sum(axis=1).astype(np.int16)
     values["mean_alignment"] = r.alignment.mean(axis=1)
+    values["gdp_weighted_alignment"] = r.alignment @ gdp
+    values["swing_mean_alignment"] = (r.alignment[:, swing].mean(axis=1) if swing.any()
+                                      else np.full(T, np.nan))
     add("blocs", **values)
 
 
@@ -134,6 +138,7 @@ def _parquet(pa, columns: dict[str, list], table: str) -> bytes:
             data[name] = parts
     if table == "outcomes":
         data["seed"] = pa.array(data.get("seed", []), type=pa.uint64())
+        data["error"] = pa.array(data.get("error", []), type=pa.string())  # not null when all ok
     buf = io.BytesIO()
     pq.write_table(pa.table(data) if data else pa.table({"run_id": pa.array([], pa.int64())}), buf,
                    compression="zstd")
@@ -260,7 +265,8 @@ def _manifest(design: Design, *, experiment_file: str, executor: str, started: s
         "points": max(c.point for c in design.cells) + 1,
         "replications": spec.replications, "runs": design.runs,
         "chunks": len(design.chunks), "chunk_size": spec.chunk_size,
-        "lean_threshold": design.threshold, "swing_states": design.swing,
+        "lean_threshold": sorted({c.resolved["parameters"]["lean_threshold"] for c in design.cells}),
+        "swing_states": design.swing,
         "keep_trajectories": spec.keep_trajectories,
         "executor": executor, "started_at": started, "finished_at": finished,
         "chunks_done": done, "runs_failed": failures, "elapsed_seconds": round(elapsed, 3),
@@ -327,7 +333,7 @@ def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str
     manifest(None, 0)
     todo = [c for c in design.chunks if c.chunk_id not in done]
     tasks = (ChunkTask(c, design.cells[c.cell], tuple(design.swept), tuple(design.swing),
-                       design.threshold, design.spec.keep_trajectories) for c in todo)
+                       design.spec.keep_trajectories) for c in todo)
     if client is not None:
         stream = _dask(tasks, client)
     elif workers > 1 and len(todo) > 1:
@@ -371,7 +377,12 @@ def _resolved_yaml(design: Design) -> str:
     doc["cells"] = [{"scenario": c.scenario, "strategy": c.strategy, "point": c.point,
                      "parameters": c.params} for c in design.cells]
     doc["replication_seeds"] = design.seeds
-    return yaml.safe_dump(doc, sort_keys=False)
+
+    class Plain(yaml.SafeDumper):  # cells share dicts: write them out, not as &id001 aliases
+        def ignore_aliases(self, data):
+            return True
+
+    return yaml.dump(doc, Dumper=Plain, sort_keys=False)
 
 
 def export_csv(out_dir: Path) -> list[Path]:
@@ -398,6 +409,17 @@ def export_csv(out_dir: Path) -> list[Path]:
 
 def design_from_args(args: argparse.Namespace) -> tuple[Design, str]:
     """The experiment from a file or from --scenario/--strategy, with command-line overrides."""
+    from pydantic import ValidationError
+
+    try:
+        return _design_from_args(args)
+    except ValidationError as exc:  # an option's value outside the schema (--runs, --name, --sample)
+        err = exc.errors()[0]
+        raise ScenarioError(f"{'.'.join(map(str, err['loc'])) or 'batch'}: {err['msg']} "
+                            f"(got {err['input']!r})") from None
+
+
+def _design_from_args(args: argparse.Namespace) -> tuple[Design, str]:
     if args.experiment is not None:
         if args.scenario or args.strategy:
             raise ScenarioError("give an experiment file or --scenario/--strategy, not both")

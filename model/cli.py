@@ -107,7 +107,7 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="experiment name with --scenario (default: batch)")
     p.add_argument("--out", type=Path, help="output folder (default: out/batch/<name>)")
     p.add_argument("--runs", type=_positive, help="replications per cell (overrides the file)")
-    p.add_argument("--seed", type=int, help="root seed (overrides the file)")
+    p.add_argument("--seed", type=_seed, help="root seed (overrides the file)")
     p.add_argument("--sweep", action="append", default=[], metavar="NAME=LOW:HIGH[:N]",
                    help="sweep a parameter: values LOW..HIGH in N steps (factorial), "
                         "V1,V2,... or a LOW:HIGH range for --sample (repeatable)")
@@ -155,6 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.runs is not None:
         scenario.replications = args.runs
     world = prepare_world(scenario, args.scenario.parent)
+    _notes(scenario)
     out_dir = args.out or Path("out") / scenario.name
     bar = None
     if scenario.replications > 1 and not args.quiet:
@@ -174,6 +175,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notes(scenario) -> None:
+    """Warn, without stopping, about what is valid but probably not meant."""
+    for note in scenario.inactive_levers():
+        print(f"blocsim: note: {scenario._source}: {note}", file=sys.stderr)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check each file; the first mistake stops with status 2."""
     from .runner import prepare_world
@@ -182,6 +189,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for path in args.scenario:
         scenario = load_scenario(path)
         prepare_world(scenario, path.parent)
+        _notes(scenario)
         print(f"{path}: ok ({scenario.name}: {scenario.start_year}-{scenario.end_year}, "
               f"{len(scenario.lever_configs())} levers, {len(scenario.events)} events)")
     return 0

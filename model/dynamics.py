@@ -198,8 +198,8 @@ def membership_moves(a: np.ndarray, status: np.ndarray, streak: np.ndarray, elig
                      admit_prob: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """Which states move up or down one rung of SCO status this step (+1, -1 or 0).
 
-    A state moves up when it is eligible, its alignment has stayed at or above the threshold of
-    the next rung for ``years_required`` years (``streak``) and the SCO admits it this step
+    A state moves up when it is eligible, its alignment stands at or above the threshold of the
+    next rung and has stayed there for ``years_required`` years (``streak``) and the SCO admits it this step
     (``draws < admit_prob``). A state that holds a status steps down one rung when its alignment
     has fallen more than ``leave_drop`` below where it stood when it gained that status (or at
     the start): statuses are sticky, and members need not be the most pro-SCO states (India).
@@ -212,7 +212,8 @@ def membership_moves(a: np.ndarray, status: np.ndarray, streak: np.ndarray, elig
         draws: (n,) uniform draws in [0, 1).
     """
     top = len(SCO_STATUSES) - 1
-    up = eligible & (status < top) & (streak >= years_required) & (draws < admit_prob)
+    up = (eligible & (status < top) & (streak > 0) & (streak >= years_required)
+          & (draws < admit_prob))
     down = (status > 0) & (a < status_anchor - leave_drop)
     return up.astype(np.int8) - (down & ~up).astype(np.int8)
 

@@ -121,7 +121,6 @@ class Design:
     chunks: list[Chunk]
     swept: list[str]
     swing: list[str]
-    threshold: float
     digest: str
 
     @property
@@ -303,9 +302,8 @@ def expand(spec: ExperimentSpec, *, base_dir: Path | None = None) -> Design:
     except KeyError as exc:
         raise spec.error(f"unknown state code or group {exc}", ("swing_group",)) from None
     swing = [str(c) for c in world.iso3[swing_mask]]
-    threshold = scenarios[0].parameters.lean_threshold
     digest = _digest(spec, cells, seeds, swing)
-    return Design(spec, cells, seeds, chunks, swept, swing, threshold, digest)
+    return Design(spec, cells, seeds, chunks, swept, swing, digest)
 
 
 def _digest(spec: ExperimentSpec, cells: list[Cell], seeds: list[int], swing: list[str]) -> str:

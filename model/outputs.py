@@ -106,8 +106,10 @@ def resolved_yaml(scenario, seeds: Sequence[int], entropy: int) -> str:
     doc = scenario.model_dump(mode="json")
     doc["provenance"] = {"package": "blocsim", "version": __version__, "root_seed": entropy,
                          "replication_seeds": [int(s) for s in seeds],
-                         "seed_rule": "numpy.random.SeedSequence(root_seed).spawn(replications); "
-                                      "replication k's generator is default_rng(child k)"}
+                         "seed_rule": "seeds = numpy.random.SeedSequence(root_seed).spawn("
+                                      "replications), each child k turned into the integer "
+                                      "child.generate_state(1, uint64)[0] listed here; "
+                                      "replication k's generator is default_rng(seed k)"}
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 

@@ -35,8 +35,8 @@ DRIVER_COLOURS = {
     "counter_terrorism": "#67000d", "cultural_exchange": "#c51b7d",
     "diplomatic_alliances": "#08519c", "trade_agreements": "#41b6c4",
     "cybersecurity_cooperation": "#253494", "civil_society": "#9ecae1", "public_diplomacy": "#4292c6",
-    "events": "#7fbc41", "membership": "#1b7837", "peer": "#969696", "inertia": "#d0d0d0",
-    "shock": "#525252", "other": "#e8dcb5",
+    "sanctions": "#8c6d31", "events": "#7fbc41", "membership": "#1b7837", "peer": "#969696",
+    "inertia": "#d0d0d0", "shock": "#525252", "other": "#e8dcb5",
 }
 DRIVER_LABELS = {
     "trade_facilitation": "SCO: trade facilitation", "development_bank": "SCO: development bank",
@@ -45,8 +45,9 @@ DRIVER_LABELS = {
     "counter_terrorism": "SCO: counter-terrorism", "cultural_exchange": "SCO: cultural exchange",
     "diplomatic_alliances": "West: diplomatic alliances", "trade_agreements": "West: trade agreements",
     "cybersecurity_cooperation": "West: cybersecurity", "civil_society": "West: civil society",
-    "public_diplomacy": "West: public diplomacy", "events": "scenario events",
-    "membership": "joining/leaving organisations", "peer": "peer influence (neighbours, partners)",
+    "public_diplomacy": "West: public diplomacy", "sanctions": "sanctions",
+    "events": "scenario events (joins, shocks, governments)",
+    "membership": "SCO status changes (model's decisions)", "peer": "peer influence (neighbours, partners)",
     "inertia": "inertia (pull back to start)", "shock": "random shocks", "other": "other (small)",
 }
 

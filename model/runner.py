@@ -17,14 +17,12 @@ import pandas as pd
 from . import outputs
 from .errors import ScenarioError
 from .scenario import Scenario
+from .seeds import replication_seeds
 from .simulation import BlocModel, RunResult
 from .world import World, check_scenario, load_world
 
-
-def replication_seeds(root: int, n: int) -> list[int]:
-    """``n`` independent 64-bit seeds spawned from ``root`` (the same list whoever asks)."""
-    children = np.random.SeedSequence(root).spawn(n)
-    return [int(c.generate_state(1, dtype=np.uint64)[0]) for c in children]
+__all__ = ["replication_seeds", "prepare_world", "run_one", "run_seeds", "run_replications",
+           "write_run", "summary_table", "RunOutput"]
 
 
 def prepare_world(scenario: Scenario, base_dir: Path | None = None) -> World:

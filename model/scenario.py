@@ -78,6 +78,8 @@ class Parameters(Strict):
     leave_drop: float = Field(0.3, ge=0, le=2,
                               description="fall since gaining a status that makes a state step down")
     membership_years: float = Field(3.0, ge=0, le=20, description="years above a threshold before applying")
+    decision_smoothing: float = Field(3.0, ge=0, le=20,
+                                      description="years over which membership decisions average alignment")
     admission_rate: float = Field(0.2, ge=0, le=1,
                                   description="yearly chance the SCO admits a qualified applicant")
     member_security_bump: float = Field(0.25, ge=0, le=1,
@@ -112,6 +114,9 @@ class LeverConfig(Strict):
     def _check(self) -> LeverConfig:
         if self.intensity is not None and self.budget is not None:
             raise ValueError("give intensity or budget, not both")
+        if isinstance(self.targets, dict) and (self.intensity is not None or self.budget is not None):
+            raise ValueError("targets given as a mapping carry their own intensities; "
+                             "drop intensity and budget, or give targets as a list")
         if self.intensity is None and self.budget is None and not isinstance(self.targets, dict):
             raise ValueError("give intensity (0..1) or budget (USD bn per target per year), "
                              "or targets as a mapping of state or group to intensity")
@@ -163,7 +168,11 @@ class LeaveEvent(_Event):
 
 
 class SanctionsEvent(_Event):
-    """A bloc cuts trade with a state: its trade with that bloc falls by ``intensity`` per year."""
+    """A bloc cuts trade with a state for ``duration`` years.
+
+    Each year the state's trade with that bloc falls by ``intensity`` of what is left;
+    afterwards it recovers at the trade fade rate, as lever effects do.
+    """
 
     type: Literal["sanctions"]
     by: Literal["west", "sco"] = "west"
@@ -257,6 +266,18 @@ class Scenario(Located):
     def with_strategy(self, strategy: Strategy) -> Scenario:
         """This scenario with the West's levers replaced by the strategy's."""
         return self.model_copy(update={"west": strategy.west})
+
+    def inactive_levers(self) -> list[str]:
+        """Levers whose window lies wholly outside the simulated years (they never act)."""
+        out = []
+        for name, cfg in self.lever_configs():
+            first = cfg.start if cfg.start is not None else self.start_year + 1
+            last = cfg.end if cfg.end is not None else self.end_year
+            if first > self.end_year or last <= self.start_year:
+                block = "sco" if name in SCO_LEVERS else "west"
+                out.append(f"{block}.{name} ({first}-{last}) never acts in "
+                           f"{self.start_year + 1}-{self.end_year}")
+        return out
 
     def lever_configs(self) -> list[tuple[str, LeverConfig]]:
         """The levers in use, in registry order."""

@@ -17,10 +17,14 @@ from . import dynamics as dyn
 from .dynamics import E_SCO, E_WEST, GOV, S_SCO, S_WEST, SCO_STATUSES
 from .levers import LEVERS
 from .scenario import Scenario
+from .seeds import replication_seeds
 from .world import World, check_scenario, load_world
 
 #: Attribution sources that act through structure or directly, then the dynamic drivers.
-SOURCES = (*LEVERS, "events", "membership")
+#: Lever and sanction effects fade when they stop; events and SCO status changes are lasting
+#: changes of structure (a new government, a treaty) and do not.
+SOURCES = (*LEVERS, "sanctions", "events", "membership")
+FADING = (*LEVERS, "sanctions")
 DRIVERS = (*SOURCES, "peer", "inertia", "shock")
 SRC = {s: i for i, s in enumerate(SOURCES)}
 
@@ -32,6 +36,7 @@ SCO_ELIGIBLE_SUBREGIONS = ("Central Asia", "Southern Asia", "Eastern Asia", "Sou
 #: What joining an organisation does: (channel, share of room gained on joining / of value lost
 #: on leaving). SCO status bumps come from the parameters.
 ORG_TIES = {"NATO": (S_WEST, 0.5), "EU": (E_WEST, 0.2), "CSTO": (S_SCO, 0.4), "BRICS": (E_SCO, 0.03)}
+ORG_FLAGS = {"NATO": "nato", "EU": "eu", "CSTO": "csto", "BRICS": "brics"}
 
 
 class StateAgent(mesa.Agent):
@@ -81,7 +86,11 @@ class BlocModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, *, rng=None, world: World | None = None,
                  base_dir=None) -> None:
-        super().__init__(rng=np.random.default_rng(scenario.seed if rng is None else rng))
+        if rng is None:  # replication 0 of the scenario, as 'blocsim run' would run it
+            rng = replication_seeds(scenario.seed, 1)[0]
+        # Always hand Mesa a Generator: it then treats an int seed and a Generator made from it
+        # alike (for an int it would seed its stdlib generator differently), and so does reset().
+        super().__init__(rng=np.random.default_rng(rng))
         self.scenario = scenario
         self.params = scenario.parameters.model_dump()
         self.world = world or load_world(scenario.world, scenario.start_year, base_dir)
@@ -92,11 +101,14 @@ class BlocModel(mesa.Model):
         p = self.params
         self.decay_rates = np.array([p["econ_decay"], p["econ_decay"], p["security_decay"],
                                      p["security_decay"], p["governance_decay"]])
-        self.decay_factors = dyn.decay_factors(self.decay_rates, self.dt)
+        fading = np.isin(SOURCES, FADING)[:, None, None]
+        self.decay_factors = np.where(fading, dyn.decay_factors(self.decay_rates, self.dt), 1.0)
+        self.smoothing = (1.0 - np.exp(-self.dt / p["decision_smoothing"])
+                          if p["decision_smoothing"] > 0 else 1.0)
         self.thresholds = np.array([-np.inf, p["partner_threshold"], p["observer_threshold"],
                                     p["member_threshold"]])
         self.recept = dyn.receptiveness(w.gdp_usd, p["gdp_ref_usd"], p["size_elasticity"])
-        self.eligible = (np.isin(w.subregion, SCO_ELIGIBLE_SUBREGIONS) & ~w.nato & ~w.eu)
+        self.in_sco_region = np.isin(w.subregion, SCO_ELIGIBLE_SUBREGIONS)
         self.has_relations = np.asarray(w.relations.sum(axis=1)).ravel() > 0
         self.base = np.stack([w.e_sco, w.e_west, w.s_sco, w.s_west, w.governance])
         self.a0 = w.alignment.copy()
@@ -131,8 +143,12 @@ class BlocModel(mesa.Model):
         self.dev = np.zeros((len(SOURCES), len(dyn.CHANNELS), w.n))
         self.status = w.sco_status.astype(np.int8).copy()
         self.streak = np.zeros(w.n)
+        self.a_decide = w.alignment.copy()  # alignment as membership decisions see it (smoothed)
         self.status_anchor = w.alignment.copy()
-        self.sanctions: list[tuple[int, int, np.ndarray, float]] = []  # (first, last year, mask, x)
+        self.status_moved = np.zeros(w.n, dtype=bool)
+        self.orgs = {org: getattr(w, flag).copy() for org, flag in ORG_FLAGS.items()}
+        # (first year, last year, mask, intensity, channel)
+        self.sanctions: list[tuple[int, int, np.ndarray, float, int]] = []
         self.status_log: list = []
         self._record_init()
 
@@ -188,10 +204,9 @@ class BlocModel(mesa.Model):
                 inc[src] += rate * dt
                 direct[src] += push
         self.dev += dyn.cap_increments(inc, values, room)
-        ev_src = SRC["events"]
-        for first, last, mask, x in self.sanctions:
+        for first, last, mask, x, channel in self.sanctions:
             if first <= year <= last:
-                self.dev[ev_src, E_WEST] -= x * values[E_WEST] * mask * dt
+                self.dev[SRC["sanctions"], channel] -= x * values[channel] * mask * dt
         self.dev *= self.decay_factors  # dyn.decay, with the factors computed once
         pushes = np.zeros((len(DRIVERS), self.world.n))
         pushes[:n_src] = direct + dyn.structural_push(
@@ -214,12 +229,17 @@ class BlocModel(mesa.Model):
     def _membership(self, draws: np.ndarray, year: int) -> None:
         """States decide on the SCO: a vectorised test, then the few movers act as agents."""
         p = self.params
-        self.streak = dyn.update_streak(self.a, self.status, self.streak, self.thresholds, self.dt)
+        self.a_decide += (self.a - self.a_decide) * self.smoothing
+        self.streak = dyn.update_streak(self.a_decide, self.status, self.streak, self.thresholds,
+                                        self.dt)
         admit = np.full(self.world.n, 1.0 - (1.0 - p["admission_rate"]) ** self.dt)
-        # Only states that stood below the next rung when they gained their status (or at the
-        # start) may climb: the start year's statuses are observed, not a disequilibrium.
-        crossed = self.status_anchor < self.thresholds[np.minimum(self.status + 1, 3)]
-        moves = dyn.membership_moves(self.a, self.status, self.streak, self.eligible & crossed,
+        # A state whose status is as observed at the start may climb only once it has crossed
+        # the next rung's threshold during the run: the start year's statuses are observed, not
+        # a disequilibrium to correct.
+        crossed = self.status_moved | (
+            self.status_anchor < self.thresholds[np.minimum(self.status + 1, 3)])
+        eligible = self.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"] & crossed
+        moves = dyn.membership_moves(self.a_decide, self.status, self.streak, eligible,
                                      self.status_anchor, p["leave_drop"],
                                      p["membership_years"], admit, draws)
         for i in np.flatnonzero(moves):
@@ -246,8 +266,10 @@ class BlocModel(mesa.Model):
         else:
             loss = 1.0 - np.prod(1.0 - bump[new + 1:old + 1])
             self.dev[src, S_SCO, i] -= loss * values[S_SCO]
+            self.dev[src, E_SCO, i] -= (1.0 - np.prod(1.0 - trade[new + 1:old + 1])) * values[E_SCO]
         self.status[i] = new
-        self.status_anchor[i] = self.a[i]
+        self.status_anchor[i] = self.a_decide[i]
+        self.status_moved[i] = True
         self.status_log.append((int(np.ceil(self.t - 1e-9)), str(self.world.iso3[i]),
                                 SCO_STATUSES[old], SCO_STATUSES[new], source))
 
@@ -263,16 +285,17 @@ class BlocModel(mesa.Model):
                 self.set_sco_status(int(i), target, "events")
         elif ev.type in ("join", "leave"):
             channel, share = ORG_TIES[ev.org]
+            flags = self.orgs[ev.org]
             if ev.type == "join":
+                idx = idx[~flags[idx]]  # joining what a state already belongs to changes nothing
                 self.dev[src, channel, idx] += share * room[channel, idx]
             else:
+                idx = idx[flags[idx]]
                 self.dev[src, channel, idx] -= share * values[channel, idx]
+            flags[idx] = ev.type == "join"
         elif ev.type == "sanctions":
             channel = E_WEST if ev.by == "west" else E_SCO
-            if channel == E_WEST:
-                self.sanctions.append((year, year + ev.duration - 1, mask, ev.intensity))
-            else:  # SCO sanctions: a one-off cut of trade with China and Russia
-                self.dev[src, E_SCO, idx] -= ev.intensity * values[E_SCO, idx]
+            self.sanctions.append((year, year + ev.duration - 1, mask, ev.intensity, channel))
         elif ev.type == "alignment_shock":
             direct[src, idx] += 2.0 * ev.delta / self.dt
         elif ev.type == "economic_shock":

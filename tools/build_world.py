@@ -334,7 +334,7 @@ def round_sig(values: pd.Series, digits: int = SIG_DIGITS) -> pd.Series:
     ok = np.isfinite(x) & (x != 0)
     mags = np.floor(np.log10(np.abs(x[ok]))).astype(int)
     decimals = digits - 1 - mags
-    out[ok] = [round(v, int(d)) for v, d in zip(x[ok], decimals)]
+    out[ok] = [round(v, int(d)) for v, d in zip(x[ok], decimals, strict=True)]
     out[np.isfinite(x) & (x == 0)] = 0.0
     return pd.Series(out, index=values.index)
 
