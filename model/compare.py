@@ -1054,11 +1054,12 @@ def _figures(batch: Batch, t: Tables) -> list[tuple[str, str, object]]:
                          cp.plot_paired_differences_grid(t.paired_differences, directed)))
     if not t.end_camps.empty and n_strat > 1:
         for s in scenario_order(o):
-            figs.append((f"end_west_{_safe(s)}.png",
-                         f"Scenario '{s}': probability that a state ends in the West-leaning camp, for the "
-                         f"states whose probability differs most between strategies.",
-                         cp.plot_camp_heatmap(t.end_camps, camp="west", scenario=s, reference=ref,
-                                              names=state_names())))
+            for camp, label in (("west", "West-leaning"), ("sco", "SCO-leaning")):
+                figs.append((f"end_{camp}_{_safe(s)}.png",
+                             f"Scenario '{s}': probability that a state ends in the {label} camp, for "
+                             f"the states whose probability differs most between strategies.",
+                             cp.plot_camp_heatmap(t.end_camps, camp=camp, scenario=s, reference=ref,
+                                                  names=state_names())))
     if not t.sensitivity.empty:
         figs.append(("sensitivity.png",
                      "How much each swept parameter moves the primary outcome (see the sensitivity table).",

@@ -209,14 +209,17 @@ class CybersecurityCooperation(Lever):
     """Protecting infrastructure; intended outcome: greater security (design card).
 
     Capacity building and trusted networks raise security ties with the West and displace some
-    dependence on Chinese and Russian security technology.
+    dependence on Chinese and Russian security technology. A narrower tie than arms or joint
+    exercises, so half the rate of ``JointExercises``: security ties are sticky (they fade at
+    ``security_decay``), and a larger rate let a decade of it pull CSTO members out of the
+    Russian camp.
     """
 
     name = "cybersecurity_cooperation"
     bloc = "west"
     family = "security"
     default_targets = ("swing_states",)
-    rates = {"s_west": 0.05, "s_sco": -0.02}
+    rates = {"s_west": 0.025, "s_sco": -0.01}
     half_budget_bn = 0.5
 
 
