@@ -203,10 +203,10 @@ class BlocModel(mesa.Model):
                 rate, push = lever.effects(eff, values, room, p)
                 inc[src] += rate * dt
                 direct[src] += push
-        self.dev += dyn.cap_increments(inc, values, room)
         for first, last, mask, x, channel in self.sanctions:
             if first <= year <= last:
-                self.dev[SRC["sanctions"], channel] -= x * values[channel] * mask * dt
+                inc[SRC["sanctions"], channel] -= x * values[channel] * mask * dt
+        self.dev += dyn.cap_increments(inc, values, room)  # overlapping cuts too stay in bounds
         self.dev *= self.decay_factors  # dyn.decay, with the factors computed once
         pushes = np.zeros((len(DRIVERS), self.world.n))
         pushes[:n_src] = direct + dyn.structural_push(
@@ -244,7 +244,6 @@ class BlocModel(mesa.Model):
                                      p["membership_years"], admit, draws)
         for i in np.flatnonzero(moves):
             self.agents_by_iso[str(self.world.iso3[i])].change_sco_status(int(moves[i]))
-            self.streak[i] = 0.0
 
     def set_sco_status(self, i: int, new: int, source: str) -> None:
         """Give state ``i`` a new SCO status and the security and trade ties that go with it."""
@@ -269,7 +268,10 @@ class BlocModel(mesa.Model):
             self.dev[src, E_SCO, i] -= (1.0 - np.prod(1.0 - trade[new + 1:old + 1])) * values[E_SCO]
         self.status[i] = new
         self.status_anchor[i] = self.a_decide[i]
-        self.status_moved[i] = True
+        self.streak[i] = 0.0  # years count towards the next rung from here
+        # A status the model's own rule gave may be climbed from at once; one a scenario event
+        # set is treated like the start year's: observed, climbed only after crossing again.
+        self.status_moved[i] = source == "membership"
         self.status_log.append((int(np.ceil(self.t - 1e-9)), str(self.world.iso3[i]),
                                 SCO_STATUSES[old], SCO_STATUSES[new], source))
 

@@ -309,3 +309,22 @@ def test_sco_trade_programme_pulls_central_asia_towards_the_sco():
 
 def test_western_trade_and_diplomacy_pull_central_asia_west():
     assert central_asia_trend(west=CA_LEVERS_WEST) < 0
+
+
+def test_overlapping_sanctions_stay_in_bounds(world):
+    """Two heavy Western sanctions at once: trade is cut towards 0, never below (no NaN)."""
+    i = world.index["IRN"]
+    events = [{"year": 2026, "type": "sanctions", "by": "west", "intensity": 0.9, "duration": 3,
+               "state": "IRN"} for _ in range(3)]
+    r = run_scenario(make(horizon=4, parameters=STILL, events=events))
+    assert np.all(np.isfinite(r.alignment)) and np.all(r.structure[:, E_WEST, i] >= 0)
+    assert r.structure[row(r, 2028), E_WEST, i] < 0.2 * world.e_west[i]
+
+
+def test_a_status_set_by_an_event_is_not_climbed_without_crossing_again(world):
+    """An event makes Egypt an observer; with nothing moving it must stay one (not climb)."""
+    params = {**STILL, "admission_rate": 1.0, "membership_years": 0.0}
+    r = run_scenario(make(horizon=6, parameters=params, events=[
+        {"year": 2026, "type": "join", "org": "SCO", "status": "observer", "state": "EGY"}]))
+    changes = [(y, iso, new) for y, iso, _, new, _ in r.status_log]
+    assert changes == [(2026, "EGY", "observer")]
