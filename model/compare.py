@@ -1085,6 +1085,16 @@ code{background:#f3f3f3;padding:0 .2em}details{margin:.5em 0}summary{cursor:poin
 """
 
 
+def _primary_first(table: pd.DataFrame, label: str) -> list[str]:
+    """HTML: the rows of the primary outcome, then the others folded away."""
+    parts = [_html_table(table[table["outcome"] == label])]
+    other = table[table["outcome"] != label]
+    if not other.empty:
+        parts.append(f"<details><summary>Other outcomes ({other['outcome'].nunique()})</summary>"
+                     f"{_html_table(other)}</details>")
+    return parts
+
+
 def _html_table(df: pd.DataFrame) -> str:
     if df.empty:
         return '<p class="note">(no rows)</p>'
@@ -1203,12 +1213,7 @@ def _render_html(batch: Batch, t: Tables, plots: list[tuple[str, str, bytes]],
     if diffs.empty:
         parts.append('<p class="note">Only one strategy: nothing to compare.</p>')
     else:
-        label = outcome_label(primary)
-        parts.append(_html_table(diffs[diffs["outcome"] == label]))
-        other = diffs[diffs["outcome"] != label]
-        if not other.empty:
-            parts.append(f"<details><summary>Other outcomes ({other['outcome'].nunique()})</summary>"
-                         f"{_html_table(other)}</details>")
+        parts += _primary_first(diffs, outcome_label(primary))
     parts += ["<h2>Probability of being best</h2>",
               f'<p class="note">Share of the replications (completed under every strategy) in which each '
               f"strategy had the best {html.escape(outcome_label(primary))}; a tie shares the credit.</p>",
@@ -1220,13 +1225,7 @@ def _render_html(batch: Batch, t: Tables, plots: list[tuple[str, str, bytes]],
               "<h2>Summaries</h2>",
               '<p class="note">Spread across runs (failed runs left out): p5–p95 holds 90% of single runs; '
               "it is not an interval for the mean.</p>"]
-    summ = tables["summary"]
-    label = outcome_label(primary)
-    parts.append(_html_table(summ[summ["outcome"] == label]))
-    other = summ[summ["outcome"] != label]
-    if not other.empty:
-        parts.append(f"<details><summary>Other outcomes ({other['outcome'].nunique()})</summary>"
-                     f"{_html_table(other)}</details>")
+    parts += _primary_first(tables["summary"], outcome_label(primary))
     parts.append("<h2>Plots</h2>")
     for name, caption, png in plots:
         if name.startswith(("sensitivity", "response")):

@@ -31,7 +31,6 @@ from .scenario import (
     Scenario,
     Strategy,
     Strict,
-    WestLevers,
     load_scenario,
     load_strategy,
     parse,
@@ -52,21 +51,13 @@ class Sweep(Strict):
     levels: int = Field(4, ge=2, le=64, description="morris grid levels")
 
 
-class InlineStrategy(Strict):
-    """A strategy written inside the experiment file."""
-
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = ""
-    west: WestLevers = Field(default_factory=WestLevers)  # type: ignore[valid-type]
-
-
 class ExperimentSpec(Located):
     """The experiment file's schema."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     scenarios: list[str] = Field(min_length=1)
-    strategies: list[str | InlineStrategy] = Field(default_factory=list)
+    strategies: list[str | Strategy] = Field(default_factory=list)  # files, or written inline
     reference: str | None = None
     replications: int = Field(100, ge=1, le=1_000_000)
     seed: int = Field(2024, ge=0, le=2**63 - 1)
@@ -223,10 +214,9 @@ def sweep_points(spec: ExperimentSpec) -> tuple[list[str], list[dict[str, float]
 def _strategies(spec: ExperimentSpec, base: Path) -> list[Strategy | None]:
     out: list[Strategy | None] = []
     for i, item in enumerate(spec.strategies):
-        if isinstance(item, InlineStrategy):
-            s = Strategy(**item.model_dump())
-            s._source, s._where = spec._source, spec._where
-            out.append(s)
+        if isinstance(item, Strategy):
+            item._source, item._where = spec._source, spec._where
+            out.append(item)
         else:
             path = base / item
             if not path.exists():
