@@ -264,6 +264,36 @@ class PublicDiplomacy(Lever):
     half_budget_bn = 0.3
 
 
+def rate_table(levers: list[Lever]) -> tuple[np.ndarray, np.ndarray]:
+    """The levers' rates as a (levers, channels) matrix and their signed direct pushes."""
+    rates = np.zeros((len(levers), len(CHANNELS)))
+    for i, lever in enumerate(levers):
+        for channel, rate in lever.rates.items():
+            rates[i, CHANNELS.index(channel)] = rate
+    return rates, np.array([lv.sign * lv.direct for lv in levers])
+
+
+def stacked_effects(rates: np.ndarray, direct: np.ndarray, eff: np.ndarray, values: np.ndarray,
+                    room: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``Lever.effects`` of several plain levers at once (one numpy expression, no loop).
+
+    Args:
+        rates, direct: from ``rate_table`` for the levers in use.
+        eff: (levers, n) effective effort.
+        values, room: (channels, n) as for ``Lever.effects``.
+
+    Returns:
+        Increments per year (levers, channels, n) and direct pushes per year (levers, n).
+    """
+    scale = np.where(rates[:, :, None] > 0, room[None], values[None])
+    return rates[:, :, None] * eff[:, None, :] * scale, direct[:, None] * eff
+
+
+def is_plain(lever: Lever) -> bool:
+    """True if the lever uses the base rule (no ``effects`` of its own): it can be stacked."""
+    return type(lever).effects is Lever.effects
+
+
 #: The explicit registry, in a fixed order (the order of attribution columns in outputs).
 LEVERS: dict[str, Lever] = {cls.name: cls() for cls in (
     TradeFacilitation, DevelopmentBank, CPEC, EurasianRailway,

@@ -39,7 +39,10 @@ def prepare_world(scenario: Scenario, base_dir: Path | None = None) -> World:
 
 def run_one(scenario: Scenario, seed: int, world: World) -> RunResult:
     """One replication with its own seed."""
-    return BlocModel(scenario, rng=np.random.default_rng(seed), world=world).run()
+    model = BlocModel(scenario, rng=np.random.default_rng(seed), world=world)
+    result = model.run()
+    model.release()
+    return result
 
 
 def run_seeds(scenario: Scenario, seeds: list[int], world: World,
@@ -55,6 +58,8 @@ def run_seeds(scenario: Scenario, seeds: list[int], world: World,
         results.append(model.run())
         if progress:
             progress(1)
+    if model is not None:
+        model.release()
     return results
 
 
