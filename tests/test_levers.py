@@ -210,3 +210,21 @@ def test_registry_blocs_partition_the_levers():
     assert set(SCO_LEVERS) | set(WEST_LEVERS) == set(LEVERS)
     assert not set(SCO_LEVERS) & set(WEST_LEVERS)
     assert SCO_LEVERS and WEST_LEVERS
+
+
+def test_stacked_effects_equal_each_plain_levers_own_rule():
+    """The model applies plain levers all at once; that must be exactly their own ``effects``."""
+    from model.levers import is_plain, rate_table, stacked_effects
+
+    rng = np.random.default_rng(3)
+    values = rng.uniform(0.0, 0.5, (len(CHANNELS), 40))
+    room = channel_room(values)
+    plain = [lv for lv in LEVERS.values() if is_plain(lv)]
+    assert len(plain) >= len(LEVERS) - 1  # only civil_society has a rule of its own
+    eff = rng.uniform(0.0, 1.0, (len(plain), 40))
+    rates, direct = rate_table(plain)
+    inc, push = stacked_effects(rates, direct, eff, values, room)
+    for i, lever in enumerate(plain):
+        one_inc, one_push = lever.effects(eff[i], values, room, PARAMS)
+        np.testing.assert_allclose(inc[i], one_inc, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(push[i], one_push, rtol=0, atol=1e-15)
