@@ -27,7 +27,16 @@ import numpy as np
 from . import __version__
 from .dynamics import SCO_STATUSES
 from .errors import ScenarioError
-from .experiment import Cell, Chunk, Design, expand, load_experiment, parse_sweep_option, spec_from_files
+from .experiment import (
+    Cell,
+    Chunk,
+    Design,
+    check_sweep,
+    expand,
+    load_experiment,
+    parse_sweep_option,
+    spec_from_files,
+)
 from .outcomes import OUTCOMES, first_year_in_camp, run_outcomes
 from .outputs import CAMPS, camp_of, write_file_atomic
 
@@ -262,6 +271,8 @@ def done_chunks(out_dir: Path) -> set[int]:
 
 
 def _clean_temporaries(out_dir: Path) -> None:
+    for p in out_dir.glob(".*.tmp"):  # the manifest's or resolved YAML's
+        p.unlink(missing_ok=True)
     for table in TABLES:
         for p in (out_dir / table).glob(".*.tmp"):
             p.unlink(missing_ok=True)
@@ -275,7 +286,8 @@ def write_chunk(out_dir: Path, chunk_id: int, tables: dict[str, bytes]) -> None:
 
 
 def _manifest(design: Design, *, experiment_file: str, executor: str, started: str,
-              finished: str | None, done: int, failures: int, elapsed: float) -> dict:
+              finished: str | None, done: int, failures: int, elapsed: float,
+              resumed_runs: int) -> dict:
     spec = design.spec
     text = Path(experiment_file).read_bytes() if Path(experiment_file).is_file() else b""
     import hashlib
@@ -308,7 +320,8 @@ def _manifest(design: Design, *, experiment_file: str, executor: str, started: s
         "swing_states": design.swing,
         "keep_trajectories": spec.keep_trajectories,
         "executor": executor, "started_at": started, "finished_at": finished,
-        "chunks_done": done, "runs_failed": failures, "elapsed_seconds": round(elapsed, 3),
+        "chunks_done": done, "runs_failed": failures,
+        "runs_done_before_this_session": resumed_runs, "elapsed_seconds_this_session": round(elapsed, 3),
     }
 
 
@@ -355,7 +368,8 @@ def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str
     client = connect(scheduler) if scheduler else None
     out_dir.mkdir(parents=True, exist_ok=True)
     for table in TABLES:
-        (out_dir / table).mkdir(exist_ok=True)
+        if table != "trajectories" or design.spec.keep_trajectories:
+            (out_dir / table).mkdir(exist_ok=True)
     _clean_temporaries(out_dir)
     done = done_chunks(out_dir)
     started = old["started_at"] if old else datetime.now(UTC).isoformat(timespec="seconds")
@@ -365,12 +379,13 @@ def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str
     def manifest(finished: str | None, failures: int) -> None:
         doc = _manifest(design, experiment_file=experiment_file, executor=executor,
                         started=started, finished=finished, done=len(done), failures=failures,
-                        elapsed=time.perf_counter() - t0)
+                        elapsed=time.perf_counter() - t0, resumed_runs=resumed_runs)
         write_file_atomic(out_dir / "manifest.json", json.dumps(doc, indent=2) + "\n")
         write_file_atomic(out_dir / "experiment.resolved.yaml", _resolved_yaml(design))
 
-    manifest(None, 0)
     todo = [c for c in design.chunks if c.chunk_id not in done]
+    resumed_runs = design.runs - sum(len(c.run_ids) for c in todo)
+    manifest(None, 0)
     tasks = (ChunkTask(c, design.cells[c.cell], tuple(design.swept), tuple(design.swing),
                        design.spec.keep_trajectories) for c in todo)
     if client is not None:
@@ -382,7 +397,7 @@ def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=design.runs, initial=design.runs - sum(len(c.run_ids) for c in todo),
+        bar = tqdm(total=design.runs, initial=resumed_runs,
                    unit="run", desc=design.spec.name, file=sys.stderr, smoothing=0.1)
     runs_now = 0
     try:
@@ -486,9 +501,8 @@ def _design_from_args(args: argparse.Namespace) -> tuple[Design, str]:
 def _sweep_from_args(spec, args: argparse.Namespace):
     from .experiment import Sweep
 
-    params = dict(parse_sweep_option(s) for s in args.sweep)
-    if spec.sweep is not None:
-        params = {**spec.sweep.parameters, **params}
+    given = dict(parse_sweep_option(s) for s in args.sweep)
+    params = {**spec.sweep.parameters, **given} if spec.sweep is not None else dict(given)
     if not params:
         raise ScenarioError("--sample needs parameter ranges: give them with --sweep NAME=LOW:HIGH")
     design, samples = "factorial", 16
@@ -499,6 +513,11 @@ def _sweep_from_args(spec, args: argparse.Namespace):
         design, samples = kind, int(n)
     elif spec.sweep is not None:
         design, samples = spec.sweep.design, spec.sweep.samples
+    # Check what the command line gave against the command line, not the file's lines.
+    cli = spec.model_copy(update={"sweep": Sweep(design=design, samples=samples,
+                                                 parameters=given or params)})
+    cli._source, cli._where = "command line (--sweep/--sample)", {}
+    check_sweep(cli)
     return Sweep(design=design, parameters=params, samples=samples)
 
 

@@ -18,6 +18,17 @@ SUBCOMMANDS = ("run", "validate", "list", "batch", "compare")
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
+BATCH_EXAMPLES = """Examples:
+  blocsim batch scenarios/experiments/west_strategies.yaml --workers 2 --report
+  blocsim batch --scenario scenarios/baseline.yaml \\
+      --strategy scenarios/strategies/none.yaml \\
+      --strategy scenarios/strategies/trade_agreements.yaml --runs 200
+  blocsim batch scenarios/experiments/west_strategies.yaml --sweep parameters.peer_weight=0.05:0.4:4
+  blocsim batch --scenario scenarios/baseline.yaml --sweep peer_weight=0.05:0.4 \\
+      --sweep inertia=0.1:0.5 --sample morris:10 --report
+  blocsim batch scenarios/experiments/west_strategies.yaml --scheduler tcp://127.0.0.1:8786"""
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -75,13 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run many replications and parameter sweeps on local processes or a Dask "
                     "cluster. Results stream to Parquet as runs finish; a killed batch started "
                     "again with the same command computes only the missing runs.",
-        epilog="Examples:\n  blocsim batch experiments/west_strategies.yaml --workers 2 --report\n"
-               "  blocsim batch --scenario scenarios/baseline.yaml --strategy strategies/trade.yaml"
-               " --runs 200\n  blocsim batch experiments/west_strategies.yaml "
-               "--sweep parameters.peer_weight=0.05:0.4:4\n"
-               "  blocsim batch experiments/west_strategies.yaml --sweep peer_weight=0.05:0.4 "
-               "--sweep inertia=0.1:0.5 --sample morris:10\n"
-               "  blocsim batch experiments/west_strategies.yaml --scheduler tcp://127.0.0.1:8786",
+        epilog=BATCH_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter))
     compare = sub.add_parser(
         "compare", help="compare strategies of a finished batch and write report.html",
@@ -200,7 +205,7 @@ def _first_sentence(text: str, limit: int = 100) -> str:
     text = " ".join(text.split())
     ends = [i for i in (text.find("? "), text.find(". ")) if i >= 0]
     first = text[: min(ends) + 1] if ends else text
-    return first if len(first) <= limit else first[: limit - 3] + "..."
+    return first if len(first) <= limit else first[: limit - 3].rsplit(" ", 1)[0] + "..."
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -463,7 +463,9 @@ def prob_best(outcomes: pd.DataFrame, primary: str) -> pd.DataFrame:
     for best share that replication's credit equally, so the shares of a scenario sum to 1.
 
     Returns:
-        Columns scenario, strategy, n (replications compared), p_best.
+        Columns scenario, strategy, n (replications compared), p_best, p_sole_best (the share in
+        which it alone was best) and p_all_tied (the share in which every strategy tied: high
+        when the outcome moves in steps, as camp shares do, and barely responds).
     """
     sign = _sign(primary)
     rows = []
@@ -474,11 +476,16 @@ def prob_best(outcomes: pd.DataFrame, primary: str) -> pd.DataFrame:
             best = v.max(axis=1, keepdims=True)
             top = v >= best - TIE_TOLERANCE * np.maximum(1.0, np.abs(best))
             credit = (top / top.sum(axis=1, keepdims=True)).mean(axis=0)
+            sole = (top & (top.sum(axis=1, keepdims=True) == 1)).mean(axis=0)
+            all_tied = float(top.all(axis=1).mean())
         else:
-            credit = np.full(v.shape[1], np.nan)
-        rows += [{"scenario": scenario, "strategy": s, "n": n, "p_best": p}
-                 for s, p in zip(wide.columns, credit, strict=True)]
-    return _sorted(pd.DataFrame(rows, columns=["scenario", "strategy", "n", "p_best"]), outcomes)
+            credit = sole = np.full(v.shape[1], np.nan)
+            all_tied = np.nan
+        rows += [{"scenario": scenario, "strategy": s, "n": n, "p_best": p, "p_sole_best": q,
+                  "p_all_tied": all_tied}
+                 for s, p, q in zip(wide.columns, credit, sole, strict=True)]
+    columns = ["scenario", "strategy", "n", "p_best", "p_sole_best", "p_all_tied"]
+    return _sorted(pd.DataFrame(rows, columns=columns), outcomes)
 
 
 def _mean_column(scenario: str) -> str:
@@ -574,9 +581,10 @@ def ranking(outcomes: pd.DataFrame, primary: str, reference: str, *, n_boot: int
                     per = diffs[diffs["strategy"] == strategy]
                     k_yes = int((per["better"] == "yes").sum())
                     k_worse = int((per["better"] == "worse").sum())
-                    text += f"; clearly better in {k_yes} of {len(per)} scenarios"
+                    text += (f"; better in {k_yes} of {len(per)} scenarios (95% interval clear "
+                             f"of zero)")
                     if k_worse:
-                        text += f", clearly worse in {k_worse}"
+                        text += f", worse in {k_worse}"
                 elif ci != "–":
                     text += f" (95% CI {ci}: {_BETTER_WORDS[d['better']]})"
                 parts.append(text)
@@ -906,23 +914,25 @@ def display_summary(summ: pd.DataFrame) -> pd.DataFrame:
 
 
 def display_prob_best(pb: pd.DataFrame, order: list[str] | None = None) -> pd.DataFrame:
-    """P(best) as a strategies x scenarios table of percentages, strategies in ``order``."""
-    wide = pb.pivot(index="strategy", columns="scenario", values="p_best")
+    """P(best) as a strategies x scenarios table: 'shared credit (best alone)' percentages."""
+    cells = pb.assign(text=[f"{_pct(p)} (alone {_pct(q)})"
+                            for p, q in zip(pb["p_best"], pb["p_sole_best"], strict=True)])
+    wide = cells.pivot(index="strategy", columns="scenario", values="text")
     wide = wide.reindex(index=order or list(dict.fromkeys(pb["strategy"])),
                         columns=list(dict.fromkeys(pb["scenario"])))
-    out = wide.map(_pct).reset_index()
+    out = wide.reset_index()
     out.columns.name = None
     n = pb.groupby("scenario", sort=False)["n"].first()
     return out.rename(columns={s: f"{s} (n={n[s]})" for s in n.index})
 
 
 def display_sensitivity(sens: pd.DataFrame) -> pd.DataFrame:
-    """The sensitivity table for readers: one row per scenario, strategy and parameter.
+    """The sensitivity table for readers: one row per scenario, strategy, outcome and parameter.
 
     Most influential parameter first; one column per index, with its 95% half-width where the
     method gives one.
     """
-    keys = ["scenario", "strategy", "parameter"]
+    keys = ["scenario", "strategy", "outcome", "parameter"]
     rows = []
     for key, g in sens.groupby(keys, sort=False):
         row = dict(zip(keys, key, strict=True))
@@ -1079,7 +1089,8 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bo
 table{border-collapse:collapse;margin:.6em 0 1em;font-size:.88em}
 th,td{border:1px solid #ddd;padding:.25em .55em;vertical-align:top}th{background:#f3f3f3;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}tr:nth-child(even) td{background:#fafafa}
-.lead{font-size:1.1em;color:#333}.note{color:#555;font-size:.9em}figure{margin:1em 0 2em}
+.lead{font-size:1.1em;color:#333}.note{color:#555;font-size:.9em}
+.warn{background:#fff4e5;border-left:4px solid #e08a00;padding:.5em .8em}figure{margin:1em 0 2em}
 figcaption{color:#444;font-size:.9em;max-width:900px}img{max-width:100%;height:auto}
 code{background:#f3f3f3;padding:0 .2em}details{margin:.5em 0}summary{cursor:pointer;color:#2166ac}
 """
@@ -1158,6 +1169,20 @@ def _failures(o: pd.DataFrame) -> tuple[int, pd.DataFrame]:
     return len(failed), _sorted(table, o)
 
 
+def _tie_warning(pb: pd.DataFrame, primary: str) -> list[str]:
+    """A warning paragraph when most replications tie on the primary outcome."""
+    tied = pb.groupby("scenario", sort=False)["p_all_tied"].first().dropna()
+    if tied.empty or tied.max() < 0.5:
+        return []
+    where = ", ".join(f"{_pct(v)} in '{html.escape(str(s))}'" for s, v in tied.items())
+    return [f'<p class="warn">Every strategy gave the same {html.escape(outcome_label(primary))} '
+            f"in {where} of the replications: this outcome moves in steps (whole states crossing "
+            "a camp threshold) and barely responds to these strategies, so P(best) mostly splits "
+            "ties and the ranking rests on small differences. Look at the other outcomes under "
+            "Paired differences, or compare again with <code>--primary</code> set to one of them."
+            "</p>"]
+
+
 def _provenance(batch: Batch) -> list[tuple[str, str]]:
     m = batch.manifest
     rows = [("batch folder", batch.path.name), ("root seed", str(m.get("root_seed", "–"))),
@@ -1188,17 +1213,10 @@ def _dl(rows: list[tuple[str, str]]) -> str:
                                for k, v in rows) + "</table>"
 
 
-def _render_html(batch: Batch, t: Tables, plots: list[tuple[str, str, bytes]],
-                 tables: dict[str, pd.DataFrame]) -> str:
-    ref, primary = t.reference, t.primary
-    n_failed, fail_table = _failures(batch.outcomes)
-    title = f"Comparing Western strategies: {batch.manifest.get('experiment', batch.path.name)}"
-    parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1>",
-             "<h2>Question</h2>", f'<p class="lead">{html.escape(_question(batch, t))}</p>',
-             "<h2>Design</h2>", _dl(_design_lines(batch, t)),
-             "<h2>Ranking</h2>",
+def _comparison_sections(t: Tables, tables: dict[str, pd.DataFrame], ref: str,
+                         primary: str) -> list[str]:
+    """HTML: ranking, paired differences, P(best) and robustness (two or more strategies)."""
+    parts = ["<h2>Ranking</h2>",
              f'<p class="note">Ranked by maximum regret on {html.escape(outcome_label(primary))} across '
              "scenarios (how far a strategy's mean falls short of the best strategy's in its worst "
              "scenario), then by worst case. P(best): share of replications in which the strategy did "
@@ -1209,21 +1227,41 @@ def _render_html(batch: Batch, t: Tables, plots: list[tuple[str, str, bytes]],
               f'<p class="note">Each strategy minus \'{html.escape(ref)}\' in the same scenario, sweep '
               "point and replication. <b>better?</b> yes: the 95% interval lies wholly on the better side "
               "of zero; worse: wholly on the worse side; no: it includes zero. Shares are in "
-              "percentage points (pp).</p>"]
-    diffs = tables["paired_differences"]
-    if diffs.empty:
-        parts.append('<p class="note">Only one strategy: nothing to compare.</p>')
-    else:
-        parts += _primary_first(diffs, outcome_label(primary))
+              "percentage points (pp). Replication k draws the same shocks under every strategy, "
+              "so most noise cancels in a paired difference and intervals can be very narrow: they "
+              "say how sure the mean effect is in this model, not how large it is next to the "
+              "spread of single runs (see the summaries).</p>"]
+    parts += _primary_first(tables["paired_differences"], outcome_label(primary))
     parts += ["<h2>Probability of being best</h2>",
               f'<p class="note">Share of the replications (completed under every strategy) in which each '
-              f"strategy had the best {html.escape(outcome_label(primary))}; a tie shares the credit.</p>",
+              f"strategy had the best {html.escape(outcome_label(primary))}; a tie shares the credit "
+              "(in brackets: the share in which it alone was best).</p>",
               _html_table(tables["prob_best"]),
+              *_tie_warning(t.prob_best, primary),
               "<h2>Robustness across scenarios</h2>",
               '<p class="note">Mean per scenario, the worst of these (and where), and the maximum regret '
               "(shortfall from the best strategy in a scenario, and where).</p>",
-              _html_table(tables["robustness"]),
-              "<h2>Summaries</h2>",
+              _html_table(tables["robustness"])]
+    return parts
+
+
+def _render_html(batch: Batch, t: Tables, plots: list[tuple[str, str, bytes]],
+                 tables: dict[str, pd.DataFrame]) -> str:
+    ref, primary = t.reference, t.primary
+    n_failed, fail_table = _failures(batch.outcomes)
+    title = f"Comparing Western strategies: {batch.manifest.get('experiment', batch.path.name)}"
+    parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1>",
+             "<h2>Question</h2>", f'<p class="lead">{html.escape(_question(batch, t))}</p>',
+             "<h2>Design</h2>", _dl(_design_lines(batch, t))]
+    if "ranking" in tables:
+        parts += _comparison_sections(t, tables, ref, primary)
+    else:
+        parts.append('<p class="note">One strategy only: this batch is a sweep or a sensitivity '
+                     "analysis, so there is nothing to rank; see the summaries and the sensitivity "
+                     "section.</p>")
+    parts += ["<h2>Summaries</h2>",
               '<p class="note">Spread across runs (failed runs left out): p5–p95 holds 90% of single runs; '
               "it is not an interval for the mean.</p>"]
     parts += _primary_first(tables["summary"], outcome_label(primary))
@@ -1306,6 +1344,10 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
     }
     raw = {"ranking": t.ranking, "paired_differences": t.paired_differences, "summary": t.summary,
            "prob_best": t.prob_best, "robustness": t.robustness}
+    if batch.outcomes["strategy"].nunique() < 2:  # a sweep of one strategy: nothing to rank
+        for key in ("ranking", "paired_differences", "prob_best", "robustness"):
+            display.pop(key)
+            raw.pop(key)
     if not t.sensitivity.empty:
         display["sensitivity"] = display_sensitivity(t.sensitivity)
         raw["sensitivity"] = t.sensitivity
@@ -1344,6 +1386,8 @@ def run_compare_command(args: argparse.Namespace) -> int:
     """
     path = write_report(args.batch_dir, args.out, reference=args.reference, primary=args.primary)
     if not getattr(args, "quiet", False):
-        print((path.parent / "ranking.md").read_text(encoding="utf-8"))
+        for table in ("ranking.md", "sensitivity.md"):
+            if (path.parent / table).exists():
+                print((path.parent / table).read_text(encoding="utf-8"))
         print(f"Report: {path}")
     return 0

@@ -144,7 +144,8 @@ def parse_sweep_option(text: str) -> tuple[str, list[float]]:
             if len(parts) == 3:
                 n = int(parts[2])
                 if n < 1 or n != parts[2]:
-                    raise ValueError
+                    raise ScenarioError(f"--sweep {text!r}: N (the number of values) must be a "
+                                        f"whole number of at least 1")
                 return name, list(np.linspace(parts[0], parts[1], n))
             if len(parts) == 2:
                 return name, parts
@@ -157,7 +158,8 @@ def parse_sweep_option(text: str) -> tuple[str, list[float]]:
 
 # --- expanding the design -------------------------------------------------------------------
 
-def _check_sweep(spec: ExperimentSpec) -> None:
+def check_sweep(spec: ExperimentSpec) -> None:
+    """Swept parameters must exist and their values or ranges be allowed; errors name the field."""
     sweep = spec.sweep
     if sweep is None:
         return
@@ -232,7 +234,7 @@ def _strategies(spec: ExperimentSpec, base: Path) -> list[Strategy | None]:
 def expand(spec: ExperimentSpec, *, base_dir: Path | None = None) -> Design:
     """Load every scenario and strategy, check them, and expand the run table."""
     base = Path(base_dir) if base_dir else Path(spec._source).parent
-    _check_sweep(spec)
+    check_sweep(spec)
     scenarios: list[Scenario] = []
     for i, rel in enumerate(spec.scenarios):
         path = base / rel

@@ -247,8 +247,10 @@ def plot_bloc_shares(blocs: pd.DataFrame, *, measure: str = "gdp_share", ax: Axe
             ax.annotate(f"{y:.1%}", (end, ly), xytext=(dx, 0), textcoords="offset points", ha=ha,
                         va="center", fontsize=8, color=CAMP_COLOURS[camp])
     what = MEASURES[measure]
+    steps = "" if measure == "states" else "; steps are single large states crossing the line"
     _titles(ax, f"Share of {what} leaning to each camp",
-            f"leaning = |alignment| > {threshold:g} (SCO above, West below); {_runs_note(n_runs)}")
+            f"leaning = |alignment| > {threshold:g} (SCO above, West below); {_runs_note(n_runs)}"
+            f"{steps}")
     ax.set_xlabel("year")
     ax.set_ylabel(f"share of {what} (%)")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))

@@ -128,6 +128,6 @@ def summary_table(scenario: Scenario, blocs: pd.DataFrame, traj: pd.DataFrame, t
     for iso, d in change.items():
         drivers = total.loc[iso]
         main = (drivers * np.sign(d)).idxmax()
-        lines.append(f"  {iso}  {a.loc[iso, first]:+.2f} -> {a.loc[iso, last]:+.2f}  "
-                     f"({d:+.2f}; {main[2:]} {drivers[main]:+.2f})")
+        lines.append(f"  {iso}  {a.loc[iso, first]:+.3f} -> {a.loc[iso, last]:+.3f}  "
+                     f"({d:+.3f}; {main[2:]} {drivers[main]:+.3f})")
     return "\n".join(lines)

@@ -334,7 +334,7 @@ def test_ranking_verdict_reads_the_numbers():
     r = compare.ranking(two, "gdp_share_west", "none", n_boot=200).set_index("strategy")
     v = r.loc["boost", "verdict"]
     assert v.startswith("best in 2 of 2 scenarios; +2.0 pp West GDP share vs none (mean over scenarios")
-    assert "clearly better in 2 of 2 scenarios" in v
+    assert "better in 2 of 2 scenarios (95% interval clear of zero)" in v
 
 
 def test_formatting_of_differences():
@@ -603,3 +603,13 @@ def test_cli_turns_a_missing_batch_into_exit_status_2(tmp_path, capsys):
 
     assert main(["compare", str(tmp_path / "missing")]) == 2
     assert "batch folder not found" in capsys.readouterr().err
+
+
+def test_prob_best_separates_ties_from_sole_wins():
+    o = make_outcomes(effect=shift("boost", "gdp_share_west", 0.0))  # every replication ties
+    pb = compare.prob_best(o, "gdp_share_west").set_index("strategy")
+    assert (pb["p_all_tied"] == 1).all() and (pb["p_sole_best"] == 0).all()
+    assert pb["p_best"].sum() == pytest.approx(1.0)
+    o = make_outcomes(effect=shift("boost", "gdp_share_west", 0.02))
+    pb = compare.prob_best(o, "gdp_share_west").set_index("strategy")
+    assert pb.loc["boost", "p_sole_best"] == 1 and (pb["p_all_tied"] == 0).all()
