@@ -235,6 +235,10 @@ def launch(args: list[str], pss: bool = False) -> dict:
     root = psutil.Process(proc.pid)
     peak = peak_pss = 0
     next_pss = 0.0
+    # Per process seen: CPU seconds and peak RSS, sampled, since workers forked from a
+    # forkserver are not this process's children and escape RUSAGE_CHILDREN.
+    cpu: dict[int, float] = {}
+    rss: dict[int, int] = {}
     while proc.poll() is None and not measured.is_set():
         total = total_pss = 0
         now = time.perf_counter()
@@ -242,7 +246,11 @@ def launch(args: list[str], pss: bool = False) -> dict:
         try:
             for p in [root, *root.children(recursive=True)]:
                 try:
-                    total += p.memory_info().rss
+                    mem = p.memory_info().rss
+                    total += mem
+                    rss[p.pid] = max(rss.get(p.pid, 0), mem)
+                    times = p.cpu_times()
+                    cpu[p.pid] = max(cpu.get(p.pid, 0.0), times.user + times.system)
                     if read_pss:
                         total_pss += p.memory_full_info().pss
                 except psutil.Error:
@@ -259,7 +267,10 @@ def launch(args: list[str], pss: bool = False) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed with exit code {proc.returncode}")
     out = {d["kind"]: d for d in lines}
-    out["measure"].update(process=t_measured[0] - t0, tree_peak=peak / MIB, tree_pss=peak_pss / MIB)
+    out["measure"].update(process=t_measured[0] - t0, tree_peak=peak / MIB, tree_pss=peak_pss / MIB,
+                          tree_cpu=sum(cpu.values()),
+                          largest_worker=max((v for k, v in rss.items() if k != proc.pid),
+                                             default=0) / MIB)
     return out
 
 
@@ -295,17 +306,18 @@ def compare_contenders(runs: int, workers: int, pss: bool) -> None:
     theirs, check = res["measure"], res["check"]
 
     def bound(m: dict) -> float:
-        return m["rss_self"] + (workers if workers > 1 else 0) * m["rss_child"]
+        return m["rss_self"] + (workers if workers > 1 else 0) * m["largest_worker"]
 
     rows = [
         ("batch call wall time (s)", ours["elapsed"], theirs["elapsed"], "{:.2f}"),
         ("whole process wall time (s)", ours["process"], theirs["process"], "{:.2f}"),
         ("runs/s, batch call", runs / ours["elapsed"], runs / theirs["elapsed"], "{:.0f}"),
         ("runs/s, whole process", runs / ours["process"], runs / theirs["process"], "{:.0f}"),
-        ("CPU seconds, whole tree (user + sys)", ours["cpu"], theirs["cpu"], "{:.2f}"),
+        ("CPU seconds, whole tree, sampled", ours["tree_cpu"], theirs["tree_cpu"], "{:.2f}"),
         ("peak RSS, process tree, sampled (MiB)", ours["tree_peak"], theirs["tree_peak"], "{:.0f}"),
         ("peak RSS, parent: ru_maxrss (MiB)", ours["rss_self"], theirs["rss_self"], "{:.0f}"),
-        ("peak RSS, largest worker (MiB)", ours["rss_child"], theirs["rss_child"], "{:.0f}"),
+        ("peak RSS, largest worker, sampled (MiB)", ours["largest_worker"],
+         theirs["largest_worker"], "{:.0f}"),
         (f"parent + {workers} x largest worker (MiB)", bound(ours), bound(theirs), "{:.0f}"),
     ]
     if pss:
@@ -334,7 +346,7 @@ def compare_contenders(runs: int, workers: int, pss: bool) -> None:
           + ("" if runs == 1000 else " (5 s scaled to the number of runs)"))
     print(f"    >= 3x mesa throughput: {speed:.2f}x (batch call), "
           f"{theirs['process'] / ours['process']:.2f}x (whole process), "
-          f"{theirs['cpu'] / ours['cpu']:.2f}x (CPU seconds) -> {verdict(speed >= 3)}")
+          f"{theirs['tree_cpu'] / ours['tree_cpu']:.2f}x (CPU seconds) -> {verdict(speed >= 3)}")
     print(f"    <= 1/4 of mesa peak memory: {mem:.3f} (process tree), "
           f"{bound(ours) / bound(theirs):.3f} (ru_maxrss bound)"
           + (f", {ours['tree_pss'] / theirs['tree_pss']:.3f} (PSS)" if pss else "")
@@ -350,7 +362,7 @@ def scale(sizes: list[int], workers: int, pss: bool) -> None:
         m = run_ours(n, workers, pss)
         shutil.rmtree(m["out"], ignore_errors=True)
         print(f"  {n:>8,}{m['elapsed']:>9.1f}{n / m['elapsed']:>8.0f}{m['tree_peak']:>15.0f}"
-              f"{m['rss_self']:>12.0f}{m['rss_child']:>12.0f}{m['disk'] / MIB:>13.0f}"
+              f"{m['rss_self']:>12.0f}{m['largest_worker']:>12.0f}{m['disk'] / MIB:>13.0f}"
               + (f"{m['tree_pss']:>14.0f}" if pss else ""), flush=True)
 
 

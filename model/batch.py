@@ -184,11 +184,7 @@ def _processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator[tuple[Chunk
     """
     import multiprocessing
 
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["model.batch", "model.simulation", "pyarrow.parquet"])
-    else:
-        ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("spawn")
     # The calling process is one of the ``workers``: it runs chunks while it waits.
     with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
         yield from _windowed(tasks, pool.submit, 2 * (workers - 1),

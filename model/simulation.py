@@ -119,6 +119,7 @@ class BlocModel(mesa.Model):
         self.plain_eff = np.array([item[2] for item in plain]).reshape(len(plain), w.n)
         self.plain_window = np.array([(item[3], item[4]) for item in plain]).reshape(len(plain), 2)
         self.plain_rates, self.plain_direct = rate_table([item[1] for item in plain])
+        self.cap_needed = self._levers_can_overfill()
         self.events = self._event_plan()
         self.agents_by_iso = {}
         for i in range(w.n):
@@ -181,6 +182,21 @@ class BlocModel(mesa.Model):
             plan.append((SRC[name], lever, eff, first, last))
         return plan
 
+    def _levers_can_overfill(self) -> bool:
+        """Whether the levers together could ever overfill a channel in one step.
+
+        Each lever changes a channel by at most ``|rate| * eff * dt`` of its room (or value), so
+        if those shares add up to at most 1 for every channel (the two trade channels together)
+        the cap can never bind and the step skips it. Sanctions are capped whenever active.
+        """
+        rates, _ = rate_table([item[1] for item in self.plan])
+        peak = np.array([item[2].max() if item[2].size else 0.0 for item in self.plan])
+        share = np.abs(rates) * peak[:, None] * self.dt
+        up = np.where(rates > 0, share, 0.0).sum(axis=0)
+        down = np.where(rates < 0, share, 0.0).sum(axis=0)
+        up[E_SCO] = up[E_WEST] = up[E_SCO] + up[E_WEST]
+        return bool((up > 1).any() or (down > 1).any())
+
     def _event_plan(self) -> dict[int, list]:
         """Events by the step in which they act: the first step of their year."""
         out: dict[int, list] = {}
@@ -218,13 +234,15 @@ class BlocModel(mesa.Model):
                 inc[src] += rate * dt
                 direct[src] += push
                 touched.add(src)
+        capped = self.cap_needed
         for first, last, mask, x, channel in self.sanctions:
             if first <= year <= last:
                 inc[SRC["sanctions"], channel] -= x * values[channel] * mask * dt
                 touched.add(SRC["sanctions"])
+                capped = True
         if touched:  # together, even overlapping cuts stay in bounds
             rows = sorted(touched)
-            self.dev[rows] += dyn.cap_increments(inc[rows], values, room)
+            self.dev[rows] += dyn.cap_increments(inc[rows], values, room) if capped else inc[rows]
         self.dev *= self.decay_factors  # dyn.decay, with the factors computed once
         pushes = np.zeros((len(DRIVERS), self.world.n))
         pushes[:n_src] = direct + dyn.structural_push(

@@ -328,3 +328,11 @@ def test_a_status_set_by_an_event_is_not_climbed_without_crossing_again(world):
         {"year": 2026, "type": "join", "org": "SCO", "status": "observer", "state": "EGY"}]))
     changes = [(y, iso, new) for y, iso, _, new, _ in r.status_log]
     assert changes == [(2026, "EGY", "observer")]
+
+
+def test_cap_is_skipped_only_when_levers_cannot_overfill(shipped):
+    assert not BlocModel(shipped["baseline"]).cap_needed
+    blocks = {"sco": {}, "west": {}}
+    for name, lv in LEVERS.items():
+        blocks[lv.bloc][name] = {"intensity": 1.0, "efficiency": 5.0, "targets": ["world"]}
+    assert BlocModel(make(horizon=2, **blocks)).cap_needed
