@@ -235,8 +235,8 @@ def launch(args: list[str], pss: bool = False) -> dict:
     root = psutil.Process(proc.pid)
     peak = peak_pss = 0
     next_pss = 0.0
-    # Per process seen: CPU seconds and peak RSS, sampled, since workers forked from a
-    # forkserver are not this process's children and escape RUSAGE_CHILDREN.
+    # Per process seen: CPU seconds and peak RSS, sampled from outside, so that no worker
+    # escapes (RUSAGE_CHILDREN counts only waited-for children, and only the largest).
     cpu: dict[int, float] = {}
     rss: dict[int, int] = {}
     while proc.poll() is None and not measured.is_set():

@@ -177,10 +177,10 @@ def _serial(tasks: Iterable[ChunkTask]) -> Iterator[tuple[ChunkTask, dict]]:
 def _processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator[tuple[ChunkTask, dict]]:
     """Local worker processes, with a bounded number of chunks in flight.
 
-    Workers are forked from a 'forkserver' that has already imported the model (safe in
-    notebooks and threaded programs, unlike 'fork', and without 'spawn's second of imports per
-    worker); where there is no forkserver (Windows) they are spawned. The global start method is
-    left alone.
+    Workers start with 'spawn' (safe in notebooks and threaded programs, unlike 'fork'), and
+    the calling process is one of the ``workers``: it runs chunks while the others start and
+    whenever none has a result ready, so ``--workers 2`` starts one extra process. The global
+    start method is left alone.
     """
     import multiprocessing
 
