@@ -1368,15 +1368,6 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
 
 # --- command line -------------------------------------------------------------------------------
 
-def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``blocsim compare``."""
-    parser.add_argument("batch_dir", type=Path, help="batch output folder (from 'blocsim batch')")
-    parser.add_argument("--out", type=Path, help="report folder (default: <batch_dir>/report)")
-    parser.add_argument("--reference", help="strategy to compare with (default: the batch's reference)")
-    parser.add_argument("--primary", help="outcome that ranks the strategies (default: the batch's primary)")
-    parser.add_argument("--quiet", "-q", action="store_true", help="print nothing")
-
-
 def run_compare_command(args: argparse.Namespace) -> int:
     """``blocsim compare``: write the report, print the ranking (Markdown) and the report's path.
 

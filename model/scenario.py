@@ -461,8 +461,3 @@ def load_strategy(path: str | Path) -> Strategy:
     strategy._source = str(path)
     strategy._where = where
     return strategy
-
-
-def dump(model: BaseModel) -> dict:
-    """Plain-data form with every default filled in (for ``scenario.resolved.yaml``)."""
-    return model.model_dump(mode="json")

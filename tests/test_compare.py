@@ -18,6 +18,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from model import compare, compare_plots
+from model.cli import build_parser
 from model.errors import ScenarioError
 from model.outcomes import OUTCOMES
 
@@ -575,18 +576,19 @@ def test_report_of_a_sweep_has_a_sensitivity_section(tmp_path):
 
 
 def test_compare_command_prints_the_ranking_and_checks_names(report_batch, tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    compare.add_compare_arguments(parser)
-    args = parser.parse_args([str(report_batch), "--out", str(tmp_path / "r"), "--reference", "trade"])
+    def parse(argv):  # the real command line's parser, sub-command 'compare'
+        return build_parser().parse_args(["compare", *argv])
+
+    args = parse([str(report_batch), "--out", str(tmp_path / "r"), "--reference", "trade"])
     assert compare.run_compare_command(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("| rank | strategy |") and f"Report: {tmp_path / 'r' / 'report.html'}" in out
     assert "vs trade" in out and "--reference trade" in (tmp_path / "r" / "report.html").read_text()
-    bad = parser.parse_args([str(report_batch), "--reference", "nope", "--quiet"])
+    bad = parse([str(report_batch), "--reference", "nope", "--quiet"])
     known = "known: alliances, none, trade"
     with pytest.raises(ScenarioError, match=f"unknown reference strategy 'nope'; {known}"):
         compare.run_compare_command(bad)
-    bad = parser.parse_args([str(report_batch), "--primary", "gdp"])
+    bad = parse([str(report_batch), "--primary", "gdp"])
     with pytest.raises(ScenarioError, match="unknown outcome 'gdp'; known: gdp_share_west"):
         compare.run_compare_command(bad)
 
