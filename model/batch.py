@@ -38,7 +38,7 @@ from .experiment import (
     spec_from_files,
 )
 from .outcomes import OUTCOMES, first_year_in_camp, run_outcomes
-from .outputs import CAMPS, camp_of, write_file_atomic
+from .outputs import CAMPS, camp_of, check_output_dir, write_file_atomic
 
 TABLES = ("trajectories", "blocs", "states", "outcomes")  # written in this order; outcomes = done
 
@@ -324,10 +324,8 @@ def _manifest(design: Design, *, experiment_file: str, executor: str, started: s
 def _check_folder(out_dir: Path, design: Design) -> dict | None:
     """An existing output folder must hold this experiment (then we resume) or nothing."""
     path = out_dir / "manifest.json"
+    check_output_dir(out_dir, "manifest.json")
     if not path.exists():
-        if out_dir.exists() and any(out_dir.iterdir()):
-            raise ScenarioError(f"output folder {out_dir} is not empty and holds no batch "
-                                f"manifest; choose another --out")
         return None
     try:
         old = json.loads(path.read_text())
@@ -502,6 +500,7 @@ def _sweep_from_args(spec, args: argparse.Namespace):
     if not params:
         raise ScenarioError("--sample needs parameter ranges: give them with --sweep NAME=LOW:HIGH")
     design, samples = "factorial", 16
+    levels = spec.sweep.levels if spec.sweep is not None else 4
     if args.sample:
         kind, _, n = args.sample.partition(":")
         if kind not in ("lhs", "morris", "sobol") or not n.isdigit() or int(n) < 1:
@@ -510,11 +509,11 @@ def _sweep_from_args(spec, args: argparse.Namespace):
     elif spec.sweep is not None:
         design, samples = spec.sweep.design, spec.sweep.samples
     # Check what the command line gave against the command line, not the file's lines.
-    cli = spec.model_copy(update={"sweep": Sweep(design=design, samples=samples,
+    cli = spec.model_copy(update={"sweep": Sweep(design=design, samples=samples, levels=levels,
                                                  parameters=given or params)})
     cli._source, cli._where = "command line (--sweep/--sample)", {}
     check_sweep(cli)
-    return Sweep(design=design, parameters=params, samples=samples)
+    return Sweep(design=design, parameters=params, samples=samples, levels=levels)
 
 
 def run_batch_command(args: argparse.Namespace) -> int:

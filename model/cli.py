@@ -151,17 +151,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with its replications and write the output folder."""
+    from .outputs import check_output_dir
     from .runner import prepare_world, run_replications, summary_table, write_run
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    if args.seed is not None:
-        scenario.seed = args.seed
-    if args.runs is not None:
-        scenario.replications = args.runs
+    override(scenario, "seed", args.seed, "--seed")
+    override(scenario, "replications", args.runs, "--runs")
     world = prepare_world(scenario, args.scenario.parent)
     _notes(scenario)
     out_dir = args.out or Path("out") / scenario.name
+    check_output_dir(out_dir, "scenario.resolved.yaml")
     bar = None
     if scenario.replications > 1 and not args.quiet:
         from tqdm import tqdm
@@ -178,6 +178,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         if out.plots:
             print(f"Plots in {out.out_dir / 'plots'}/: " + ", ".join(p.name for p in out.plots))
     return 0
+
+
+def override(document, field: str, value, flag: str) -> None:
+    """Set a validated field from a command-line option; a bad value is a one-line error."""
+    from pydantic import ValidationError
+
+    if value is None:
+        return
+    try:
+        setattr(document, field, value)
+    except ValidationError as exc:
+        raise ScenarioError(f"{flag} {value}: {exc.errors()[0]['msg']}") from None
 
 
 def _notes(scenario) -> None:

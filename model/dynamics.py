@@ -173,6 +173,49 @@ def cap_increments(inc: np.ndarray, values: np.ndarray, room: np.ndarray) -> np.
     return np.where(inc > 0, inc * up, inc * down)
 
 
+def keep_in_bounds(dev: np.ndarray, base: np.ndarray, lasting: np.ndarray) -> np.ndarray:
+    """Trim lasting deviations wherever the structure has left its bounds.
+
+    Events and status changes last while lever and sanction effects fade; a lasting change made
+    into room that a fading one had opened (a trade deal while sanctions cut Western trade) can
+    overfill the channel once the fading one is gone. The start values plus fading deviations
+    always stay in bounds (each increment was capped, and fading shrinks them towards the
+    start), so the excess is taken from the lasting deviations that point the offending way,
+    in proportion to their size.
+
+    Args:
+        dev: (sources, channels, n) deviations.
+        base: (channels, n) start values.
+        lasting: (sources,) True for sources whose deviations do not fade.
+
+    Returns:
+        The deviations, trimmed where needed (a new array).
+    """
+    dev = dev.copy()
+    rows = np.flatnonzero(lasting)
+
+    def trim(excess: np.ndarray, channels: list[int], sign: float) -> None:
+        part = np.maximum(sign * dev[np.ix_(rows, channels)], 0.0)  # (k, c, n)
+        total = part.sum(axis=(0, 1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(total > 0, np.minimum(excess / total, 1.0), 0.0)
+        dev[np.ix_(rows, channels)] -= sign * part * frac
+
+    values = base + dev.sum(axis=0)
+    for c in range(values.shape[0]):
+        trim(np.maximum(values[c] - 1.0, 0.0), [c], 1.0)
+        trim(np.maximum(-values[c], 0.0), [c], -1.0)
+    values = base + dev.sum(axis=0)
+    trim(np.maximum(values[E_SCO] + values[E_WEST] - 1.0, 0.0), [E_SCO, E_WEST], 1.0)
+    return dev
+
+
+def out_of_bounds(values: np.ndarray, tol: float = 1e-12) -> bool:
+    """Whether any channel left [0, 1] or the two trade shares together passed 1."""
+    return bool((values < -tol).any() or (values > 1 + tol).any()
+                or (values[E_SCO] + values[E_WEST] > 1 + tol).any())
+
+
 def decay(dev: np.ndarray, rates: np.ndarray, dt: float) -> np.ndarray:
     """Deviations fade back to the start values when nothing sustains them.
 

@@ -19,6 +19,7 @@ import yaml
 
 from . import __version__
 from .dynamics import CHANNELS, SCO_STATUSES
+from .errors import ScenarioError
 from .simulation import DRIVERS, RunResult
 
 CAMPS = ("sco", "nonaligned", "west")
@@ -113,12 +114,25 @@ def resolved_yaml(scenario, seeds: Sequence[int], entropy: int) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
-def write_atomic_dir(out_dir: Path, fill: Callable[[Path], None]) -> Path:
+def check_output_dir(out_dir: Path, marker: str) -> None:
+    """``out_dir`` must be new, empty, or an earlier output (it holds ``marker``)."""
+    out_dir = Path(out_dir).resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ScenarioError(f"--out {out_dir} is a file, not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / marker).is_file():
+        raise ScenarioError(f"--out {out_dir} is not empty and holds no earlier blocsim output "
+                            f"({marker}); nothing was written: choose another folder")
+
+
+def write_atomic_dir(out_dir: Path, fill: Callable[[Path], None], marker: str) -> Path:
     """Build a folder under a temporary name with ``fill(tmp)``, then rename it into place.
 
-    An existing folder of the same name is replaced only after the new one is complete.
+    An existing folder of the same name is replaced only after the new one is complete, and only
+    if it holds an earlier output (``marker`` names the file that shows it): anything else there
+    is the user's, and is refused with a ScenarioError before any work is done.
     """
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()
+    check_output_dir(out_dir, marker)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; results are meant to be shared

@@ -102,7 +102,7 @@ def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds:
             written.extend(p.relative_to(tmp) for p in write_plots(traj, blocs, world, scenario,
                                                                     tmp / "plots"))
 
-    out_dir = outputs.write_atomic_dir(out_dir, fill)
+    out_dir = outputs.write_atomic_dir(out_dir, fill, marker="scenario.resolved.yaml")
     return RunOutput(out_dir, traj, blocs, changes, [out_dir / p for p in written])
 
 

@@ -396,7 +396,10 @@ def _field_names(model: type[BaseModel], loc: tuple) -> list[str]:
 def _explain(exc: ValidationError, model: type[BaseModel], where: dict, label: str) -> ScenarioError:
     """Turn pydantic's first error into one ScenarioError with path, line and a hint."""
     err = exc.errors()[0]
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _EVENT_TAGS))
+    # pydantic puts the event's type tag in the path after events.<i>: drop it there only.
+    raw = err["loc"]
+    loc = tuple(p for k, p in enumerate(raw)
+                if not (k == 2 and raw[0] == "events" and isinstance(p, str) and p in _EVENT_TAGS))
     path = ".".join(str(p) for p in loc)
     file, line = where.get(loc, (None, None))
     if file is None:
@@ -425,7 +428,9 @@ def _explain(exc: ValidationError, model: type[BaseModel], where: dict, label: s
     return ScenarioError(msg, file=file or label, path=path or None, line=line)
 
 
-_EVENT_TAGS = ("join", "leave", "sanctions", "alignment_shock", "economic_shock", "government_change")
+_EVENT_TAGS = tuple(e.model_fields["type"].annotation.__args__[0] for e in (
+    JoinEvent, LeaveEvent, SanctionsEvent, AlignmentShockEvent, EconomicShockEvent,
+    GovernmentChangeEvent))
 
 
 def parse(data: dict, model: type[BaseModel], where: dict, label: str):

@@ -101,7 +101,8 @@ class BlocModel(mesa.Model):
         p = self.params
         self.decay_rates = np.array([p["econ_decay"], p["econ_decay"], p["security_decay"],
                                      p["security_decay"], p["governance_decay"]])
-        fading = np.isin(SOURCES, FADING)[:, None, None]
+        self.lasting = ~np.isin(SOURCES, FADING)
+        fading = ~self.lasting[:, None, None]
         self.decay_factors = np.where(fading, dyn.decay_factors(self.decay_rates, self.dt), 1.0)
         self.smoothing = (1.0 - np.exp(-self.dt / p["decision_smoothing"])
                           if p["decision_smoothing"] > 0 else 1.0)
@@ -237,13 +238,16 @@ class BlocModel(mesa.Model):
         capped = self.cap_needed
         for first, last, mask, x, channel in self.sanctions:
             if first <= year <= last:
-                inc[SRC["sanctions"], channel] -= x * values[channel] * mask * dt
+                # 'intensity' of what is left each year, whatever the step length
+                inc[SRC["sanctions"], channel] -= (1.0 - (1.0 - x) ** dt) * values[channel] * mask
                 touched.add(SRC["sanctions"])
                 capped = True
         if touched:  # together, even overlapping cuts stay in bounds
             rows = sorted(touched)
             self.dev[rows] += dyn.cap_increments(inc[rows], values, room) if capped else inc[rows]
         self.dev *= self.decay_factors  # dyn.decay, with the factors computed once
+        if dyn.out_of_bounds(dyn.structure(self.base, self.dev)):
+            self.dev = dyn.keep_in_bounds(self.dev, self.base, self.lasting)
         pushes = np.zeros((len(DRIVERS), self.world.n))
         pushes[:n_src] = direct + dyn.structural_push(
             self.dev, p["econ_weight"], p["security_weight"], p["regime_weight"])
@@ -319,8 +323,9 @@ class BlocModel(mesa.Model):
         idx = np.flatnonzero(mask)
         if ev.type in ("join", "leave") and ev.org == "SCO":
             target = SCO_STATUSES.index(ev.status) if ev.type == "join" else 0
-            for i in idx:
-                self.set_sco_status(int(i), target, "events")
+            for i in idx:  # joining never demotes: a member 'joining' as observer stays member
+                new = max(target, int(self.status[i])) if ev.type == "join" else 0
+                self.set_sco_status(int(i), new, "events")
         elif ev.type in ("join", "leave"):
             channel, share = ORG_TIES[ev.org]
             flags = self.orgs[ev.org]

@@ -188,6 +188,12 @@ def _check_table(table: pd.DataFrame, path: Path) -> None:
         if wrong.any():
             i = int(np.flatnonzero(wrong)[0])
             raise bad(col, i, f"'{table[col].iloc[i]}' is not a number in [{lo}, {hi}]")
+    for col in ("nato", "eu", "csto", "brics"):
+        flags = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
+        wrong = ~np.isin(flags, (0.0, 1.0))
+        if wrong.any():
+            i = int(np.flatnonzero(wrong)[0])
+            raise bad(col, i, f"'{table[col].iloc[i]}' is not 0 or 1 (member that year)")
     status_ok = table["sco_status"].isin(SCO_STATUSES).to_numpy()
     if not status_ok.all():
         i = int(np.flatnonzero(~status_ok)[0])

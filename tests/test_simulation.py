@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from model.dynamics import E_WEST, GOV, S_SCO, SCO_STATUSES
 from model.levers import LEVERS
@@ -352,3 +354,46 @@ def test_a_reset_model_runs_exactly_like_a_new_one(name, shipped):
         for field in ("alignment", "structure", "status", "contributions"):
             np.testing.assert_array_equal(getattr(r, field), getattr(fresh, field))
         assert r.status_log == fresh.status_log
+
+
+_EVENT = st.one_of(
+    st.builds(lambda y, d, b: {"year": y, "type": "economic_shock", "bloc": b, "delta": d,
+                               "state": "KAZ"},
+              st.integers(2025, 2030), st.floats(-1, 1), st.sampled_from(["sco", "west"])),
+    st.builds(lambda y, x, n, b: {"year": y, "type": "sanctions", "by": b, "intensity": x,
+                                  "duration": n, "state": "KAZ"},
+              st.integers(2025, 2030), st.floats(0, 1), st.integers(1, 4),
+              st.sampled_from(["sco", "west"])),
+    st.builds(lambda y, g: {"year": y, "type": "government_change", "regime": g, "state": "KAZ"},
+              st.integers(2025, 2030), st.floats(0, 1)),
+    st.builds(lambda y, o, j: {"year": y, "type": j, "org": o, "state": "KAZ"},
+              st.integers(2025, 2030), st.sampled_from(["NATO", "EU", "CSTO", "BRICS"]),
+              st.sampled_from(["join", "leave"])),
+)
+_LEVER = st.tuples(st.sampled_from(sorted(LEVERS)), st.floats(0, 1), st.floats(0, 5),
+                   st.integers(2025, 2030))
+
+
+@settings(max_examples=40, deadline=None)
+@given(events=st.lists(_EVENT, max_size=5), levers=st.lists(_LEVER, max_size=4, unique_by=lambda x: x[0]),
+       step=st.sampled_from(["year", "quarter"]))
+# Found in review: a lasting change made into room that a fading one had opened.
+@example(events=[{"year": 2025, "type": "sanctions", "by": "west", "intensity": 0.6, "duration": 3,
+                  "state": "KAZ"},
+                 {"year": 2028, "type": "economic_shock", "bloc": "sco", "delta": 1.0, "state": "KAZ"}],
+         levers=[], step="year")
+@example(events=[{"year": 2028, "type": "government_change", "regime": 1.0, "state": "KAZ"}],
+         levers=[("counter_terrorism", 1.0, 5.0, 2027)], step="quarter")
+def test_structure_stays_in_bounds_under_any_mix_of_events_and_levers(events, levers, step):
+    """Lasting events on top of fading levers and sanctions never push structure out of bounds."""
+    blocks = {"sco": {}, "west": {}}
+    for name, x, efficiency, end in levers:
+        blocks[LEVERS[name].bloc][name] = {"intensity": x, "efficiency": efficiency,
+                                            "targets": ["KAZ"], "end": end}
+    r = run_scenario(make(horizon=8, step=step, parameters=STILL, events=events, **blocks))
+    s = r.structure
+    assert s.min() >= -1e-9 and s.max() <= 1 + 1e-9
+    assert (s[:, 0] + s[:, 1]).max() <= 1 + 1e-9
+    assert np.all(np.isfinite(r.alignment)) and np.abs(r.alignment).max() <= 1
+    np.testing.assert_allclose(r.contributions.sum(axis=1)[1:], np.diff(r.alignment, axis=0),
+                               atol=1e-12)
