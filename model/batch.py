@@ -50,7 +50,7 @@ class ChunkTask:
     chunk: Chunk
     cell: Cell
     swept: tuple[str, ...]
-    swing: tuple[str, ...]
+    swing_group: tuple[str, ...]
     keep_trajectories: bool
 
 
@@ -64,7 +64,7 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
 
     scenario = Scenario.model_validate(task.cell.resolved)
     world = prepare_world(scenario)
-    swing = np.isin(world.iso3, task.swing)
+    swing = world.mask(list(task.swing_group))
     threshold = scenario.parameters.lean_threshold  # the cell's own: it may be swept
     cols: dict[str, dict[str, list]] = {t: {} for t in TABLES}
     model = None  # one model per chunk, reset for each replication
@@ -380,7 +380,7 @@ def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str
     todo = [c for c in design.chunks if c.chunk_id not in done]
     resumed_runs = design.runs - sum(len(c.run_ids) for c in todo)
     manifest(None, 0)
-    tasks = (ChunkTask(c, design.cells[c.cell], tuple(design.swept), tuple(design.swing),
+    tasks = (ChunkTask(c, design.cells[c.cell], tuple(design.swept), tuple(design.spec.swing_group),
                        design.spec.keep_trajectories) for c in todo)
     if client is not None:
         stream = _dask(tasks, client)

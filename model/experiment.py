@@ -111,7 +111,7 @@ class Design:
     seeds: list[int]
     chunks: list[Chunk]
     swept: list[str]
-    swing: list[str]
+    swing: dict[str, list[str]]  # per scenario: the swing group's states in its world
     digest: str
 
     @property
@@ -240,11 +240,8 @@ def expand(spec: ExperimentSpec, *, base_dir: Path | None = None) -> Design:
         path = base / rel
         if not path.exists():
             raise spec.error(f"scenario file not found: {rel}", ("scenarios", i))
-        try:
-            load_strategy(path)
-        except ScenarioError:
-            pass
-        else:
+        keys = set(read_yaml(path)[0])
+        if "west" in keys and keys <= {"name", "description", "west"}:
             raise spec.error(f"{rel} is a strategy (only name, description and west); "
                              f"list it under strategies", ("scenarios", i))
         sc = load_scenario(path)
@@ -288,21 +285,32 @@ def expand(spec: ExperimentSpec, *, base_dir: Path | None = None) -> Design:
             chunks.append(Chunk(len(chunks), c, tuple(run_id + r - start for r in reps), reps,
                                 tuple(seeds[r] for r in reps)))
             run_id += len(reps)
-    world = prepare_world(scenarios[0])
-    try:
-        swing_mask = world.mask(spec.swing_group)
-    except KeyError as exc:
-        raise spec.error(f"unknown state code or group {exc}", ("swing_group",)) from None
-    swing = [str(c) for c in world.iso3[swing_mask]]
-    digest = _digest(spec, cells, seeds, swing)
+    swing = {}  # each scenario's own world decides who is in the group (memberships by year)
+    for sc in scenarios:
+        world = prepare_world(sc)
+        try:
+            swing[sc.name] = [str(c) for c in world.iso3[world.mask(spec.swing_group)]]
+        except KeyError as exc:
+            raise spec.error(f"unknown state code or group {exc}", ("swing_group",)) from None
+    digest = _digest(spec, cells, seeds)
     return Design(spec, cells, seeds, chunks, swept, swing, digest)
 
 
-def _digest(spec: ExperimentSpec, cells: list[Cell], seeds: list[int], swing: list[str]) -> str:
-    """A hash of everything that decides the results: same hash, same runs, same bytes."""
-    doc = {"version": __version__, "spec": spec.model_dump(mode="json", exclude={"description"}),
-           "cells": [(c.scenario, c.strategy, c.point, c.resolved) for c in cells],
-           "seeds": seeds, "swing": swing}
+def _digest(spec: ExperimentSpec, cells: list[Cell], seeds: list[int]) -> str:
+    """A hash of what decides the results: same hash, same run table, same result files.
+
+    Descriptions, file locations and the outcomes to report (primary, reference) do not change
+    a run, so they are left out; a custom world enters by its content, not its path.
+    """
+    def run_part(resolved: dict) -> dict:
+        doc = {k: v for k, v in resolved.items() if k not in ("description", "key_states")}
+        if doc["world"] != "builtin":
+            doc["world"] = hashlib.sha256(Path(doc["world"]).read_bytes()).hexdigest()
+        return doc
+
+    doc = {"version": __version__, "seeds": seeds, "chunk_size": spec.chunk_size,
+           "keep_trajectories": spec.keep_trajectories, "swing_group": spec.swing_group,
+           "cells": [(c.scenario, c.strategy, c.point, run_part(c.resolved)) for c in cells]}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
