@@ -38,7 +38,7 @@ from .experiment import (
     spec_from_files,
 )
 from .outcomes import OUTCOMES, first_year_in_camp, run_outcomes
-from .outputs import CAMPS, camp_of, check_output_dir, write_file_atomic
+from .outputs import CAMPS, bloc_series, camp_of, check_output_dir, write_file_atomic
 
 TABLES = ("trajectories", "blocs", "states", "outcomes")  # written in this order; outcomes = done
 
@@ -126,22 +126,12 @@ def _add_states(add: Callable, r, run_id: int, threshold: float) -> None:
 
 def _add_blocs(add: Callable, r, run_id: int, threshold: float, swing: np.ndarray) -> None:
     T = len(r.times)
-    camps = camp_of(r.alignment, threshold)
-    gdp = r.gdp_usd / r.gdp_usd.sum()
-    pop = r.population / r.population.sum()
-    values = {"run_id": np.full(T, run_id, dtype=np.int64), "year": r.times.astype(np.float32)}
-    for c, camp in enumerate(CAMPS):
-        m = camps == c
-        values[f"gdp_share_{camp}"] = m @ gdp
-        values[f"pop_share_{camp}"] = m @ pop
-        values[f"states_{camp}"] = m.sum(axis=1).astype(np.int16)
-    values["sco_members"] = (r.status == SCO_STATUSES.index("member")).sum(axis=1).astype(np.int16)
-    values["sco_any_status"] = (r.status > 0).sum(axis=1).astype(np.int16)
-    values["mean_alignment"] = r.alignment.mean(axis=1)
-    values["gdp_weighted_alignment"] = r.alignment @ gdp
-    values["swing_mean_alignment"] = (r.alignment[:, swing].mean(axis=1) if swing.any()
-                                      else np.full(T, np.nan))
-    add("blocs", **values)
+    series = bloc_series(r.alignment, r.status, r.gdp_usd, r.population, threshold, swing)
+    for key in series:
+        if key.startswith("states_") or key.startswith("sco_"):
+            series[key] = series[key].astype(np.int16)
+    add("blocs", run_id=np.full(T, run_id, dtype=np.int64), year=r.times.astype(np.float32),
+        **series)
 
 
 def _parquet(pa, columns: dict[str, list], table: str, labels: dict[str, list[str]]) -> bytes:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .dynamics import SCO_STATUSES
-from .outputs import CAMPS, camp_of
+from .outputs import bloc_series, camp_of
 from .simulation import RunResult
 
 MAXIMIZE, MINIMIZE, INFO = "max", "min", "info"
@@ -54,22 +53,8 @@ def better_sign(name: str) -> float:
 
 def run_outcomes(r: RunResult, threshold: float, swing: np.ndarray) -> dict[str, float]:
     """Every outcome of ``OUTCOMES`` for one run, at its last recorded time."""
-    a = r.alignment[-1]
-    camps = camp_of(a, threshold)
-    gdp = r.gdp_usd / r.gdp_usd.sum()
-    pop = r.population / r.population.sum()
-    out: dict[str, float] = {}
-    for c, camp in enumerate(CAMPS):
-        m = camps == c
-        out[f"gdp_share_{camp}"] = float(gdp[m].sum())
-        out[f"pop_share_{camp}"] = float(pop[m].sum())
-        out[f"states_{camp}"] = float(m.sum())
-    out["sco_members"] = float((r.status[-1] == SCO_STATUSES.index("member")).sum())
-    out["sco_any_status"] = float((r.status[-1] > 0).sum())
-    out["mean_alignment"] = float(a.mean())
-    out["gdp_weighted_alignment"] = float(gdp @ a)
-    out["swing_mean_alignment"] = float(a[swing].mean()) if swing.any() else float("nan")
-    return out
+    last = bloc_series(r.alignment[-1:], r.status[-1:], r.gdp_usd, r.population, threshold, swing)
+    return {name: float(last[name][0]) for name in OUTCOMES}
 
 
 def first_year_in_camp(r: RunResult, threshold: float, camp: int) -> np.ndarray:

@@ -59,31 +59,52 @@ def trajectories_frame(results: Sequence[RunResult], names: dict[str, str] | Non
     return df
 
 
+def bloc_series(alignment: np.ndarray, status: np.ndarray, gdp_usd: np.ndarray,
+                population: np.ndarray, threshold: float,
+                swing: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The bloc metrics over time, in one place for blocs.csv, batch tables and outcomes.
+
+    Args:
+        alignment, status: (T, n) records of a run.
+        gdp_usd, population: (n,) sizes.
+        threshold: |alignment| above which a state leans to a camp.
+        swing: (n,) mask of the swing group, for ``swing_mean_alignment`` (left out if None).
+
+    Returns:
+        Per metric, a (T,) array: states, shares of world GDP and of population in each camp,
+        SCO members and states with any status, mean and GDP-weighted mean alignment.
+    """
+    camps = camp_of(alignment, threshold)
+    gdp = gdp_usd / gdp_usd.sum()
+    pop = population / population.sum()
+    out: dict[str, np.ndarray] = {}
+    for c, camp in enumerate(CAMPS):
+        m = camps == c
+        out[f"states_{camp}"] = m.sum(axis=1)
+        out[f"gdp_share_{camp}"] = m @ gdp
+        out[f"pop_share_{camp}"] = m @ pop
+    out["sco_members"] = (status == SCO_STATUSES.index("member")).sum(axis=1)
+    out["sco_any_status"] = (status > 0).sum(axis=1)
+    out["mean_alignment"] = alignment.mean(axis=1)
+    out["gdp_weighted_alignment"] = alignment @ gdp
+    if swing is not None:
+        out["swing_mean_alignment"] = (alignment[:, swing].mean(axis=1) if swing.any()
+                                       else np.full(len(alignment), np.nan))
+    return out
+
+
 def blocs_frame(results: Sequence[RunResult], threshold: float) -> pd.DataFrame:
     """Per run and year: states and shares of world GDP and population in each camp.
 
     Also the SCO's members and states with any status, and the mean and GDP-weighted mean
-    alignment.
+    alignment (``bloc_series``).
     """
-    rows = []
+    frames = []
     for run, r in enumerate(results):
-        gdp = r.gdp_usd / r.gdp_usd.sum()
-        pop = r.population / r.population.sum()
-        camps = camp_of(r.alignment, threshold)
-        for t, year in enumerate(_years(r.times)):
-            row = {"run": run, "year": year}
-            for c, camp in enumerate(CAMPS):
-                m = camps[t] == c
-                row[f"states_{camp}"] = int(m.sum())
-                row[f"gdp_share_{camp}"] = float(gdp[m].sum())
-                row[f"pop_share_{camp}"] = float(pop[m].sum())
-            row["sco_members"] = int((r.status[t] == SCO_STATUSES.index("member")).sum())
-            row["sco_any_status"] = int((r.status[t] > 0).sum())
-            row["mean_alignment"] = float(r.alignment[t].mean())
-            row["gdp_weighted_alignment"] = float(gdp @ r.alignment[t])
-            row["lean_threshold"] = threshold
-            rows.append(row)
-    return pd.DataFrame(rows)
+        series = bloc_series(r.alignment, r.status, r.gdp_usd, r.population, threshold)
+        frames.append(pd.DataFrame({"run": run, "year": _years(r.times), **series,
+                                    "lean_threshold": threshold}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def status_frame(results: Sequence[RunResult]) -> pd.DataFrame:

@@ -43,7 +43,7 @@ assert set(TABLES) == set(RESULT_TABLES)
 RUN_COLUMNS = ["run_id", "scenario", "strategy", "point", "replication", "seed", "status", "error"]
 STATES_COLUMNS = ["run_id", "iso3", "start_alignment", "end_alignment", "end_camp", "end_sco_status",
                   "year_first_sco", "year_first_west"]
-BLOCS_COLUMNS = ["run_id", "year", *[f"{k}_{c}" for c in CAMPS for k in ("gdp_share", "pop_share", "states")],
+BLOCS_COLUMNS = ["run_id", "year", *[f"{k}_{c}" for c in CAMPS for k in ("states", "gdp_share", "pop_share")],
                  "sco_members", "sco_any_status", "mean_alignment", "gdp_weighted_alignment",
                  "swing_mean_alignment"]
 TRAJECTORY_COLUMNS = ["run_id", "year", "iso3", "alignment"]
