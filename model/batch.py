@@ -39,6 +39,7 @@ from .experiment import (
 )
 from .outcomes import OUTCOMES, first_year_in_camp, run_outcomes
 from .outputs import CAMPS, bloc_series, camp_of, check_output_dir, write_file_atomic
+from .seeds import SEED_RULE
 
 TABLES = ("trajectories", "blocs", "states", "outcomes")  # written in this order; outcomes = done
 
@@ -285,10 +286,7 @@ def _manifest(design: Design, *, experiment_file: str, executor: str, started: s
         "design_sha256": design.digest, "package": "blocsim", "version": __version__,
         "python": platform.python_version(), "numpy": np.__version__,
         "root_seed": spec.seed, "replication_seeds": design.seeds,
-        "seed_rule": "seeds = numpy.random.SeedSequence(root_seed).spawn(replications), each "
-                     "child k turned into the integer child.generate_state(1, uint64)[0] listed "
-                     "here; replication k's generator is default_rng(seed k) in every scenario, "
-                     "strategy and sweep point",
+        "seed_rule": SEED_RULE + ", the same in every scenario, strategy and sweep point",
         "scenarios": list(dict.fromkeys(c.scenario for c in design.cells)),
         "strategies": list(dict.fromkeys(c.strategy for c in design.cells)),
         "reference": spec.reference or design.cells[0].strategy, "primary": spec.primary,

@@ -40,7 +40,7 @@ import pandas as pd
 from . import __version__
 from .errors import ScenarioError
 from .outcomes import OUTCOMES, better_sign
-from .outputs import CAMPS, FLOAT_FORMAT, write_file_atomic
+from .outputs import CAMPS, FLOAT_FORMAT, check_output_dir, write_file_atomic
 
 #: Columns every outcomes table must have (besides one column per outcome).
 RUN_COLUMNS = ("run_id", "scenario", "strategy", "point", "replication", "status")
@@ -1354,6 +1354,12 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
         raw["response"] = t.response
         display["response"] = t.response
     plots = [(name, caption, png_bytes(fig)) for name, caption, fig in _figures(batch, t)]
+    check_output_dir(out, "report.html")  # a folder of the user's is never written into
+    tables = ("ranking", "paired_differences", "summary", "prob_best", "robustness", "sensitivity",
+              "response", "end_camps")
+    stale = [out / f"{n}.{ext}" for n in tables for ext in ("csv", "md")]
+    for old in (*stale, *out.glob("plots/*.png")):  # an earlier report's, not rewritten now
+        old.unlink(missing_ok=True)
     for name, df in raw.items():
         write_file_atomic(out / f"{name}.csv", to_csv(df))
         write_file_atomic(out / f"{name}.md", to_markdown(display[name]))

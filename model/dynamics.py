@@ -97,9 +97,10 @@ def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarr
     """Random shocks as a push: ``sd * eps * (1 + a sign(eps)) / sqrt(dt)``.
 
     After the room factor of ``alignment_step`` a shock moves a state by about
-    ``sd * sqrt(dt) * eps * (1 - a**2) / 2`` either way: symmetric, so noise alone never drifts a
-    state, and vanishing at the poles, where room in one direction would otherwise push states
-    off the edge.
+    ``sd * sqrt(dt) * eps * (1 - a**2) / 2`` either way: symmetric to first order, so noise alone
+    drifts a state only by a second-order pull towards the centre (about
+    ``sd**2 * a * (1 - a**2) / 4`` a year: 0.001 at the default sd), and vanishing at the poles,
+    where room in one direction would otherwise push states off the edge.
     """
     return sd * eps * (1.0 + a * np.sign(eps)) / np.sqrt(dt)
 
@@ -238,7 +239,7 @@ def regime_natural_alignment(governance: np.ndarray) -> np.ndarray:
 
 def membership_moves(a: np.ndarray, status: np.ndarray, streak: np.ndarray, eligible: np.ndarray,
                      status_anchor: np.ndarray, leave_drop: float, years_required: float,
-                     admit_prob: np.ndarray, draws: np.ndarray) -> np.ndarray:
+                     admit_prob: np.ndarray | float, draws: np.ndarray) -> np.ndarray:
     """Which states move up or down one rung of SCO status this step (+1, -1 or 0).
 
     A state moves up when it is eligible, its alignment stands at or above the threshold of the
@@ -251,7 +252,7 @@ def membership_moves(a: np.ndarray, status: np.ndarray, streak: np.ndarray, elig
         status: (n,) integer codes into ``SCO_STATUSES``.
         streak: (n,) years the alignment has stayed above the next rung's threshold.
         status_anchor: (n,) alignment when the current status was gained (or at the start).
-        admit_prob: (n,) probability of admission this step for a qualified state.
+        admit_prob: probability of admission this step for a qualified state (per state or one).
         draws: (n,) uniform draws in [0, 1).
     """
     top = len(SCO_STATUSES) - 1

@@ -20,11 +20,10 @@ import yaml
 from . import __version__
 from .dynamics import CHANNELS, SCO_STATUSES
 from .errors import ScenarioError
+from .seeds import SEED_RULE
 from .simulation import DRIVERS, RunResult
 
 CAMPS = ("sco", "nonaligned", "west")
-STRUCTURE_COLUMNS = ("e_sco", "e_west", "s_sco", "s_west", "governance")
-assert STRUCTURE_COLUMNS == CHANNELS
 CONTRIB_COLUMNS = tuple(f"c_{d}" for d in DRIVERS)
 FLOAT_FORMAT = "%.6g"
 
@@ -47,7 +46,7 @@ def trajectories_frame(results: Sequence[RunResult], names: dict[str, str] | Non
             "alignment": r.alignment.ravel(),
             "camp": np.asarray(CAMPS)[camp_of(r.alignment, threshold)].ravel(),
         }
-        for c, name in enumerate(STRUCTURE_COLUMNS):
+        for c, name in enumerate(CHANNELS):  # e_sco, e_west, s_sco, s_west, governance
             cols[name] = r.structure[:, c, :].ravel()
         cols["sco_status"] = np.asarray(SCO_STATUSES)[r.status].ravel()
         for d, name in enumerate(CONTRIB_COLUMNS):
@@ -123,15 +122,12 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
-def resolved_yaml(scenario, seeds: Sequence[int], entropy: int) -> str:
+def resolved_yaml(scenario, seeds: Sequence[int]) -> str:
     """The scenario with every default filled in, the seeds and the version: enough to rerun."""
     doc = scenario.model_dump(mode="json")
-    doc["provenance"] = {"package": "blocsim", "version": __version__, "root_seed": entropy,
+    doc["provenance"] = {"package": "blocsim", "version": __version__, "root_seed": scenario.seed,
                          "replication_seeds": [int(s) for s in seeds],
-                         "seed_rule": "seeds = numpy.random.SeedSequence(root_seed).spawn("
-                                      "replications), each child k turned into the integer "
-                                      "child.generate_state(1, uint64)[0] listed here; "
-                                      "replication k's generator is default_rng(seed k)"}
+                         "seed_rule": SEED_RULE}
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 

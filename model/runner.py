@@ -18,7 +18,7 @@ from . import outputs
 from .errors import ScenarioError
 from .scenario import Scenario
 from .seeds import replication_seeds
-from .simulation import BlocModel, RunResult
+from .simulation import BlocModel, RunResult, run_scenario
 from .world import World, check_scenario, load_world
 
 __all__ = ["replication_seeds", "prepare_world", "run_one", "run_seeds", "run_replications",
@@ -39,10 +39,7 @@ def prepare_world(scenario: Scenario, base_dir: Path | None = None) -> World:
 
 def run_one(scenario: Scenario, seed: int, world: World) -> RunResult:
     """One replication with its own seed."""
-    model = BlocModel(scenario, rng=np.random.default_rng(seed), world=world)
-    result = model.run()
-    model.release()
-    return result
+    return run_scenario(scenario, rng=seed, world=world)
 
 
 def run_seeds(scenario: Scenario, seeds: list[int], world: World,
@@ -96,7 +93,7 @@ def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds:
         outputs.write_csv(blocs, tmp / "blocs.csv")
         outputs.write_csv(changes, tmp / "status_changes.csv")
         (tmp / "scenario.resolved.yaml").write_text(
-            outputs.resolved_yaml(scenario, seeds, scenario.seed), encoding="utf-8")
+            outputs.resolved_yaml(scenario, seeds), encoding="utf-8")
         if plots:
             from .plots import write_plots  # matplotlib only when plots are wanted
             written.extend(p.relative_to(tmp) for p in write_plots(traj, blocs, world, scenario,

@@ -267,12 +267,16 @@ class Scenario(Located):
         """This scenario with the West's levers replaced by the strategy's."""
         return self.model_copy(update={"west": strategy.west})
 
+    def lever_window(self, cfg: LeverConfig) -> tuple[int, int]:
+        """First and last year a lever acts: its own, or the whole simulated span."""
+        return (cfg.start if cfg.start is not None else self.start_year + 1,
+                cfg.end if cfg.end is not None else self.end_year)
+
     def inactive_levers(self) -> list[str]:
         """Levers whose window lies wholly outside the simulated years (they never act)."""
         out = []
         for name, cfg in self.lever_configs():
-            first = cfg.start if cfg.start is not None else self.start_year + 1
-            last = cfg.end if cfg.end is not None else self.end_year
+            first, last = self.lever_window(cfg)
             if first > self.end_year or last <= self.start_year:
                 block = "sco" if name in SCO_LEVERS else "west"
                 out.append(f"{block}.{name} ({first}-{last}) never acts in "

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+#: How the seeds in outputs were made, written beside them.
+SEED_RULE = ("seeds = numpy.random.SeedSequence(root_seed).spawn(replications), each child k "
+             "turned into the integer child.generate_state(1, uint64)[0] listed here; "
+             "replication k's generator is numpy.random.default_rng(seed k)")
+
 
 def replication_seeds(root: int, n: int) -> list[int]:
     """``n`` independent 64-bit seeds spawned from ``root`` (the same list whoever asks)."""

@@ -1,7 +1,7 @@
 """The Mesa model: one agent per state, the arithmetic over all states in numpy arrays.
 
 ``BlocModel`` wires the pure functions of ``dynamics`` and the ``levers`` together once per step;
-``StateAgent`` holds a state's identity and SCO status and takes its decisions about the SCO.
+``StateAgent`` holds a state's identity and SCO status and carries out its changes of status.
 Every step records each driver's contribution to each state's change of alignment.
 """
 
@@ -40,7 +40,11 @@ ORG_FLAGS = {"NATO": "nato", "EU": "eu", "CSTO": "csto", "BRICS": "brics"}
 
 
 class StateAgent(mesa.Agent):
-    """A sovereign state: its identity, its SCO status and its decisions about the SCO."""
+    """A sovereign state: its identity and SCO status, and the act of changing that status.
+
+    Who qualifies is tested for all states at once in ``BlocModel._membership``; the few states
+    that move then carry out the change themselves (``change_sco_status``).
+    """
 
     def __init__(self, model: BlocModel, index: int) -> None:
         super().__init__(model)
@@ -170,17 +174,13 @@ class BlocModel(mesa.Model):
             lever = LEVERS[name]
             effort = np.zeros(w.n)
             targets = cfg.targets if cfg.targets is not None else list(lever.default_targets)
-            base = lever.effort(cfg.intensity, cfg.budget) if (
-                cfg.intensity is not None or cfg.budget is not None) else 0.0
-            if isinstance(targets, dict):
+            if isinstance(targets, dict):  # each target its own intensity (the schema's rule)
                 for t, x in targets.items():
                     effort[w.mask([t])] = x
             else:
-                effort[w.mask(targets)] = base
+                effort[w.mask(targets)] = lever.effort(cfg.intensity, cfg.budget)
             eff = effort * self.recept * cfg.efficiency
-            first = cfg.start if cfg.start is not None else sc.start_year + 1
-            last = cfg.end if cfg.end is not None else sc.end_year
-            plan.append((SRC[name], lever, eff, first, last))
+            plan.append((SRC[name], lever, eff, *sc.lever_window(cfg)))
         return plan
 
     def _levers_can_overfill(self) -> bool:
@@ -272,12 +272,12 @@ class BlocModel(mesa.Model):
         self.a_decide += (self.a - self.a_decide) * self.smoothing
         self.streak = dyn.update_streak(self.a_decide, self.status, self.streak, self.thresholds,
                                         self.dt)
-        admit = np.full(self.world.n, 1.0 - (1.0 - p["admission_rate"]) ** self.dt)
+        admit = 1.0 - (1.0 - p["admission_rate"]) ** self.dt  # the yearly chance, per step
         # A state whose status is as observed at the start may climb only once it has crossed
         # the next rung's threshold during the run: the start year's statuses are observed, not
         # a disequilibrium to correct.
         crossed = self.status_moved | (
-            self.status_anchor < self.thresholds[np.minimum(self.status + 1, 3)])
+            self.status_anchor < self.thresholds[np.minimum(self.status + 1, len(SCO_STATUSES) - 1)])
         eligible = self.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"] & crossed
         moves = dyn.membership_moves(self.a_decide, self.status, self.streak, eligible,
                                      self.status_anchor, p["leave_drop"],
@@ -391,6 +391,10 @@ class BlocModel(mesa.Model):
                          population=self.world.population, status_log=list(self.status_log))
 
 
-def run_scenario(scenario: Scenario, *, rng=None, base_dir=None) -> RunResult:
-    """Build the model for a scenario, run it to the horizon, return the record."""
-    return BlocModel(scenario, rng=rng, base_dir=base_dir).run()
+def run_scenario(scenario: Scenario, *, rng=None, world: World | None = None,
+                 base_dir=None) -> RunResult:
+    """Build the model for a scenario, run it to the horizon, release it, return the record."""
+    model = BlocModel(scenario, rng=rng, world=world, base_dir=base_dir)
+    result = model.run()
+    model.release()
+    return result

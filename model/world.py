@@ -58,7 +58,12 @@ def slug(text: str) -> str:
 
 @dataclass(frozen=True, eq=False)
 class World:
-    """One year's snapshot of every state, as arrays in a fixed order."""
+    """One year's snapshot of every state, as arrays in a fixed order.
+
+    Shared between models and cached per (world, year): its arrays are read-only, and the group
+    masks and relations matrix must be treated so too. A world CSV edited during a session is
+    read again only in a new process.
+    """
 
     year: int
     iso3: np.ndarray

@@ -279,8 +279,8 @@ def test_attribution_sums_to_each_states_change(runs):
 def short_version(src: Path, folder: Path, horizon: int = 2) -> Path:
     """A scenario that ``extends`` ``src`` by absolute path with a short horizon and 2 runs.
 
-    Events after the shortened horizon are dropped and lever start years after it are cleared,
-    since the schema refuses both (they would never act).
+    Events after the shortened horizon are dropped (the schema refuses them) and lever start
+    years after it are cleared (such a lever would never act: the CLI would print a note).
     """
     full = load_scenario(src)
     last = full.start_year + horizon

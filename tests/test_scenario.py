@@ -179,7 +179,7 @@ def test_load_strategy_checks_its_levers(tmp_path):
 def test_resolved_yaml_round_trips_to_an_equal_scenario(path, tmp_path):
     scenario = load_scenario(path)
     seeds = replication_seeds(scenario.seed, scenario.replications)
-    doc = yaml.safe_load(resolved_yaml(scenario, seeds, scenario.seed))
+    doc = yaml.safe_load(resolved_yaml(scenario, seeds))
     provenance = doc.pop("provenance")
     assert provenance["replication_seeds"] == seeds and provenance["root_seed"] == scenario.seed
     again = load_scenario(write(tmp_path / "resolved.yaml", yaml.safe_dump(doc, sort_keys=False)))

@@ -397,3 +397,15 @@ def test_structure_stays_in_bounds_under_any_mix_of_events_and_levers(events, le
     assert np.all(np.isfinite(r.alignment)) and np.abs(r.alignment).max() <= 1
     np.testing.assert_allclose(r.contributions.sum(axis=1)[1:], np.diff(r.alignment, axis=0),
                                atol=1e-12)
+
+
+def test_skipping_the_cap_changes_nothing_when_it_cannot_bind(shipped):
+    """The step skips cap_increments when levers cannot overfill; forcing it on gives the same run."""
+    sc = shipped["baseline"].model_copy(update={"horizon": 4})
+    fast = BlocModel(sc)
+    assert not fast.cap_needed
+    capped = BlocModel(sc)
+    capped.cap_needed = True
+    a, b = fast.run(), capped.run()
+    np.testing.assert_array_equal(a.structure, b.structure)
+    np.testing.assert_array_equal(a.alignment, b.alignment)
