@@ -47,13 +47,17 @@ class Located(Strict):
 
     def error(self, message: str, path: tuple) -> ScenarioError:
         """A ScenarioError pointing at ``path`` (a tuple of keys) in the file it came from."""
-        file, line = None, None
-        for n in range(len(path), -1, -1):
-            if path[:n] in self._where:
-                file, line = self._where[path[:n]]
-                break
+        file, line = locate(self._where, path)
         return ScenarioError(message, file=file or self._source,
                              path=".".join(map(str, path)) or None, line=line)
+
+
+def locate(where: dict, path: tuple) -> tuple[str | None, int | None]:
+    """File and line of ``path``, or of the nearest enclosing field that has one."""
+    for n in range(len(path), -1, -1):
+        if path[:n] in where:
+            return where[path[:n]]
+    return None, None
 
 
 class Parameters(Strict):
@@ -405,12 +409,7 @@ def _explain(exc: ValidationError, model: type[BaseModel], where: dict, label: s
     loc = tuple(p for k, p in enumerate(raw)
                 if not (k == 2 and raw[0] == "events" and isinstance(p, str) and p in _EVENT_TAGS))
     path = ".".join(str(p) for p in loc)
-    file, line = where.get(loc, (None, None))
-    if file is None:
-        for n in range(len(loc), -1, -1):
-            if loc[:n] in where:
-                file, line = where[loc[:n]]
-                break
+    file, line = locate(where, loc)
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         loc += ("type",)

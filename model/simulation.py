@@ -126,10 +126,8 @@ class BlocModel(mesa.Model):
         self.plain_rates, self.plain_direct = rate_table([item[1] for item in plain])
         self.cap_needed = self._levers_can_overfill()
         self.events = self._event_plan()
-        self.agents_by_iso = {}
-        for i in range(w.n):
-            agent = StateAgent(self, i)
-            self.agents_by_iso[agent.iso3] = agent
+        self.state_agents = [StateAgent(self, i) for i in range(w.n)]  # in array order
+        self.agents_by_iso = {agent.iso3: agent for agent in self.state_agents}
         self._reset_state()
 
     def reset(self, rng) -> None:
@@ -283,7 +281,7 @@ class BlocModel(mesa.Model):
                                      self.status_anchor, p["leave_drop"],
                                      p["membership_years"], admit, draws)
         for i in np.flatnonzero(moves):
-            self.agents_by_iso[str(self.world.iso3[i])].change_sco_status(int(moves[i]))
+            self.state_agents[i].change_sco_status(int(moves[i]))
 
     def set_sco_status(self, i: int, new: int, source: str) -> None:
         """Give state ``i`` a new SCO status and the security and trade ties that go with it."""
