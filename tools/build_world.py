@@ -594,7 +594,7 @@ PANEL_COLS = [
     "iso3", "year", "alignment", "alignment_src", "unga_index", "unga_votes",
     "gdp_usd", "gdp_src", "population", "regime", "regime_src",
     "milex_share_gdp", "milex_src", "trade_sco", "trade_west", "trade_src",
-    "trade_year", "sco_status", "nato", "eu", "csto", "brics", "us_pact",
+    "trade_year", "sco_status", "sco_since", "nato", "eu", "csto", "brics", "us_pact",
     "ru_pact", "cn_pact", "sec_west", "sec_sco",
 ]
 NUMERIC_MODEL_COLS = ["alignment", "gdp_usd", "population", "regime",
@@ -603,6 +603,19 @@ NUMERIC_MODEL_COLS = ["alignment", "gdp_usd", "population", "regime",
 FLOAT_COLS = ["alignment", "unga_index", "gdp_usd", "regime",
               "milex_share_gdp", "trade_sco", "trade_west", "sec_west",
               "sec_sco"]
+
+
+def sco_since(panel: pd.DataFrame, mem: pd.DataFrame) -> pd.Series:
+    """Year the state's SCO status of that year began (memberships.csv), blank for none."""
+    sco = mem[mem.org == "SCO"].assign(start=lambda m: m.start_date.str[:4].astype(int))
+    since = pd.Series(pd.NA, index=panel.index, dtype="Int64")
+    for r in sco.itertuples():
+        end = int(r.end_date[:4]) if isinstance(r.end_date, str) and r.end_date else 9999
+        held = ((panel.iso3 == r.iso3) & (panel.sco_status == r.status)
+                & (panel.year >= r.start) & (panel.year <= end))
+        since[held] = r.start
+    assert since[panel.sco_status != "none"].notna().all(), "an SCO status without a start"
+    return since
 
 
 def build_panel(src: Path, states: pd.DataFrame):
@@ -621,6 +634,7 @@ def build_panel(src: Path, states: pd.DataFrame):
              build_security(panel, isos)]
     out = pd.concat(parts, axis=1).reset_index()
     out = out.sort_values(["iso3", "year"]).reset_index(drop=True)
+    out["sco_since"] = sco_since(out, mem)
     out["unga_votes"] = out.unga_votes.astype("Int64")
     out["population"] = out.population.astype("int64")
     for c in FLOAT_COLS:
