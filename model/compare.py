@@ -1174,9 +1174,10 @@ def _tie_warning(pb: pd.DataFrame, primary: str) -> list[str]:
     tied = pb.groupby("scenario", sort=False)["p_all_tied"].first().dropna()
     if tied.empty or tied.max() < 0.5:
         return []
-    where = ", ".join(f"{_pct(v)} in '{html.escape(str(s))}'" for s, v in tied.items())
+    where = ", ".join(f"{_pct(v)} of the replications in '{html.escape(str(s))}'"
+                      for s, v in tied.items())
     return [f'<p class="warn">Every strategy gave the same {html.escape(outcome_label(primary))} '
-            f"in {where} of the replications: this outcome moves in steps (whole states crossing "
+            f"in {where}: this outcome moves in steps (whole states crossing "
             "a camp threshold) and barely responds to these strategies, so P(best) mostly splits "
             "ties and the ranking rests on small differences. Look at the other outcomes under "
             "Paired differences, or compare again with <code>--primary</code> set to one of them."

@@ -99,7 +99,7 @@ def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarr
     After the room factor of ``alignment_step`` a shock moves a state by about
     ``sd * sqrt(dt) * eps * (1 - a**2) / 2`` either way: symmetric to first order, so noise alone
     drifts a state only by a second-order pull towards the centre (about
-    ``sd**2 * a * (1 - a**2) / 4`` a year: 0.001 at the default sd), and vanishing at the poles,
+    ``sd**2 * a * (1 - a**2) / 8`` a year: 0.001 at the default sd), and vanishing at the poles,
     where room in one direction would otherwise push states off the edge.
     """
     return sd * eps * (1.0 + a * np.sign(eps)) / np.sqrt(dt)

@@ -148,7 +148,7 @@ def test_shock_noise_alone_does_not_drift():
             a = np.full(eps.size, a0)
             new, _ = dyn.alignment_step(a, dyn.shock_push(eps, a, sd, 1.0)[None, :], 1.0)
             change = new - a
-            # Drift is second order (about sd**2 |a| (1 - a**2) / 4: 0.001 at 0.17, towards the
+            # Drift is second order (about sd**2 |a| (1 - a**2) / 8: 0.001 at 0.17, towards the
             # centre), the spread first order: the drift stays a few percent of a typical move.
             assert abs(change.mean()) < 0.05 * np.abs(change).mean()
             assert np.sign(change.mean()) != np.sign(a0) or a0 == 0
