@@ -67,9 +67,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from model.build import model_from_scenario  # noqa: E402
 from model.runner import prepare_world, replication_seeds  # noqa: E402
 from model.scenario import load_scenario  # noqa: E402
-from model.simulation import BlocModel  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 SAMPLE_EVERY = 0.02  # seconds between samples of the process tree's memory
@@ -102,7 +102,7 @@ class MesaAdapter(mesa.Model):
     def __init__(self, seed: int) -> None:
         super().__init__(seed=seed)
         scenario, world = baseline()
-        self.bloc = BlocModel(scenario, rng=np.random.default_rng(seed), world=world)
+        self.bloc = model_from_scenario(scenario, rng=np.random.default_rng(seed), world=world)
         self.datacollector = mesa.DataCollector(agent_reporters={"alignment": "alignment"})
         self.datacollector.collect(self.bloc)
 
@@ -185,7 +185,7 @@ def compare(results: list[dict], out: Path, seeds: list[int], scenario, world) -
 
     theirs = np.full(shape, np.nan)
     run_of = {s: i for i, s in enumerate(seeds)}
-    probe = BlocModel(scenario, rng=np.random.default_rng(0), world=world)
+    probe = model_from_scenario(scenario, rng=np.random.default_rng(0), world=world)
     state_of = {a.unique_id: a.index for a in probe.agents}  # AgentID -> state, by creation order
     for row in results:
         theirs[run_of[row["seed"]], row["Step"], state_of[row["AgentID"]]] = row["alignment"]

@@ -59,9 +59,9 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
     """Run a chunk's runs and return each table as Parquet bytes (in a worker process)."""
     import pyarrow as pa
 
+    from .build import model_from_scenario
     from .runner import prepare_world
     from .scenario import Scenario
-    from .simulation import BlocModel
 
     scenario = Scenario.model_validate(task.cell.resolved)
     world = prepare_world(scenario)
@@ -80,7 +80,7 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
         params = {f"param_{n}": task.cell.params[n] for n in task.swept}
         try:
             if model is None:
-                model = BlocModel(scenario, rng=np.random.default_rng(seed), world=world)
+                model = model_from_scenario(scenario, rng=np.random.default_rng(seed), world=world)
             else:
                 model.reset(np.random.default_rng(seed))
             r = model.run()

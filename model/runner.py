@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from . import outputs
+from .build import model_from_scenario, run_scenario
 from .errors import ScenarioError
 from .scenario import Scenario
 from .seeds import replication_seeds
-from .simulation import BlocModel, RunResult, run_scenario
+from .simulation import RunResult
 from .world import World, check_scenario, load_world
 
 __all__ = ["replication_seeds", "prepare_world", "run_one", "run_seeds", "run_replications",
@@ -49,7 +50,7 @@ def run_seeds(scenario: Scenario, seeds: list[int], world: World,
     results = []
     for s in seeds:
         if model is None:
-            model = BlocModel(scenario, rng=np.random.default_rng(s), world=world)
+            model = model_from_scenario(scenario, rng=np.random.default_rng(s), world=world)
         else:
             model.reset(np.random.default_rng(s))
         results.append(model.run())

@@ -16,9 +16,11 @@ import numpy as np
 from . import dynamics as dyn
 from .dynamics import E_SCO, E_WEST, GOV, S_SCO, S_WEST, SCO_STATUSES
 from .levers import LEVERS, is_plain, rate_table, stacked_effects
-from .scenario import Scenario
-from .seeds import replication_seeds
-from .world import World, check_scenario, load_world
+from .plan import EventAction, Params, Plan
+from .snapshot import FORMAT as SNAPSHOT_FORMAT
+from .snapshot import VERSION as SNAPSHOT_VERSION
+from .snapshot import Snapshot, SnapshotError, world_fingerprint
+from .world import World
 
 #: Attribution sources that act through structure or directly, then the dynamic drivers.
 #: Lever and sanction effects fade when they stop; events and SCO status changes are lasting
@@ -86,46 +88,55 @@ class RunResult:
 
 
 class BlocModel(mesa.Model):
-    """States drifting between the West and the SCO under a scenario's levers and events."""
+    """States drifting between the West and the SCO under a plan of levers and events.
 
-    def __init__(self, scenario: Scenario, *, rng=None, world: World | None = None,
-                 base_dir=None) -> None:
-        if rng is None:  # replication 0 of the scenario, as 'blocsim run' would run it
-            rng = replication_seeds(scenario.seed, 1)[0]
+    Built from what a run needs and nothing else: a ``World`` (the start year's data), the
+    ``Params`` of the dynamics, a ``Plan`` of lever actions and events, the timing and a random
+    generator. It reads no files and knows no scenario format: ``build.model_from_scenario``
+    makes one from a scenario. Between steps the plan may be replaced (``set_plan``) and the
+    whole dynamic state captured and restored (``snapshot``, ``restore``, ``from_snapshot``).
+    """
+
+    def __init__(self, world: World, params: Params, plan: Plan, *, rng,
+                 start_year: int | None = None, horizon: float, dt: float = 1.0) -> None:
+        """Build the agents and everything the parameters and plan fix, at the start year.
+
+        Args:
+            world: the states and their start values.
+            params: the parameters of the dynamics.
+            plan: the levers and events (``set_plan`` may replace it between steps).
+            rng: an int seed, a ``SeedSequence`` or a numpy ``Generator``; required (the
+                scenario layer picks replication 0's seed when none is given).
+            start_year: the year the world describes (default ``world.year``).
+            horizon: years simulated after ``start_year``.
+            dt: step length in years (1 or 0.25).
+        """
         # Always hand Mesa a Generator: it then treats an int seed and a Generator made from it
         # alike (for an int it would seed its stdlib generator differently), and so does reset().
         super().__init__(rng=np.random.default_rng(rng))
-        self.scenario = scenario
-        self.params = scenario.parameters.model_dump()
-        self.world = world or load_world(scenario.world, scenario.start_year, base_dir)
-        check_scenario(scenario, self.world)
-        w = self.world
-        self.dt = scenario.dt
-        self.steps_total = int(round(scenario.horizon / self.dt))
-        p = self.params
-        self.decay_rates = np.array([p["econ_decay"], p["econ_decay"], p["security_decay"],
-                                     p["security_decay"], p["governance_decay"]])
+        self.world = w = world
+        self.params = p = params
+        self.start_year = int(world.year if start_year is None else start_year)
+        self.horizon = horizon
+        self.dt = float(dt)
+        self.steps_total = int(round(horizon / self.dt))
+        # The parameters as a mapping, for levers with rules of their own (Lever.effects).
+        self._param_map = p.to_dict()
+        self.decay_rates = np.array([p.econ_decay, p.econ_decay, p.security_decay,
+                                     p.security_decay, p.governance_decay])
         self.lasting = ~np.isin(SOURCES, FADING)
         fading = ~self.lasting[:, None, None]
         self.decay_factors = np.where(fading, dyn.decay_factors(self.decay_rates, self.dt), 1.0)
-        self.smoothing = (1.0 - np.exp(-self.dt / p["decision_smoothing"])
-                          if p["decision_smoothing"] > 0 else 1.0)
-        self.thresholds = np.array([-np.inf, p["partner_threshold"], p["observer_threshold"],
-                                    p["member_threshold"]])
-        self.recept = dyn.receptiveness(w.gdp_usd, p["gdp_ref_usd"], p["size_elasticity"])
+        self.smoothing = (1.0 - np.exp(-self.dt / p.decision_smoothing)
+                          if p.decision_smoothing > 0 else 1.0)
+        self.thresholds = np.array([-np.inf, p.partner_threshold, p.observer_threshold,
+                                    p.member_threshold])
+        self.recept = dyn.receptiveness(w.gdp_usd, p.gdp_ref_usd, p.size_elasticity)
         self.in_sco_region = np.isin(w.subregion, SCO_ELIGIBLE_SUBREGIONS)
         self.has_relations = np.asarray(w.relations.sum(axis=1)).ravel() > 0
         self.base = np.stack([w.e_sco, w.e_west, w.s_sco, w.s_west, w.governance])
         self.a0 = w.alignment.copy()
-        self.plan = self._lever_plan()
-        plain = [item for item in self.plan if is_plain(item[1])]
-        self.special = [item for item in self.plan if not is_plain(item[1])]
-        self.plain_src = np.array([item[0] for item in plain], dtype=int)
-        self.plain_eff = np.array([item[2] for item in plain]).reshape(len(plain), w.n)
-        self.plain_window = np.array([(item[3], item[4]) for item in plain]).reshape(len(plain), 2)
-        self.plain_rates, self.plain_direct = rate_table([item[1] for item in plain])
-        self.cap_needed = self._levers_can_overfill()
-        self.events = self._event_plan()
+        self._apply_plan(plan)
         self.state_agents = [StateAgent(self, i) for i in range(w.n)]  # in array order
         self.agents_by_iso = {agent.iso3: agent for agent in self.state_agents}
         self._reset_state()
@@ -133,8 +144,8 @@ class BlocModel(mesa.Model):
     def reset(self, rng) -> None:
         """Start again from the start year with a new generator, keeping the agents and plan.
 
-        Gives exactly what a new model with this ``rng`` would give, without rebuilding 193
-        agents: replications of one scenario reuse one model.
+        Gives exactly what a new model with this ``rng`` and the current plan would give,
+        without rebuilding 193 agents: replications of one scenario reuse one model.
         """
         self.reset_rng(rng)
         # Mesa's Model.__init__ seeds its stdlib generator with one draw from rng; do the same,
@@ -147,7 +158,7 @@ class BlocModel(mesa.Model):
     def _reset_state(self) -> None:
         """The dynamic state as it stands at the start year."""
         w = self.world
-        self.t = float(self.scenario.start_year)  # not 'time': later Mesa 3.x releases own it
+        self.t = float(self.start_year)  # not 'time': later Mesa 3.x releases own it
         self.k = 0  # steps taken; our own counter, whatever Mesa does with 'steps'
         self.a = w.alignment.copy()
         self.dev = np.zeros((len(SOURCES), len(dyn.CHANNELS), w.n))
@@ -162,47 +173,84 @@ class BlocModel(mesa.Model):
         self.status_log: list = []
         self._record_init()
 
-    # --- set-up -----------------------------------------------------------------------------
+    # --- the plan -----------------------------------------------------------------------------
 
-    def _lever_plan(self) -> list[tuple[int, object, np.ndarray, int, int]]:
-        """Per lever in use: (source index, lever, effective effort per state, first, last year)."""
-        sc, w = self.scenario, self.world
-        plan = []
-        for name, cfg in sc.lever_configs():
-            lever = LEVERS[name]
-            effort = np.zeros(w.n)
-            targets = cfg.targets if cfg.targets is not None else list(lever.default_targets)
-            if isinstance(targets, dict):  # each target its own intensity (the schema's rule)
-                for t, x in targets.items():
-                    effort[w.mask([t])] = x
-            else:
-                effort[w.mask(targets)] = lever.effort(cfg.intensity, cfg.budget)
-            eff = effort * self.recept * cfg.efficiency
-            plan.append((SRC[name], lever, eff, *sc.lever_window(cfg)))
-        return plan
+    def set_plan(self, plan: Plan) -> None:
+        """Replace the plan between steps; it governs every step from the next one on.
 
-    def _levers_can_overfill(self) -> bool:
+        Semantics (``docs/model.md``, "Steering"):
+
+        * Called after ``k`` steps (``self.k == k``), the new plan applies to step ``k`` onwards
+          (the step taking the model from ``t = start + k dt`` to ``start + (k+1) dt``); steps
+          already taken are not touched. A lever acts in a step when the step's year
+          ``y = ceil(t + dt)`` lies in its ``[first_year, last_year]``, exactly as in a plan
+          given at the start: a lever switched on with ``first_year = y`` acts from that step.
+        * Everything the plan determines is recomputed at once (``_apply_plan``, shared with
+          ``__init__``): the lever tables, whether the cap is needed, the event schedule.
+          Setting the plan the model already has changes nothing, to the byte.
+        * Events act in the first step of their year. Events of steps already taken have been
+          applied and are not applied again; the new plan must list the same past events, in
+          the same order, as the current one (history cannot be rewritten): otherwise
+          ``ValueError``. Events of the current step and later are taken from the new plan.
+        * Sanctions already imposed by past events keep running their course.
+        """
+        past = [ev for ev in self.plan.events if self._event_step(ev) < self.k]
+        new_past = [ev for ev in plan.events if self._event_step(ev) < self.k]
+        if past != new_past:
+            raise ValueError(f"the new plan changes events of steps already taken (before step "
+                             f"{self.k}, year {self.t:g}): past events cannot be added, removed "
+                             f"or changed")
+        self._apply_plan(plan)
+
+    def _event_step(self, ev: EventAction) -> int:
+        """The step in which an event acts: the first step of its year."""
+        return int(round((ev.year - 1 - self.start_year) / self.dt))
+
+    def _apply_plan(self, plan: Plan) -> None:
+        """Take ``plan`` and recompute everything derived from it (the one place that does)."""
+        n = self.world.n
+        for lv in plan.levers:
+            if lv.name not in LEVERS:
+                raise ValueError(f"unknown lever {lv.name!r} in the plan")
+            if len(lv.effort) != n:
+                raise ValueError(f"lever {lv.name!r}: effort has {len(lv.effort)} entries, the "
+                                 f"world has {n} states")
+        for ev in plan.events:
+            if any(not 0 <= i < n for i in ev.targets):
+                raise ValueError(f"{ev.kind} event of {ev.year}: a target index is outside "
+                                 f"0..{n - 1}")
+        self.plan = plan
+        # Per lever: (source index, lever, effective effort per state, first, last year)
+        levers = [(SRC[lv.name], LEVERS[lv.name],
+                   np.asarray(lv.effort, dtype=float) * self.recept * lv.efficiency,
+                   lv.first_year, lv.last_year) for lv in plan.levers]
+        plain = [item for item in levers if is_plain(item[1])]
+        self.special = [item for item in levers if not is_plain(item[1])]
+        self.plain_src = np.array([item[0] for item in plain], dtype=int)
+        self.plain_eff = np.array([item[2] for item in plain]).reshape(len(plain), n)
+        self.plain_window = np.array([(item[3], item[4]) for item in plain]).reshape(len(plain), 2)
+        self.plain_rates, self.plain_direct = rate_table([item[1] for item in plain])
+        self.cap_needed = self._levers_can_overfill(levers)
+        self.events: dict[int, list] = {}  # by the step in which they act
+        for ev in plan.events:
+            mask = np.zeros(n, dtype=bool)
+            mask[list(ev.targets)] = True
+            self.events.setdefault(self._event_step(ev), []).append((ev, mask))
+
+    def _levers_can_overfill(self, levers: list) -> bool:
         """Whether the levers together could ever overfill a channel in one step.
 
         Each lever changes a channel by at most ``|rate| * eff * dt`` of its room (or value), so
         if those shares add up to at most 1 for every channel (the two trade channels together)
         the cap can never bind and the step skips it. Sanctions are capped whenever active.
         """
-        rates, _ = rate_table([item[1] for item in self.plan])
-        peak = np.array([item[2].max() if item[2].size else 0.0 for item in self.plan])
+        rates, _ = rate_table([item[1] for item in levers])
+        peak = np.array([item[2].max() if item[2].size else 0.0 for item in levers])
         share = np.abs(rates) * peak[:, None] * self.dt
         up = np.where(rates > 0, share, 0.0).sum(axis=0)
         down = np.where(rates < 0, share, 0.0).sum(axis=0)
         up[E_SCO] = up[E_WEST] = up[E_SCO] + up[E_WEST]
         return bool((up > 1).any() or (down > 1).any())
-
-    def _event_plan(self) -> dict[int, list]:
-        """Events by the step in which they act: the first step of their year."""
-        out: dict[int, list] = {}
-        for ev in self.scenario.events:
-            k = int(round((ev.year - 1 - self.scenario.start_year) / self.dt))
-            out.setdefault(k, []).append((ev, self.world.mask(ev.targets())))
-        return out
 
     # --- the step ---------------------------------------------------------------------------
 
@@ -211,7 +259,7 @@ class BlocModel(mesa.Model):
         k = self.k
         dt, p = self.dt, self.params
         year = int(np.ceil(self.t + dt - 1e-9))
-        self.t = self.scenario.start_year + (k + 1) * dt  # before events: their log shows 'year'
+        self.t = self.start_year + (k + 1) * dt  # before events: their log shows 'year'
         n_src = len(SOURCES)
         direct = np.zeros((n_src, self.world.n))
         for ev, mask in self.events.get(k, ()):
@@ -229,7 +277,7 @@ class BlocModel(mesa.Model):
             touched.update(self.plain_src[on].tolist())
         for src, lever, eff, first, last in self.special:
             if first <= year <= last:
-                rate, push = lever.effects(eff, values, room, p)
+                rate, push = lever.effects(eff, values, room, self._param_map)
                 inc[src] += rate * dt
                 direct[src] += push
                 touched.add(src)
@@ -248,15 +296,15 @@ class BlocModel(mesa.Model):
             self.dev = dyn.keep_in_bounds(self.dev, self.base, self.lasting)
         pushes = np.zeros((len(DRIVERS), self.world.n))
         pushes[:n_src] = direct + dyn.structural_push(
-            self.dev, p["econ_weight"], p["security_weight"], p["regime_weight"])
-        pushes[n_src] = dyn.peer_push(self.world.relations, self.a, self.a0, p["peer_weight"],
+            self.dev, p.econ_weight, p.security_weight, p.regime_weight)
+        pushes[n_src] = dyn.peer_push(self.world.relations, self.a, self.a0, p.peer_weight,
                                       self.has_relations)
         # Draw every step whatever the parameters, so replication k sees the same numbers under
         # every strategy (common random numbers).
         eps = self.rng.standard_normal(self.world.n)
         draws = self.rng.random(self.world.n)
-        relaxed = dyn.relax_to_anchor(self.a, self.a0, p["inertia"], dt)
-        pushes[n_src + 2] = dyn.shock_push(eps, relaxed, p["shock_sd"], dt)
+        relaxed = dyn.relax_to_anchor(self.a, self.a0, p.inertia, dt)
+        pushes[n_src + 2] = dyn.shock_push(eps, relaxed, p.shock_sd, dt)
         new, contrib = dyn.alignment_step(relaxed, pushes, dt)
         contrib[n_src + 1] = relaxed - self.a  # inertia's share (its push row stays zero)
         self.a = new
@@ -270,7 +318,7 @@ class BlocModel(mesa.Model):
         self.a_decide += (self.a - self.a_decide) * self.smoothing
         self.streak = dyn.update_streak(self.a_decide, self.status, self.streak, self.thresholds,
                                         self.dt)
-        admit = 1.0 - (1.0 - p["admission_rate"]) ** self.dt  # the yearly chance, per step
+        admit = 1.0 - (1.0 - p.admission_rate) ** self.dt  # the yearly chance, per step
         # A state whose status is as observed at the start may climb only once it has crossed
         # the next rung's threshold during the run: the start year's statuses are observed, not
         # a disequilibrium to correct.
@@ -278,8 +326,8 @@ class BlocModel(mesa.Model):
             self.status_anchor < self.thresholds[np.minimum(self.status + 1, len(SCO_STATUSES) - 1)])
         eligible = self.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"] & crossed
         moves = dyn.membership_moves(self.a_decide, self.status, self.streak, eligible,
-                                     self.status_anchor, p["leave_drop"],
-                                     p["membership_years"], admit, draws)
+                                     self.status_anchor, p.leave_drop,
+                                     p.membership_years, admit, draws)
         for i in np.flatnonzero(moves):
             self.state_agents[i].change_sco_status(int(moves[i]))
 
@@ -290,9 +338,9 @@ class BlocModel(mesa.Model):
         new = int(np.clip(new, 0, len(SCO_STATUSES) - 1))
         if new == old:
             return
-        bump = np.array([0.0, p["partner_security_bump"], p["observer_security_bump"],
-                         p["member_security_bump"]])
-        trade = np.array([0.0, 0.0, 0.0, p["member_trade_bump"]])
+        bump = np.array([0.0, p.partner_security_bump, p.observer_security_bump,
+                         p.member_security_bump])
+        trade = np.array([0.0, 0.0, 0.0, p.member_trade_bump])
         values = dyn.structure(self.base[:, i:i + 1], self.dev[:, :, i:i + 1])[:, 0]
         room = dyn.channel_room(values[:, None])[:, 0]
         src = SRC[source]
@@ -313,37 +361,37 @@ class BlocModel(mesa.Model):
         self.status_log.append((int(np.ceil(self.t - 1e-9)), str(self.world.iso3[i]),
                                 SCO_STATUSES[old], SCO_STATUSES[new], source))
 
-    def _apply_event(self, ev, mask: np.ndarray, direct: np.ndarray, year: int) -> None:
+    def _apply_event(self, ev: EventAction, mask: np.ndarray, direct: np.ndarray, year: int) -> None:
         """Carry out one timeline event on the states in ``mask`` (attributed to 'events')."""
         src = SRC["events"]
         values = dyn.structure(self.base, self.dev)
         room = dyn.channel_room(values)
         idx = np.flatnonzero(mask)
-        if ev.type in ("join", "leave") and ev.org == "SCO":
-            target = SCO_STATUSES.index(ev.status) if ev.type == "join" else 0
+        if ev.kind in ("join", "leave") and ev.org == "SCO":
+            target = SCO_STATUSES.index(ev.status) if ev.kind == "join" else 0
             for i in idx:  # joining never demotes: a member 'joining' as observer stays member
-                new = max(target, int(self.status[i])) if ev.type == "join" else 0
+                new = max(target, int(self.status[i])) if ev.kind == "join" else 0
                 self.set_sco_status(int(i), new, "events")
-        elif ev.type in ("join", "leave"):
+        elif ev.kind in ("join", "leave"):
             channel, share = ORG_TIES[ev.org]
             flags = self.orgs[ev.org]
-            if ev.type == "join":
+            if ev.kind == "join":
                 idx = idx[~flags[idx]]  # joining what a state already belongs to changes nothing
                 self.dev[src, channel, idx] += share * room[channel, idx]
             else:
                 idx = idx[flags[idx]]
                 self.dev[src, channel, idx] -= share * values[channel, idx]
-            flags[idx] = ev.type == "join"
-        elif ev.type == "sanctions":
-            channel = E_WEST if ev.by == "west" else E_SCO
+            flags[idx] = ev.kind == "join"
+        elif ev.kind == "sanctions":
+            channel = E_WEST if ev.bloc == "west" else E_SCO
             self.sanctions.append((year, year + ev.duration - 1, mask, ev.intensity, channel))
-        elif ev.type == "alignment_shock":
+        elif ev.kind == "alignment_shock":
             direct[src, idx] += 2.0 * ev.delta / self.dt
-        elif ev.type == "economic_shock":
+        elif ev.kind == "economic_shock":
             c = E_SCO if ev.bloc == "sco" else E_WEST
             lo, hi = -values[c, idx], room[c, idx]
             self.dev[src, c, idx] += np.clip(ev.delta, lo, hi)
-        elif ev.type == "government_change":
+        elif ev.kind == "government_change":
             self.dev[src, GOV, idx] += ev.regime - values[GOV, idx]
 
     # --- recording ----------------------------------------------------------------------------
@@ -362,6 +410,116 @@ class BlocModel(mesa.Model):
         self.rec_status[k] = self.status
         if contrib is not None:
             self.rec_contrib[k] = contrib
+
+    # --- snapshots ----------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """The whole dynamic state now, as plain data (``snapshot.Snapshot``).
+
+        Holds the step counters, time, alignment, deviations, statuses, streaks, smoothed
+        decision alignment, anchors, organisation flags, running sanctions, the status log, the
+        record so far, the current plan, the parameters and timing, and the states of both
+        generators (numpy's and Mesa's stdlib ``random``). Restored into a model built on the
+        same world (``restore`` or ``from_snapshot``), the run continues to the byte as this
+        one would. Arrays are copies: stepping on does not change the snapshot.
+        """
+        k = self.k
+        r_version, r_internal, r_gauss = self.random.getstate()
+        header = {
+            "format": SNAPSHOT_FORMAT, "version": SNAPSHOT_VERSION,
+            "world": {"n": self.world.n, "year": int(self.world.year),
+                      "fingerprint": world_fingerprint(self.world)},
+            "timing": {"start_year": self.start_year, "horizon": self.horizon, "dt": self.dt,
+                       "steps_total": self.steps_total},
+            "params": self.params.to_dict(),
+            "plan": self.plan.to_dict(),
+            "k": k, "t": self.t, "steps": int(self.steps), "running": bool(self.running),
+            "rng": self.rng.bit_generator.state,
+            "random": [r_version, list(r_internal), r_gauss],
+            "orgs": list(self.orgs),
+            "sanctions": [[int(first), int(last), float(x), int(channel)]
+                          for first, last, _, x, channel in self.sanctions],
+            "status_log": [list(entry) for entry in self.status_log],
+        }
+        arrays = {
+            "a": self.a, "dev": self.dev, "status": self.status, "streak": self.streak,
+            "a_decide": self.a_decide, "status_anchor": self.status_anchor,
+            "status_moved": self.status_moved,
+            **{f"org_{org}": flags for org, flags in self.orgs.items()},
+            "sanction_masks": np.array([m for _, _, m, _, _ in self.sanctions],
+                                       dtype=bool).reshape(len(self.sanctions), self.world.n),
+            "rec_alignment": self.rec_alignment[:k + 1], "rec_structure": self.rec_structure[:k + 1],
+            "rec_status": self.rec_status[:k + 1], "rec_contrib": self.rec_contrib[:k + 1],
+        }
+        return Snapshot(header, {name: np.array(v, copy=True) for name, v in arrays.items()})
+
+    def restore(self, snap: Snapshot) -> None:
+        """Put back the state of ``snap``: this model then continues exactly as the original.
+
+        The model must have been built on the same world (checked by fingerprint), with the
+        same parameters and timing; otherwise ``SnapshotError`` says what differs. The plan is
+        the snapshot's (replacing this model's, with no check on past events: the snapshot
+        carries its own history).
+        """
+        h, arr = snap.header, snap.arrays
+        n = self.world.n
+        if h.get("format") != SNAPSHOT_FORMAT or h.get("version") != SNAPSHOT_VERSION:
+            raise SnapshotError("not a blocsim snapshot of a version this model reads")
+        if h["world"]["n"] != n or h["world"]["fingerprint"] != world_fingerprint(self.world):
+            raise SnapshotError(f"the snapshot was taken on a different world ({h['world']['n']} "
+                                f"states, year {h['world']['year']}) from this model's ({n} "
+                                f"states, year {self.world.year}); restore it into a model "
+                                f"built on the same world")
+        timing = {"start_year": self.start_year, "horizon": self.horizon, "dt": self.dt,
+                  "steps_total": self.steps_total}
+        if h["timing"] != timing:
+            raise SnapshotError(f"the snapshot's timing {h['timing']} differs from this "
+                                f"model's {timing}")
+        if Params.from_dict(h["params"]) != self.params:
+            diff = sorted(k for k, v in self.params.to_dict().items() if h["params"].get(k) != v)
+            raise SnapshotError(f"the snapshot's parameters differ from this model's: {diff}")
+        k = int(h["k"])
+        shapes = {"a": (n,), "dev": self.dev.shape, "status": (n,),
+                  "rec_alignment": (k + 1, n), "rec_contrib": (k + 1, *self.rec_contrib.shape[1:])}
+        for name, shape in shapes.items():
+            if name not in arr or arr[name].shape != shape:
+                got = arr[name].shape if name in arr else "missing"
+                raise SnapshotError(f"snapshot array {name!r} has shape {got}, expected {shape}")
+        if not 0 <= k <= self.steps_total:
+            raise SnapshotError(f"snapshot after {k} steps; this model runs {self.steps_total}")
+        self._apply_plan(Plan.from_dict(h["plan"]))
+        self.k, self.t = k, float(h["t"])
+        self.steps, self.running = int(h["steps"]), bool(h["running"])
+        self.rng.bit_generator.state = h["rng"]
+        version, internal, gauss = h["random"]
+        self.random.setstate((version, tuple(internal), gauss))
+        self.a = arr["a"].astype(float, copy=True)
+        self.dev = arr["dev"].astype(float, copy=True)
+        self.status = arr["status"].astype(np.int8, copy=True)
+        self.streak = arr["streak"].astype(float, copy=True)
+        self.a_decide = arr["a_decide"].astype(float, copy=True)
+        self.status_anchor = arr["status_anchor"].astype(float, copy=True)
+        self.status_moved = arr["status_moved"].astype(bool, copy=True)
+        self.orgs = {org: arr[f"org_{org}"].astype(bool, copy=True) for org in h["orgs"]}
+        masks = arr["sanction_masks"].astype(bool)
+        self.sanctions = [(first, last, masks[j].copy(), x, channel)
+                          for j, (first, last, x, channel) in enumerate(h["sanctions"])]
+        self.status_log = [tuple(entry) for entry in h["status_log"]]
+        self._record_init()  # fresh record arrays, then the record so far
+        self.rec_alignment[:k + 1] = arr["rec_alignment"]
+        self.rec_structure[:k + 1] = arr["rec_structure"]
+        self.rec_status[:k + 1] = arr["rec_status"]
+        self.rec_contrib[:k + 1] = arr["rec_contrib"]
+
+    @classmethod
+    def from_snapshot(cls, world: World, snap: Snapshot) -> BlocModel:
+        """A model on ``world`` with the snapshot's parameters, plan and timing, restored to it."""
+        h = snap.header
+        tm = h["timing"]
+        model = cls(world, Params.from_dict(h["params"]), Plan.from_dict(h["plan"]), rng=0,
+                    start_year=tm["start_year"], horizon=tm["horizon"], dt=tm["dt"])
+        model.restore(snap)
+        return model
 
     def release(self) -> None:
         """Let go of the model once no more runs are wanted from it.
@@ -382,17 +540,9 @@ class BlocModel(mesa.Model):
     def result(self) -> RunResult:
         """What has been recorded so far, as a ``RunResult``."""
         k = self.k + 1
-        times = self.scenario.start_year + np.arange(k) * self.dt
+        times = self.start_year + np.arange(k) * self.dt
         return RunResult(times=times, iso3=self.world.iso3, alignment=self.rec_alignment[:k],
                          structure=self.rec_structure[:k], status=self.rec_status[:k],
                          contributions=self.rec_contrib[:k], gdp_usd=self.world.gdp_usd,
                          population=self.world.population, status_log=list(self.status_log))
 
-
-def run_scenario(scenario: Scenario, *, rng=None, world: World | None = None,
-                 base_dir=None) -> RunResult:
-    """Build the model for a scenario, run it to the horizon, release it, return the record."""
-    model = BlocModel(scenario, rng=rng, world=world, base_dir=base_dir)
-    result = model.run()
-    model.release()
-    return result

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from model.build import model_from_scenario
 from model.dynamics import CHANNELS, E_SCO, E_WEST, GOV, channel_room
 from model.levers import LEVERS, SCO_LEVERS, WEST_LEVERS, Lever
 from model.scenario import Parameters, Scenario
-from model.simulation import BlocModel
 from model.world import load_world
 
 PARAMS = Parameters().model_dump()
@@ -37,7 +37,7 @@ def one_lever(name: str, intensity: float, targets, *, peer_weight: float = 0.15
 
 
 def final_alignment(scenario: Scenario) -> np.ndarray:
-    return BlocModel(scenario).run().alignment[-1]
+    return model_from_scenario(scenario).run().alignment[-1]
 
 
 @st.composite

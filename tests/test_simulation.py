@@ -9,11 +9,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from model.build import model_from_scenario, run_scenario
 from model.dynamics import E_WEST, GOV, S_SCO, SCO_STATUSES
 from model.levers import LEVERS
 from model.scenario import Scenario, load_scenario
 from model.seeds import replication_seeds
-from model.simulation import DRIVERS, SOURCES, BlocModel, StateAgent, run_scenario
+from model.simulation import DRIVERS, SOURCES, StateAgent
 from model.world import load_world
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
@@ -131,7 +132,7 @@ def test_same_seed_same_run_different_seed_different_run(shipped):
 
 def test_quarterly_steps(shipped):
     sc = shipped["classroom"].model_copy(update={"step": "quarter"})
-    model = BlocModel(sc)
+    model = model_from_scenario(sc)
     r = model.run()
     assert model.k == model.steps_total == 4 * sc.horizon
     assert len(r.times) == 4 * sc.horizon + 1
@@ -253,7 +254,7 @@ def test_membership_needs_alignment_above_the_threshold_even_without_a_wait():
 # --- Mesa idioms ----------------------------------------------------------------------------------
 
 def test_agents_are_the_193_states(world, shipped):
-    model = BlocModel(shipped["classroom"])
+    model = model_from_scenario(shipped["classroom"])
     agents = model.agents
     assert len(agents) == 193
     assert all(isinstance(ag, StateAgent) for ag in agents)
@@ -265,7 +266,7 @@ def test_agents_are_the_193_states(world, shipped):
 
 
 def test_agent_alignment_matches_the_array(shipped):
-    model = BlocModel(shipped["classroom"])
+    model = model_from_scenario(shipped["classroom"])
     for _ in range(3):
         model.step()
     for ag in model.agents:
@@ -333,11 +334,11 @@ def test_a_status_set_by_an_event_is_not_climbed_without_crossing_again(world):
 
 
 def test_cap_is_skipped_only_when_levers_cannot_overfill(shipped):
-    assert not BlocModel(shipped["baseline"]).cap_needed
+    assert not model_from_scenario(shipped["baseline"]).cap_needed
     blocks = {"sco": {}, "west": {}}
     for name, lv in LEVERS.items():
         blocks[lv.bloc][name] = {"intensity": 1.0, "efficiency": 5.0, "targets": ["world"]}
-    assert BlocModel(make(horizon=2, **blocks)).cap_needed
+    assert model_from_scenario(make(horizon=2, **blocks)).cap_needed
 
 
 @pytest.mark.parametrize("name", ["sco_expansion", "hindcast_2014"])
@@ -402,9 +403,9 @@ def test_structure_stays_in_bounds_under_any_mix_of_events_and_levers(events, le
 def test_skipping_the_cap_changes_nothing_when_it_cannot_bind(shipped):
     """The step skips cap_increments when levers cannot overfill; forcing it on gives the same run."""
     sc = shipped["baseline"].model_copy(update={"horizon": 4})
-    fast = BlocModel(sc)
+    fast = model_from_scenario(sc)
     assert not fast.cap_needed
-    capped = BlocModel(sc)
+    capped = model_from_scenario(sc)
     capped.cap_needed = True
     a, b = fast.run(), capped.run()
     np.testing.assert_array_equal(a.structure, b.structure)
