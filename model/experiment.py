@@ -27,6 +27,7 @@ from .outcomes import OUTCOMES
 from .runner import prepare_world, replication_seeds
 from .scenario import (
     Located,
+    Name,
     Parameters,
     Scenario,
     Strategy,
@@ -54,7 +55,7 @@ class Sweep(Strict):
 class ExperimentSpec(Located):
     """The experiment file's schema."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Name
     description: str = ""
     scenarios: list[str] = Field(min_length=1)
     strategies: list[str | Strategy] = Field(default_factory=list)  # files, or written inline

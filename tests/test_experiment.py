@@ -256,12 +256,17 @@ def test_empty_list_of_values(tmp_path):
 @pytest.mark.parametrize(("design_", "values", "bad"), [
     ("factorial", [0.1, 3.0], "3.0"),       # peer_weight <= 2
     ("lhs", [-0.5, 0.5], "-0.5"),           # peer_weight >= 0
-    ("factorial", [float("nan")], "nan"),
 ])
 def test_value_outside_allowed_range(tmp_path, design_, values, bad):
     msg = error(tmp_path, sweep={"design": design_, "parameters": {"peer_weight": values}})
     assert "exp.yaml:" in msg and "sweep.parameters.peer_weight" in msg
     assert f"value {bad} is not allowed" in msg
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_sweep_value_must_be_finite(tmp_path, value):
+    msg = error(tmp_path, sweep={"parameters": {"peer_weight": [value]}})
+    assert "sweep.parameters.peer_weight.0: Input should be a finite number" in msg
 
 
 def test_sweep_combination_that_breaks_a_scenario(tmp_path):
