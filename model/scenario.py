@@ -30,7 +30,7 @@ from pydantic import (
 
 from .errors import ScenarioError
 from .levers import LEVERS, SCO_LEVERS, WEST_LEVERS
-from .yamlfile import LineMap, read_yaml  # noqa: F401 - read_yaml is part of this module's API
+from .yamlfile import MAX_YAML_BYTES, LineMap, read_bounded, read_yaml  # noqa: F401 - read_yaml is part of this module's API
 
 MIN_YEAR, MAX_YEAR = 2000, 2024
 
@@ -367,17 +367,24 @@ def _resolve_extends(path: Path) -> tuple[dict, dict[tuple, tuple[str, int]]]:
             raise ScenarioError("must be a file name (a string)", file=str(path), path="extends",
                                 line=line)
         ppath = (path.parent / parent).resolve()
+        top = chain[0]
         if ppath in chain:
             cycle = " -> ".join(p.name for p in (*chain, ppath))
             raise ScenarioError(f"extends cycle: {cycle}", file=str(path), path="extends",
                                 line=line)
         if len(chain) >= MAX_EXTENDS:
-            raise ScenarioError(f"extends chain longer than {MAX_EXTENDS} files", file=str(path),
-                                path="extends", line=line)
+            raise ScenarioError(f"extends chain longer than {MAX_EXTENDS} files (from "
+                                f"{top.name} to {path.name}, which extends {parent})",
+                                file=str(path), path="extends", line=line)
         if not ppath.exists():
             raise ScenarioError(f"extended file not found: {parent} (looked in "
                                 f"{ppath.parent}{os.sep})", file=str(path), path="extends",
                                 line=line)
+        try:  # a folder, a device or an oversized file: say so at the extends line
+            read_bounded(ppath, MAX_YAML_BYTES)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{parent}: {exc.detail}", file=str(path), path="extends",
+                                line=line) from None
         path = ppath
     data, where = layers.pop()
     while layers:
@@ -420,7 +427,14 @@ def _explain(exc: ValidationError, model: type[BaseModel], where: dict, label: s
         guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         kind = "lever" if loc[:1] in (("sco",), ("west",)) and len(loc) == 2 else "field"
         msg = f"unknown {kind} '{loc[-1]}'" + (f" (did you mean '{guess[0]}'?)" if guess else "")
-        if kind == "lever":
+        if kind == "lever" and loc[-1] in LeverConfig.model_fields:
+            above = [k[1] for k, (_, ln) in where.items()
+                     if len(k) == 2 and k[0] == loc[0] and k[1] in allowed
+                     and line is not None and ln < line]
+            under = f"under '{loc[0]}.{above[-1]}'" if above else "under a lever's name"
+            msg = (f"unknown lever '{loc[-1]}': it looks like a lever field, probably "
+                   f"mis-indented; indent it {under}")
+        elif kind == "lever":
             msg += f"; known: {', '.join(allowed)}"
     elif err["type"] == "union_tag_invalid":
         msg = f"unknown event type {err['ctx']['tag']!r}; known: {', '.join(_EVENT_TAGS)}"

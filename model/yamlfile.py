@@ -71,7 +71,7 @@ def read_bounded(path: Path, limit: int, *, what: str = "file") -> bytes:
         raise ScenarioError(f"not a regular file ({kind}); give a {what}", file=label)
     too_big = f"{what} is larger than the {_human_size(limit)} limit"
     if st.st_size > limit:
-        raise ScenarioError(too_big, file=label)
+        raise ScenarioError(f"{too_big} ({_human_size(st.st_size)})", file=label)
     try:
         with open(path, "rb") as f:
             data = f.read(limit + 1)
@@ -115,9 +115,10 @@ def _syntax_error(exc: yaml.YAMLError, label: str, text: str) -> ScenarioError:
                          line=mark.line + 1 if mark else None)
 
 
-def _scalar(loader: _Loader, event: ScalarEvent, label: str):
+def _scalar(loader: _Loader, event: ScalarEvent, label: str, path: tuple):
     """The Python value of a plain scalar: str, int, float, bool or None."""
     line = event.start_mark.line + 1
+    where = {"file": label, "line": line, "path": ".".join(map(str, path)) or None}
     tag = event.tag
     if tag in (None, "!"):
         tag = loader.resolve(ScalarNode, event.value, event.implicit)
@@ -128,22 +129,22 @@ def _scalar(loader: _Loader, event: ScalarEvent, label: str):
         else:
             raise ScenarioError(f"YAML tag not allowed ({shown}); plain YAML only: text, "
                                 f"numbers, true/false, null, mappings and lists",
-                                file=label, line=line)
+                                **where)
     value = event.value
     if tag == _TAG + "str":
         return value
     if tag in (_TAG + "int", _TAG + "float") and len(value) > MAX_NUMBER_CHARS:
         raise ScenarioError(f"number too long ({len(value)} characters; at most "
-                            f"{MAX_NUMBER_CHARS})", file=label, line=line)
+                            f"{MAX_NUMBER_CHARS})", **where)
     # An explicit tag must still fit its type: '!!int abc' is a mistake, not a crash.
     if event.tag not in (None, "!") and loader.resolve(ScalarNode, value, (True, False)) != tag:
         raise ScenarioError(f"{value!r} is not {_KIND[tag]} (tag {tag.replace(_TAG, '!!')})",
-                            file=label, line=line)
+                            **where)
     node = ScalarNode(tag, value, event.start_mark, event.end_mark)
     try:
         return SafeConstructor.yaml_constructors[tag](loader, node)
     except (ConstructorError, ValueError, OverflowError):
-        raise ScenarioError(f"{value!r} is not {_KIND[tag]}", file=label, line=line) from None
+        raise ScenarioError(f"{value!r} is not {_KIND[tag]}", **where) from None
 
 
 def _build(loader: _Loader, label: str) -> tuple[object, LineMap]:
@@ -163,32 +164,37 @@ def _build(loader: _Loader, label: str) -> tuple[object, LineMap]:
                 raise ScenarioError("more than one YAML document ('---'); one per file",
                                     file=label, line=line)
             continue
+        top = stack[-1]
+        pending_key = isinstance(top[0], dict) and top[2] is no_key
+        here = ".".join(map(str, top[1] if pending_key else _child_path(top))) or None
         if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
             raise ScenarioError("YAML anchors and aliases (& and *) are not allowed; write the "
-                                "values out", file=label, line=line)
+                                "values out", file=label, path=here, line=line)
         if isinstance(event, (MappingEndEvent, SequenceEndEvent)):
             value, path, _, _ = stack.pop()
             item = value
         elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
             if event.tag not in (None, "!", _TAG + "map", _TAG + "seq"):
                 raise ScenarioError(f"YAML tag not allowed ({event.tag.replace(_TAG, '!!')}); "
-                                    f"plain YAML only", file=label, line=line)
-            if len(stack) > MAX_DEPTH:
+                                    f"plain YAML only: text, numbers, true/false, null, mappings "
+                                    f"and lists", file=label, path=here, line=line)
+            if len(stack) > MAX_DEPTH:  # name the top-level field, not 64 list indices
                 raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep", file=label,
-                                    line=line)
-            parent = stack[-1]
-            if isinstance(parent[0], dict) and parent[2] is no_key:
+                                    path=next((str(e[1][0]) for e in stack if e[1]), None), line=line)
+            parent = top
+            if pending_key:
                 raise ScenarioError("a mapping key must be a plain value, not a mapping or list",
-                                    file=label, line=line)
+                                    file=label, path=here, line=line)
             path = _child_path(parent)
             lines.setdefault(path, line)
             is_map = isinstance(event, MappingStartEvent)
             stack.append([{} if is_map else [], path, no_key, {} if is_map else None])
             continue
         elif isinstance(event, ScalarEvent):
-            item = _scalar(loader, event, label)
             parent = stack[-1]
-            if isinstance(parent[0], dict) and parent[2] is no_key:  # a key
+            is_key = isinstance(parent[0], dict) and parent[2] is no_key
+            item = _scalar(loader, event, label, parent[1] if is_key else _child_path(parent))
+            if is_key:
                 if item in parent[3]:
                     raise ScenarioError(f"duplicate key '{item}' (first on line {parent[3][item]})",
                                         file=label, path=".".join(map(str, parent[1] + (item,))),
