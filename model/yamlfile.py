@@ -94,6 +94,14 @@ def _decode(data: bytes, label: str) -> str:
 class _Loader(yaml.SafeLoader):
     """The safe loader's scanner, parser and resolver, without implicit timestamps."""
 
+    def fetch_flow_collection_start(self, TokenClass):  # noqa: N803 - PyYAML's signature
+        # The scanner reads ahead through every '[' or '{' (each may start a key), quadratically:
+        # stop it at the depth limit instead of after the whole file.
+        if self.flow_level >= MAX_DEPTH:
+            raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep ('[' or '{{')",
+                                file=self.name, line=self.line + 1)
+        super().fetch_flow_collection_start(TokenClass)
+
 
 _Loader.yaml_implicit_resolvers = {
     ch: [(tag, rx) for tag, rx in resolvers if tag != _TAG + "timestamp"]
@@ -227,15 +235,18 @@ _ROOT = object()
 
 def parse_yaml(text: str, label: str) -> tuple[object, LineMap]:
     """Parse YAML text under the rules above; the value and the line of every field path."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
+        loader.name = label
         return _build(loader, label)
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, label, text) from None
     except RecursionError:  # not expected (the build is iterative); still one line
         raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep", file=label) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml(path: Path, *, limit: int = MAX_YAML_BYTES) -> tuple[dict, LineMap]:

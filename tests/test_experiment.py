@@ -395,3 +395,25 @@ def test_digest_ignores_the_strategy_description(tmp_path):
         "name": "mine", "description": "reworded",
         "west": {"trade_agreements": {"intensity": 0.5, "targets": ["swing_states"]}}}))
     assert expand(load_experiment(a / "exp.yaml")).digest == ref
+
+
+@pytest.mark.parametrize("text", ["inertia=0.6:0.1", "inertia=0.6:0.1:5", "inertia=0.3:0.3"])
+def test_reversed_or_empty_sweep_range_on_the_command_line(text):
+    from model.experiment import parse_sweep_option
+    with pytest.raises(ScenarioError) as info:
+        parse_sweep_option(text)
+    low, high = text.split("=")[1].split(":")[:2]
+    assert str(info.value) == (f"--sweep {text!r}: LOW ({float(low):g}) must be below HIGH "
+                               f"({float(high):g}); write NAME=LOW:HIGH[:N]")
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/b", ".x"])
+def test_experiment_and_batch_names_follow_the_name_rule(tmp_path, name, capsys):
+    from model.cli import main
+    msg = error(tmp_path, name=name)
+    assert "exp.yaml:" in msg and "name: a name" in msg
+    code = main(["batch", "--scenario", str(ROOT / "scenarios" / "baseline.yaml"), "--name", name,
+                 "--runs", "1", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("blocsim: error: name: a name") and "\n" not in err
+    assert not (tmp_path / "o").exists()
