@@ -410,8 +410,11 @@ def test_reversed_or_empty_sweep_range_on_the_command_line(text):
 @pytest.mark.parametrize("name", ["..", ".", "a/b", ".x"])
 def test_experiment_and_batch_names_follow_the_name_rule(tmp_path, name, capsys):
     from model.cli import main
-    msg = error(tmp_path, name=name)
-    assert "exp.yaml:" in msg and "name: a name" in msg
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump({"name": name, "scenarios": [str(BASELINE)]}), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_experiment(path)
+    assert str(info.value).startswith(f"{path}:1: name: a name")
     code = main(["batch", "--scenario", str(ROOT / "scenarios" / "baseline.yaml"), "--name", name,
                  "--runs", "1", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip()
