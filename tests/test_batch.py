@@ -546,7 +546,7 @@ def test_cli_sweep_mistakes(tmp_path, capsys):
                         (["--sweep", "peer_weight=0.1:zero"], "--sweep"),
                         (["--sample", "lhs:5"], "--sample needs parameter ranges"),
                         (["--sample", "grid:5", "--sweep", "inertia=0.1:0.2"], "lhs:N, morris:N or sobol:N"),
-                        (["--sample", "lhs:5", "--sweep", "inertia=0.3:0.1"], "empty or inverted range")]:
+                        (["--sample", "lhs:5", "--sweep", "inertia=0.3:0.1"], "must be below HIGH (0.1)")]:
         status, _, err = batch(exp, *args, "--out", tmp_path / "out", "--quiet", capsys=capsys)
         assert status == 2, args
         assert words in one_error_line(err), (args, err)
