@@ -454,7 +454,8 @@ def design_from_args(args: argparse.Namespace) -> tuple[Design, str]:
         return _design_from_args(args)
     except ValidationError as exc:  # an option's value outside the schema (--runs, --name, --sample)
         err = exc.errors()[0]
-        raise ScenarioError(f"{'.'.join(map(str, err['loc'])) or 'batch'}: {err['msg']} "
+        raise ScenarioError(f"{'.'.join(map(str, err['loc'])) or 'batch'}: "
+                            f"{err['msg'].removeprefix('Value error, ')} "
                             f"(got {err['input']!r})") from None
 
 

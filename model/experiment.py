@@ -27,6 +27,7 @@ from .outcomes import OUTCOMES
 from .runner import prepare_world, replication_seeds
 from .scenario import (
     Located,
+    Name,
     Parameters,
     Scenario,
     Strategy,
@@ -54,7 +55,7 @@ class Sweep(Strict):
 class ExperimentSpec(Located):
     """The experiment file's schema."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Name
     description: str = ""
     scenarios: list[str] = Field(min_length=1)
     strategies: list[str | Strategy] = Field(default_factory=list)  # files, or written inline
@@ -141,12 +142,15 @@ def parse_sweep_option(text: str) -> tuple[str, list[float]]:
     try:
         if ":" in values:
             parts = [float(v) for v in values.split(":")]
+            if len(parts) in (2, 3) and not parts[0] < parts[1]:
+                raise ScenarioError(f"--sweep {text!r}: LOW ({parts[0]:g}) must be below HIGH "
+                                    f"({parts[1]:g}); write NAME=LOW:HIGH[:N]")
             if len(parts) == 3:
                 n = int(parts[2])
                 if n < 1 or n != parts[2]:
                     raise ScenarioError(f"--sweep {text!r}: N (the number of values) must be a "
                                         f"whole number of at least 1")
-                return name, list(np.linspace(parts[0], parts[1], n))
+                return name, [float(v) for v in np.linspace(parts[0], parts[1], n)]
             if len(parts) == 2:
                 return name, parts
             raise ValueError

@@ -12,11 +12,12 @@ naming the file, the field path and the line. The schema is documented field by 
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,14 +30,47 @@ from pydantic import (
 
 from .errors import ScenarioError
 from .levers import LEVERS, SCO_LEVERS, WEST_LEVERS
+from .yamlfile import MAX_YAML_BYTES, LineMap, read_bounded, read_yaml  # noqa: F401 - read_yaml is part of this module's API
 
 MIN_YEAR, MAX_YEAR = 2000, 2024
 
 
 class Strict(BaseModel):
-    """Base: unknown keys are errors, values are checked on assignment too."""
+    """Base: unknown keys are errors, values are checked on assignment too.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    Types are strict: a boolean or a quoted string is not a number, an integer field takes only
+    integers, and a number must be finite (``.inf`` and ``.nan`` are refused).
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True,
+                              allow_inf_nan=False)
+
+
+MAX_NAME_LENGTH = 64
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def check_name(name: str) -> str:
+    """A scenario, strategy, experiment or batch name must be a plain file name; return it.
+
+    It names an output folder (``out/<name>``), so: 1 to 64 characters among letters, digits,
+    ``_``, ``.`` and ``-``, not starting with a dot (so never ``.`` or ``..``). Raises ValueError.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError("a name must not be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"a name has at most {MAX_NAME_LENGTH} characters (this one has "
+                         f"{len(name)})")
+    bad = sorted(set(name) - _NAME_CHARS)
+    if bad:
+        shown = ", ".join(repr(c) for c in bad[:5])
+        raise ValueError(f"a name is a plain file name: letters, digits, _ . - only (not {shown})")
+    if name.startswith("."):
+        raise ValueError("a name must not start with a dot (it names the output folder)")
+    return name
+
+
+Name = Annotated[str, AfterValidator(check_name)]
 
 
 class Located(Strict):
@@ -221,7 +255,7 @@ Event = Annotated[
 class Strategy(Located):
     """What the West chooses: a named mix of counter-strategy levers."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Name
     description: str = ""
     west: WestLevers = Field(default_factory=WestLevers)  # type: ignore[valid-type]
 
@@ -229,7 +263,7 @@ class Strategy(Located):
 class Scenario(Located):
     """A complete scenario: the world, its parameters, both blocs' levers and the events."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Name
     description: str = ""
     start_year: int = Field(MAX_YEAR, ge=MIN_YEAR, le=MAX_YEAR)
     horizon: int = Field(11, ge=1, le=100, description="years simulated after start_year")
@@ -300,60 +334,6 @@ class Scenario(Located):
 
 # --- reading files ----------------------------------------------------------------------------
 
-LineMap = dict[tuple, int]
-
-
-def _line_map(node: yaml.Node | None, path: tuple = ()) -> LineMap:
-    """Map every field path in a composed YAML tree to its 1-based line."""
-    out: LineMap = {}
-    if node is None:
-        return out
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            k = key.value
-            out[path + (k,)] = key.start_mark.line + 1
-            for p, ln in _line_map(value, path + (k,)).items():
-                out.setdefault(p, ln)
-            out[path + (k,)] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            out.update(_line_map(item, path + (i,)))
-    return out
-
-
-def read_yaml(path: Path) -> tuple[dict, LineMap]:
-    """Read a YAML mapping safely, with the line of every field; errors name the file."""
-    label = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("file not found", file=label) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read file: {exc}", file=label) from None
-    try:
-        data = yaml.safe_load(text)
-        lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
-    except yaml.constructor.ConstructorError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise ScenarioError(f"YAML tag not allowed ({exc.problem}); plain YAML only",
-                            file=label, line=line) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-        if context and cmark and mark and cmark.line != mark.line:
-            problem += f" ({context} started on line {cmark.line + 1})"
-        raise ScenarioError(f"YAML syntax error: {problem}", file=label,
-                            line=mark.line + 1 if mark else None) from None
-    if data is None:
-        raise ScenarioError("file is empty", file=label)
-    if not isinstance(data, dict):
-        raise ScenarioError(f"top level must be a mapping of fields, not a {type(data).__name__}",
-                            file=label, line=1)
-    return data, lines
-
-
 def _merge(base: dict, over: dict) -> dict:
     """Deep-merge mappings: ``over`` wins; lists and scalars are replaced whole."""
     out = dict(base)
@@ -362,28 +342,55 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple, tuple[str, int]]]:
-    """Read a file and everything it extends; return merged data and path -> (file, line)."""
-    path = path.resolve() if chain else path
-    key = path.resolve()
-    data, lines = read_yaml(path)
-    where = {p: (str(path), ln) for p, ln in lines.items()}
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data, where
-    if not isinstance(parent, str) or not parent.strip():
-        raise ScenarioError("must be a file name (a string)", file=str(path), path="extends",
-                            line=lines.get(("extends",)))
-    ppath = (path.parent / parent).resolve()
-    if ppath in (*chain, key):
-        cycle = " -> ".join(p.name for p in (*chain, key, ppath))
-        raise ScenarioError(f"extends cycle: {cycle}", file=str(path), path="extends",
-                            line=lines.get(("extends",)))
-    if not ppath.exists():
-        raise ScenarioError(f"extended file not found: {parent}", file=str(path), path="extends",
-                            line=lines.get(("extends",)))
-    pdata, pwhere = _resolve_extends(ppath, (*chain, key))
-    return _merge(pdata, data), {**pwhere, **where}
+MAX_EXTENDS = 16  # files in one extends chain, the first included
+
+
+def _resolve_extends(path: Path) -> tuple[dict, dict[tuple, tuple[str, int]]]:
+    """Read a file and everything it extends; return merged data and path -> (file, line).
+
+    The chain is followed in a loop (never recursion), at most ``MAX_EXTENDS`` files long;
+    a file met twice is a cycle.
+    """
+    layers: list[tuple[dict, dict]] = []
+    chain: list[Path] = []
+    while True:
+        key = path.resolve()
+        data, lines = read_yaml(path)
+        where = {p: (str(path), ln) for p, ln in lines.items()}
+        layers.append((data, where))
+        chain.append(key)
+        parent = data.pop("extends", None)
+        if parent is None:
+            break
+        line = lines.get(("extends",))
+        if not isinstance(parent, str) or not parent.strip():
+            raise ScenarioError("must be a file name (a string)", file=str(path), path="extends",
+                                line=line)
+        ppath = (path.parent / parent).resolve()
+        top = chain[0]
+        if ppath in chain:
+            cycle = " -> ".join(p.name for p in (*chain, ppath))
+            raise ScenarioError(f"extends cycle: {cycle}", file=str(path), path="extends",
+                                line=line)
+        if len(chain) >= MAX_EXTENDS:
+            raise ScenarioError(f"extends chain longer than {MAX_EXTENDS} files (from "
+                                f"{top.name} to {path.name}, which extends {parent})",
+                                file=str(path), path="extends", line=line)
+        if not ppath.exists():
+            raise ScenarioError(f"extended file not found: {parent} (looked in "
+                                f"{ppath.parent}{os.sep})", file=str(path), path="extends",
+                                line=line)
+        try:  # a folder, a device or an oversized file: say so at the extends line
+            read_bounded(ppath, MAX_YAML_BYTES)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{parent}: {exc.detail}", file=str(path), path="extends",
+                                line=line) from None
+        path = ppath
+    data, where = layers.pop()
+    while layers:
+        over, owhere = layers.pop()
+        data, where = _merge(data, over), {**where, **owhere}
+    return data, where
 
 
 def _field_names(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -420,7 +427,14 @@ def _explain(exc: ValidationError, model: type[BaseModel], where: dict, label: s
         guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         kind = "lever" if loc[:1] in (("sco",), ("west",)) and len(loc) == 2 else "field"
         msg = f"unknown {kind} '{loc[-1]}'" + (f" (did you mean '{guess[0]}'?)" if guess else "")
-        if kind == "lever":
+        if kind == "lever" and loc[-1] in LeverConfig.model_fields:
+            above = [k[1] for k, (_, ln) in where.items()
+                     if len(k) == 2 and k[0] == loc[0] and k[1] in allowed
+                     and line is not None and ln < line]
+            under = f"under '{loc[0]}.{above[-1]}'" if above else "under a lever's name"
+            msg = (f"unknown lever '{loc[-1]}': it looks like a lever field, probably "
+                   f"mis-indented; indent it {under}")
+        elif kind == "lever":
             msg += f"; known: {', '.join(allowed)}"
     elif err["type"] == "union_tag_invalid":
         msg = f"unknown event type {err['ctx']['tag']!r}; known: {', '.join(_EVENT_TAGS)}"

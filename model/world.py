@@ -10,6 +10,7 @@ relations that peer influence flows through.
 from __future__ import annotations
 
 import difflib
+import io
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -21,8 +22,10 @@ from scipy import sparse
 
 from .dynamics import SCO_STATUSES
 from .errors import ScenarioError
+from .yamlfile import read_bounded
 
 DATA = Path(__file__).parent / "data"
+MAX_WORLD_BYTES = 32 << 20  # a user's world CSV: 32 MiB (the built-in panel, all years, is 0.7 MB)
 
 #: Columns a world CSV must have (one row per state; a ``year`` column selects the start year).
 REQUIRED_COLUMNS = (
@@ -158,11 +161,15 @@ def _snapshot_table(world: str, year: int, base_dir: Path | None) -> tuple[pd.Da
     path = Path(world)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
+    if not path.exists():
+        raise ScenarioError(f"world file not found: {path}", path="world")
     try:
-        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except FileNotFoundError:
-        raise ScenarioError(f"world file not found: {path}", path="world") from None
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        data = read_bounded(path, MAX_WORLD_BYTES, what="world CSV")
+    except ScenarioError as exc:  # a folder, a device, too large: point at the scenario's line
+        raise ScenarioError(f"world file {path}: {exc.detail}", path="world") from None
+    try:
+        table = pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
+    except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read world CSV {path}: {exc}", path="world") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
@@ -289,6 +296,51 @@ def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame) -> sparse.c
 
 # --- checking a scenario against the world ----------------------------------------------------
 
+# A few common names that are not the data's own (states.csv has one name per state).
+ALTERNATIVE_NAMES = {
+    "kirghizia": "KGZ", "kirgizia": "KGZ", "kyrgyz republic": "KGZ", "burma": "MMR",
+    "ivory coast": "CIV", "turkiye": "TUR", "türkiye": "TUR", "persia": "IRN",
+    "czech republic": "CZE", "swaziland": "SWZ", "east timor": "TLS", "cape verde": "CPV",
+    "holland": "NLD", "the netherlands": "NLD", "uk": "GBR", "britain": "GBR",
+    "great britain": "GBR", "england": "GBR", "usa": "USA", "america": "USA",
+    "united states of america": "USA", "russian federation": "RUS", "south korea": "KOR",
+    "north korea": "PRK", "dprk": "PRK", "laos": "LAO", "vietnam": "VNM", "syria": "SYR",
+    "iran": "IRN", "macedonia": "MKD", "moldova": "MDA", "tanzania": "TZA", "bolivia": "BOL",
+    "venezuela": "VEN", "congo-kinshasa": "COD", "drc": "COD", "congo-brazzaville": "COG",
+}
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+def state_hint(name: str, world: World, groups=()) -> str:
+    """' (did you mean 'KGZ'?)' for a mistyped code or a state's name; '' when nothing fits.
+
+    In order: the code in capitals (``kaz``), a state's name or a common alternative name
+    (``Kyrgyzstan``, ``Kirghizia``), a name that starts with what was typed (``KYR``), then the
+    closest code or group by spelling.
+    """
+    codes, names = list(world.index), [str(n) for n in world.name]
+    if name.upper() in world.index:
+        return f" (did you mean '{name.upper()}'? state codes are in capitals)"
+    key = _letters(name)
+    by_name = {_letters(n): c for n, c in zip(names, codes, strict=True)}
+    alt = ALTERNATIVE_NAMES.get(name.strip().lower())
+    code = by_name.get(key) or (alt if alt in world.index else None)
+    if code:
+        return f" (did you mean '{code}', {names[world.index[code]]}?)"
+    if len(key) >= 3:
+        starts = [c for n, c in zip(names, codes, strict=True) if _letters(n).startswith(key)]
+        if len(starts) == 1:
+            return f" (did you mean '{starts[0]}', {names[world.index[starts[0]]]}?)"
+        if 1 < len(starts) <= 4:
+            return " (did you mean " + " or ".join(
+                f"'{c}' ({names[world.index[c]]})" for c in starts) + "?)"
+    guess = difflib.get_close_matches(name, [*codes, *groups], n=1)
+    return f" (did you mean '{guess[0]}'?)" if guess else ""
+
+
 def check_scenario(scenario, world: World) -> None:
     """Every state code and group a scenario names must exist in its world; raise ScenarioError."""
     groups = world.groups()
@@ -296,8 +348,7 @@ def check_scenario(scenario, world: World) -> None:
     def check(name: str, path: tuple) -> None:
         if name in world.index or name in groups:
             return
-        guess = difflib.get_close_matches(name, [*world.index, *groups], n=1)
-        hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+        hint = state_hint(name, world, groups)
         raise scenario.error(f"unknown state code or group '{name}'{hint}", path)
 
     for block in ("sco", "west"):

@@ -256,12 +256,17 @@ def test_empty_list_of_values(tmp_path):
 @pytest.mark.parametrize(("design_", "values", "bad"), [
     ("factorial", [0.1, 3.0], "3.0"),       # peer_weight <= 2
     ("lhs", [-0.5, 0.5], "-0.5"),           # peer_weight >= 0
-    ("factorial", [float("nan")], "nan"),
 ])
 def test_value_outside_allowed_range(tmp_path, design_, values, bad):
     msg = error(tmp_path, sweep={"design": design_, "parameters": {"peer_weight": values}})
     assert "exp.yaml:" in msg and "sweep.parameters.peer_weight" in msg
     assert f"value {bad} is not allowed" in msg
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_sweep_value_must_be_finite(tmp_path, value):
+    msg = error(tmp_path, sweep={"parameters": {"peer_weight": [value]}})
+    assert "sweep.parameters.peer_weight.0: Input should be a finite number" in msg
 
 
 def test_sweep_combination_that_breaks_a_scenario(tmp_path):
@@ -390,3 +395,28 @@ def test_digest_ignores_the_strategy_description(tmp_path):
         "name": "mine", "description": "reworded",
         "west": {"trade_agreements": {"intensity": 0.5, "targets": ["swing_states"]}}}))
     assert expand(load_experiment(a / "exp.yaml")).digest == ref
+
+
+@pytest.mark.parametrize("text", ["inertia=0.6:0.1", "inertia=0.6:0.1:5", "inertia=0.3:0.3"])
+def test_reversed_or_empty_sweep_range_on_the_command_line(text):
+    from model.experiment import parse_sweep_option
+    with pytest.raises(ScenarioError) as info:
+        parse_sweep_option(text)
+    low, high = text.split("=")[1].split(":")[:2]
+    assert str(info.value) == (f"--sweep {text!r}: LOW ({float(low):g}) must be below HIGH "
+                               f"({float(high):g}); write NAME=LOW:HIGH[:N]")
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/b", ".x"])
+def test_experiment_and_batch_names_follow_the_name_rule(tmp_path, name, capsys):
+    from model.cli import main
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump({"name": name, "scenarios": [str(BASELINE)]}), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_experiment(path)
+    assert str(info.value).startswith(f"{path}:1: name: a name")
+    code = main(["batch", "--scenario", str(ROOT / "scenarios" / "baseline.yaml"), "--name", name,
+                 "--runs", "1", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("blocsim: error: name: a name") and "\n" not in err
+    assert not (tmp_path / "o").exists()

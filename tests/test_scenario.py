@@ -53,7 +53,7 @@ def test_bad_scenario_gives_its_one_line_error(name, tmp_path, monkeypatch):
 
 def test_python_tag_payload_is_refused_and_never_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ScenarioError, match=r"python_tag\.yaml:4: YAML tag not allowed"):
+    with pytest.raises(ScenarioError, match=r"python_tag\.yaml:4: [a-z_.0-9]+: YAML tag not allowed"):
         load_scenario(BAD_DIR / "python_tag.yaml")
     assert not (tmp_path / CANARY).exists()
     # The canary is real: an unsafe loader would run the payload and create the file.
@@ -186,3 +186,99 @@ def test_resolved_yaml_round_trips_to_an_equal_scenario(path, tmp_path):
     assert again.model_dump() == scenario.model_dump()
     # Equal as models too, once the private record of where each field came from is set aside.
     assert Scenario.model_validate(again.model_dump()) == Scenario.model_validate(scenario.model_dump())
+
+
+# --- the one reader: hostile files (issue 6) -------------------------------------------------------
+
+HOSTILE = ["anchors_billion_laughs.yaml", "alias_self_reference.yaml", "deep_nesting.yaml",
+           "huge_integer.yaml", "extends_device.yaml", "world_device.yaml", "int_tag_not_integer.yaml",
+           "timestamp_tag.yaml", "binary_tag.yaml", "set_tag.yaml"]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_file_fails_fast_and_small(name):
+    """Each used to take gigabytes or a traceback; now a one-line error well under 2 s, 200 MB."""
+    import time
+    import tracemalloc
+    tracemalloc.start()
+    t = time.perf_counter()
+    with pytest.raises(ScenarioError):
+        load_and_check(BAD_DIR / name)
+    elapsed = time.perf_counter() - t
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 2.0 and peak < 200 * 2**20, (elapsed, peak)
+
+
+def test_extends_chain_too_long_is_refused_iteratively(tmp_path):
+    for i in range(1500):
+        write(tmp_path / f"c{i}.yaml", f"extends: c{i + 1}.yaml\n")
+    write(tmp_path / "c1500.yaml", "name: chain\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "c0.yaml")
+    assert str(info.value) == (f"{tmp_path / 'c15.yaml'}:1: extends: extends chain longer than 16 "
+                               f"files (from c0.yaml to c15.yaml, which extends c16.yaml)")
+
+
+def test_file_over_the_size_limit_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "big.yaml"
+    with path.open("wb") as f:
+        f.truncate(200 * 2**20)  # sparse: 200 MiB that cost nothing
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value) == f"{path}: file is larger than the 1 MiB limit (200 MiB)"
+
+
+def test_folder_and_fifo_are_not_files(tmp_path):
+    import os
+    with pytest.raises(ScenarioError, match=r": not a regular file \(a folder\); give a file$"):
+        load_scenario(tmp_path)
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ScenarioError, match=r"pipe\.yaml: not a regular file \(a FIFO\)"):
+        load_scenario(fifo)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (b"name: x\ndescription: caf\xe9\n", "bad.yaml:2: not UTF-8 text (byte 0xe9); save the file as UTF-8"),
+    (b"name: x\ndescription: a\x00b\n", "bad.yaml:2: character 0x0000 is not allowed in a YAML file"),
+    (b"name: x\n---\nname: y\n", "bad.yaml:2: more than one YAML document ('---'); one per file"),
+    (b"name: x\nparameters:\n  inertia: 0.2\n  inertia: 0.3\n",
+     "bad.yaml:4: parameters.inertia: duplicate key 'inertia' (first on line 3)"),
+    (b"name: x\nseed: 1e999\n", "bad.yaml:2: seed: Input should be a valid integer (got '1e999')"),
+    (b"name: x\nparameters: {inertia: .nan}\n",
+     "bad.yaml:2: parameters.inertia: Input should be a finite number (got nan)"),
+    (b"name: x\nparameters: {inertia: '0.2'}\n",
+     "bad.yaml:2: parameters.inertia: Input should be a valid number (got '0.2')"),
+    (b"name: x\nhorizon: 10.0\n", "bad.yaml:2: horizon: Input should be a valid integer (got 10.0)"),
+    (b"name: x\n<<: {horizon: 3}\n", "bad.yaml:2: <<: unknown field '<<'"),
+])
+def test_reader_and_strict_types(tmp_path, raw, expected):
+    (tmp_path / "bad.yaml").write_bytes(raw)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "bad.yaml")
+    assert str(info.value) == f"{tmp_path}/{expected}"
+
+
+def test_bom_is_accepted_and_an_unquoted_date_stays_text(tmp_path):
+    (tmp_path / "ok.yaml").write_bytes("\ufeffname: x\ndescription: 2024-01-01\n".encode())
+    assert load_scenario(tmp_path / "ok.yaml").description == "2024-01-01"
+
+
+@pytest.mark.parametrize("name", ["..", ".", ".hidden", "a/b", "a\\b", "a\x00b", "tab\there", "x" * 65, ""])
+def test_name_rule_refuses_what_is_not_a_plain_file_name(name):
+    from model.scenario import check_name
+    with pytest.raises(ValueError):
+        check_name(name)
+
+
+@pytest.mark.parametrize("name", ["baseline", "west_combined", "v1.2-x", "x" * 64])
+def test_name_rule_accepts_plain_names(name):
+    from model.scenario import check_name
+    assert check_name(name) == name
+
+
+def test_strategy_name_follows_the_rule(tmp_path):
+    write(tmp_path / "s.yaml", "name: ..\nwest: {}\n")
+    with pytest.raises(ScenarioError, match=r"s\.yaml:1: name: a name must not start with a dot"):
+        load_strategy(tmp_path / "s.yaml")

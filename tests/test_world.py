@@ -188,3 +188,16 @@ def test_world_csv_duplicate_code(tmp_path):
     table.to_csv(path, index=False)
     with pytest.raises(ScenarioError, match=rf"row 5, column iso3: duplicate code '{table.loc[2, 'iso3']}'"):
         load_world(str(path), 2024)
+
+
+def test_world_csv_must_be_a_regular_file_of_bounded_size(tmp_path):
+    from model.errors import ScenarioError
+    from model.world import MAX_WORLD_BYTES, load_world
+    big = tmp_path / "big.csv"
+    with big.open("wb") as f:
+        f.truncate(MAX_WORLD_BYTES + 1)
+    with pytest.raises(ScenarioError) as info:
+        load_world(str(big), 2024)
+    assert str(info.value) == f"world: world file {big}: world CSV is larger than the 32 MiB limit (32 MiB)"
+    with pytest.raises(ScenarioError, match=r"not a regular file \(a folder\); give a world CSV"):
+        load_world(str(tmp_path), 2024)
