@@ -36,8 +36,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
 
 # Open the notebooks in JupyterLab, on this project's environment (installs JupyterLab once).
+# JUPYTER_ARGS passes options (e.g. --no-browser --port 8890); as root (containers) Jupyter
+# refuses to start without --allow-root, so it is added then.
+JUPYTER_ARGS ?=
 notebook: $(NB_STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(JUPYTER_ARGS)
 
 # Re-execute the notebooks in place, so the committed copies carry current outputs and figures.
 notebooks: $(STAMP)
