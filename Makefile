@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NB_STAMP := $(VENV)/.installed-notebook
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench notebook notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +14,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# JupyterLab (the `notebook` extra), only for `make notebook`: the tests need no front end.
+$(NB_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,notebook]'
+	touch $(NB_STAMP)
+
 run: $(STAMP)
 	$(PY) run.py scenarios/baseline.yaml --out out/baseline
+	@echo
+	@echo "The blocsim command is in $(VENV)/bin: run '. $(VENV)/bin/activate' once in this shell,"
+	@echo "then 'blocsim --help' (or call '$(VENV)/bin/blocsim ...' directly). Notebooks: 'make notebook'."
 
 test: $(STAMP)
 	$(PY) -m ruff check .
@@ -25,6 +34,17 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+
+# Open the notebooks in JupyterLab, on this project's environment (installs JupyterLab once).
+# JUPYTER_ARGS passes options (e.g. --no-browser --port 8890); as root (containers) Jupyter
+# refuses to start without --allow-root, so it is added then.
+JUPYTER_ARGS ?=
+notebook: $(NB_STAMP)
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(JUPYTER_ARGS)
+
+# Re-execute the notebooks in place, so the committed copies carry current outputs and figures.
+notebooks: $(STAMP)
+	$(PY) tools/execute_notebooks.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -388,11 +388,13 @@ def _groups(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, n: int = 3,
-                     ax: Axes | None = None) -> Figure:
+                     title: str | None = None, ax: Axes | None = None) -> Figure:
     """What moved each state: every driver's share of its change of alignment, as stacked bars.
 
     Pushes towards the SCO stack to the right of zero, pushes towards the West to the left; the
     black diamond marks the net change. With ``iso3s`` None, the ``n`` states that moved most.
+    ``title`` replaces the default title ("Why the states that moved most moved", or "What moved
+    these states" when ``iso3s`` is given).
     """
     chosen = list(iso3s) if iso3s is not None else top_movers(traj, n)
     table = attribution_table(traj, chosen)
@@ -421,8 +423,9 @@ def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, 
                   "   (← towards West | towards SCO →)")
     ax.set_ylabel("state (mean alignment start → end)")
     n_runs = traj["run"].nunique()
-    title = ("Why the states that moved most moved" if iso3s is None
-             else "What moved these states")
+    if title is None:
+        title = ("Why the states that moved most moved" if iso3s is None
+                 else "What moved these states")
     _titles(ax, title, f"each driver's push summed over the years, mean of {n_runs} run"
                        f"{'s' * (n_runs > 1)}; ◆ = net change")
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
@@ -436,20 +439,28 @@ def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, 
 def write_plots(traj: pd.DataFrame, blocs: pd.DataFrame, world, scenario, out_dir: Path) -> list[Path]:
     """Write the standard figures of a run as PNGs into ``out_dir`` and return their paths.
 
-    The same tables give byte-identical files (no time or version stamps), so outputs diff cleanly.
+    ``attribution.png`` explains the states that moved most; when the scenario names key states,
+    ``attribution_key_states.png`` explains those too, whether or not they moved much (a lever
+    that held a state still shows as pushes that cancel). The same tables give byte-identical
+    files (no time or version stamps), so outputs diff cleanly.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     threshold = scenario.parameters.lean_threshold
-    figures = {
-        "bloc_shares.png": plot_bloc_shares(blocs, measure="gdp_share"),
-        "bloc_shares_population.png": plot_bloc_shares(blocs, measure="pop_share"),
-        "key_states.png": plot_key_states(traj, scenario.key_states, threshold=threshold),
-        "world_heatmap.png": plot_world_heatmap(traj, world, threshold=threshold),
-        "attribution.png": plot_attribution(traj),
+    key = list(scenario.key_states)
+    figures = {  # drawn one at a time, as they are saved
+        "bloc_shares.png": lambda: plot_bloc_shares(blocs, measure="gdp_share"),
+        "bloc_shares_population.png": lambda: plot_bloc_shares(blocs, measure="pop_share"),
+        "key_states.png": lambda: plot_key_states(traj, key, threshold=threshold),
+        "world_heatmap.png": lambda: plot_world_heatmap(traj, world, threshold=threshold),
+        "attribution.png": lambda: plot_attribution(traj),
+        "attribution_key_states.png": lambda: plot_attribution(traj, key, title="What moved the key states"),
     }
+    if not key:  # `key_states: []`: no key states to draw
+        del figures["key_states.png"], figures["attribution_key_states.png"]
     paths = []
-    for filename, fig in figures.items():
+    for filename, draw in figures.items():
+        fig = draw()
         box, (width, height) = fig.get_tightbbox(), fig.get_size_inches()  # inches
         fig.text(box.x0 / width, (box.y0 - 0.1) / height, f"blocsim scenario: {scenario.name}",
                  fontsize=7, color="#777777", ha="left", va="top")

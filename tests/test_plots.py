@@ -1,5 +1,6 @@
 """Plots: the data helpers on hand-made tables whose answers are known, then every figure from a
-real small run (titles, labels, ``ax=``, five PNGs, byte-identical on rewrite)."""
+real small run (titles, labels, ``ax=``, six PNGs, byte-identical on rewrite), and the terminal
+summary quoting the numbers the plots draw."""
 
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from matplotlib.figure import Figure
 
 from model import outputs, plots
 from model.levers import SCO_LEVERS, WEST_LEVERS
-from model.runner import prepare_world, run_replications
+from model.runner import prepare_world, run_replications, summary_table
 from model.scenario import Scenario
 from model.simulation import DRIVERS
 
@@ -196,11 +197,19 @@ def test_attribution_titles(real):
     assert plots.plot_attribution(real.traj, ["IND"]).axes[0].get_title() == "What moved these states"
 
 
-def test_write_plots_writes_five_identical_pngs(real, tmp_path):
+def test_attribution_of_chosen_states_keeps_their_order_and_takes_a_title(real):
+    fig = plots.plot_attribution(real.traj, ["TUR", "IND"], title="What moved the key states")
+    ax = fig.axes[0]
+    assert ax.get_title() == "What moved the key states"
+    names = [real.traj.loc[real.traj.iso3 == i, "name"].iloc[0] for i in ("TUR", "IND")]
+    assert [t.get_text().split("\n")[0] for t in ax.get_yticklabels()] == names
+
+
+def test_write_plots_writes_six_identical_pngs(real, tmp_path):
     args = (real.traj, real.blocs, real.world, real.scenario)
     paths = plots.write_plots(*args, tmp_path / "a" / "plots")
     assert [p.name for p in paths] == ["bloc_shares.png", "bloc_shares_population.png", "key_states.png",
-                                       "world_heatmap.png", "attribution.png"]
+                                       "world_heatmap.png", "attribution.png", "attribution_key_states.png"]
     for p in paths:
         assert p.parent == tmp_path / "a" / "plots"
         data = p.read_bytes()
@@ -214,3 +223,23 @@ def test_write_plots_writes_five_identical_pngs(real, tmp_path):
 def test_importing_plots_leaves_pyplot_alone():
     code = "import sys, model.plots; sys.exit('matplotlib.pyplot' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_write_plots_skips_the_key_state_attribution_without_key_states(real, tmp_path):
+    scenario = real.scenario.model_copy(update={"key_states": []})
+    paths = plots.write_plots(real.traj, real.blocs, real.world, scenario, tmp_path)
+    assert "attribution_key_states.png" not in {p.name for p in paths}
+
+
+def test_summary_quotes_the_medians_the_plots_draw(real):
+    summary = summary_table(real.scenario, real.blocs, real.traj)
+    assert "(median over runs, as in the plots)" in summary.splitlines()[0]
+    series = plots.bloc_share_series(real.blocs, "gdp_share")
+    last = series["year"].max()
+    end = series[series["year"] == last].set_index("camp")["median"]
+    row = next(line for line in summary.splitlines() if line.startswith(str(last)))
+    assert f"{end['sco']:.1%}" in row and f"{end['west']:.1%}" in row
+    means = real.blocs[real.blocs["year"] == last][["gdp_share_sco", "gdp_share_west"]].mean()
+    medians = real.blocs[real.blocs["year"] == last][["gdp_share_sco", "gdp_share_west"]].median()
+    if f"{means.iloc[0]:.1%}" != f"{medians.iloc[0]:.1%}":  # the runs tell the two apart
+        assert f"{means.iloc[0]:.1%}" not in row
