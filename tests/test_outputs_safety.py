@@ -214,3 +214,10 @@ def test_the_limit_leaves_ordinary_counts_alone():
     sc.replications = 10_000
     with pytest.raises(ScenarioError, match="blocsim batch"):
         model.runner.check_memory(sc, world)
+
+
+def test_write_file_atomic_turns_an_oserror_into_one_line(tmp_path):
+    (tmp_path / "f").write_text("a file")
+    with pytest.raises(ScenarioError, match=r"cannot write .*f/sub/x.csv: .*\((ENOTDIR|EEXIST)\)"):
+        model.outputs.write_file_atomic(tmp_path / "f" / "sub" / "x.csv", "data")
+    assert sorted(os.listdir(tmp_path)) == ["f"]
