@@ -326,8 +326,12 @@ def damaged_part(out_dir: Path, chunk: Chunk, times: int, states: int,
 
 
 def _reason(exc: Exception) -> str:
+    """Why pyarrow could not read a part, without the path it repeats."""
+    import re
+
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"unreadable ({text})"
+    text = re.sub(r"^Could not open Parquet input source '.*?': ", "", text)
+    return f"unreadable ({text.rstrip('.')})"
 
 
 def check_done_chunks(out_dir: Path, design: Design, done: set[int],
@@ -539,7 +543,7 @@ def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str
     """
     out_dir = Path(out_dir)
     old = _check_folder(out_dir, design)
-    check_writable(out_dir)
+    check_writable(out_dir / "manifest.json")  # the folder itself if it exists (a resume)
     client = connect(scheduler) if scheduler else None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
