@@ -11,9 +11,14 @@ A run that raises is recorded as failed, with its error and seed, and the batch 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import fcntl
 import io
 import json
+import os
 import platform
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -38,7 +43,16 @@ from .experiment import (
     spec_from_files,
 )
 from .outcomes import OUTCOMES, first_year_in_camp, run_outcomes
-from .outputs import CAMPS, bloc_series, camp_of, check_output_dir, write_file_atomic
+from .outputs import (
+    CAMPS,
+    bloc_series,
+    camp_of,
+    check_output_dir,
+    check_writable,
+    default_out_dir,
+    os_error,
+    write_file_atomic,
+)
 from .seeds import SEED_RULE
 
 TABLES = ("trajectories", "blocs", "states", "outcomes")  # written in this order; outcomes = done
@@ -257,12 +271,164 @@ def done_chunks(out_dir: Path) -> set[int]:
     return {int(p.stem.split("-")[1]) for p in folder.glob("part-*.parquet")}
 
 
+def _cell_sizes(design: Design) -> list[tuple[int, int]]:
+    """Per cell, (times recorded, states) of each run: what fixes the rows of its parts."""
+    from .runner import prepare_world
+    from .scenario import Scenario
+
+    states: dict[tuple, int] = {}
+    sizes = []
+    for cell in design.cells:
+        scenario = Scenario.model_validate(cell.resolved)
+        key = (json.dumps(cell.resolved.get("world"), sort_keys=True, default=str), scenario.start_year)
+        if key not in states:
+            states[key] = len(prepare_world(scenario).iso3)
+        sizes.append((int(round(scenario.horizon / scenario.dt)) + 1, states[key]))
+    return sizes
+
+
+def damaged_part(out_dir: Path, chunk: Chunk, times: int, states: int,
+                 keep_trajectories: bool) -> tuple[Path, str] | None:
+    """The first part of a done chunk that is unreadable or has the wrong rows, and why; or None.
+
+    Expected rows: outcomes, one per run of the chunk (its run ids, in order); states, one per ok
+    run and state; blocs, one per ok run and recorded time; trajectories (if kept), one per ok
+    run, time and state. A chunk whose runs all failed has no states, blocs or trajectories part.
+    Only the Parquet footers are read, and the outcomes part's run_id and status columns.
+    """
+    import pyarrow.parquet as pq
+
+    name = part_name(chunk.chunk_id)
+    path = out_dir / "outcomes" / name
+    try:
+        o = pq.read_table(path, columns=["run_id", "status"])
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        return path, _reason(exc)
+    if o["run_id"].to_pylist() != list(chunk.run_ids):
+        return path, f"holds runs other than those of chunk {chunk.chunk_id}"
+    ok = sum(1 for v in o["status"].to_pylist() if v == "ok")
+    expected = {"states": ok * states, "blocs": ok * times}
+    if keep_trajectories:
+        expected["trajectories"] = ok * times * states
+    for table, rows in expected.items():
+        path = out_dir / table / name
+        if not path.exists():
+            if rows:
+                return path, "missing"
+            continue
+        try:
+            found = pq.read_metadata(path).num_rows
+        except Exception as exc:
+            return path, _reason(exc)
+        if found != rows:
+            return path, f"{found} rows, expected {rows}"
+    return None
+
+
+def _reason(exc: Exception) -> str:
+    """Why pyarrow could not read a part, without the path it repeats."""
+    import re
+
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = re.sub(r"^Could not open Parquet input source '.*?': ", "", text)
+    return f"unreadable ({text.rstrip('.')})"
+
+
+def check_done_chunks(out_dir: Path, design: Design, done: set[int],
+                      note: Callable[[str], None] | None = None) -> set[int]:
+    """The done chunks whose parts are all sound.
+
+    A damaged chunk's parts are removed (outcomes first, so it is never half-done) and it is
+    computed again; ``note`` says which part and why.
+    """
+    if not done:
+        return done
+    sizes = _cell_sizes(design)
+    sound = set()
+    for chunk in design.chunks:
+        if chunk.chunk_id not in done:
+            continue
+        times, states = sizes[chunk.cell]
+        bad = damaged_part(out_dir, chunk, times, states, design.spec.keep_trajectories)
+        if bad is None:
+            sound.add(chunk.chunk_id)
+            continue
+        if note:
+            note(f"{bad[0]}: {bad[1]}: chunk {chunk.chunk_id} will be computed again")
+        for table in TABLES[::-1]:  # outcomes first: the chunk is no longer done
+            (out_dir / table / part_name(chunk.chunk_id)).unlink(missing_ok=True)
+    return sound
+
+
+LOCK_FILE = ".blocsim.lock"
+_held: dict[Path, int] = {}  # lock files this process holds, with how many times taken
+
+
+@contextlib.contextmanager
+def batch_lock(out_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a batch folder; a second process is refused with a ScenarioError.
+
+    ``fcntl.flock`` on ``<out_dir>/.blocsim.lock``: the kernel releases it when its holder exits
+    in any way (even ``kill -9``), so a lock is never stale after a crash; a leftover file is
+    simply locked again. The file is removed when the lock is released (after checking, when
+    taking it, that the locked file is still the one at that path). Re-entrant in one process.
+    """
+    path = (Path(out_dir) / LOCK_FILE).resolve()
+    if path in _held:
+        _held[path] += 1
+        try:
+            yield
+        finally:
+            _held[path] -= 1
+        return
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise os_error(exc, path, "lock") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            try:
+                owner = os.read(fd, 64).decode("ascii", "replace").strip()
+            finally:
+                os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise ScenarioError(
+                    f"{out_dir} is in use by another blocsim process"
+                    + (f" (pid {owner})" if owner.isdigit() else "")
+                    + ": wait for it to finish, or choose another --out") from None
+            raise os_error(exc, path, "lock") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # removed by its holder as we opened it: take the new one
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+    except OSError:
+        pass  # the pid is only for the message
+    _held[path] = 1
+    try:
+        yield
+    finally:
+        del _held[path]
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)
+
+
 def _clean_temporaries(out_dir: Path) -> None:
-    for p in out_dir.glob(".*.tmp"):  # the manifest's or resolved YAML's
-        p.unlink(missing_ok=True)
-    for table in TABLES:
-        for p in (out_dir / table).glob(".*.tmp"):
-            p.unlink(missing_ok=True)
+    """Remove temporaries of killed writers: only the lock holder calls this, so none is live."""
+    for folder in (out_dir, *(out_dir / t for t in TABLES)):
+        for p in folder.glob(".*.tmp"):  # parts, the manifest, CSV exports, a report folder
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
 
 
 def write_chunk(out_dir: Path, chunk_id: int, tables: dict[str, bytes]) -> None:
@@ -312,19 +478,45 @@ def _manifest(design: Design, *, experiment_file: str, executor: str, started: s
 def _check_folder(out_dir: Path, design: Design) -> dict | None:
     """An existing output folder must hold this experiment (then we resume) or nothing."""
     path = out_dir / "manifest.json"
-    check_output_dir(out_dir, "manifest.json")
+    check_output_dir(out_dir, "manifest.json", owned=_only_scaffolding)
     if not path.exists():
         return None
-    try:
-        old = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ScenarioError(f"cannot read {path}: {exc}") from None
+    old = read_manifest(path)
     if old.get("design_sha256") != design.digest:
         raise ScenarioError(
             f"output folder {out_dir} holds a different experiment ('{old.get('experiment')}', "
             f"design {str(old.get('design_sha256'))[:12]}, not {design.digest[:12]}); nothing "
             f"was overwritten: choose another --out")
     return old
+
+
+def _only_scaffolding(folder: Path) -> bool:
+    """True if ``folder`` holds only what a batch makes before its manifest.
+
+    That is the lock file, empty table folders and temporaries (a batch killed at its start).
+    """
+    for p in folder.iterdir():
+        if p.name == LOCK_FILE or (p.name.startswith(".") and p.name.endswith(".tmp")):
+            continue
+        if p.name in TABLES and p.is_dir() and not p.is_symlink() and \
+                all(q.name.startswith(".") and q.name.endswith(".tmp") for q in p.iterdir()):
+            continue
+        return False
+    return True
+
+
+def read_manifest(path: Path) -> dict:
+    """A batch's ``manifest.json``: a JSON object, or a one-line ScenarioError saying what is wrong."""
+    try:
+        doc = json.loads(Path(path).read_bytes())
+    except OSError as exc:
+        raise os_error(exc, path, "read") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read {path}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ScenarioError(f"{path} holds a JSON {type(doc).__name__}, not the batch's manifest "
+                            f"(an object with 'design_sha256', 'experiment'...): is it damaged?")
+    return doc
 
 
 @dataclass
@@ -339,21 +531,56 @@ class BatchSummary:
 
 
 def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str | None = None,
-              experiment_file: str = "<command line>", progress: bool = False) -> BatchSummary:
+              experiment_file: str = "<command line>", progress: bool = False,
+              then: Callable[[BatchSummary], None] | None = None) -> BatchSummary:
     """Run the chunks of ``design`` not yet in ``out_dir``, streaming each to disk as it ends.
 
     Everything that can fail on the user's side (a folder holding another experiment, an
-    unreachable scheduler) is checked before anything is written.
+    unreachable scheduler, a folder that cannot be written) is checked before anything is
+    written. The folder is locked (``batch_lock``) from then on, and still while ``then(summary)``
+    runs (the CSV export and the report): a second batch on it is refused. On resume, the parts of
+    every done chunk are checked (``check_done_chunks``) and a damaged chunk is computed again.
     """
     out_dir = Path(out_dir)
     old = _check_folder(out_dir, design)
+    check_writable(out_dir / "manifest.json")  # the folder itself if it exists (a resume)
     client = connect(scheduler) if scheduler else None
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for table in TABLES:
-        if table != "trajectories" or design.spec.keep_trajectories:
-            (out_dir / table).mkdir(exist_ok=True)
-    _clean_temporaries(out_dir)
-    done = done_chunks(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if client is not None:
+            client.close()
+        raise os_error(exc, out_dir) from None
+    try:
+        with batch_lock(out_dir):
+            old = _check_folder(out_dir, design)  # again: another batch may have started it
+            summary = _run_locked(design, out_dir, old, client, workers=workers,
+                                  scheduler=scheduler, experiment_file=experiment_file,
+                                  progress=progress)
+            if then is not None:
+                then(summary)
+    except BaseException:
+        if client is not None:
+            with contextlib.suppress(Exception):  # closed already if it ran
+                client.close()
+        raise
+    return summary
+
+
+def _note(text: str) -> None:
+    print(f"blocsim: note: {text}", file=sys.stderr)
+
+
+def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, workers: int,
+                scheduler: str | None, experiment_file: str, progress: bool) -> BatchSummary:
+    try:
+        for table in TABLES:
+            if table != "trajectories" or design.spec.keep_trajectories:
+                (out_dir / table).mkdir(exist_ok=True)
+        _clean_temporaries(out_dir)
+    except OSError as exc:
+        raise os_error(exc) from None
+    done = check_done_chunks(out_dir, design, done_chunks(out_dir), _note)
     started = old["started_at"] if old else datetime.now(UTC).isoformat(timespec="seconds")
     executor = f"dask {scheduler}" if scheduler else (f"{workers} processes" if workers > 1 else "serial")
     t0 = time.perf_counter()
@@ -397,14 +624,29 @@ def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str
     return BatchSummary(out_dir, design.runs, runs_now, failed, time.perf_counter() - t0)
 
 
+def read_part(path: Path, columns: list[str] | None = None):
+    """One Parquet part as an Arrow table; a damaged one is a one-line ScenarioError naming it."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path, columns=columns)
+    except OSError as exc:
+        if exc.errno is not None:  # the disk or the file system, not the file's contents
+            raise os_error(exc, path, "read") from None
+        raise ScenarioError(f"damaged part {path}: {_reason(exc)}; run the same 'blocsim batch' "
+                            f"command again to compute its chunk again") from None
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise ScenarioError(f"damaged part {path}: {_reason(exc)}; run the same 'blocsim batch' "
+                            f"command again to compute its chunk again") from None
+
+
 def count_failures(out_dir: Path) -> int:
     """Failed runs recorded in the outcomes tables (read one part at a time: memory stays flat)."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     failed = 0
     for part in sorted((out_dir / "outcomes").glob("part-*.parquet")):
-        status = pq.read_table(part, columns=["status"])["status"]
+        status = read_part(part, ["status"])["status"]
         failed += int(pc.sum(pc.equal(status, "failed")).as_py() or 0)
     return failed
 
@@ -435,8 +677,13 @@ def export_csv(out_dir: Path) -> list[Path]:
         folder = out_dir / table
         if not folder.is_dir() or not any(folder.glob("part-*.parquet")):
             continue
-        df = ds.dataset(folder, format="parquet").to_table().to_pandas().sort_values(
-            ["run_id"], kind="stable")
+        try:
+            data = ds.dataset(folder, format="parquet").to_table()
+        except Exception:  # name the damaged part: read them one by one
+            for part in sorted(folder.glob("part-*.parquet")):
+                read_part(part)
+            raise
+        df = data.to_pandas().sort_values(["run_id"], kind="stable")
         path = out_dir / f"{table}.csv"
         write_file_atomic(path, df.to_csv(index=False, float_format=FLOAT_FORMAT,
                                           lineterminator="\n"))
@@ -508,21 +755,24 @@ def _sweep_from_args(spec, args: argparse.Namespace):
 def run_batch_command(args: argparse.Namespace) -> int:
     """``blocsim batch``: expand, run what is missing, summarise, optionally report."""
     design, source = design_from_args(args)
-    out_dir = args.out or Path("out") / "batch" / design.spec.name
-    summary = run_batch(design, out_dir, workers=args.workers, scheduler=args.scheduler,
-                        experiment_file=source, progress=not args.quiet)
-    if args.csv:
-        export_csv(out_dir)
-    if not args.quiet:
-        rate = summary.runs_now / summary.elapsed if summary.elapsed > 0 else float("nan")
-        print(f"{design.spec.name}: {summary.runs} runs in {len(design.cells)} cells "
-              f"({summary.runs - summary.runs_now} already done, {summary.runs_now} run now in "
-              f"{summary.elapsed:.1f} s, {rate:.0f} runs/s); {summary.failed} failed")
-        print(f"Results in {out_dir}/ (outcomes, states, blocs"
-              f"{', trajectories' if design.spec.keep_trajectories else ''}; manifest.json)")
-    if args.report:
-        from .compare import write_report
-        path = write_report(out_dir)
+    out_dir = args.out or default_out_dir("batch", design.spec.name)
+
+    def then(summary: BatchSummary) -> None:  # while the folder is still locked
+        if args.csv:
+            export_csv(out_dir)
         if not args.quiet:
-            print(f"Report: {path}")
+            rate = summary.runs_now / summary.elapsed if summary.elapsed > 0 else float("nan")
+            print(f"{design.spec.name}: {summary.runs} runs in {len(design.cells)} cells "
+                  f"({summary.runs - summary.runs_now} already done, {summary.runs_now} run now in "
+                  f"{summary.elapsed:.1f} s, {rate:.0f} runs/s); {summary.failed} failed")
+            print(f"Results in {out_dir}/ (outcomes, states, blocs"
+                  f"{', trajectories' if design.spec.keep_trajectories else ''}; manifest.json)")
+        if args.report:
+            from .compare import write_report
+            path = write_report(out_dir)
+            if not args.quiet:
+                print(f"Report: {path}")
+
+    summary = run_batch(design, out_dir, workers=args.workers, scheduler=args.scheduler,
+                        experiment_file=source, progress=not args.quiet, then=then)
     return 1 if summary.failed and summary.failed == summary.runs else 0

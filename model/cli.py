@@ -1,13 +1,18 @@
 """The command line: ``blocsim`` (or ``python run.py``) parses arguments and calls the package.
 
 User mistakes (``ScenarioError``) are caught here, in one place, and printed as one line with
-exit status 2; nothing is written before the input has been checked.
+exit status 2; nothing is written before the input has been checked. Exit statuses: 0 done;
+2 the input or the environment is wrong and the user can fix it (a bad file or option, a folder
+that is not writable, a full disk, a damaged batch part, a batch folder in use); 1 a failure that
+is not the user's input (every run of a batch failed, or a bug: then with its traceback);
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -140,19 +145,23 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"blocsim: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # one not caught where it happened: still the user's environment
+        if isinstance(exc, BrokenPipeError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+            return 0
+        from .outputs import os_error
+        print(f"blocsim: error: {os_error(exc, doing='use')}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("blocsim: interrupted (a batch started again with the same command resumes)",
               file=sys.stderr)
         return 130
-    except BrokenPipeError:  # output piped into 'head' and closed: not an error
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-        return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with its replications and write the output folder."""
-    from .outputs import check_output_dir
-    from .runner import prepare_world, run_replications, summary_table, write_run
+    from .outputs import check_output_dir, check_writable, default_out_dir
+    from .runner import check_memory, prepare_world, run_replications, summary_table, write_run
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -160,8 +169,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     override(scenario, "replications", args.runs, "--runs")
     world = prepare_world(scenario, args.scenario.parent)
     _notes(scenario)
-    out_dir = args.out or Path("out") / scenario.name
+    check_memory(scenario, world, file=shlex.quote(str(args.scenario)))
+    out_dir = args.out or default_out_dir(scenario.name)
     check_output_dir(out_dir, "scenario.resolved.yaml")
+    check_writable(out_dir)  # before the simulation, not after it
     bar = None
     if scenario.replications > 1 and not args.quiet:
         from tqdm import tqdm

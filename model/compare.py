@@ -29,8 +29,8 @@ import argparse
 import base64
 import hashlib
 import html
-import json
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +40,7 @@ import pandas as pd
 from . import __version__
 from .errors import ScenarioError
 from .outcomes import OUTCOMES, better_sign
-from .outputs import CAMPS, FLOAT_FORMAT, check_output_dir, write_file_atomic
+from .outputs import CAMPS, FLOAT_FORMAT, write_atomic_dir
 
 #: Columns every outcomes table must have (besides one column per outcome).
 RUN_COLUMNS = ("run_id", "scenario", "strategy", "point", "replication", "status")
@@ -79,12 +79,15 @@ def _read_parts(folder: Path) -> pd.DataFrame | None:
     files = sorted(folder.glob("part-*.parquet"))
     if not files:
         return None
+    from .batch import read_part
+
     frames = []
     for f in files:
         try:
             frames.append(pd.read_parquet(f))
-        except Exception as exc:  # pyarrow raises several types for a damaged file
-            raise ScenarioError(f"cannot read {f}: {exc}") from None
+        except Exception:  # pyarrow raises several types for a damaged file: one line naming it
+            read_part(f)
+            raise
     frames = [f for f in frames if len(f)] or frames[:1]
     return pd.concat(frames, ignore_index=True)
 
@@ -108,11 +111,10 @@ def load_batch(path: str | Path) -> Batch:
     mpath = path / "manifest.json"
     if not mpath.is_file():
         raise ScenarioError(f"{path} holds no manifest.json: not a batch folder (run 'blocsim batch' first)")
+    from .batch import read_manifest
+
     raw = mpath.read_bytes()
-    try:
-        manifest = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(f"cannot read {mpath}: {exc}") from None
+    manifest = read_manifest(mpath)
     outcomes = _read_parts(path / "outcomes")
     if outcomes is None or outcomes.empty:
         raise ScenarioError(f"no finished runs in {path / 'outcomes'} (no part-*.parquet files); "
@@ -1201,11 +1203,11 @@ def _provenance(batch: Batch) -> list[tuple[str, str]]:
 
 def _command(batch: Batch, t: Tables) -> str:
     """The command that writes this report again."""
-    cmd = f"blocsim compare {batch.path.name}"
+    cmd = f"blocsim compare {shlex.quote(str(batch.path))}"
     if t.reference != batch.manifest.get("reference"):
-        cmd += f" --reference {t.reference}"
+        cmd += f" --reference {shlex.quote(t.reference)}"
     if t.primary != batch.manifest.get("primary"):
-        cmd += f" --primary {t.primary}"
+        cmd += f" --primary {shlex.quote(t.primary)}"
     return cmd
 
 
@@ -1317,7 +1319,8 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
 
     Into ``out_dir`` (default ``<batch>/report/``): ``report.html`` (one self-contained file, the
     plots embedded), each table as CSV (numbers in full) and Markdown (numbers for readers), and
-    the plots as PNG under ``plots/``. Each file is written under a temporary name and renamed.
+    the plots as PNG under ``plots/``. The folder is built under a temporary name and renamed into
+    place, replacing an earlier report whole.
     The same batch gives byte-identical files.
 
     Args:
@@ -1355,22 +1358,55 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
         raw["response"] = t.response
         display["response"] = t.response
     plots = [(name, caption, png_bytes(fig)) for name, caption, fig in _figures(batch, t)]
-    check_output_dir(out, "report.html")  # a folder of the user's is never written into
-    tables = ("ranking", "paired_differences", "summary", "prob_best", "robustness", "sensitivity",
-              "response", "end_camps")
-    stale = [out / f"{n}.{ext}" for n in tables for ext in ("csv", "md")]
-    for old in (*stale, *out.glob("plots/*.png")):  # an earlier report's, not rewritten now
-        old.unlink(missing_ok=True)
-    for name, df in raw.items():
-        write_file_atomic(out / f"{name}.csv", to_csv(df))
-        write_file_atomic(out / f"{name}.md", to_markdown(display[name]))
-    if not t.end_camps.empty:
-        write_file_atomic(out / "end_camps.csv", to_csv(t.end_camps))
-    for name, _, png in plots:
-        write_file_atomic(out / "plots" / name, png)
-    path = out / "report.html"
-    write_file_atomic(path, _render_html(batch, t, plots, display))
-    return path
+
+    def fill(tmp: Path) -> None:
+        for name, df in raw.items():
+            (tmp / f"{name}.csv").write_text(to_csv(df), encoding="utf-8", newline="")
+            (tmp / f"{name}.md").write_text(to_markdown(display[name]), encoding="utf-8", newline="")
+        if not t.end_camps.empty:
+            (tmp / "end_camps.csv").write_text(to_csv(t.end_camps), encoding="utf-8", newline="")
+        if plots:
+            (tmp / "plots").mkdir()
+        for name, _, png in plots:
+            (tmp / "plots" / name).write_bytes(png)
+        (tmp / "report.html").write_text(_render_html(batch, t, plots, display), encoding="utf-8",
+                                         newline="")
+
+    # Built under a temporary name and renamed into place: a report killed half-way leaves no
+    # half report/ behind (and the batch's lock holder removes the temporary). A folder of the
+    # user's is never written into; the default report/ inside a batch is also replaced when it
+    # holds only a report's files (one left half-written by an older blocsim).
+    owned = _only_report_files if out_dir is None else None
+    with _batch_locked(Path(batch_dir) if out_dir is None else None):
+        write_atomic_dir(out, fill, marker="report.html", owned=owned)
+    return out / "report.html"
+
+
+REPORT_TABLES = ("ranking", "paired_differences", "summary", "prob_best", "robustness", "sensitivity",
+                 "response", "end_camps")
+
+
+def _only_report_files(folder: Path) -> bool:
+    """True if ``folder`` holds nothing but files a report writes (tables, plots/*.png)."""
+    names = {f"{n}.{ext}" for n in REPORT_TABLES for ext in ("csv", "md")} | {"report.html"}
+    for p in folder.rglob("*"):
+        rel = p.relative_to(folder)
+        if p.is_symlink():
+            return False
+        if p.is_dir():
+            if rel != Path("plots"):
+                return False
+        elif not (str(rel) in names or (rel.parent == Path("plots") and p.suffix == ".png")):
+            return False
+    return True
+
+
+def _batch_locked(batch_dir: Path | None):
+    """The batch folder's lock while its default report is written (none for another --out)."""
+    import contextlib
+
+    from .batch import batch_lock
+    return batch_lock(batch_dir) if batch_dir is not None else contextlib.nullcontext()
 
 
 # --- command line -------------------------------------------------------------------------------

@@ -23,7 +23,37 @@ from .simulation import RunResult
 from .world import World, check_scenario, load_world
 
 __all__ = ["replication_seeds", "prepare_world", "run_one", "run_seeds", "run_replications",
-           "write_run", "summary_table", "RunOutput"]
+           "write_run", "summary_table", "RunOutput", "check_memory", "MEMORY_LIMIT"]
+
+# 'blocsim run' keeps every replication in memory (records, then the tables built from them):
+# about 8 bytes x 3 copies per value, per state and year, of alignment, status, the structure
+# channels and the driver contributions (1.5 MB a replication for the baseline's 193 states x 12
+# years). Larger counts belong to 'blocsim batch', which streams runs to disk.
+MEMORY_LIMIT = 4 * 2**30
+BYTES_PER_VALUE = 8 * 3
+
+
+def replication_bytes(scenario: Scenario, world: World) -> int:
+    """Memory one replication of ``blocsim run`` holds, estimated from the scenario's size."""
+    from .dynamics import CHANNELS
+    from .simulation import DRIVERS
+
+    times = int(round(scenario.horizon / scenario.dt)) + 1
+    values = 2 + len(CHANNELS) + len(DRIVERS)  # alignment, status, structure, contributions
+    return times * len(world.iso3) * values * BYTES_PER_VALUE
+
+
+def check_memory(scenario: Scenario, world: World, limit: int = MEMORY_LIMIT,
+                 file: str = "FILE") -> None:
+    """Refuse a replication count whose records would not fit in memory (before any run)."""
+    per_run = replication_bytes(scenario, world)
+    most = max(1, limit // per_run)
+    if scenario.replications > most:
+        raise ScenarioError(
+            f"{scenario.replications} replications would need about "
+            f"{scenario.replications * per_run / 2**30:.1f} GB of memory ({per_run / 2**20:.1f} MB "
+            f"each); 'blocsim run' takes at most {most} here: for more, use 'blocsim batch "
+            f"--scenario {file} --runs {scenario.replications}', which streams runs to disk")
 
 
 def prepare_world(scenario: Scenario, base_dir: Path | None = None) -> World:

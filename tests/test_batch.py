@@ -574,3 +574,194 @@ def test_unreachable_scheduler(unreachable):
     assert "cannot reach" in line and "tcp://127.0.0.1:1" in line
     assert not (folder / "out").exists()  # checked before anything is written
     assert time.perf_counter() - t0 < 30
+
+
+# --- damage, a second process, a killed report (issue 6) ---------------------------------------------
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _short(path: Path) -> None:
+    """A readable part with a row too few (a chunk written by something else)."""
+    t = pq.read_table(path)
+    pq.write_table(t.slice(0, t.num_rows - 1), path)
+
+
+DAMAGES = {
+    "outcomes truncated": ("outcomes", _truncate),
+    "states truncated": ("states", _truncate),
+    "blocs truncated": ("blocs", _truncate),
+    "trajectories truncated": ("trajectories", _truncate),
+    "states short": ("states", _short),
+    "blocs missing": ("blocs", lambda p: p.unlink()),
+    "outcomes garbage": ("outcomes", lambda p: p.write_bytes(b"PAR1 not really PAR1")),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_resume_recomputes_a_damaged_chunk(damage, serial, tmp_path, capsys):
+    exp, ref = serial
+    out = copy_of(ref, tmp_path / "out")
+    table_name, hurt = DAMAGES[damage]
+    part = out / table_name / "part-000003.parquet"
+    hurt(part)
+    status, _, err = batch(exp, "--workers", 1, "--out", out, "--csv", "--quiet", capsys=capsys)
+    assert status == 0, err
+    assert f"{part}" in err and "chunk 3 will be computed again" in err
+    assert result_files(out) == result_files(ref)
+    assert manifest(out)["chunks_done"] == TINY_CHUNKS
+    assert not list(out.rglob(".*"))  # no temporaries, no lock file
+
+
+@pytest.mark.parametrize("table_name", ["outcomes", "states"])
+def test_damaged_part_is_one_line_for_compare_and_count(table_name, serial, tmp_path, capsys):
+    _, ref = serial
+    out = copy_of(ref, tmp_path / "out")
+    part = out / table_name / "part-000002.parquet"
+    _truncate(part)
+    assert main(["compare", str(out), "--quiet"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert f"damaged part {part}" in line
+    assert not (out / "report").exists()
+    if table_name == "outcomes":
+        with pytest.raises(Exception, match=f"damaged part {part}"):
+            count_failures(out)
+
+
+def test_csv_export_names_a_damaged_trajectories_part(serial, tmp_path):
+    from model.errors import ScenarioError
+
+    _, ref = serial
+    out = copy_of(ref, tmp_path / "out")
+    part = out / "trajectories" / "part-000005.parquet"
+    _truncate(part)
+    with pytest.raises(ScenarioError, match=f"damaged part {part}"):
+        export_csv(out)
+    assert not list(out.glob("*.csv")) or not (out / "trajectories.csv").exists()
+
+
+@pytest.mark.parametrize("text", ["[]", "3", '"manifest"', "null"])
+def test_manifest_that_is_not_an_object(text, serial, tmp_path, capsys):
+    exp, ref = serial
+    out = copy_of(ref, tmp_path / "out")
+    (out / "manifest.json").write_text(text)
+    before = all_files(out)
+    for args in (["batch", str(exp), "--out", str(out), "--workers", "1", "--quiet"],
+                 ["compare", str(out), "--quiet"]):
+        assert main(args) == 2
+        line = one_error_line(capsys.readouterr().err)
+        assert "manifest.json holds a JSON" in line and "not the batch's manifest" in line
+    assert all_files(out) == before
+
+
+def test_a_second_batch_on_a_locked_folder_is_refused(serial, tmp_path, capsys):
+    import fcntl
+
+    exp, ref = serial
+    out = copy_of(ref, tmp_path / "out")
+    (out / "outcomes" / "part-000001.parquet").unlink()  # work left to do
+    before = all_files(out)
+    fd = os.open(out / ".blocsim.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another blocsim process would
+        os.write(fd, b"4242\n")
+        stray = out / "blocs" / ".part-000001.parquet.abc.tmp"  # the holder's, being written
+        stray.write_bytes(b"in progress")
+        for args in (["batch", str(exp), "--out", str(out), "--workers", "1", "--quiet"],
+                     ["compare", str(out), "--quiet"]):
+            assert main(args) == 2
+            line = one_error_line(capsys.readouterr().err)
+            assert f"{out} is in use by another blocsim process (pid 4242)" in line
+        assert stray.exists()  # only the lock holder cleans temporaries
+        stray.unlink()
+        assert {k: v for k, v in all_files(out).items() if k != ".blocsim.lock"} == before
+    finally:
+        os.close(fd)  # released, as the kernel does when a holder dies
+    status, _, err = batch(exp, "--out", out, "--workers", 1, "--quiet", capsys=capsys)
+    assert status == 0, err
+    assert result_files(out) == result_files(ref)
+    assert not (out / ".blocsim.lock").exists()
+
+
+def test_a_report_killed_half_way_does_not_block_the_resume(serial, tmp_path, capsys):
+    exp, ref = serial
+    clean = copy_of(ref, tmp_path / "a" / "out")
+    assert main(["batch", str(exp), "--out", str(clean), "--workers", "1", "--report", "--quiet"]) == 0
+    out = copy_of(ref, tmp_path / "b" / "out")
+    # what an older blocsim left when killed while writing report/, and a newer one's temporary
+    (out / "report").mkdir()
+    (out / "report" / "ranking.csv").write_text("rank,str")
+    (out / "report" / "ranking.md").write_text("| rank")
+    (out / ".report.x1y2z3.tmp").mkdir()
+    (out / ".report.x1y2z3.tmp" / "summary.csv").write_text("half")
+    status, _, err = batch(exp, "--out", out, "--workers", 1, "--report", "--quiet", capsys=capsys)
+    assert status == 0, err
+    assert not list(out.rglob(".*"))
+    one, two = all_files(clean / "report"), all_files(out / "report")
+    assert list(one) == list(two) and "report.html" in two
+    assert {k: v for k, v in one.items() if k != "report.html"} == \
+           {k: v for k, v in two.items() if k != "report.html"}
+    assert one["report.html"].replace(str(clean).encode(), b"X") == \
+           two["report.html"].replace(str(out).encode(), b"X")  # but for the path to paste
+    # a user's file in report/ is still never replaced
+    (out / "report" / "notes.txt").write_text("mine")
+    (out / "report" / "report.html").unlink()
+    assert main(["compare", str(out), "--quiet"]) == 2
+    assert "not empty" in one_error_line(capsys.readouterr().err)
+    assert (out / "report" / "notes.txt").read_text() == "mine"
+
+
+def test_report_rerun_line_works_when_pasted(serial, tmp_path, capsys):
+    import html
+    import re
+    import shlex
+
+    _, ref = serial
+    out = copy_of(ref, tmp_path / "my batch's results")
+    assert main(["compare", str(out), "--quiet", "--primary", "gdp_share_sco"]) == 0
+    text = (out / "report" / "report.html").read_text(encoding="utf-8")
+    command = html.unescape(re.search(r"Regenerate: <code>(.*?)</code>", text).group(1))
+    argv = shlex.split(command)
+    assert argv[:3] == ["blocsim", "compare", str(out)]
+    capsys.readouterr()
+    assert main(argv[1:] + ["--quiet"]) == 0  # pasted (without the program name), it runs
+    assert (out / "report" / "report.html").read_text(encoding="utf-8") == text
+
+
+def test_stale_lock_file_of_a_killed_batch_is_no_obstacle(serial, tmp_path, capsys):
+    exp, ref = serial
+    out = copy_of(ref, tmp_path / "out")
+    (out / ".blocsim.lock").write_text("999999\n")  # left by kill -9: nobody holds it
+    (out / "states" / "part-000004.parquet").unlink()
+    status, _, err = batch(exp, "--out", out, "--workers", 1, "--quiet", capsys=capsys)
+    assert status == 0, err
+    assert result_files(out) == result_files(ref)
+    assert not (out / ".blocsim.lock").exists()
+
+
+def test_a_full_disk_mid_batch_is_one_line_and_the_batch_resumes(serial, tmp_path, monkeypatch, capsys):
+    import errno
+
+    import model.batch
+
+    exp, ref = serial
+    out = tmp_path / "out"
+    original, calls = model.batch.write_file_atomic, []
+
+    def filling_up(path, data):
+        calls.append(path)
+        if len(calls) > 6:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        original(path, data)
+    monkeypatch.setattr(model.batch, "write_file_atomic", filling_up)
+    status, _, err = batch(exp, "--out", out, "--workers", 1, "--quiet", capsys=capsys)
+    assert status == 2
+    line = one_error_line(err)
+    assert "No space left on device (ENOSPC)" in line and str(calls[-1]) in line
+    monkeypatch.undo()
+    status, _, err = batch(exp, "--out", out, "--workers", 1, "--quiet", capsys=capsys)
+    assert status == 0, err
+    assert result_files(out) == result_files(ref)
+    assert not list(out.rglob(".*"))
