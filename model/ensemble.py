@@ -253,6 +253,13 @@ def source_pushes(plan: Plan, dev: np.ndarray, direct: np.ndarray) -> np.ndarray
     return direct + dyn.structural_push(dev, p["econ_weight"], p["security_weight"], p["regime_weight"])
 
 
+def swap_in(shared: np.ndarray, pairs: np.ndarray, pair_state: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """A copy of a shared per-state array with the selected diverged columns put in their places."""
+    out = shared.copy()
+    out[..., pair_state[sel]] = pairs[..., sel]
+    return out
+
+
 # --- alignment, all runs at once --------------------------------------------------------------------
 
 def split_sums(pushes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -328,12 +335,8 @@ class EnsembleResult:
 
     def structure_of(self, r: int) -> np.ndarray:
         """Run ``r``'s structure (T+1, channels, n): the shared one with its diverged columns."""
-        out = self.structure_shared.copy()
-        for k, (states, runs, vals) in enumerate(self.structure_pairs):
-            sel = runs == r
-            if sel.any():
-                out[k][:, states[sel]] = vals[:, sel]
-        return out
+        return np.stack([swap_in(self.structure_shared[k], vals, states, runs == r)
+                         for k, (states, runs, vals) in enumerate(self.structure_pairs)])
 
     def contributions_of(self, r: int) -> np.ndarray:
         """Run ``r``'s contributions (T+1, drivers, n), row 0 zeros, as ``BlocModel`` records them."""
@@ -342,11 +345,8 @@ class EnsembleResult:
         t1, n = self.alignment.shape[1], self.alignment.shape[2]
         out = np.zeros((t1, len(DRIVERS), n))
         for k in range(1, t1):
-            push = self.pushes_shared[k].copy()
             states, runs, vals = self.pushes_pairs[k]
-            sel = runs == r
-            if sel.any():
-                push[:, states[sel]] = vals[:, sel]
+            push = swap_in(self.pushes_shared[k], vals, states, runs == r)
             out[k, :N_SRC] = contribution(push, self.up_share[k, :, r], self.down_share[k, :, r])
             out[k, N_SRC:] = self.dynamic[k, :, :, r]
         return out
@@ -433,6 +433,10 @@ class Ensemble:
             self.pair_of[s, r] = np.arange(m0, m0 + s.size)
         return self.pair_of[states, runs]
 
+    def dev_of_run(self, r: int) -> np.ndarray:
+        """Run ``r``'s deviations (sources, channels, n): the shared ones with its diverged columns."""
+        return swap_in(self.dev, self.pair_dev, self.pair_state, self.pair_run == r)
+
     def _pair_base(self) -> np.ndarray:
         return self.plan.base[:, self.pair_state]
 
@@ -461,7 +465,8 @@ class Ensemble:
         old = self.status_shared[idx]
         new = goal(old).astype(np.int8)
         ch = new != old
-        status_bump(self.plan, self.dev, self.plan.base, idx[ch], old[ch].astype(int), new[ch].astype(int), src)
+        status_bump(self.plan, self.dev, self.plan.base, idx[ch], old[ch].astype(int),
+                    new[ch].astype(int), src)
         self.status_shared[idx[ch]] = new[ch]
         sel = np.flatnonzero(np.isin(self.pair_state, idx))
         if sel.size:
