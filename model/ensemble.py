@@ -324,8 +324,8 @@ class EnsembleResult:
     attribution: bool
     pushes_shared: np.ndarray | None = None  # (T+1, sources, n); row 0 unused
     pushes_pairs: list | None = None         # per step: (states, runs, (sources, m))
-    up_share: np.ndarray | None = None       # (T+1, n, R)
-    down_share: np.ndarray | None = None     # (T+1, n, R)
+    up_share: np.ndarray | None = None       # (T+1, n, R) move per unit of positive push
+    down_share: np.ndarray | None = None     # (T+1, n, R) move per unit of negative push
     dynamic: np.ndarray | None = None        # (T+1, 3, n, R): peer, inertia, shock contributions
 
     @property
@@ -335,20 +335,26 @@ class EnsembleResult:
 
     def structure_of(self, r: int) -> np.ndarray:
         """Run ``r``'s structure (T+1, channels, n): the shared one with its diverged columns."""
-        return np.stack([swap_in(self.structure_shared[k], vals, states, runs == r)
-                         for k, (states, runs, vals) in enumerate(self.structure_pairs)])
+        out = self.structure_shared.copy()
+        for k, (states, runs, vals) in enumerate(self.structure_pairs):
+            sel = runs == r
+            if sel.any():
+                out[k][:, states[sel]] = vals[:, sel]
+        return out
 
     def contributions_of(self, r: int) -> np.ndarray:
         """Run ``r``'s contributions (T+1, drivers, n), row 0 zeros, as ``BlocModel`` records them."""
         if not self.attribution:
             raise ValueError("run with attribution=True to get contributions")
-        t1, n = self.alignment.shape[1], self.alignment.shape[2]
-        out = np.zeros((t1, len(DRIVERS), n))
-        for k in range(1, t1):
-            states, runs, vals = self.pushes_pairs[k]
-            push = swap_in(self.pushes_shared[k], vals, states, runs == r)
-            out[k, :N_SRC] = contribution(push, self.up_share[k, :, r], self.down_share[k, :, r])
-            out[k, N_SRC:] = self.dynamic[k, :, :, r]
+        push = self.pushes_shared.copy()
+        for k, (states, runs, vals) in enumerate(self.pushes_pairs):
+            sel = runs == r
+            if sel.any():
+                push[k][:, states[sel]] = vals[:, sel]
+        out = np.empty((push.shape[0], len(DRIVERS), push.shape[2]))
+        out[:, :N_SRC] = contribution(push, self.up_share[:, None, :, r], self.down_share[:, None, :, r])
+        out[:, N_SRC:] = self.dynamic[..., r]
+        out[0] = 0.0
         return out
 
     def run_result(self, r: int) -> RunResult:
@@ -375,14 +381,15 @@ class Ensemble:
     (sources, channels, m), with ``pair_of`` (n, R) pointing into it (-1: not diverged).
     """
 
-    def __init__(self, plan: Plan, seeds, *, attribution: bool = True) -> None:
+    def __init__(self, plan: Plan, seeds, *, attribution: bool = True, block: int = 128) -> None:
         self.plan = plan
+        self.block = max(1, int(block))
         self.seeds = list(seeds)
         self.attribution = attribution
         n, R, T = plan.n, len(self.seeds), plan.steps
         self.R = R
         self.rngs = start_generators(self.seeds)
-        self.buf = np.empty((2, R, n))
+        self.buf = np.empty((2, min(R, self.block), n))
         self.k = 0
         self.t = float(plan.start_year)
         tile = lambda x: np.repeat(x[:, None], R, axis=1)  # noqa: E731
@@ -401,14 +408,16 @@ class Ensemble:
         self.pair_dev = np.zeros((N_SRC, plan.base.shape[0], 0))
         self.pair_of = np.full((n, R), -1, dtype=np.intp)
         self.logs: list[list] = [[] for _ in range(R)]
-        # records, states x runs while running (transposed once at the end)
-        self.rec_a = np.empty((T + 1, n, R))
-        self.rec_status = np.empty((T + 1, n, R), dtype=np.int8)
+        # records run-major, (R, T+1, ...), so that one run is one contiguous block; each step
+        # writes its (n, R) arrays transposed, cheaper than transposing the whole record at the end
+        self.rec_a = np.empty((R, T + 1, n))
+        self.rec_status = np.empty((R, T + 1, n), dtype=np.int8)
         self.rec_struct = np.empty((T + 1, plan.base.shape[0], n))
         self.rec_struct_pairs: list = [None] * (T + 1)
         if attribution:
             self.rec_push = np.zeros((T + 1, N_SRC, n))
             self.rec_push_pairs: list = [(self.pair_state, self.pair_run, np.zeros((N_SRC, 0)))] * (T + 1)
+            # step-major: written in place each step; one run's slice is gathered when asked for
             self.rec_up = np.zeros((T + 1, n, R))
             self.rec_down = np.zeros((T + 1, n, R))
             self.rec_dyn = np.zeros((T + 1, 3, n, R))
@@ -550,7 +559,7 @@ class Ensemble:
 
     def step(self) -> None:
         """Advance every run by one step of ``dt`` years."""
-        plan, p, dt = self.plan, self.plan.params, self.plan.dt
+        plan, dt = self.plan, self.plan.dt
         k = self.k
         year = int(np.ceil(self.t + dt - 1e-9))
         self.t = plan.start_year + (k + 1) * dt
@@ -577,58 +586,86 @@ class Ensemble:
         pair_push = source_pushes(plan, self.pair_dev, pair_direct)
         pos_s, neg_s = split_sums(push)
         ppos, pneg = split_sums(pair_push)
-        # alignment, every run
-        a, a0 = self.a, plan.a0[:, None]
+        self.k = k + 1
+        if self.attribution:
+            self.rec_push[self.k] = push
+            self.rec_push_pairs[self.k] = (self.pair_state, self.pair_run, pair_push)
+        # alignment and membership, a block of runs at a time: the (n, block) arrays of a
+        # dozen elementwise operations stay in cache, which (n, R) arrays at R = 1,000 do not
+        m0 = self.pair_state.size  # pairs whose pushes were computed above
+        pair_block = self.pair_run // self.block
+        for lo in range(0, self.R, self.block):
+            sl = slice(lo, min(lo + self.block, self.R))
+            sel = np.flatnonzero(pair_block == lo // self.block)
+            draws = self._align(sl, pos_s[:, None], neg_s[:, None], ppos[sel], pneg[sel],
+                                self.pair_state[:m0][sel], self.pair_run[:m0][sel] - lo)
+            self._membership(sl, draws)
+        self._record()
+
+    def _align(self, sl: slice, pos_s: np.ndarray, neg_s: np.ndarray, ppos: np.ndarray,
+               pneg: np.ndarray, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+        """Alignment of the runs in ``sl``: ``BlocModel.step`` from the peer push on.
+
+        Args:
+            pos_s, neg_s: (n, 1) sums of the shared source pushes' positive and negative parts.
+            ppos, pneg: the same for this block's diverged pairs, at (state ``pi``, local run ``pj``).
+
+        Returns:
+            The block's membership draws (n, runs in block).
+        """
+        plan, p, dt = self.plan, self.plan.params, self.plan.dt
+        a, a0 = self.a[:, sl], plan.a0[:, None]
         peer = dyn.peer_push(plan.relations, a, a0, p["peer_weight"], plan.has_relations[:, None])
-        eps, draws = draw_step(self.rngs, self.buf)
+        eps, draws = draw_step(self.rngs[sl], self.buf[:, :a.shape[1]])
         relaxed = dyn.relax_to_anchor(a, a0, p["inertia"], dt)
         shock = dyn.shock_push(eps, relaxed, p["shock_sd"], dt)
-        pos = add_dynamic(np.broadcast_to(pos_s[:, None], a.shape).copy(), peer, shock, 1.0)
-        neg = add_dynamic(np.broadcast_to(neg_s[:, None], a.shape).copy(), peer, shock, -1.0)
-        if self.pair_state.size:
-            ij = (self.pair_state, self.pair_run)
+        pos = add_dynamic(pos_s, peer, shock, 1.0)
+        neg = add_dynamic(neg_s, peer, shock, -1.0)
+        if pi.size:
+            ij = (pi, pj)
             pos[ij] = add_dynamic(ppos, peer[ij], shock[ij], 1.0)
             neg[ij] = add_dynamic(pneg, peer[ij], shock[ij], -1.0)
         up, down = bounded_move(relaxed, pos, neg, dt)
-        self.a = relaxed + up - down
-        self.k = k + 1
         if self.attribution:
             us, ds = shares(up, down, pos, neg)
-            self.rec_up[self.k], self.rec_down[self.k] = us, ds
-            self.rec_dyn[self.k, 0] = contribution(peer, us, ds)
-            self.rec_dyn[self.k, 1] = relaxed - a
-            self.rec_dyn[self.k, 2] = contribution(shock, us, ds)
-            self.rec_push[self.k] = push
-            self.rec_push_pairs[self.k] = (self.pair_state, self.pair_run, pair_push)
-        self._membership(draws)
-        self._record()
+            k = self.k
+            self.rec_up[k][:, sl] = us
+            self.rec_down[k][:, sl] = ds
+            self.rec_dyn[k, 0][:, sl] = contribution(peer, us, ds)
+            self.rec_dyn[k, 1][:, sl] = relaxed - a
+            self.rec_dyn[k, 2][:, sl] = contribution(shock, us, ds)
+        self.a[:, sl] = relaxed + up - down
+        return draws
 
-    def _membership(self, draws: np.ndarray) -> None:
-        """``BlocModel._membership`` for every run; movers' columns diverge, then take their ties."""
+    def _membership(self, sl: slice, draws: np.ndarray) -> None:
+        """``BlocModel._membership`` for the runs in ``sl``; movers' columns diverge, then take their ties."""
         plan, p = self.plan, self.plan.params
-        self.a_decide += (self.a - self.a_decide) * plan.smoothing
-        self.streak = dyn.update_streak(self.a_decide, self.status, self.streak, plan.thresholds, plan.dt)
+        a_decide, status = self.a_decide[:, sl], self.status[:, sl]
+        a_decide += (self.a[:, sl] - a_decide) * plan.smoothing
+        streak = dyn.update_streak(a_decide, status, self.streak[:, sl], plan.thresholds, plan.dt)
+        self.streak[:, sl] = streak
         admit = 1.0 - (1.0 - p["admission_rate"]) ** plan.dt
-        crossed = self.status_moved | (
-            self.status_anchor < plan.thresholds[np.minimum(self.status + 1, TOP)])
+        anchor = self.status_anchor[:, sl]
+        crossed = self.status_moved[:, sl] | (anchor < plan.thresholds[np.minimum(status + 1, TOP)])
         open_ = plan.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"]
         eligible = open_[:, None] & crossed
-        moves = dyn.membership_moves(self.a_decide, self.status, self.streak, eligible,
-                                     self.status_anchor, p["leave_drop"], p["membership_years"],
-                                     admit, draws)
+        moves = dyn.membership_moves(a_decide, status, streak, eligible, anchor, p["leave_drop"],
+                                     p["membership_years"], admit, draws)
         s, r = np.nonzero(moves)  # state-major: each run's movers in state order, as the model
         if s.size == 0:
             return
+        m = moves[s, r]
+        r = r + sl.start
         old = self.status[s, r].astype(int)
-        new = np.clip(old + moves[s, r], 0, TOP)
+        new = np.clip(old + m, 0, TOP)
         j = self.diverge(s, r)
         status_bump(plan, self.pair_dev, self._pair_base(), j, old, new, SRC["membership"])
         self._set_status(s, r, new.astype(np.int8), "membership")
 
     def _record(self) -> None:
         k = self.k
-        self.rec_a[k] = self.a
-        self.rec_status[k] = self.status
+        self.rec_a[:, k] = self.a.T
+        self.rec_status[:, k] = self.status.T
         self.rec_struct[k] = dyn.structure(self.plan.base, self.dev)
         self.rec_struct_pairs[k] = (self.pair_state, self.pair_run,
                                     dyn.structure(self._pair_base(), self.pair_dev))
@@ -642,8 +679,7 @@ class Ensemble:
         att = self.attribution
         return EnsembleResult(
             seeds=self.seeds, times=times, iso3=plan.iso3,
-            alignment=np.ascontiguousarray(self.rec_a.transpose(2, 0, 1)),
-            status=np.ascontiguousarray(self.rec_status.transpose(2, 0, 1)),
+            alignment=self.rec_a, status=self.rec_status,
             structure_shared=self.rec_struct, structure_pairs=self.rec_struct_pairs,
             status_logs=self.logs, gdp_usd=plan.gdp_usd, population=plan.population,
             attribution=att, pushes_shared=self.rec_push if att else None,
