@@ -300,6 +300,35 @@ def contribution(push: np.ndarray, up_share: np.ndarray, down_share: np.ndarray)
     return np.maximum(push, 0.0) * up_share - np.maximum(-push, 0.0) * down_share
 
 
+def replay_contributions(a: np.ndarray, push: np.ndarray, peer: np.ndarray, shock: np.ndarray,
+                         a0: np.ndarray, inertia: float, dt: float) -> np.ndarray:
+    """One run's contributions (T+1, drivers, n), recomputed from what the engine kept.
+
+    Every step of ``alignment_step`` is a function of the run's alignment before the step, the
+    source pushes, and the peer and shock pushes; the engine keeps only those (the alignment
+    anyway) and this replays the arithmetic, all steps at once, with the very functions the
+    engine stepped with. Same inputs, same operations: the same bits as ``BlocModel`` records.
+
+    Args:
+        a: (T+1, n) the run's alignment.
+        push: (T+1, sources, n) its source pushes (row 0 unused).
+        peer, shock: (T+1, n) its peer and shock pushes (row 0 unused).
+    """
+    relaxed = dyn.relax_to_anchor(a[:-1], a0, inertia, dt)
+    pos_s = np.maximum(push[1:], 0.0).sum(axis=1)
+    neg_s = np.maximum(-push[1:], 0.0).sum(axis=1)
+    p, s = peer[1:], shock[1:]
+    pos, neg = add_dynamic(pos_s, p, s, 1.0), add_dynamic(neg_s, p, s, -1.0)
+    up, down = bounded_move(relaxed, pos, neg, dt)
+    us, ds = shares(up, down, pos, neg)
+    out = np.zeros((a.shape[0], len(DRIVERS), a.shape[1]))
+    out[1:, :N_SRC] = contribution(push[1:], us[:, None], ds[:, None])
+    out[1:, PEER] = contribution(p, us, ds)
+    out[1:, INERTIA] = relaxed - a[:-1]
+    out[1:, SHOCK] = contribution(s, us, ds)
+    return out
+
+
 # --- the result --------------------------------------------------------------------------------------
 
 @dataclass
@@ -324,9 +353,11 @@ class EnsembleResult:
     attribution: bool
     pushes_shared: np.ndarray | None = None  # (T+1, sources, n); row 0 unused
     pushes_pairs: list | None = None         # per step: (states, runs, (sources, m))
-    up_share: np.ndarray | None = None       # (T+1, n, R) move per unit of positive push
-    down_share: np.ndarray | None = None     # (T+1, n, R) move per unit of negative push
-    dynamic: np.ndarray | None = None        # (T+1, 3, n, R): peer, inertia, shock contributions
+    peer: np.ndarray | None = None           # (T+1, n, R) peer pushes
+    shock: np.ndarray | None = None          # (T+1, n, R) shock pushes
+    a0: np.ndarray | None = None             # (n,) start alignment (the anchor)
+    dt: float = 1.0
+    inertia: float = 0.0
 
     @property
     def runs(self) -> int:
@@ -351,11 +382,8 @@ class EnsembleResult:
             sel = runs == r
             if sel.any():
                 push[k][:, states[sel]] = vals[:, sel]
-        out = np.empty((push.shape[0], len(DRIVERS), push.shape[2]))
-        out[:, :N_SRC] = contribution(push, self.up_share[:, None, :, r], self.down_share[:, None, :, r])
-        out[:, N_SRC:] = self.dynamic[..., r]
-        out[0] = 0.0
-        return out
+        return replay_contributions(self.alignment[r], push, self.peer[..., r], self.shock[..., r],
+                                    self.a0, self.inertia, self.dt)
 
     def run_result(self, r: int) -> RunResult:
         """Run ``r`` as the ``RunResult`` that ``BlocModel`` with seed ``seeds[r]`` returns."""
@@ -417,10 +445,10 @@ class Ensemble:
         if attribution:
             self.rec_push = np.zeros((T + 1, N_SRC, n))
             self.rec_push_pairs: list = [(self.pair_state, self.pair_run, np.zeros((N_SRC, 0)))] * (T + 1)
-            # step-major: written in place each step; one run's slice is gathered when asked for
-            self.rec_up = np.zeros((T + 1, n, R))
-            self.rec_down = np.zeros((T + 1, n, R))
-            self.rec_dyn = np.zeros((T + 1, 3, n, R))
+            # the peer and shock pushes are all a run's attribution needs besides what is shared
+            # and its alignment; written in place each step, gathered per run when asked for
+            self.rec_peer = np.zeros((T + 1, n, R))
+            self.rec_shock = np.zeros((T + 1, n, R))
         self._record()
 
     # --- divergence ---
@@ -627,13 +655,8 @@ class Ensemble:
             neg[ij] = add_dynamic(pneg, peer[ij], shock[ij], -1.0)
         up, down = bounded_move(relaxed, pos, neg, dt)
         if self.attribution:
-            us, ds = shares(up, down, pos, neg)
-            k = self.k
-            self.rec_up[k][:, sl] = us
-            self.rec_down[k][:, sl] = ds
-            self.rec_dyn[k, 0][:, sl] = contribution(peer, us, ds)
-            self.rec_dyn[k, 1][:, sl] = relaxed - a
-            self.rec_dyn[k, 2][:, sl] = contribution(shock, us, ds)
+            self.rec_peer[self.k][:, sl] = peer
+            self.rec_shock[self.k][:, sl] = shock
         self.a[:, sl] = relaxed + up - down
         return draws
 
@@ -684,8 +707,8 @@ class Ensemble:
             status_logs=self.logs, gdp_usd=plan.gdp_usd, population=plan.population,
             attribution=att, pushes_shared=self.rec_push if att else None,
             pushes_pairs=self.rec_push_pairs if att else None,
-            up_share=self.rec_up if att else None, down_share=self.rec_down if att else None,
-            dynamic=self.rec_dyn if att else None)
+            peer=self.rec_peer if att else None, shock=self.rec_shock if att else None,
+            a0=plan.a0, dt=plan.dt, inertia=plan.params["inertia"])
 
 
 def prepare_plan(scenario: Scenario, *, world: World | None = None, base_dir=None) -> Plan:
