@@ -27,7 +27,7 @@ columns) and per run the up and down shares of ``dynamics.alignment_step``; a ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -151,6 +151,28 @@ def draw_step(rngs: list[np.random.Generator], buf: np.ndarray) -> tuple[np.ndar
     return np.ascontiguousarray(buf[0].T), np.ascontiguousarray(buf[1].T)
 
 
+# --- sums in the model's order ---------------------------------------------------------------------
+
+def sum_rows(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Sum over ``axis`` strictly in order, first row plus the second plus the third...
+
+    This is the order numpy uses for ``BlocModel``'s sums over sources and drivers (a leading
+    axis of a C-ordered array, added row by row). For a block of one column, or a gathered
+    block that numpy lays out column-major, numpy may instead sum pairwise, which differs in the
+    last bit; written out, the order cannot depend on the layout.
+    """
+    x = np.moveaxis(x, axis, 0)
+    out = x[0].copy()
+    for row in x[1:]:
+        out += row
+    return out
+
+
+def structure(base: np.ndarray, dev: np.ndarray) -> np.ndarray:
+    """``dynamics.structure`` with the sum over sources in the model's order, for any block."""
+    return base + sum_rows(dev)
+
+
 # --- structure, column by column ------------------------------------------------------------------
 # Each function acts on a block of columns: the shared deviations (all n states) or the diverged
 # (state, run) pairs. ``cols`` picks the plan's per-state arrays for the block (None: all states).
@@ -170,7 +192,7 @@ def status_bump(plan: Plan, dev: np.ndarray, base: np.ndarray, j: np.ndarray, ol
     """
     if j.size == 0:
         return
-    values = dyn.structure(base[:, j], dev[:, :, j])
+    values = structure(base[:, j], dev[:, :, j])
     room = dyn.channel_room(values)
     up = new > old
     sec = np.where(up, plan.gain_up[old, new] * room[S_SCO], -(plan.loss_down[old, new] * values[S_SCO]))
@@ -269,7 +291,7 @@ def split_sums(pushes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (numpy adds along a leading axis row by row), so adding the dynamic drivers afterwards
     gives the same bits.
     """
-    return np.maximum(pushes, 0.0).sum(axis=0), np.maximum(-pushes, 0.0).sum(axis=0)
+    return sum_rows(np.maximum(pushes, 0.0)), sum_rows(np.maximum(-pushes, 0.0))
 
 
 def add_dynamic(src_part: np.ndarray, peer: np.ndarray, shock: np.ndarray, sign: float) -> np.ndarray:
@@ -300,8 +322,8 @@ def contribution(push: np.ndarray, up_share: np.ndarray, down_share: np.ndarray)
     return np.maximum(push, 0.0) * up_share - np.maximum(-push, 0.0) * down_share
 
 
-def replay_contributions(a: np.ndarray, push: np.ndarray, peer: np.ndarray, shock: np.ndarray,
-                         a0: np.ndarray, inertia: float, dt: float) -> np.ndarray:
+def replay_contributions(a: np.ndarray, parts: tuple, pairs: list, peer: np.ndarray,
+                         shock: np.ndarray, a0: np.ndarray, inertia: float, dt: float) -> np.ndarray:
     """One run's contributions (T+1, drivers, n), recomputed from what the engine kept.
 
     Every step of ``alignment_step`` is a function of the run's alignment before the step, the
@@ -311,22 +333,36 @@ def replay_contributions(a: np.ndarray, push: np.ndarray, peer: np.ndarray, shoc
 
     Args:
         a: (T+1, n) the run's alignment.
-        push: (T+1, sources, n) its source pushes (row 0 unused).
-        peer, shock: (T+1, n) its peer and shock pushes (row 0 unused).
+        parts: ``shared_parts`` of the shared source pushes, computed once for all runs.
+        pairs: per step, (states, source pushes (sources, m)) of this run's diverged columns.
+        peer, shock: (T+1, n) the run's peer and shock pushes (row 0 unused).
     """
+    pos_parts, neg_parts, pos_s, neg_s = parts
+    pos_s, neg_s = pos_s.copy(), neg_s.copy()
+    for k, (cols, vals) in enumerate(pairs):
+        if cols.size:
+            pos_s[k][cols], neg_s[k][cols] = split_sums(vals)
     relaxed = dyn.relax_to_anchor(a[:-1], a0, inertia, dt)
-    pos_s = np.maximum(push[1:], 0.0).sum(axis=1)
-    neg_s = np.maximum(-push[1:], 0.0).sum(axis=1)
     p, s = peer[1:], shock[1:]
-    pos, neg = add_dynamic(pos_s, p, s, 1.0), add_dynamic(neg_s, p, s, -1.0)
+    pos, neg = add_dynamic(pos_s[1:], p, s, 1.0), add_dynamic(neg_s[1:], p, s, -1.0)
     up, down = bounded_move(relaxed, pos, neg, dt)
     us, ds = shares(up, down, pos, neg)
     out = np.zeros((a.shape[0], len(DRIVERS), a.shape[1]))
-    out[1:, :N_SRC] = contribution(push[1:], us[:, None], ds[:, None])
+    # contribution() with the positive and negative parts taken once for every run
+    out[1:, :N_SRC] = pos_parts[1:] * us[:, None] - neg_parts[1:] * ds[:, None]
+    for k, (cols, vals) in enumerate(pairs):
+        if cols.size:
+            out[k, :N_SRC, cols] = contribution(vals, us[k - 1, cols], ds[k - 1, cols]).T
     out[1:, PEER] = contribution(p, us, ds)
     out[1:, INERTIA] = relaxed - a[:-1]
     out[1:, SHOCK] = contribution(s, us, ds)
     return out
+
+
+def shared_parts(push: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positive and negative parts of the shared source pushes (T+1, sources, n) and their sums."""
+    pos_parts, neg_parts = np.maximum(push, 0.0), np.maximum(-push, 0.0)
+    return pos_parts, neg_parts, sum_rows(pos_parts, axis=1), sum_rows(neg_parts, axis=1)
 
 
 # --- the result --------------------------------------------------------------------------------------
@@ -358,6 +394,7 @@ class EnsembleResult:
     a0: np.ndarray | None = None             # (n,) start alignment (the anchor)
     dt: float = 1.0
     inertia: float = 0.0
+    _parts: tuple | None = field(default=None, repr=False)  # shared_parts, once asked for
 
     @property
     def runs(self) -> int:
@@ -377,13 +414,13 @@ class EnsembleResult:
         """Run ``r``'s contributions (T+1, drivers, n), row 0 zeros, as ``BlocModel`` records them."""
         if not self.attribution:
             raise ValueError("run with attribution=True to get contributions")
-        push = self.pushes_shared.copy()
-        for k, (states, runs, vals) in enumerate(self.pushes_pairs):
-            sel = runs == r
-            if sel.any():
-                push[k][:, states[sel]] = vals[:, sel]
-        return replay_contributions(self.alignment[r], push, self.peer[..., r], self.shock[..., r],
-                                    self.a0, self.inertia, self.dt)
+        if self._parts is None:
+            self._parts = shared_parts(self.pushes_shared)
+        pairs = [(states[runs == r], vals[:, runs == r]) for states, runs, vals in self.pushes_pairs]
+        return replay_contributions(self.alignment[r], self._parts, pairs,
+                                    np.ascontiguousarray(self.peer[..., r]),
+                                    np.ascontiguousarray(self.shock[..., r]), self.a0, self.inertia,
+                                    self.dt)
 
     def run_result(self, r: int) -> RunResult:
         """Run ``r`` as the ``RunResult`` that ``BlocModel`` with seed ``seeds[r]`` returns."""
@@ -541,13 +578,13 @@ class Ensemble:
             joining = ev.type == "join"
             act = mask & (~flags if joining else flags)
             for dev, base, cols in blocks:
-                values = dyn.structure(base, dev)
+                values = structure(base, dev)
                 org_event(dev, values, dyn.channel_room(values), np.flatnonzero(pick(act, cols)), ev.org,
                           joining)
             flags[act] = joining
             return
         for dev, base, cols in blocks:
-            values = dyn.structure(base, dev)
+            values = structure(base, dev)
             room = dyn.channel_room(values)
             sel = np.flatnonzero(pick(mask, cols))
             if ev.type == "economic_shock":
@@ -561,10 +598,10 @@ class Ensemble:
     def _keep_in_bounds(self) -> None:
         """Trim each run's deviations exactly when ``BlocModel`` would trim that run's."""
         plan = self.plan
-        v_sh = dyn.structure(plan.base, self.dev)
+        v_sh = structure(plan.base, self.dev)
         oob_sh, dirty_sh = bounds_columns(v_sh)
         base_p = self._pair_base()
-        oob_p, _ = bounds_columns(dyn.structure(base_p, self.pair_dev))
+        oob_p, _ = bounds_columns(structure(base_p, self.pair_dev))
         if not (dirty_sh.any() or oob_p.any()):
             return
         shared_cols = self.pair_of < 0
@@ -596,12 +633,12 @@ class Ensemble:
         for ev, mask in plan.events.get(k, ()):
             self._event(ev, mask, direct, pair_direct, year)
         # structure: shared columns, then the diverged ones, by the same functions
-        values = dyn.structure(plan.base, self.dev)
+        values = structure(plan.base, self.dev)
         room = dyn.channel_room(values)
         inc, rows, capped = lever_increments(plan, year, values, room, direct, self.sanctions, None)
         self.dev = advance_structure(plan, self.dev, inc, rows, capped, values, room)
         if self.pair_state.size:
-            pv = dyn.structure(self._pair_base(), self.pair_dev)
+            pv = structure(self._pair_base(), self.pair_dev)
             proom = dyn.channel_room(pv)
             pinc, prows, pcap = lever_increments(plan, year, pv, proom, pair_direct, self.sanctions,
                                                  self.pair_state)
@@ -689,9 +726,9 @@ class Ensemble:
         k = self.k
         self.rec_a[:, k] = self.a.T
         self.rec_status[:, k] = self.status.T
-        self.rec_struct[k] = dyn.structure(self.plan.base, self.dev)
+        self.rec_struct[k] = structure(self.plan.base, self.dev)
         self.rec_struct_pairs[k] = (self.pair_state, self.pair_run,
-                                    dyn.structure(self._pair_base(), self.pair_dev))
+                                    structure(self._pair_base(), self.pair_dev))
 
     def run(self) -> EnsembleResult:
         """Step to the horizon and return the record."""

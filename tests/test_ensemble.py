@@ -218,3 +218,18 @@ def test_a_trim_within_tolerance_follows_each_run():
             dev = dyn.keep_in_bounds(dev, plan.base, plan.lasting)
         np.testing.assert_array_equal(eng.dev_of_run(r), dev)
     assert eng.dev_of_run(0)[src, S_SCO, i] != eng.dev_of_run(1)[src, S_SCO, i]
+
+
+@pytest.mark.parametrize("seed", replication_seeds(8, 3))
+def test_a_lone_run_matches_the_model(seed):
+    """One run: blocks of a single diverged column, where numpy would sum pairwise."""
+    sc = load_scenario(ROOT / "scenarios" / "sco_expansion.yaml")
+    assert_same_runs(sc, [seed])
+
+
+def test_sum_rows_keeps_the_models_order_whatever_the_layout():
+    x = np.random.default_rng(0).standard_normal((16, 193)) * 10.0 ** np.arange(16)[:, None]
+    expected = x.sum(axis=0)  # the model's sum: a leading axis, row by row
+    for cols in ([5], [3, 5, 9], list(range(0, 193, 7))):
+        np.testing.assert_array_equal(ensemble.sum_rows(x[:, cols]), expected[cols])
+        np.testing.assert_array_equal(ensemble.sum_rows(np.asfortranarray(x[:, cols])), expected[cols])
