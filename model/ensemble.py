@@ -17,12 +17,14 @@ functions. A run is thus the shared deviations with its diverged columns swapped
 Random numbers come from each replication's own generator, drawn exactly as ``BlocModel``
 draws them (one integer for Mesa's stdlib generator at construction, then per step
 ``standard_normal(n)`` and ``random(n)``), so every run equals the ``BlocModel`` run with the
-same seed. Reductions keep ``BlocModel``'s order (sources first, then peer, inertia, shock), so
-the results are bit for bit the same, not merely close.
+same seed. Sums keep ``BlocModel``'s order (sources row by row, then peer, inertia, shock;
+``sum_rows``), so the results are bit for bit the same, not merely close.
 
-Attribution is kept factored: per step the shared source pushes (plus their diverged
-columns) and per run the up and down shares of ``dynamics.alignment_step``; a run's
-(drivers, n) contributions are multiplied out only when asked for (``EnsembleResult``).
+Alignment and membership are stepped a block of runs at a time (``block`` columns), which keeps
+the temporaries small. Attribution keeps only what a run's contributions cannot be recomputed
+without: the shared source pushes (with their diverged columns) and each run's peer and shock
+pushes; ``EnsembleResult`` replays ``alignment_step``'s arithmetic for a run when asked
+(``replay_contributions``), with the same functions and so the same bits.
 """
 
 from __future__ import annotations
