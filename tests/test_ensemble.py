@@ -1,0 +1,235 @@
+"""The ensemble engine (``model.ensemble``) against ``BlocModel`` run by run, bit for bit.
+
+Every run of the engine must equal the ``BlocModel`` run with the same seed: alignment,
+structure, status, contributions and the status log, on every shipped scenario, with quarterly
+steps, under every kind of event, and in every cell of the shipped experiment. Equality is
+exact (``assert_array_equal``): the engine keeps the model's order of every sum.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model import ensemble
+from model.ensemble import Ensemble, prepare_plan, run_ensemble
+from model.experiment import expand, load_experiment
+from model.levers import LEVERS
+from model.runner import prepare_world, run_seeds
+from model.scenario import Scenario, load_scenario
+from model.seeds import replication_seeds
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+FIELDS = ("alignment", "structure", "status", "contributions", "times")
+
+
+def make(**fields) -> Scenario:
+    fields.setdefault("name", "test")
+    return Scenario.model_validate(fields)
+
+
+def assert_same_runs(sc: Scenario, seeds, *, world=None) -> list:
+    """Run the engine and ``BlocModel`` (reused, as ``runner.run_seeds``) and compare every run."""
+    world = world or prepare_world(sc)
+    ref = run_seeds(sc, seeds, world)
+    ens = run_ensemble(sc, seeds, world=world)
+    assert ens.alignment.shape == (len(seeds), *ref[0].alignment.shape)
+    for r, exp in enumerate(ref):
+        got = ens.run_result(r)
+        for field in FIELDS:
+            np.testing.assert_array_equal(getattr(got, field), getattr(exp, field),
+                                          err_msg=f"run {r}: {field}")
+        assert got.status_log == exp.status_log, f"run {r}: status log"
+    return ref
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_shipped_scenario_matches_the_model(path):
+    sc = load_scenario(path)
+    ref = assert_same_runs(sc, replication_seeds(sc.seed, 6))
+    assert any(r.status_log for r in ref)  # membership (or events) changed something to follow
+
+
+@pytest.mark.parametrize("name", ["hindcast_2014", "sco_expansion", "classroom"])
+def test_quarterly_steps_match_the_model(name):
+    sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml").model_copy(update={"step": "quarter"})
+    assert_same_runs(sc, replication_seeds(sc.seed, 4))
+
+
+def test_every_cell_of_the_shipped_experiment_matches_the_model():
+    design = expand(load_experiment(ROOT / "scenarios" / "experiments" / "west_strategies.yaml"))
+    seeds = design.seeds[:4]
+    for cell in design.cells:
+        assert_same_runs(Scenario.model_validate(cell.resolved), seeds)
+
+
+# Many moves of status per run, so that statuses diverge between runs and events then meet
+# different statuses in different runs (join never demotes; leave from whatever is held).
+CHURN = {"shock_sd": 0.5, "partner_threshold": 0.0, "observer_threshold": 0.1,
+         "member_threshold": 0.2, "membership_years": 0.0, "admission_rate": 0.9,
+         "leave_drop": 0.1, "decision_smoothing": 0.0}
+
+EVENTS = [
+    {"year": 2025, "type": "sanctions", "by": "west", "intensity": 0.6, "duration": 3,
+     "states": ["KAZ", "IRN", "TUR"]},
+    {"year": 2026, "type": "sanctions", "by": "sco", "intensity": 0.5, "duration": 2,
+     "states": ["MNG", "ARM"]},
+    {"year": 2026, "type": "join", "org": "SCO", "status": "observer",
+     "states": ["TUR", "ARM", "AZE", "KAZ", "MNG"]},
+    {"year": 2027, "type": "leave", "org": "SCO", "states": ["ARM", "UZB", "IND"]},
+    {"year": 2027, "type": "alignment_shock", "delta": 0.4, "states": ["GEO", "AZE"]},
+    {"year": 2027, "type": "alignment_shock", "delta": -0.5, "state": "KGZ"},
+    {"year": 2028, "type": "economic_shock", "bloc": "sco", "delta": 1.0, "states": ["KAZ", "TUR"]},
+    {"year": 2028, "type": "economic_shock", "bloc": "west", "delta": -0.3, "state": "MNG"},
+    {"year": 2028, "type": "government_change", "regime": 0.9, "states": ["KGZ", "AZE"]},
+    {"year": 2029, "type": "join", "org": "NATO", "states": ["GEO", "FIN"]},
+    {"year": 2029, "type": "join", "org": "CSTO", "states": ["AZE", "MNG"]},
+    {"year": 2029, "type": "join", "org": "BRICS", "state": "TUR"},
+    {"year": 2030, "type": "leave", "org": "CSTO", "state": "ARM"},
+    {"year": 2030, "type": "join", "org": "EU", "state": "GEO"},
+    {"year": 2030, "type": "leave", "org": "NATO", "state": "TUR"},
+    {"year": 2031, "type": "join", "org": "SCO", "status": "member", "states": ["TUR", "GEO"]},
+]
+
+LEVERS_HARD = {
+    "sco": {"counter_terrorism": {"intensity": 1.0, "efficiency": 5.0, "end": 2027,
+                                  "targets": ["central_asia", "TUR", "AZE"]},
+            "trade_facilitation": {"intensity": 0.8, "efficiency": 3.0, "targets": ["sco_all"]}},
+    "west": {"trade_agreements": {"intensity": 0.8, "efficiency": 4.0, "end": 2029,
+                                  "targets": ["swing_states", "central_asia"]},
+             "civil_society": {"intensity": 0.7, "efficiency": 3.0, "targets": ["central_asia", "TUR"]}},
+}
+
+
+@pytest.mark.parametrize("step", ["year", "quarter"])
+def test_every_kind_of_event_with_diverging_statuses(step):
+    sc = make(start_year=2024, horizon=9, step=step, seed=5, parameters=CHURN, events=EVENTS,
+              **LEVERS_HARD)
+    ref = assert_same_runs(sc, replication_seeds(5, 6))
+    logs = [tuple(r.status_log) for r in ref]
+    assert len(set(logs)) == len(logs)  # the runs did diverge
+    assert any(src == "membership" for log in logs for *_, src in log)
+
+
+def test_trims_follow_each_run(monkeypatch):
+    """Lasting changes into room a fading one opened force ``keep_in_bounds``, run by run."""
+    calls = []
+    real = ensemble.dyn.keep_in_bounds
+    monkeypatch.setattr(ensemble.dyn, "keep_in_bounds", lambda *a: calls.append(1) or real(*a))
+    sc = make(start_year=2024, horizon=8, seed=3, parameters=CHURN, events=[
+        {"year": 2025, "type": "sanctions", "by": "west", "intensity": 0.9, "duration": 4,
+         "states": ["KAZ", "TUR", "MNG", "AZE"]},
+        {"year": 2026, "type": "join", "org": "SCO", "status": "member", "states": ["TUR", "AZE"]},
+        {"year": 2027, "type": "economic_shock", "bloc": "sco", "delta": 1.0,
+         "states": ["KAZ", "TUR", "MNG", "AZE"]},
+        {"year": 2028, "type": "government_change", "regime": 1.0, "states": ["KAZ", "AZE"]},
+    ], sco={"counter_terrorism": {"intensity": 1.0, "efficiency": 5.0, "end": 2027,
+                                  "targets": ["central_asia", "TUR", "AZE", "MNG"]}})
+    assert_same_runs(sc, replication_seeds(3, 8))
+    assert calls
+
+
+_EVENT = st.one_of(
+    st.builds(lambda y, d, b, s: {"year": y, "type": "economic_shock", "bloc": b, "delta": d, "state": s},
+              st.integers(2025, 2029), st.floats(-1, 1), st.sampled_from(["sco", "west"]),
+              st.sampled_from(["KAZ", "TUR", "MNG"])),
+    st.builds(lambda y, x, n, b, s: {"year": y, "type": "sanctions", "by": b, "intensity": x,
+                                     "duration": n, "state": s},
+              st.integers(2025, 2029), st.floats(0, 1), st.integers(1, 4),
+              st.sampled_from(["sco", "west"]), st.sampled_from(["KAZ", "TUR", "MNG"])),
+    st.builds(lambda y, g, s: {"year": y, "type": "government_change", "regime": g, "state": s},
+              st.integers(2025, 2029), st.floats(0, 1), st.sampled_from(["KAZ", "TUR", "MNG"])),
+    st.builds(lambda y, st_, s: {"year": y, "type": "join", "org": "SCO", "status": st_, "state": s},
+              st.integers(2025, 2029), st.sampled_from(["dialogue_partner", "observer", "member"]),
+              st.sampled_from(["KAZ", "TUR", "MNG"])),
+    st.builds(lambda y, s: {"year": y, "type": "leave", "org": "SCO", "state": s},
+              st.integers(2025, 2029), st.sampled_from(["KAZ", "TUR", "MNG"])),
+)
+_LEVER = st.tuples(st.sampled_from(sorted(LEVERS)), st.floats(0, 1), st.floats(0, 5),
+                   st.integers(2025, 2029))
+
+
+@settings(max_examples=15, deadline=None)
+@given(events=st.lists(_EVENT, max_size=5), levers=st.lists(_LEVER, max_size=3, unique_by=lambda x: x[0]),
+       step=st.sampled_from(["year", "quarter"]))
+def test_any_mix_of_events_and_levers_matches_the_model(events, levers, step):
+    blocks = {"sco": {}, "west": {}}
+    for name, x, efficiency, end in levers:
+        blocks[LEVERS[name].bloc][name] = {"intensity": x, "efficiency": efficiency,
+                                            "targets": ["KAZ", "TUR", "MNG"], "end": end}
+    sc = make(horizon=6, step=step, parameters=CHURN, events=events, **blocks)
+    assert_same_runs(sc, replication_seeds(11, 3))
+
+
+def test_without_attribution_the_alignment_is_the_same():
+    sc = load_scenario(ROOT / "scenarios" / "sco_expansion.yaml")
+    seeds = replication_seeds(1, 5)
+    plan = prepare_plan(sc)
+    on = Ensemble(plan, seeds).run()
+    off = Ensemble(plan, seeds, attribution=False).run()
+    np.testing.assert_array_equal(on.alignment, off.alignment)
+    np.testing.assert_array_equal(on.status, off.status)
+    assert on.status_logs == off.status_logs
+    with pytest.raises(ValueError, match="attribution"):
+        off.contributions_of(0)
+    assert off.run_result(0).contributions.shape == on.run_result(0).contributions.shape
+
+
+def test_contributions_add_up_and_seeds_are_per_run():
+    sc = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    seeds = replication_seeds(sc.seed, 3)
+    ens = run_ensemble(sc, seeds)
+    alone = run_ensemble(sc, seeds[1:2])  # a run does not depend on the others in the ensemble
+    np.testing.assert_array_equal(alone.alignment[0], ens.alignment[1])
+    for r in range(3):
+        c = ens.contributions_of(r)
+        np.testing.assert_allclose(c.sum(axis=1)[1:], np.diff(ens.alignment[r], axis=0), atol=1e-12)
+
+
+def test_a_trim_within_tolerance_follows_each_run():
+    """A column out by less than the tolerance is trimmed only in runs that trim for another.
+
+    ``BlocModel`` trims all of a run's columns once any is out by more than 1e-12, so a column
+    barely out is trimmed in some runs and not in others: the engine must split it off.
+    """
+    from model import dynamics as dyn
+    from model.dynamics import S_SCO
+    from model.simulation import SRC
+
+    sc = make(horizon=2, parameters={"shock_sd": 0.0})
+    plan = prepare_plan(sc)
+    eng = Ensemble(plan, replication_seeds(1, 3))
+    i, j = 10, 20  # i barely out (in every run), j far out in the shared path
+    src = SRC["events"]  # lasting: the trim takes from it
+    eng.dev[src, S_SCO, i] = 1.0 + 1e-13 - plan.base[S_SCO, i]
+    eng.dev[src, S_SCO, j] = 1.5 - plan.base[S_SCO, j]
+    eng.diverge(np.array([j]), np.array([0]))  # run 0 has its own, in-bounds, column j
+    eng.pair_dev[src, S_SCO, 0] = 0.0
+    before = [eng.dev_of_run(r) for r in range(3)]
+    eng._keep_in_bounds()
+    for r in range(3):
+        dev = before[r]
+        if dyn.out_of_bounds(dyn.structure(plan.base, dev)):
+            dev = dyn.keep_in_bounds(dev, plan.base, plan.lasting)
+        np.testing.assert_array_equal(eng.dev_of_run(r), dev)
+    assert eng.dev_of_run(0)[src, S_SCO, i] != eng.dev_of_run(1)[src, S_SCO, i]
+
+
+@pytest.mark.parametrize("seed", replication_seeds(8, 3))
+def test_a_lone_run_matches_the_model(seed):
+    """One run: blocks of a single diverged column, where numpy would sum pairwise."""
+    sc = load_scenario(ROOT / "scenarios" / "sco_expansion.yaml")
+    assert_same_runs(sc, [seed])
+
+
+def test_sum_rows_keeps_the_models_order_whatever_the_layout():
+    x = np.random.default_rng(0).standard_normal((16, 193)) * 10.0 ** np.arange(16)[:, None]
+    expected = x.sum(axis=0)  # the model's sum: a leading axis, row by row
+    for cols in ([5], [3, 5, 9], list(range(0, 193, 7))):
+        np.testing.assert_array_equal(ensemble.sum_rows(x[:, cols]), expected[cols])
+        np.testing.assert_array_equal(ensemble.sum_rows(np.asfortranarray(x[:, cols])), expected[cols])
