@@ -27,10 +27,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from model.build import model_from_scenario  # noqa: E402
 from model.ensemble import Ensemble, prepare_plan  # noqa: E402
 from model.runner import prepare_world, replication_seeds  # noqa: E402
 from model.scenario import load_scenario  # noqa: E402
-from model.simulation import BlocModel  # noqa: E402
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -49,7 +49,7 @@ def timed(fn, repeat: int):
 
 def model_runs(scenario, seeds, world) -> np.ndarray:
     """Every seed through one reused BlocModel (as ``runner.run_seeds``); the alignments (R, T+1, n)."""
-    model = BlocModel(scenario, rng=np.random.default_rng(seeds[0]), world=world)
+    model = model_from_scenario(scenario, rng=np.random.default_rng(seeds[0]), world=world)
     out = []
     for i, s in enumerate(seeds):
         if i:

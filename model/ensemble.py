@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import dynamics as dyn
+from .build import model_from_scenario
 from .dynamics import E_SCO, E_WEST, GOV, S_SCO, SCO_STATUSES
 from .levers import stacked_effects
 from .scenario import Scenario
@@ -49,7 +50,7 @@ BOUNDS_TOL = 1e-12  # dynamics.out_of_bounds's default
 # --- the shared plan ------------------------------------------------------------------------------
 
 @dataclass
-class Plan:
+class SharedPlan:
     """What every replication shares: the scenario as ``BlocModel`` prepared it, stored once."""
 
     n: int
@@ -106,16 +107,16 @@ def bump_tables(params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return tabs[0], tabs[1], tabs[2], tabs[3]
 
 
-def plan_from_model(m: BlocModel) -> Plan:
+def plan_from_model(m: BlocModel) -> SharedPlan:
     """Read the shared plan off a freshly built ``BlocModel`` (the one place that knows its names).
 
     The engine reuses the model's own set-up (lever plan, events, decay factors, thresholds) so
     that it cannot drift from it; after a refactor of the constructor only this function changes.
     """
     w = m.world
-    return Plan(
-        n=w.n, dt=m.dt, steps=m.steps_total, start_year=int(m.scenario.start_year),
-        params=dict(m.params), iso3=w.iso3, gdp_usd=w.gdp_usd, population=w.population,
+    return SharedPlan(
+        n=w.n, dt=m.dt, steps=m.steps_total, start_year=int(m.start_year),
+        params=m.params.to_dict(), iso3=w.iso3, gdp_usd=w.gdp_usd, population=w.population,
         relations=w.relations, has_relations=m.has_relations, a0=m.a0.copy(),
         status0=w.sco_status.astype(np.int8).copy(),
         orgs0={org: getattr(w, flag).copy() for org, flag in ORG_FLAGS.items()},
@@ -124,7 +125,7 @@ def plan_from_model(m: BlocModel) -> Plan:
         plain_eff=m.plain_eff, plain_window=m.plain_window, plain_rates=m.plain_rates,
         plain_direct=m.plain_direct, special=list(m.special), cap_needed=m.cap_needed,
         events=m.events, **dict(zip(("gain_up", "trade_up", "loss_down", "trade_down"),
-                                    bump_tables(m.params), strict=True)))
+                                    bump_tables(m.params.to_dict()), strict=True)))
 
 
 # --- random numbers -------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ def pick(x: np.ndarray, cols: np.ndarray | None) -> np.ndarray:
     return x if cols is None else x[..., cols]
 
 
-def status_bump(plan: Plan, dev: np.ndarray, base: np.ndarray, j: np.ndarray, old: np.ndarray,
+def status_bump(plan: SharedPlan, dev: np.ndarray, base: np.ndarray, j: np.ndarray, old: np.ndarray,
                 new: np.ndarray, src: int) -> None:
     """Add the security and trade ties of moving from ``old`` to ``new`` status, in place.
 
@@ -213,7 +214,7 @@ def org_event(dev: np.ndarray, values: np.ndarray, room: np.ndarray, sel: np.nda
         dev[SRC["events"], channel, sel] -= share * values[channel, sel]
 
 
-def lever_increments(plan: Plan, year: int, values: np.ndarray, room: np.ndarray,
+def lever_increments(plan: SharedPlan, year: int, values: np.ndarray, room: np.ndarray,
                      direct: np.ndarray, sanctions: list, cols: np.ndarray | None
                      ) -> tuple[np.ndarray, list[int], bool]:
     """This step's increments of structure from levers and sanctions, for a block of columns.
@@ -249,7 +250,7 @@ def lever_increments(plan: Plan, year: int, values: np.ndarray, room: np.ndarray
     return inc, sorted(touched), capped
 
 
-def advance_structure(plan: Plan, dev: np.ndarray, inc: np.ndarray, rows: list[int], capped: bool,
+def advance_structure(plan: SharedPlan, dev: np.ndarray, inc: np.ndarray, rows: list[int], capped: bool,
                       values: np.ndarray, room: np.ndarray) -> np.ndarray:
     """Add the increments (capped if needed) and let fading deviations decay."""
     if rows:
@@ -271,7 +272,7 @@ def bounds_columns(values: np.ndarray, tol: float = BOUNDS_TOL) -> tuple[np.ndar
     return oob, dirty
 
 
-def source_pushes(plan: Plan, dev: np.ndarray, direct: np.ndarray) -> np.ndarray:
+def source_pushes(plan: SharedPlan, dev: np.ndarray, direct: np.ndarray) -> np.ndarray:
     """Each source's push on each column: direct pushes plus ``structural_push`` of the deviations."""
     p = plan.params
     return direct + dyn.structural_push(dev, p["econ_weight"], p["security_weight"], p["regime_weight"])
@@ -448,7 +449,7 @@ class Ensemble:
     (sources, channels, m), with ``pair_of`` (n, R) pointing into it (-1: not diverged).
     """
 
-    def __init__(self, plan: Plan, seeds, *, attribution: bool = True, block: int = 128) -> None:
+    def __init__(self, plan: SharedPlan, seeds, *, attribution: bool = True, block: int = 128) -> None:
         self.plan = plan
         self.block = max(1, int(block))
         self.seeds = list(seeds)
@@ -532,11 +533,11 @@ class Ensemble:
 
     def _sco_event(self, ev, idx: np.ndarray) -> None:
         """An SCO join or leave event: shared columns by the shared status, diverged ones by theirs."""
-        target = SCO_STATUSES.index(ev.status) if ev.type == "join" else 0
+        target = SCO_STATUSES.index(ev.status) if ev.kind == "join" else 0
         src = SRC["events"]
 
         def goal(old):
-            return np.maximum(target, old) if ev.type == "join" else np.zeros_like(old)
+            return np.maximum(target, old) if ev.kind == "join" else np.zeros_like(old)
 
         old = self.status_shared[idx]
         new = goal(old).astype(np.int8)
@@ -563,21 +564,21 @@ class Ensemble:
         plan, src = self.plan, SRC["events"]
         idx = np.flatnonzero(mask)
         pmask = mask[self.pair_state]
-        if ev.type in ("join", "leave") and ev.org == "SCO":
+        if ev.kind in ("join", "leave") and ev.org == "SCO":
             self._sco_event(ev, idx)
             return
-        if ev.type == "sanctions":
-            channel = E_WEST if ev.by == "west" else E_SCO
+        if ev.kind == "sanctions":
+            channel = E_WEST if ev.bloc == "west" else E_SCO
             self.sanctions.append((year, year + ev.duration - 1, mask, ev.intensity, channel))
             return
-        if ev.type == "alignment_shock":
+        if ev.kind == "alignment_shock":
             direct[src, idx] += 2.0 * ev.delta / plan.dt
             pair_direct[src, pmask] += 2.0 * ev.delta / plan.dt
             return
         blocks = [(self.dev, plan.base, None), (self.pair_dev, self._pair_base(), self.pair_state)]
-        if ev.type in ("join", "leave"):
+        if ev.kind in ("join", "leave"):
             flags = self.orgs[ev.org]
-            joining = ev.type == "join"
+            joining = ev.kind == "join"
             act = mask & (~flags if joining else flags)
             for dev, base, cols in blocks:
                 values = structure(base, dev)
@@ -589,10 +590,10 @@ class Ensemble:
             values = structure(base, dev)
             room = dyn.channel_room(values)
             sel = np.flatnonzero(pick(mask, cols))
-            if ev.type == "economic_shock":
+            if ev.kind == "economic_shock":
                 c = E_SCO if ev.bloc == "sco" else E_WEST
                 dev[src, c, sel] += np.clip(ev.delta, -values[c, sel], room[c, sel])
-            elif ev.type == "government_change":
+            elif ev.kind == "government_change":
                 dev[src, GOV, sel] += ev.regime - values[GOV, sel]
 
     # --- bounds ---
@@ -750,16 +751,16 @@ class Ensemble:
             a0=plan.a0, dt=plan.dt, inertia=plan.params["inertia"])
 
 
-def prepare_plan(scenario: Scenario, *, world: World | None = None, base_dir=None) -> Plan:
+def prepare_plan(scenario: Scenario, *, world: World | None = None, base_dir=None) -> SharedPlan:
     """The shared plan of a scenario, read off one ``BlocModel`` built for the purpose."""
-    model = BlocModel(scenario, rng=0, world=world, base_dir=base_dir)
+    model = model_from_scenario(scenario, rng=0, world=world, base_dir=base_dir)
     plan = plan_from_model(model)
     model.release()
     return plan
 
 
 def run_ensemble(scenario: Scenario, seeds, *, world: World | None = None, attribution: bool = True,
-                 base_dir=None, plan: Plan | None = None) -> EnsembleResult:
+                 base_dir=None, plan: SharedPlan | None = None) -> EnsembleResult:
     """Run one replication per seed, all together; run r equals ``BlocModel`` with ``seeds[r]``.
 
     Args:
