@@ -168,10 +168,15 @@ def cap_increments(inc: np.ndarray, values: np.ndarray, room: np.ndarray) -> np.
     pos = np.maximum(inc, 0.0).sum(axis=0)
     neg = np.maximum(-inc, 0.0).sum(axis=0)
     pos[E_SCO] = pos[E_WEST] = pos[E_SCO] + pos[E_WEST]
+    # A value that rounding left a hair below 0 (a government changed to 0, a share cut to 0
+    # by sanctions of intensity 1) leaves no room for a decrease; it must not be divided by a
+    # zero sum of decreases (-0/0 is -inf). Each factor is then finite and in [0, 1], and is
+    # chosen before it multiplies, so a zero increment stays 0 (0 * inf would be NaN).
+    floor = np.maximum(values, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         up = np.where(pos > room, room / pos, 1.0)
-        down = np.where(neg > values, values / neg, 1.0)
-    return np.where(inc > 0, inc * up, inc * down)
+        down = np.where(neg > floor, floor / neg, 1.0)
+    return inc * np.where(inc > 0, up, down)
 
 
 def keep_in_bounds(dev: np.ndarray, base: np.ndarray, lasting: np.ndarray) -> np.ndarray:
