@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import ScenarioError
+from .errors import NonFiniteError, ScenarioError
 
 SUBCOMMANDS = ("run", "validate", "list", "batch", "compare")
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -140,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"blocsim: error: {exc}", file=sys.stderr)
         return 2
+    except NonFiniteError as exc:  # a valid input the model failed on: its fault, not the user's
+        print(f"blocsim: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("blocsim: interrupted (a batch started again with the same command resumes)",
               file=sys.stderr)

@@ -404,3 +404,23 @@ def test_cap_increments_stays_finite_where_rounding_left_a_value_below_zero():
     assert np.isfinite(out).all()
     assert out[0, dyn.GOV, 1] == 0.0 and out[1, dyn.GOV, 0] == 1e-19
     np.testing.assert_array_equal(out[:, dyn.E_WEST], inc[:, dyn.E_WEST])
+
+
+def test_check_finite_passes_numbers_and_names_what_is_not():
+    n = 3
+    iso3 = np.array(["AAA", "BBB", "CCC"])
+    sources, drivers = ("lever", "events"), ("lever", "events", "peer")
+    a, dev = np.zeros(n), np.zeros((2, len(dyn.CHANNELS), n))
+    pushes, contrib = np.zeros((3, n)), np.zeros((3, n))
+    kw = dict(step=5, year=2026.25, iso3=iso3, sources=sources, drivers=drivers)
+    dyn.check_finite(a, dev, pushes, contrib, **kw)  # all numbers: nothing happens
+    dev[0, dyn.GOV, 1] = np.nan
+    pushes[0, 1] = np.nan
+    contrib[2, 2] = np.inf
+    a[1] = np.nan
+    with pytest.raises(dyn.NonFiniteError) as info:
+        dyn.check_finite(a, dev, pushes, contrib, **kw)
+    msg = str(info.value)
+    assert "step 5 (year 2026.25) in BBB (and 1 other state)" in msg
+    assert "non-finite drivers: lever;" in msg and "non-finite channels: lever.governance" in msg
+    assert "\n" not in msg

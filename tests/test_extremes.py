@@ -9,11 +9,19 @@ contributions must add up to the change exactly.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
+import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from model import dynamics as dyn
+from model.batch import run_batch
+from model.cli import main
 from model.dynamics import E_SCO, E_WEST
+from model.experiment import expand, load_experiment
 from model.levers import LEVERS
 from model.scenario import Scenario
 from model.simulation import BlocModel
@@ -100,3 +108,61 @@ def test_extreme_scenarios_stay_finite_bounded_and_attributed(levers, events, pa
         np.testing.assert_allclose(c.sum(axis=0), model.a - a, rtol=0, atol=1e-12, err_msg=str(k))
         a = model.a.copy()
     model.release()
+
+
+# --- a run that stops being a number fails, loudly, and is never counted --------------------------
+
+def _unfixed_cap(inc, values, room):
+    """``cap_increments`` as it was before issue 6: NaN where rounding left a value below 0."""
+    pos = np.maximum(inc, 0.0).sum(axis=0)
+    neg = np.maximum(-inc, 0.0).sum(axis=0)
+    pos[E_SCO] = pos[E_WEST] = pos[E_SCO] + pos[E_WEST]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        up = np.where(pos > room, room / pos, 1.0)
+        down = np.where(neg > values, values / neg, 1.0)
+        return np.where(inc > 0, inc * up, inc * down)
+
+
+def _issue_6_file(folder: Path) -> Path:
+    doc = {"name": "issue_6", "horizon": 6, "parameters": ISSUE_6["params"],
+           "sco": {n: c for n, c in ISSUE_6["levers"].items() if LEVERS[n].bloc == "sco"},
+           "west": {n: c for n, c in ISSUE_6["levers"].items() if LEVERS[n].bloc == "west"},
+           "events": ISSUE_6["events"]}
+    path = folder / "issue_6.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_issue_6_scenario_runs_finite_from_the_command_line(tmp_path):
+    assert main(["run", str(_issue_6_file(tmp_path)), "--out", str(tmp_path / "out"),
+                 "--no-plots", "--quiet"]) == 0
+    traj = pd.read_csv(tmp_path / "out" / "trajectories.csv")
+    assert np.isfinite(traj.select_dtypes("number").to_numpy()).all()
+
+
+def test_a_non_finite_run_is_one_error_line_exit_1_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(dyn, "cap_increments", _unfixed_cap)
+    out = tmp_path / "out"
+    status = main(["run", str(_issue_6_file(tmp_path)), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert status == 1
+    assert len(err.splitlines()) == 1 and err.startswith("blocsim: error: the run stopped being")
+    assert "(year 2027)" in err and "non-finite channels:" in err and ".governance" in err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_non_finite_run_in_a_batch_is_a_failed_run_with_its_seed(tmp_path, monkeypatch):
+    monkeypatch.setattr(dyn, "cap_increments", _unfixed_cap)
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(yaml.safe_dump({"name": "nan_batch", "scenarios": [str(_issue_6_file(tmp_path))],
+                                   "replications": 2, "seed": 3, "horizon": 4}), encoding="utf-8")
+    design = expand(load_experiment(exp))
+    out = tmp_path / "out"
+    summary = run_batch(design, out, workers=1, experiment_file=str(exp))
+    assert summary.failed == 2
+    o = pd.read_parquet(out / "outcomes").sort_values("run_id")
+    assert o["status"].tolist() == ["failed", "failed"]
+    assert o["error"].str.startswith("NonFiniteError: the run stopped being a number").all()
+    assert sorted(int(s) for s in o["seed"]) == sorted(design.seeds)
+    for table in ("states", "blocs", "trajectories"):  # nothing of theirs is counted
+        assert not (out / table).exists() or not list((out / table).glob("*.parquet"))
