@@ -173,9 +173,10 @@ def cap_increments(inc: np.ndarray, values: np.ndarray, room: np.ndarray) -> np.
     # A value that rounding left a hair below 0 (a government changed to 0, a share cut to 0
     # by sanctions of intensity 1) leaves no room for a decrease; it must not be divided by a
     # zero sum of decreases (-0/0 is -inf). Each factor is then finite and in [0, 1], and is
-    # chosen before it multiplies, so a zero increment stays 0 (0 * inf would be NaN).
+    # chosen before it multiplies, so a zero increment stays 0 (0 * inf would be NaN). Where a
+    # ratio is used it lies in [0, 1]; elsewhere it may overflow (a subnormal sum), unused.
     floor = np.maximum(values, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         up = np.where(pos > room, room / pos, 1.0)
         down = np.where(neg > floor, floor / neg, 1.0)
     return inc * np.where(inc > 0, up, down)
