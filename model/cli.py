@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import ScenarioError
+from .errors import NonFiniteError, ScenarioError
 
 SUBCOMMANDS = ("run", "validate", "list", "batch", "compare")
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"blocsim: error: {exc}", file=sys.stderr)
         return 2
+    except NonFiniteError as exc:  # a valid input the model failed on: its fault, not the user's
+        print(f"blocsim: error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:  # one not caught where it happened: still the user's environment
         if isinstance(exc, BrokenPipeError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit

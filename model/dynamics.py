@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import NonFiniteError
+
 #: Channels through which levers and events change a state's structure (rows of ``dev``).
 CHANNELS = ("e_sco", "e_west", "s_sco", "s_west", "governance")
 E_SCO, E_WEST, S_SCO, S_WEST, GOV = range(len(CHANNELS))
@@ -168,10 +170,16 @@ def cap_increments(inc: np.ndarray, values: np.ndarray, room: np.ndarray) -> np.
     pos = np.maximum(inc, 0.0).sum(axis=0)
     neg = np.maximum(-inc, 0.0).sum(axis=0)
     pos[E_SCO] = pos[E_WEST] = pos[E_SCO] + pos[E_WEST]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # A value that rounding left a hair below 0 (a government changed to 0, a share cut to 0
+    # by sanctions of intensity 1) leaves no room for a decrease; it must not be divided by a
+    # zero sum of decreases (-0/0 is -inf). Each factor is then finite and in [0, 1], and is
+    # chosen before it multiplies, so a zero increment stays 0 (0 * inf would be NaN). Where a
+    # ratio is used it lies in [0, 1]; elsewhere it may overflow (a subnormal sum), unused.
+    floor = np.maximum(values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         up = np.where(pos > room, room / pos, 1.0)
-        down = np.where(neg > values, values / neg, 1.0)
-    return np.where(inc > 0, inc * up, inc * down)
+        down = np.where(neg > floor, floor / neg, 1.0)
+    return inc * np.where(inc > 0, up, down)
 
 
 def keep_in_bounds(dev: np.ndarray, base: np.ndarray, lasting: np.ndarray) -> np.ndarray:
@@ -269,3 +277,43 @@ def update_streak(a: np.ndarray, status: np.ndarray, streak: np.ndarray, thresho
     nxt = np.minimum(status + 1, top)
     above = (a >= thresholds[nxt]) & (status < top)
     return np.where(above, streak + dt, 0.0)
+
+
+def check_finite(a: np.ndarray, dev: np.ndarray, pushes: np.ndarray, contributions: np.ndarray, *,
+                 step: int, year: float, iso3: np.ndarray, sources: tuple[str, ...],
+                 drivers: tuple[str, ...]) -> None:
+    """Stop a run whose state is no longer a number, naming where and through what it happened.
+
+    Nothing non-finite may be written or counted: a NaN alignment would be recorded as a valid
+    trajectory and counted as non-aligned. Called at the end of every step, so the first state
+    named is one where it began (a non-finite value reaches every state through peers within a
+    few steps).
+
+    Args:
+        a: (n,) alignment after the step.
+        dev: (sources, channels, n) deviations after the step.
+        pushes: (drivers, n) the step's pushes; contributions: (drivers, n) its contributions.
+        step, year: the step just taken (1 for the first) and the time at its end.
+        iso3: (n,) state codes; sources, drivers: the names of the rows of ``dev`` and ``pushes``.
+
+    Raises:
+        NonFiniteError: naming the step, the year, the first state affected (and how many
+        there are) and the drivers whose push or contribution, and the source.channel
+        deviations, that are not finite there.
+    """
+    if (np.isfinite(a).all() and np.isfinite(dev).all() and np.isfinite(pushes).all()
+            and np.isfinite(contributions).all()):
+        return
+    bad_dev = ~np.isfinite(dev)
+    bad_push = ~np.isfinite(pushes) | ~np.isfinite(contributions)
+    states = np.flatnonzero(~np.isfinite(a) | bad_dev.any(axis=(0, 1)) | bad_push.any(axis=0))
+    i = states[0]
+    channels = [f"{sources[s]}.{CHANNELS[c]}" for s, c in zip(*np.nonzero(bad_dev[:, :, i]),
+                                                                strict=True)]
+    more = len(states) - 1
+    others = f" (and {more} other state{'s' if more > 1 else ''})" if more else ""
+    raise NonFiniteError(
+        f"the run stopped being a number at step {step} (year {year:g}) in {iso3[i]}{others}: "
+        f"alignment {a[i]:g}; non-finite drivers: "
+        f"{', '.join(drivers[d] for d in np.flatnonzero(bad_push[:, i])) or 'none'}; "
+        f"non-finite channels: {', '.join(channels) or 'none'}")

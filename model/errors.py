@@ -25,3 +25,12 @@ class ScenarioError(Exception):
             where = self.file + (f":{self.line}" if self.line else "")
         head = ": ".join(p for p in (where, self.path) if p)
         return f"{head}: {self.detail}" if head else self.detail
+
+
+class NonFiniteError(ArithmeticError):
+    """A run's state stopped being a number (NaN or inf): a failure of the model, not of the input.
+
+    Raised by ``dynamics.check_finite`` at the end of the step where it happened; the message
+    names the step and year, the state and the drivers and channels that were not finite. The
+    command line prints it as one line with exit status 1; a batch records the run as failed.
+    """

@@ -311,6 +311,8 @@ class BlocModel(mesa.Model):
         self.k = k + 1
         self._membership(draws, year)
         self._record(self.k, contrib)
+        dyn.check_finite(self.a, self.dev, pushes, contrib, step=self.k, year=self.t,
+                         iso3=self.world.iso3, sources=SOURCES, drivers=DRIVERS)
 
     def _membership(self, draws: np.ndarray, year: int) -> None:
         """States decide on the SCO: a vectorised test, then the few movers act as agents."""

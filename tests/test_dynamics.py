@@ -384,3 +384,43 @@ def test_cap_increments_keeps_joint_trade_room_and_values():
     assert out[0, E_SCO, 0] == pytest.approx(0.1) and out[1, E_WEST, 0] == pytest.approx(0.1)
     assert after[GOV, 0] == pytest.approx(0.0)
     np.testing.assert_allclose(out[:, :, 1], inc[:, :, 1])  # within bounds: untouched
+
+
+def test_cap_increments_stays_finite_where_rounding_left_a_value_below_zero():
+    """Issue 6: governance changed to 0 sums to -2.8e-17; no decrease asked for there.
+
+    The cap used to divide that value by the zero sum of decreases (-inf) and multiply the zero
+    increments by it: NaN for every source, then for the whole run.
+    """
+    values = np.full((len(dyn.CHANNELS), 3), 0.2)
+    values[dyn.GOV] = [-2.7755575615628914e-17, -1e-17, 0.0]
+    room = dyn.channel_room(values)
+    inc = np.zeros((2, len(dyn.CHANNELS), 3))
+    inc[0, dyn.E_WEST] = -0.2  # sanctions cut Western trade: the cap is in use
+    inc[1, dyn.GOV] = [1e-19, 0.0, 0.0]  # a negative rate times a value below 0: a tiny gain
+    inc[0, dyn.GOV, 1] = -0.01  # a decrease where nothing is left: cut to nothing
+    with np.errstate(all="raise"):
+        out = dyn.cap_increments(inc, values, room)
+    assert np.isfinite(out).all()
+    assert out[0, dyn.GOV, 1] == 0.0 and out[1, dyn.GOV, 0] == 1e-19
+    np.testing.assert_array_equal(out[:, dyn.E_WEST], inc[:, dyn.E_WEST])
+
+
+def test_check_finite_passes_numbers_and_names_what_is_not():
+    n = 3
+    iso3 = np.array(["AAA", "BBB", "CCC"])
+    sources, drivers = ("lever", "events"), ("lever", "events", "peer")
+    a, dev = np.zeros(n), np.zeros((2, len(dyn.CHANNELS), n))
+    pushes, contrib = np.zeros((3, n)), np.zeros((3, n))
+    kw = dict(step=5, year=2026.25, iso3=iso3, sources=sources, drivers=drivers)
+    dyn.check_finite(a, dev, pushes, contrib, **kw)  # all numbers: nothing happens
+    dev[0, dyn.GOV, 1] = np.nan
+    pushes[0, 1] = np.nan
+    contrib[2, 2] = np.inf
+    a[1] = np.nan
+    with pytest.raises(dyn.NonFiniteError) as info:
+        dyn.check_finite(a, dev, pushes, contrib, **kw)
+    msg = str(info.value)
+    assert "step 5 (year 2026.25) in BBB (and 1 other state)" in msg
+    assert "non-finite drivers: lever;" in msg and "non-finite channels: lever.governance" in msg
+    assert "\n" not in msg

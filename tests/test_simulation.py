@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -410,3 +411,27 @@ def test_skipping_the_cap_changes_nothing_when_it_cannot_bind(shipped):
     a, b = fast.run(), capped.run()
     np.testing.assert_array_equal(a.structure, b.structure)
     np.testing.assert_array_equal(a.alignment, b.alignment)
+
+
+def test_a_non_finite_state_stops_the_run_naming_step_state_and_drivers(world):
+    """Nothing non-finite is recorded as a result: the step where it appears raises."""
+    from model.errors import NonFiniteError
+    from model.simulation import BlocModel
+
+    sc = make(horizon=4, step="quarter", west={"civil_society": {"intensity": 1.0,
+                                                                  "targets": ["KAZ"]}})
+    if "scenario" in inspect.signature(BlocModel).parameters:
+        model = BlocModel(sc, rng=np.random.default_rng(0), world=world)
+    else:  # after the constructor refactor (model.build)
+        from model.build import model_from_scenario
+        model = model_from_scenario(sc, rng=np.random.default_rng(0), world=world)
+    model.step()
+    model.step()
+    kaz = int(np.flatnonzero(world.iso3 == "KAZ")[0])
+    model.dev[SOURCES.index("civil_society"), GOV, kaz] = np.nan
+    with pytest.raises(NonFiniteError) as info:
+        model.step()
+    msg = str(info.value)
+    assert "step 3 (year 2024.75) in KAZ:" in msg
+    assert "non-finite drivers: civil_society;" in msg
+    assert "non-finite channels: civil_society.governance" in msg
