@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from ..data.world import World
 from . import dynamics as dyn
 from .dynamics import E_SCO, E_WEST, GOV, S_SCO, S_WEST, SCO_STATUSES
 from .levers import LEVERS, is_plain, rate_table, stacked_effects
@@ -20,7 +21,6 @@ from .plan import EventAction, Params, Plan
 from .snapshot import FORMAT as SNAPSHOT_FORMAT
 from .snapshot import VERSION as SNAPSHOT_VERSION
 from .snapshot import Snapshot, SnapshotError, world_fingerprint
-from .world import World
 
 #: Attribution sources that act through structure or directly, then the dynamic drivers.
 #: Lever and sanction effects fade when they stop; events and SCO status changes are lasting

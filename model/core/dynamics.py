@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import NonFiniteError
+from ..base.errors import NonFiniteError
+from ..data.world import SCO_STATUSES
 
 #: Channels through which levers and events change a state's structure (rows of ``dev``).
 CHANNELS = ("e_sco", "e_west", "s_sco", "s_west", "governance")
 E_SCO, E_WEST, S_SCO, S_WEST, GOV = range(len(CHANNELS))
 
-#: SCO statuses in order of closeness; the integer codes are stored in outputs.
-SCO_STATUSES = ("none", "dialogue_partner", "observer", "member")
 
 
 def saturate(x: np.ndarray | float, half: float) -> np.ndarray:

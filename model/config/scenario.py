@@ -28,8 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ScenarioError
-from .levers import LEVERS, SCO_LEVERS, WEST_LEVERS
+from ..base.errors import ScenarioError
+from ..core.levers import LEVERS, SCO_LEVERS, WEST_LEVERS
 from .yamlfile import MAX_YAML_BYTES, LineMap, read_bounded, read_yaml  # noqa: F401 - read_yaml is part of this module's API
 
 MIN_YEAR, MAX_YEAR = 2000, 2024

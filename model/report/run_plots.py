@@ -20,8 +20,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from .outputs import CAMPS
-from .simulation import DRIVERS
+from ..core.blocs import CAMPS
+from ..core.simulation import DRIVERS
 
 #: One colour per camp, used wherever a camp is drawn.
 CAMP_COLOURS = {"sco": "#c0392b", "nonaligned": "#8c8c8c", "west": "#2166ac"}
@@ -178,12 +178,12 @@ def alignment_matrix(traj: pd.DataFrame, world, years: Sequence | None = None) -
 
 # --- plots --------------------------------------------------------------------------------------
 
-def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+def axes_or_new(ax: Axes | None, size: tuple[float, float]) -> Axes:
     """The axes to draw on: the one given, or one filling a new figure of ``size`` inches."""
     return ax if ax is not None else Figure(figsize=size, dpi=DPI).add_subplot()
 
 
-def _titles(ax: Axes, title: str, subtitle: str) -> None:
+def set_titles(ax: Axes, title: str, subtitle: str) -> None:
     """A bold title with a smaller explanatory line under it."""
     ax.set_title(title, fontsize=12, fontweight="bold", pad=20)
     ax.annotate(subtitle, (0.5, 1), xycoords="axes fraction", xytext=(0, 5), textcoords="offset points",
@@ -228,7 +228,7 @@ def plot_bloc_shares(blocs: pd.DataFrame, *, measure: str = "gdp_share", ax: Axe
     The headline of a run: how much of the world each camp holds over time, with the spread
     across replications as bands.
     """
-    ax = _axes(ax, (8, 5))
+    ax = axes_or_new(ax, (8, 5))
     data = bloc_share_series(blocs, measure)
     n_runs = blocs["run"].nunique()
     threshold = float(blocs["lean_threshold"].iloc[0])
@@ -248,7 +248,7 @@ def plot_bloc_shares(blocs: pd.DataFrame, *, measure: str = "gdp_share", ax: Axe
                         va="center", fontsize=8, color=CAMP_COLOURS[camp])
     what = MEASURES[measure]
     steps = "" if measure == "states" else "; steps are single large states crossing the line"
-    _titles(ax, f"Share of {what} leaning to each camp",
+    set_titles(ax, f"Share of {what} leaning to each camp",
             f"leaning = |alignment| > {threshold:g} (SCO above, West below); {_runs_note(n_runs)}"
             f"{steps}")
     ax.set_xlabel("year")
@@ -271,7 +271,7 @@ def plot_key_states(traj: pd.DataFrame, iso3s: Sequence[str], *, threshold: floa
     Lines are labelled at their ends with the state's name; the grey band is the non-aligned
     zone (|alignment| <= ``threshold``).
     """
-    ax = _axes(ax, (9, 6))
+    ax = axes_or_new(ax, (9, 6))
     data = key_state_series(traj, iso3s)
     n_runs = traj["run"].nunique()
     ax.axhspan(-threshold, threshold, color="#eeeeee", zorder=0)
@@ -293,7 +293,7 @@ def plot_key_states(traj: pd.DataFrame, iso3s: Sequence[str], *, threshold: floa
         ax.annotate(name, (last, y), xytext=(1.03, ly), textcoords=ax.get_yaxis_transform(),
                     va="center", fontsize=8.5, color=colour,
                     arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.6, "shrinkA": 0})
-    _titles(ax, "Alignment of key states", f"−1 = West, +1 = SCO; {_runs_note(n_runs)}")
+    set_titles(ax, "Alignment of key states", f"−1 = West, +1 = SCO; {_runs_note(n_runs)}")
     ax.set_xlabel("year")
     ax.set_ylabel("alignment (−1 West … +1 SCO)")
     ax.set_ylim(-1.05, 1.05)
@@ -320,7 +320,7 @@ def plot_world_heatmap(traj: pd.DataFrame, world, *, threshold: float = 0.25,
     the states that moved most.
     """
     m = alignment_matrix(traj, world)
-    ax = _axes(ax, (8, 17))
+    ax = axes_or_new(ax, (8, 17))
     years = m.columns.to_numpy(dtype=float)
     step = float(np.diff(years).min()) if len(years) > 1 else 1.0
     n = len(m)
@@ -336,7 +336,7 @@ def plot_world_heatmap(traj: pd.DataFrame, world, *, threshold: float = 0.25,
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     first, last = m.columns[0], m.columns[-1]
     n_runs = traj["run"].nunique()
-    _titles(ax, f"Alignment of every state ({n}), by region",
+    set_titles(ax, f"Alignment of every state ({n}), by region",
             f"colour: mean alignment over {n_runs} run{'s' * (n_runs > 1)} (blue West, red SCO); "
             f"bars: change {_period(m.columns)}")
 
@@ -400,7 +400,7 @@ def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, 
     table = attribution_table(traj, chosen)
     ends = _start_end(traj).loc[chosen]
     names = _names(traj)
-    ax = _axes(ax, (10, 1.4 + 0.9 * len(chosen)))
+    ax = axes_or_new(ax, (10, 1.4 + 0.9 * len(chosen)))
     y = np.arange(len(chosen))
     pos, neg = np.zeros(len(chosen)), np.zeros(len(chosen))
     for driver in table.columns:
@@ -426,7 +426,7 @@ def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, 
     if title is None:
         title = ("Why the states that moved most moved" if iso3s is None
                  else "What moved these states")
-    _titles(ax, title, f"each driver's push summed over the years, mean of {n_runs} run"
+    set_titles(ax, title, f"each driver's push summed over the years, mean of {n_runs} run"
                        f"{'s' * (n_runs > 1)}; ◆ = net change")
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
     ax.set_axisbelow(True)

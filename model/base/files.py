@@ -1,8 +1,9 @@
-"""Tidy tables from recorded runs, and writing a run's output folder atomically.
+"""Bounded reading and safe writing of files: the only place blocsim touches the disk raw.
 
-``trajectories.csv`` has one row per run, year and state; ``blocs.csv`` one row per run and
-year; ``status_changes.csv`` one row per change of SCO status. The folder is built under a
-temporary name and renamed into place, so a failure never leaves half an output behind.
+``read_bounded`` reads a regular file of limited size (every user input goes through it);
+``write_file_atomic`` and ``write_atomic_dir`` write a file or a whole output folder under a
+temporary name and rename it into place, so a failure never leaves half an output behind.
+Imports the standard library and ``base.errors`` only.
 """
 
 from __future__ import annotations
@@ -12,130 +13,49 @@ import json
 import os
 import shutil
 import socket
+import stat
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import yaml
-
-from . import __version__
-from .dynamics import CHANNELS, SCO_STATUSES
 from .errors import ScenarioError
-from .seeds import SEED_RULE
-from .simulation import DRIVERS, RunResult
-
-CAMPS = ("sco", "nonaligned", "west")
-CONTRIB_COLUMNS = tuple(f"c_{d}" for d in DRIVERS)
-FLOAT_FORMAT = "%.6g"
 
 
-def camp_of(alignment: np.ndarray, threshold: float) -> np.ndarray:
-    """Camp codes: 0 SCO (a > t), 1 non-aligned, 2 West (a < -t)."""
-    return np.where(alignment > threshold, 0, np.where(alignment < -threshold, 2, 1))
+def _human_size(n: int) -> str:
+    return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n / 1024:g} KiB"
 
 
-def trajectories_frame(results: Sequence[RunResult], names: dict[str, str] | None = None,
-                       threshold: float = 0.25) -> pd.DataFrame:
-    """One row per run, year and state: alignment, camp, structure, status, contributions."""
-    frames = []
-    for run, r in enumerate(results):
-        T, n = r.alignment.shape
-        cols: dict[str, np.ndarray] = {
-            "run": np.full(T * n, run, dtype=np.int32),
-            "year": np.repeat(_years(r.times), n),
-            "iso3": np.tile(r.iso3, T),
-            "alignment": r.alignment.ravel(),
-            "camp": np.asarray(CAMPS)[camp_of(r.alignment, threshold)].ravel(),
-        }
-        for c, name in enumerate(CHANNELS):  # e_sco, e_west, s_sco, s_west, governance
-            cols[name] = r.structure[:, c, :].ravel()
-        cols["sco_status"] = np.asarray(SCO_STATUSES)[r.status].ravel()
-        for d, name in enumerate(CONTRIB_COLUMNS):
-            cols[name] = r.contributions[:, d, :].ravel()
-        frames.append(pd.DataFrame(cols))
-    df = pd.concat(frames, ignore_index=True)
-    if names:
-        df.insert(3, "name", df["iso3"].map(names))
-    return df
 
-
-def bloc_series(alignment: np.ndarray, status: np.ndarray, gdp_usd: np.ndarray,
-                population: np.ndarray, threshold: float,
-                swing: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """The bloc metrics over time, in one place for blocs.csv, batch tables and outcomes.
-
-    Args:
-        alignment, status: (T, n) records of a run.
-        gdp_usd, population: (n,) sizes.
-        threshold: |alignment| above which a state leans to a camp.
-        swing: (n,) mask of the swing group, for ``swing_mean_alignment`` (left out if None).
-
-    Returns:
-        Per metric, a (T,) array: states, shares of world GDP and of population in each camp,
-        SCO members and states with any status, mean and GDP-weighted mean alignment.
-    """
-    camps = camp_of(alignment, threshold)
-    gdp = gdp_usd / gdp_usd.sum()
-    pop = population / population.sum()
-    out: dict[str, np.ndarray] = {}
-    for c, camp in enumerate(CAMPS):
-        m = camps == c
-        out[f"states_{camp}"] = m.sum(axis=1)
-        out[f"gdp_share_{camp}"] = m @ gdp
-        out[f"pop_share_{camp}"] = m @ pop
-    out["sco_members"] = (status == SCO_STATUSES.index("member")).sum(axis=1)
-    out["sco_any_status"] = (status > 0).sum(axis=1)
-    out["mean_alignment"] = alignment.mean(axis=1)
-    out["gdp_weighted_alignment"] = alignment @ gdp
-    if swing is not None:
-        out["swing_mean_alignment"] = (alignment[:, swing].mean(axis=1) if swing.any()
-                                       else np.full(len(alignment), np.nan))
-    return out
-
-
-def blocs_frame(results: Sequence[RunResult], threshold: float) -> pd.DataFrame:
-    """Per run and year: states and shares of world GDP and population in each camp.
-
-    Also the SCO's members and states with any status, and the mean and GDP-weighted mean
-    alignment (``bloc_series``).
-    """
-    frames = []
-    for run, r in enumerate(results):
-        series = bloc_series(r.alignment, r.status, r.gdp_usd, r.population, threshold)
-        frames.append(pd.DataFrame({"run": run, "year": _years(r.times), **series,
-                                    "lean_threshold": threshold}))
-    return pd.concat(frames, ignore_index=True)
-
-
-def status_frame(results: Sequence[RunResult]) -> pd.DataFrame:
-    """One row per change of SCO status: run, year, state, from, to, and what caused it."""
-    rows = [(run, *entry) for run, r in enumerate(results) for entry in r.status_log]
-    return pd.DataFrame(rows, columns=["run", "year", "iso3", "from_status", "to_status", "cause"])
-
-
-def _years(times: np.ndarray) -> np.ndarray:
-    """Whole years as integers; quarterly times stay fractional."""
-    return times.astype(int) if np.allclose(times, np.round(times)) else np.round(times, 2)
-
-
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """CSV with a fixed float format, so identical runs give identical bytes."""
-    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-
-
-def resolved_yaml(scenario, seeds: Sequence[int]) -> str:
-    """The scenario with every default filled in, the seeds and the version: enough to rerun."""
-    doc = scenario.model_dump(mode="json")
-    doc["provenance"] = {"package": "blocsim", "version": __version__, "root_seed": scenario.seed,
-                         "replication_seeds": [int(s) for s in seeds],
-                         "seed_rule": SEED_RULE}
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+def read_bounded(path: Path, limit: int, *, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or a one-line ScenarioError."""
+    label = str(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"{what} not found", file=label) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read {what}: {exc.strerror or exc}", file=label) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
+                or stat.S_ISBLK(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
+        raise ScenarioError(f"not a regular file ({kind}); give a {what}", file=label)
+    too_big = f"{what} is larger than the {_human_size(limit)} limit"
+    if st.st_size > limit:
+        raise ScenarioError(f"{too_big} ({_human_size(st.st_size)})", file=label)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise ScenarioError(f"cannot read {what}: {exc.strerror or exc}", file=label) from None
+    if len(data) > limit:  # it grew between stat and read
+        raise ScenarioError(too_big, file=label)
+    return data
 
 
 OUT_ROOT = Path("out")
 TMP_MARKER = ".blocsim-partial"  # inside a folder being built: who builds it (pid, host)
+
 
 
 def default_out_dir(*parts: str, root: Path = OUT_ROOT) -> Path:
@@ -154,12 +74,14 @@ def default_out_dir(*parts: str, root: Path = OUT_ROOT) -> Path:
     return path
 
 
+
 def os_error(exc: OSError, path: Path | str | None = None, doing: str = "write") -> ScenarioError:
     """One line for an OSError: the path, the cause and its errno name (ENOSPC, EACCES...)."""
     where = path if path is not None else (exc.filename or "?")
     code = errno.errorcode.get(exc.errno or 0, "")
     cause = exc.strerror or str(exc) or type(exc).__name__
     return ScenarioError(f"cannot {doing} {where}: {cause}" + (f" ({code})" if code else ""))
+
 
 
 def check_writable(out_dir: Path) -> None:
@@ -186,6 +108,7 @@ def check_writable(out_dir: Path) -> None:
         raise ScenarioError(f"cannot write {out_dir}: {probe} is on a read-only file system (EROFS)")
 
 
+
 def check_output_dir(out_dir: Path, marker: str, owned: Callable[[Path], bool] | None = None) -> None:
     """``out_dir`` must be new, empty, or an earlier output (it holds ``marker``).
 
@@ -201,6 +124,7 @@ def check_output_dir(out_dir: Path, marker: str, owned: Callable[[Path], bool] |
                             f"({marker}); nothing was written: choose another folder")
 
 
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -209,6 +133,7 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:  # someone else's live process
         return True
     return True
+
 
 
 def clean_stale_temporaries(parent: Path, name: str) -> list[Path]:
@@ -230,6 +155,7 @@ def clean_stale_temporaries(parent: Path, name: str) -> list[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
             removed.append(tmp)
     return removed
+
 
 
 def write_atomic_dir(out_dir: Path, fill: Callable[[Path], None], marker: str,
@@ -273,6 +199,7 @@ def write_atomic_dir(out_dir: Path, fill: Callable[[Path], None], marker: str,
             raise os_error(exc, where) from None
         raise
     return out_dir
+
 
 
 def write_file_atomic(path: Path, text: str | bytes) -> None:

@@ -2,27 +2,28 @@
 
 The model (``simulation.BlocModel``) takes a ``World``, typed ``Params``, a ``Plan`` and a
 generator, and knows nothing of scenario files. This module reads the scenario's levers, events
-and parameters into those, picks replication 0's seed when none is given, and saves and loads
-snapshots as files. (In the coming package layout it belongs with the config/run layer.)
+and parameters into those, picks replication 0's seed when none is given, and builds the
+ensemble engine's shared plan (``prepare_plan``, ``run_ensemble``). Snapshot files are
+``run.snapshots``. Imports base, data, core and config only.
 """
 
 from __future__ import annotations
 
 from dataclasses import fields
-from pathlib import Path
 
 import numpy as np
 
-from .levers import LEVERS
-from .plan import EventAction, LeverAction, Params, Plan
+from ..core.ensemble import Ensemble, EnsembleResult, SharedPlan, plan_from_model
+from ..core.levers import LEVERS
+from ..core.plan import EventAction, LeverAction, Params, Plan
+from ..core.seeds import replication_seeds
+from ..core.simulation import BlocModel, RunResult
+from ..data.world import World, load_world
+from .checks import check_scenario
 from .scenario import Scenario
-from .seeds import replication_seeds
-from .simulation import BlocModel, RunResult
-from .snapshot import Snapshot
-from .world import World, check_scenario, load_world
 
 __all__ = ["params_from_scenario", "plan_from_scenario", "model_from_scenario", "run_scenario",
-           "save_snapshot", "load_snapshot"]
+           "prepare_plan", "run_ensemble"]
 
 
 def params_from_scenario(scenario: Scenario) -> Params:
@@ -93,13 +94,25 @@ def run_scenario(scenario: Scenario, *, rng=None, world: World | None = None,
     return result
 
 
-def save_snapshot(snap: Snapshot, path: Path | str) -> Path:
-    """Write a snapshot as one ``.npz`` file (``Snapshot.to_bytes``)."""
-    path = Path(path)
-    path.write_bytes(snap.to_bytes())
-    return path
+def prepare_plan(scenario: Scenario, *, world: World | None = None, base_dir=None) -> SharedPlan:
+    """The shared plan of a scenario, read off one ``BlocModel`` built for the purpose."""
+    model = model_from_scenario(scenario, rng=0, world=world, base_dir=base_dir)
+    plan = plan_from_model(model)
+    model.release()
+    return plan
 
 
-def load_snapshot(path: Path | str) -> Snapshot:
-    """Read a snapshot file written by ``save_snapshot``."""
-    return Snapshot.from_bytes(Path(path).read_bytes())
+def run_ensemble(scenario: Scenario, seeds, *, world: World | None = None, attribution: bool = True,
+                 base_dir=None, plan: SharedPlan | None = None) -> EnsembleResult:
+    """Run one replication per seed, all together; run r equals ``BlocModel`` with ``seeds[r]``.
+
+    Args:
+        scenario: the scenario (every run shares it).
+        seeds: one seed per replication (ints as ``replication_seeds`` gives, or anything
+            ``numpy.random.default_rng`` takes).
+        world: the scenario's world, if already loaded.
+        attribution: record what each driver contributed (skipped when False).
+        plan: a plan from ``prepare_plan``, to skip building it again.
+    """
+    plan = plan or prepare_plan(scenario, world=world, base_dir=base_dir)
+    return Ensemble(plan, seeds, attribution=attribution).run()

@@ -1,84 +1,34 @@
-"""Experiments: strategies x scenarios x sweep points x replications, and their run table.
+"""An experiment's design: its fixed, ordered table of runs, cut into chunks.
 
-An experiment file lists the scenarios (what the world and the SCO do), the strategies (what the
-West chooses), the replications, the seed, optional parameter sweeps and the outcomes to keep
-(EMA Workbench's split of uncertainties and levers). Its design expands into a fixed, ordered
-table of runs; replication k has the same seed in every cell (common random numbers), so
-differences between strategies are paired, not noise. The table is cut into chunks that are
-the unit of work, of storage and of resumption.
+A design expands into a fixed, ordered table of runs; replication k has the same seed in every
+cell (common random numbers), so differences between strategies are paired, not noise. The
+table is cut into chunks that are the unit of work, of storage and of resumption. Imports base,
+data, core, config and run only.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, field_validator
+from pydantic import ValidationError
 
-from . import __version__
-from .errors import ScenarioError
-from .outcomes import OUTCOMES
-from .runner import prepare_world, replication_seeds
-from .scenario import (
-    Located,
-    Name,
-    Parameters,
+from model import __version__
+
+from ..config.checks import prepare_world
+from ..config.experiment import ExperimentSpec, check_sweep
+from ..config.scenario import (
     Scenario,
     Strategy,
-    Strict,
     load_scenario,
     load_strategy,
-    parse,
     read_yaml,
 )
-
-DEFAULT_OUTCOMES = ("gdp_share_west", "gdp_share_sco", "pop_share_west", "sco_members",
-                    "swing_mean_alignment", "mean_alignment")
-
-
-class Sweep(Strict):
-    """Parameters to vary: listed values (factorial) or [low, high] ranges (lhs, morris, sobol)."""
-
-    design: Literal["factorial", "lhs", "morris", "sobol"] = "factorial"
-    parameters: dict[str, list[float]] = Field(min_length=1)
-    samples: int = Field(16, ge=1, le=1_000_000,
-                         description="lhs: points; morris: trajectories; sobol: base sample N")
-    levels: int = Field(4, ge=2, le=64, description="morris grid levels")
-
-
-class ExperimentSpec(Located):
-    """The experiment file's schema."""
-
-    name: Name
-    description: str = ""
-    scenarios: list[str] = Field(min_length=1)
-    strategies: list[str | Strategy] = Field(default_factory=list)  # files, or written inline
-    reference: str | None = None
-    replications: int = Field(100, ge=1, le=1_000_000)
-    seed: int = Field(2024, ge=0, le=2**63 - 1)
-    horizon: int | None = Field(None, ge=1, le=100)
-    outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES))
-    primary: str = "gdp_share_west"
-    swing_group: list[str] = Field(default_factory=lambda: ["swing_states"])
-    sweep: Sweep | None = None
-    keep_trajectories: bool = True
-    chunk_size: int = Field(50, ge=1, le=100_000)
-
-    @field_validator("outcomes", "primary")
-    @classmethod
-    def _check_outcomes(cls, value: list[str] | str) -> list[str] | str:
-        for name in [value] if isinstance(value, str) else value:
-            if name not in OUTCOMES:
-                guess = difflib.get_close_matches(name, list(OUTCOMES), n=1)
-                hint = f" (did you mean '{guess[0]}'?)" if guess else ""
-                raise ValueError(f"unknown outcome '{name}'{hint}; known: {', '.join(OUTCOMES)}")
-        return value
+from ..core.seeds import replication_seeds
 
 
 @dataclass(frozen=True)
@@ -92,6 +42,7 @@ class Cell:
     resolved: dict  # Scenario.model_dump(mode="json") with the strategy and point applied
 
 
+
 @dataclass(frozen=True)
 class Chunk:
     """A unit of work: consecutive runs of one cell."""
@@ -101,6 +52,7 @@ class Chunk:
     run_ids: tuple[int, ...]
     replications: tuple[int, ...]
     seeds: tuple[int, ...]
+
 
 
 @dataclass
@@ -120,75 +72,6 @@ class Design:
         """Total number of runs."""
         return len(self.cells) * len(self.seeds)
 
-
-# --- reading ----------------------------------------------------------------------------------
-
-def load_experiment(path: str | Path) -> ExperimentSpec:
-    """Read and validate an experiment file (scenario and strategy files are checked later)."""
-    path = Path(path)
-    data, lines = read_yaml(path)
-    where = {p: (str(path), ln) for p, ln in lines.items()}
-    spec = parse(data, ExperimentSpec, where, str(path))
-    spec._source, spec._where = str(path), where
-    return spec
-
-
-def parse_sweep_option(text: str) -> tuple[str, list[float]]:
-    """``parameters.peer_weight=0.1:0.5:5`` (5 values), ``=0.1,0.2`` (listed) or ``=0.1:0.5``."""
-    name, sep, values = text.partition("=")
-    name = name.strip().removeprefix("parameters.")
-    if not sep or not name or not values:
-        raise ScenarioError(f"--sweep {text!r}: write NAME=LOW:HIGH[:N] or NAME=V1,V2,...")
-    try:
-        if ":" in values:
-            parts = [float(v) for v in values.split(":")]
-            if len(parts) in (2, 3) and not parts[0] < parts[1]:
-                raise ScenarioError(f"--sweep {text!r}: LOW ({parts[0]:g}) must be below HIGH "
-                                    f"({parts[1]:g}); write NAME=LOW:HIGH[:N]")
-            if len(parts) == 3:
-                n = int(parts[2])
-                if n < 1 or n != parts[2]:
-                    raise ScenarioError(f"--sweep {text!r}: N (the number of values) must be a "
-                                        f"whole number of at least 1")
-                return name, [float(v) for v in np.linspace(parts[0], parts[1], n)]
-            if len(parts) == 2:
-                return name, parts
-            raise ValueError
-        return name, [float(v) for v in values.split(",")]
-    except ValueError:
-        raise ScenarioError(f"--sweep {text!r}: values must be numbers, as LOW:HIGH[:N] "
-                            f"or V1,V2,...") from None
-
-
-# --- expanding the design -------------------------------------------------------------------
-
-def check_sweep(spec: ExperimentSpec) -> None:
-    """Swept parameters must exist and their values or ranges be allowed; errors name the field."""
-    sweep = spec.sweep
-    if sweep is None:
-        return
-    known = list(Parameters.model_fields)
-    for name, values in sweep.parameters.items():
-        path = ("sweep", "parameters", name)
-        if name not in known:
-            guess = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean '{guess[0]}'?)" if guess else ""
-            raise spec.error(f"unknown parameter '{name}'{hint}", path)
-        if not values:
-            raise spec.error("empty list of values", path)
-        if sweep.design != "factorial":
-            if len(values) != 2:
-                raise spec.error(f"a {sweep.design} design needs a range [low, high], "
-                                 f"got {len(values)} values", path)
-            if not values[0] < values[1]:
-                raise spec.error(f"empty or inverted range [{values[0]}, {values[1]}]", path)
-        for v in values:
-            try:
-                Parameters(**{name: v})
-            except ValidationError as exc:
-                raise spec.error(f"value {v} is not allowed: {exc.errors()[0]['msg']}", path) from None
-    if sweep.design == "sobol" and sweep.samples & (sweep.samples - 1):
-        raise spec.error("sobol needs a power of two (e.g. 64, 128)", ("sweep", "samples"))
 
 
 def sweep_points(spec: ExperimentSpec) -> tuple[list[str], list[dict[str, float]]]:
@@ -217,6 +100,7 @@ def sweep_points(spec: ExperimentSpec) -> tuple[list[str], list[dict[str, float]
     return names, [dict(zip(names, map(float, row), strict=True)) for row in x]
 
 
+
 def _strategies(spec: ExperimentSpec, base: Path) -> list[Strategy | None]:
     out: list[Strategy | None] = []
     for i, item in enumerate(spec.strategies):
@@ -233,6 +117,7 @@ def _strategies(spec: ExperimentSpec, base: Path) -> list[Strategy | None]:
     if dup:
         raise spec.error(f"strategy names must differ: {', '.join(sorted(dup))}", ("strategies",))
     return out or [None]
+
 
 
 def expand(spec: ExperimentSpec, *, base_dir: Path | None = None) -> Design:
@@ -300,6 +185,7 @@ def expand(spec: ExperimentSpec, *, base_dir: Path | None = None) -> Design:
     return Design(spec, cells, seeds, chunks, swept, swing, digest)
 
 
+
 def _digest(spec: ExperimentSpec, cells: list[Cell], seeds: list[int]) -> str:
     """A hash of what decides the results: same hash, same run table, same result files.
 
@@ -316,6 +202,7 @@ def _digest(spec: ExperimentSpec, cells: list[Cell], seeds: list[int]) -> str:
            "keep_trajectories": spec.keep_trajectories, "swing_group": spec.swing_group,
            "cells": [(c.scenario, c.strategy, c.point, run_part(c.resolved)) for c in cells]}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
 
 
 def spec_from_files(scenarios: list[Path], strategies: list[Path], *, name: str,

@@ -16,8 +16,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import NonFiniteError, ScenarioError
+from model import __version__
+
+from ..base.errors import NonFiniteError, ScenarioError
 
 SUBCOMMANDS = ("run", "validate", "list", "batch", "compare")
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, BrokenPipeError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
             return 0
-        from .outputs import os_error
+        from ..base.files import os_error
         print(f"blocsim: error: {os_error(exc, doing='use')}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -163,9 +164,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with its replications and write the output folder."""
-    from .outputs import check_output_dir, check_writable, default_out_dir
-    from .runner import check_memory, prepare_world, run_replications, summary_table, write_run
-    from .scenario import load_scenario
+    from ..base.files import check_output_dir, check_writable, default_out_dir
+    from ..config.checks import prepare_world
+    from ..config.scenario import load_scenario
+    from ..report.summary import summary_table
+    from ..run.service import check_memory, run_replications, write_run
 
     scenario = load_scenario(args.scenario)
     override(scenario, "seed", args.seed, "--seed")
@@ -185,7 +188,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if bar:
             bar.close()
-    out = write_run(scenario, world, results, seeds, out_dir, plots=not args.no_plots)
+    plotter = None
+    if not args.no_plots:
+        from ..report.run_plots import write_plots  # matplotlib only when plots are wanted
+        plotter = write_plots
+    out = write_run(scenario, world, results, seeds, out_dir, plotter=plotter)
     if not args.quiet:
         print(summary_table(scenario, out.blocs, out.trajectories))
         print(f"\nTables and resolved scenario in {out.out_dir}/")
@@ -214,8 +221,8 @@ def _notes(scenario) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check each file; the first mistake stops with status 2."""
-    from .runner import prepare_world
-    from .scenario import load_scenario
+    from ..config.checks import prepare_world
+    from ..config.scenario import load_scenario
 
     for path in args.scenario:
         scenario = load_scenario(path)
@@ -236,7 +243,7 @@ def _first_sentence(text: str, limit: int = 100) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the shipped scenarios with the first line of their descriptions."""
-    from .scenario import read_yaml
+    from ..config.scenario import read_yaml
 
     for path in sorted(SCENARIO_DIR.glob("*.yaml")):
         data, _ = read_yaml(path)
@@ -246,13 +253,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Run an experiment (see ``batch``)."""
-    from .batch import run_batch_command
+    from .batch_command import run_batch_command
     return run_batch_command(args)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare the strategies of a finished batch (see ``compare``)."""
-    from .compare import run_compare_command
+    from .compare_command import run_compare_command
     return run_compare_command(args)
 
 
@@ -260,5 +267,5 @@ COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "batch":
             "compare": cmd_compare}
 
 
-if __name__ == "__main__":  # ``python -m model.cli``
+if __name__ == "__main__":  # ``python -m model.apps.cli`` (or ``python -m model``)
     sys.exit(main())

@@ -14,13 +14,11 @@ Input files come from users and classrooms, so the reader bounds everything a fi
 
 The value is built from PyYAML's event stream without recursion, and every mistake is one
 ``ScenarioError`` naming the file and line. ``read_bounded`` is the size and file-type check
-alone, for other inputs (the world CSV).
+alone, in ``base.files``. Imports base only (and PyYAML).
 """
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 import yaml
@@ -37,49 +35,24 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
-from .errors import ScenarioError
+from ..base.errors import ScenarioError
+from ..base.files import read_bounded
 
 MAX_YAML_BYTES = 1 << 20  # 1 MiB: the largest shipped file is a few KB
 MAX_DEPTH = 64  # nested mappings and lists
 MAX_NUMBER_CHARS = 100  # an int or float written with more characters is refused before int()
 
+
+
 LineMap = dict[tuple, int]
+
+
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null")}
 _KIND = {_TAG + "int": "an integer", _TAG + "float": "a number", _TAG + "bool": "true or false",
          _TAG + "null": "null"}
 
-
-def _human_size(n: int) -> str:
-    return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n / 1024:g} KiB"
-
-
-def read_bounded(path: Path, limit: int, *, what: str = "file") -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes, or a one-line ScenarioError."""
-    label = str(path)
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise ScenarioError(f"{what} not found", file=label) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read {what}: {exc.strerror or exc}", file=label) from None
-    if not stat.S_ISREG(st.st_mode):
-        kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
-                or stat.S_ISBLK(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
-                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
-        raise ScenarioError(f"not a regular file ({kind}); give a {what}", file=label)
-    too_big = f"{what} is larger than the {_human_size(limit)} limit"
-    if st.st_size > limit:
-        raise ScenarioError(f"{too_big} ({_human_size(st.st_size)})", file=label)
-    try:
-        with open(path, "rb") as f:
-            data = f.read(limit + 1)
-    except OSError as exc:
-        raise ScenarioError(f"cannot read {what}: {exc.strerror or exc}", file=label) from None
-    if len(data) > limit:  # it grew between stat and read
-        raise ScenarioError(too_big, file=label)
-    return data
 
 
 def _decode(data: bytes, label: str) -> str:
@@ -89,6 +62,7 @@ def _decode(data: bytes, label: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise ScenarioError(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as "
                             f"UTF-8", file=label, line=line) from None
+
 
 
 class _Loader(yaml.SafeLoader):
@@ -103,9 +77,11 @@ class _Loader(yaml.SafeLoader):
         super().fetch_flow_collection_start(TokenClass)
 
 
+
 _Loader.yaml_implicit_resolvers = {
     ch: [(tag, rx) for tag, rx in resolvers if tag != _TAG + "timestamp"]
     for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
 
 
 def _syntax_error(exc: yaml.YAMLError, label: str, text: str) -> ScenarioError:
@@ -121,6 +97,7 @@ def _syntax_error(exc: yaml.YAMLError, label: str, text: str) -> ScenarioError:
         problem += f" ({context} started on line {cmark.line + 1})"
     return ScenarioError(f"YAML syntax error: {problem}", file=label,
                          line=mark.line + 1 if mark else None)
+
 
 
 def _scalar(loader: _Loader, event: ScalarEvent, label: str, path: tuple):
@@ -153,6 +130,7 @@ def _scalar(loader: _Loader, event: ScalarEvent, label: str, path: tuple):
         return SafeConstructor.yaml_constructors[tag](loader, node)
     except (ConstructorError, ValueError, OverflowError):
         raise ScenarioError(f"{value!r} is not {_KIND[tag]}", **where) from None
+
 
 
 def _build(loader: _Loader, label: str) -> tuple[object, LineMap]:
@@ -223,6 +201,7 @@ def _build(loader: _Loader, label: str) -> tuple[object, LineMap]:
     return (root[0] if root else None), lines
 
 
+
 def _child_path(parent: list) -> tuple:
     value, path, key, keys = parent
     if keys is _ROOT:
@@ -230,7 +209,9 @@ def _child_path(parent: list) -> tuple:
     return path + (key,) if isinstance(value, dict) else path + (len(value),)
 
 
+
 _ROOT = object()
+
 
 
 def parse_yaml(text: str, label: str) -> tuple[object, LineMap]:
@@ -247,6 +228,7 @@ def parse_yaml(text: str, label: str) -> tuple[object, LineMap]:
     finally:
         if loader is not None:
             loader.dispose()
+
 
 
 def read_yaml(path: Path, *, limit: int = MAX_YAML_BYTES) -> tuple[dict, LineMap]:

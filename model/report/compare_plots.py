@@ -2,11 +2,11 @@
 
 Fans over time, distributions, paired differences, which states each strategy wins, and
 sensitivity to swept parameters.
-As in ``model.plots`` (the Axelrod library's habit): each ``plot_x`` takes ``ax=None`` and returns
+As in ``run_plots`` (the Axelrod library's habit): each ``plot_x`` takes ``ax=None`` and returns
 the figure, drawn on ``matplotlib.figure.Figure`` objects without pyplot, and the data each plot
 shows comes from a helper that tests call directly (``fan_table``, ``camp_heatmap_table``,
 ``forest_table``, ``sensitivity_bars``). The camp colours and title style are those of
-``model.plots``; strategies get their own palette, fixed by name order, with the reference
+``run_plots``; strategies get their own palette, fixed by name order, with the reference
 strategy always grey, and no strategy takes the camps' red or blue. Shares are drawn in percent
 of the world total and their differences in percentage points (pp).
 """
@@ -24,19 +24,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .compare import (
-    _sorted,
-    _unit,
-    ok_runs,
-    outcome_label,
-    point_means,
-    response_table,
-    scenario_order,
-    sentence_case,
-    strategy_order,
-)
-from .outcomes import OUTCOMES, better_sign
-from .plots import CAMP_COLOURS, CAMP_LABELS, DPI, _axes, _titles
+from ..analysis.labels import outcome_label, outcome_unit, sentence_case
+from ..analysis.results import ok_runs, scenario_order, sort_rows, strategy_order
+from ..analysis.sensitivity import point_means, response_table
+from ..core.outcomes import OUTCOMES, better_sign
+from .run_plots import CAMP_COLOURS, CAMP_LABELS, DPI, axes_or_new, set_titles
 
 #: Colours of the strategies other than the reference, in sorted name order (Dark2 and friends,
 #: without red and blue, which mean the SCO and the West in every figure).
@@ -68,11 +60,11 @@ def png_bytes(fig: Figure) -> bytes:
 
 def _scale(name: str) -> float:
     """Shares are drawn in percent (and their differences in pp), everything else as is."""
-    return _unit(name)[0]
+    return outcome_unit(name)[0]
 
 
 def _diff_unit(name: str) -> str:
-    unit = _unit(name)[1].strip()
+    unit = outcome_unit(name)[1].strip()
     return f" ({unit})" if unit else ""
 
 
@@ -125,7 +117,7 @@ def fan_table(blocs: pd.DataFrame, outcomes: pd.DataFrame, measure: str = "gdp_s
     q.insert(0, "n", g.size())
     q.insert(1, "mean", g.mean())
     out = q.reset_index()[["scenario", "strategy", "year", "n", "mean", "median", "p5", "p25", "p75", "p95"]]
-    return _sorted(out, outcomes, reference, extra=("year",))
+    return sort_rows(out, outcomes, reference, extra=("year",))
 
 
 def _draw_fan(ax: Axes, data: pd.DataFrame, measure: str, colours: dict[str, str], relative: bool) -> None:
@@ -185,12 +177,12 @@ def plot_fan(blocs: pd.DataFrame, outcomes: pd.DataFrame, measure: str = "gdp_sh
     colours = strategy_colours(outcomes["strategy"], reference)
     if relative:
         colours.pop(reference, None)
-    ax = _axes(ax, (8, 5))
+    ax = axes_or_new(ax, (8, 5))
     _draw_fan(ax, data, measure, colours, relative)
     title, ylabel = _fan_labels(measure, reference, relative)
     n = int(data.groupby("strategy")["n"].max().min()) if len(data) else 0
     what = f"median (dashed: mean) of {n} pairs" if relative else f"median of {n} runs"
-    _titles(ax, title, f"scenario '{scenario}'; line: {what}; bands: middle 50% and 90%")
+    set_titles(ax, title, f"scenario '{scenario}'; line: {what}; bands: middle 50% and 90%")
     ax.set_ylabel(ylabel)
     _strategy_legend(ax, colours, reference, extra=_band_handles(relative))
     return ax.figure
@@ -241,7 +233,7 @@ def plot_outcome_distributions(outcomes: pd.DataFrame, name: str, *, reference: 
     strategies = list(colours)
     k = _scale(name)
     width = 0.8 / max(1, len(strategies))
-    ax = _axes(ax, (max(6.0, 1.2 + 0.45 * len(strategies) * len(scenarios)), 5))
+    ax = axes_or_new(ax, (max(6.0, 1.2 + 0.45 * len(strategies) * len(scenarios)), 5))
     rng = np.random.default_rng(0)  # jitter only, fixed so the figure is reproducible
     for i, s in enumerate(scenarios):
         for j, strat in enumerate(strategies):
@@ -266,7 +258,7 @@ def plot_outcome_distributions(outcomes: pd.DataFrame, name: str, *, reference: 
     n = ok.groupby(["scenario", "strategy"]).size()
     direction = {1.0: "higher is better for the West", -1.0: "lower is better for the West"}.get(
         better_sign(name) if name in OUTCOMES else 0.0, "neither higher nor lower is better")
-    _titles(ax, f"{sentence_case(outcome_label(name))} at the horizon, by strategy",
+    set_titles(ax, f"{sentence_case(outcome_label(name))} at the horizon, by strategy",
             f"{_count_range(n)} runs per box (dots); box: middle 50%, whiskers: 5th–95th percentile; "
             f"{direction}")
     _strategy_legend(ax, colours, reference)
@@ -314,10 +306,10 @@ def plot_camp_heatmap(probabilities: pd.DataFrame, *, camp: str = "west", scenar
     strategies = [c for c in table.columns if c != "spread"]
     if not strategies:
         strategies = strategy_order(probabilities["strategy"], reference)
-    ax = _axes(ax, (3.0 + 1.05 * len(strategies), 2.2 + 0.28 * max(len(table), 4)))
+    ax = axes_or_new(ax, (3.0 + 1.05 * len(strategies), 2.2 + 0.28 * max(len(table), 4)))
     label = CAMP_LABELS.get(camp, camp)
     runs = probabilities.loc[probabilities["scenario"] == scenario, "n"]
-    _titles(ax, f"Probability of ending {label}, by strategy",
+    set_titles(ax, f"Probability of ending {label}, by strategy",
             f"scenario '{scenario}'; the {len(table)} states whose probability differs most between "
             f"strategies, largest difference first; {_count_range(runs)} runs per strategy")
     if table.empty:
@@ -418,10 +410,10 @@ def plot_paired_differences(diffs: pd.DataFrame, name: str, *, ax: Axes | None =
     t = forest_table(diffs, name)
     reference = diffs["reference"].iloc[0] if len(diffs) else None
     colours = strategy_colours(diffs["strategy"])
-    ax = _axes(ax, (8, 1.8 + 0.34 * max(t["y"].max() + 1 if len(t) else 0, 2)))
+    ax = axes_or_new(ax, (8, 1.8 + 0.34 * max(t["y"].max() + 1 if len(t) else 0, 2)))
     _draw_forest(ax, diffs, name, colours)
     n = diffs.loc[diffs["outcome"] == name, "n_pairs"]
-    _titles(ax, f"{sentence_case(outcome_label(name))}: difference to '{reference}'",
+    set_titles(ax, f"{sentence_case(outcome_label(name))}: difference to '{reference}'",
             f"mean of {int(n.min()) if len(n) else 0} paired replications (same seed) with 95% "
             f"bootstrap interval")
     ax.set_xlabel(f"{sentence_case(outcome_label(name))} minus '{reference}'{_diff_unit(name)}")
@@ -505,7 +497,7 @@ def plot_sensitivity(sens: pd.DataFrame, *, scenario: str | None = None, referen
     colours = strategy_colours(data["strategy"], reference)
     strategies = list(colours)
     h = 0.8 / len(strategies)
-    ax = _axes(ax, (8, 1.5 + 0.5 * len(params) * max(1, len(strategies) * 0.6)))
+    ax = axes_or_new(ax, (8, 1.5 + 0.5 * len(params) * max(1, len(strategies) * 0.6)))
     for j, strat in enumerate(strategies):
         d = data[data["strategy"] == strat].set_index("parameter").reindex(params)
         y = np.arange(len(params)) + (j - (len(strategies) - 1) / 2) * h
@@ -530,7 +522,7 @@ def plot_sensitivity(sens: pd.DataFrame, *, scenario: str | None = None, referen
     if main == "src" and len(r2):
         lo, hi = f"{r2.min():.2f}", f"{r2.max():.2f}"
         what += f" (linear fit R² {lo if lo == hi else lo + '–' + hi})"
-    _titles(ax, f"Which parameters move the {outcome_label(name)}", f"scenario '{scenario}'; {what}, "
+    set_titles(ax, f"Which parameters move the {outcome_label(name)}", f"scenario '{scenario}'; {what}, "
                 f"outcome averaged over replications; whiskers: 95% intervals")
     extra = ([Line2D([], [], marker="D", color="black", linestyle="", markersize=4, label=second)]
              if second else [])
@@ -565,10 +557,10 @@ def plot_response(outcomes: pd.DataFrame, param: str, name: str, *, scenario: st
     """
     scenario = scenario or scenario_order(outcomes)[0]
     colours = strategy_colours(outcomes["strategy"], reference)
-    ax = _axes(ax, (7, 4.5))
+    ax = axes_or_new(ax, (7, 4.5))
     _draw_response(ax, outcomes, param, name, scenario, colours)
     ax.set_ylabel(outcome_label(name, long=True))
-    _titles(ax, f"{sentence_case(outcome_label(name))} against {param}",
+    set_titles(ax, f"{sentence_case(outcome_label(name))} against {param}",
             f"scenario '{scenario}'; dots: sweep points (mean over replications); line: mean by {param}")
     _strategy_legend(ax, colours, reference)
     return ax.figure

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .outputs import bloc_series, camp_of
+from .blocs import bloc_series, camp_of
 from .simulation import RunResult
 
 MAXIMIZE, MINIMIZE, INFO = "max", "min", "info"

@@ -4,12 +4,11 @@ Reads the tables shipped in ``model/data`` (built from public sources by
 ``tools/build_world.py``; every column is documented in ``model/data/README.md``) or a user's CSV
 with the same columns. Nothing is downloaded. A ``World`` is an immutable snapshot of one year:
 arrays over states in a fixed order (sorted by ISO3 code), plus a row-normalised sparse matrix of
-relations that peer influence flows through.
+relations that peer influence flows through. Imports base only (and numpy, pandas, scipy).
 """
 
 from __future__ import annotations
 
-import difflib
 import io
 import re
 from dataclasses import dataclass, field
@@ -20,14 +19,16 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .dynamics import SCO_STATUSES
-from .errors import ScenarioError
-from .yamlfile import read_bounded
+from ..base.errors import ScenarioError
+from ..base.files import read_bounded
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent
 MAX_WORLD_BYTES = 32 << 20  # a user's world CSV: 32 MiB (the built-in panel, all years, is 0.7 MB)
 
 #: Columns a world CSV must have (one row per state; a ``year`` column selects the start year).
+#: SCO statuses in order of closeness; the integer codes are stored in outputs.
+SCO_STATUSES = ("none", "dialogue_partner", "observer", "member")
+
 REQUIRED_COLUMNS = (
     "iso3", "name", "region", "subregion", "alignment", "gdp_usd", "population", "regime",
     "trade_sco", "trade_west", "sec_sco", "sec_west", "sco_status", "nato", "eu", "csto", "brics",
@@ -292,74 +293,3 @@ def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame) -> sparse.c
     totals = np.asarray(m.sum(axis=1)).ravel()
     inv = np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)
     return sparse.diags(inv) @ m
-
-
-# --- checking a scenario against the world ----------------------------------------------------
-
-# A few common names that are not the data's own (states.csv has one name per state).
-ALTERNATIVE_NAMES = {
-    "kirghizia": "KGZ", "kirgizia": "KGZ", "kyrgyz republic": "KGZ", "burma": "MMR",
-    "ivory coast": "CIV", "turkiye": "TUR", "türkiye": "TUR", "persia": "IRN",
-    "czech republic": "CZE", "swaziland": "SWZ", "east timor": "TLS", "cape verde": "CPV",
-    "holland": "NLD", "the netherlands": "NLD", "uk": "GBR", "britain": "GBR",
-    "great britain": "GBR", "england": "GBR", "usa": "USA", "america": "USA",
-    "united states of america": "USA", "russian federation": "RUS", "south korea": "KOR",
-    "north korea": "PRK", "dprk": "PRK", "laos": "LAO", "vietnam": "VNM", "syria": "SYR",
-    "iran": "IRN", "macedonia": "MKD", "moldova": "MDA", "tanzania": "TZA", "bolivia": "BOL",
-    "venezuela": "VEN", "congo-kinshasa": "COD", "drc": "COD", "congo-brazzaville": "COG",
-}
-
-
-def _letters(text: str) -> str:
-    return re.sub(r"[^a-z]", "", text.lower())
-
-
-def state_hint(name: str, world: World, groups=()) -> str:
-    """' (did you mean 'KGZ'?)' for a mistyped code or a state's name; '' when nothing fits.
-
-    In order: the code in capitals (``kaz``), a state's name or a common alternative name
-    (``Kyrgyzstan``, ``Kirghizia``), a name that starts with what was typed (``KYR``), then the
-    closest code or group by spelling.
-    """
-    codes, names = list(world.index), [str(n) for n in world.name]
-    if name.upper() in world.index:
-        return f" (did you mean '{name.upper()}'? state codes are in capitals)"
-    key = _letters(name)
-    by_name = {_letters(n): c for n, c in zip(names, codes, strict=True)}
-    alt = ALTERNATIVE_NAMES.get(name.strip().lower())
-    code = by_name.get(key) or (alt if alt in world.index else None)
-    if code:
-        return f" (did you mean '{code}', {names[world.index[code]]}?)"
-    if len(key) >= 3:
-        starts = [c for n, c in zip(names, codes, strict=True) if _letters(n).startswith(key)]
-        if len(starts) == 1:
-            return f" (did you mean '{starts[0]}', {names[world.index[starts[0]]]}?)"
-        if 1 < len(starts) <= 4:
-            return " (did you mean " + " or ".join(
-                f"'{c}' ({names[world.index[c]]})" for c in starts) + "?)"
-    guess = difflib.get_close_matches(name, [*codes, *groups], n=1)
-    return f" (did you mean '{guess[0]}'?)" if guess else ""
-
-
-def check_scenario(scenario, world: World) -> None:
-    """Every state code and group a scenario names must exist in its world; raise ScenarioError."""
-    groups = world.groups()
-
-    def check(name: str, path: tuple) -> None:
-        if name in world.index or name in groups:
-            return
-        hint = state_hint(name, world, groups)
-        raise scenario.error(f"unknown state code or group '{name}'{hint}", path)
-
-    for block in ("sco", "west"):
-        for name, cfg in getattr(scenario, block):
-            if cfg is not None and cfg.targets is not None:
-                for t in cfg.targets:
-                    check(t, (block, name, "targets"))
-    for i, ev in enumerate(scenario.events):
-        for t in ev.targets():
-            check(t, ("events", i, "state" if ev.state is not None else "states"))
-    for t in scenario.key_states:
-        if t not in world.index:
-            check(t, ("key_states",))
-            raise scenario.error(f"'{t}' is a group; key_states takes state codes", ("key_states",))

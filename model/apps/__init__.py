@@ -1,0 +1,4 @@
+"""Layer 8: the command line (``blocsim``): argument parsing and one call per command.
+
+Imports any layer below.
+"""

@@ -1,0 +1,338 @@
+"""``Ensemble``: R replications of one scenario stepped together over (n, R) arrays.
+
+Part of the core: imports numpy, the core's own modules and the other ``ensemble`` modules only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dynamics as dyn
+from ..dynamics import E_SCO, E_WEST, GOV, SCO_STATUSES
+from ..simulation import SRC
+from .columns import (
+    add_dynamic,
+    advance_structure,
+    bounded_move,
+    bounds_columns,
+    lever_increments,
+    org_event,
+    pick,
+    source_pushes,
+    split_sums,
+    status_bump,
+    structure,
+    swap_in,
+)
+from .plan import N_SRC, TOP, SharedPlan, draw_step, start_generators
+from .result import EnsembleResult
+
+
+class Ensemble:
+    """R replications of one scenario, stepped together; wires the functions above.
+
+    State per run is (n, R); deviations are shared (sources, channels, n) plus a block of
+    diverged (state, run) columns: ``pair_state``, ``pair_run`` and ``pair_dev``
+    (sources, channels, m), with ``pair_of`` (n, R) pointing into it (-1: not diverged).
+    """
+
+    def __init__(self, plan: SharedPlan, seeds, *, attribution: bool = True, block: int = 128) -> None:
+        self.plan = plan
+        self.block = max(1, int(block))
+        self.seeds = list(seeds)
+        self.attribution = attribution
+        n, R, T = plan.n, len(self.seeds), plan.steps
+        self.R = R
+        self.rngs = start_generators(self.seeds)
+        self.buf = np.empty((2, min(R, self.block), n))
+        self.k = 0
+        self.t = float(plan.start_year)
+        tile = lambda x: np.repeat(x[:, None], R, axis=1)  # noqa: E731
+        self.a = tile(plan.a0)
+        self.a_decide = tile(plan.a0)
+        self.status_anchor = tile(plan.a0)
+        self.streak = np.zeros((n, R))
+        self.status = tile(plan.status0)
+        self.status_moved = np.zeros((n, R), dtype=bool)
+        self.status_shared = plan.status0.copy()
+        self.orgs = {org: f.copy() for org, f in plan.orgs0.items()}
+        self.sanctions: list = []
+        self.dev = np.zeros((N_SRC, plan.base.shape[0], n))
+        self.pair_state = np.zeros(0, dtype=np.intp)
+        self.pair_run = np.zeros(0, dtype=np.intp)
+        self.pair_dev = np.zeros((N_SRC, plan.base.shape[0], 0))
+        self.pair_of = np.full((n, R), -1, dtype=np.intp)
+        self.logs: list[list] = [[] for _ in range(R)]
+        # records run-major, (R, T+1, ...), so that one run is one contiguous block; each step
+        # writes its (n, R) arrays transposed, cheaper than transposing the whole record at the end
+        self.rec_a = np.empty((R, T + 1, n))
+        self.rec_status = np.empty((R, T + 1, n), dtype=np.int8)
+        self.rec_struct = np.empty((T + 1, plan.base.shape[0], n))
+        self.rec_struct_pairs: list = [None] * (T + 1)
+        if attribution:
+            self.rec_push = np.zeros((T + 1, N_SRC, n))
+            self.rec_push_pairs: list = [(self.pair_state, self.pair_run, np.zeros((N_SRC, 0)))] * (T + 1)
+            # the peer and shock pushes are all a run's attribution needs besides what is shared
+            # and its alignment; written in place each step, gathered per run when asked for
+            self.rec_peer = np.zeros((T + 1, n, R))
+            self.rec_shock = np.zeros((T + 1, n, R))
+        self._record()
+
+    # --- divergence ---
+
+    def diverge(self, states: np.ndarray, runs: np.ndarray) -> np.ndarray:
+        """Give (state, run) pairs their own deviation columns (copied from the shared ones).
+
+        Returns the pairs' indices into the diverged block (new or already there).
+        """
+        new = self.pair_of[states, runs] < 0
+        if new.any():
+            s, r = states[new], runs[new]
+            key = np.unique(s * self.R + r)  # a pair named twice is added once
+            s, r = key // self.R, key % self.R
+            m0 = self.pair_state.size
+            self.pair_state = np.concatenate([self.pair_state, s])
+            self.pair_run = np.concatenate([self.pair_run, r])
+            self.pair_dev = np.concatenate([self.pair_dev, self.dev[:, :, s]], axis=2)
+            self.pair_of[s, r] = np.arange(m0, m0 + s.size)
+        return self.pair_of[states, runs]
+
+    def dev_of_run(self, r: int) -> np.ndarray:
+        """Run ``r``'s deviations (sources, channels, n): the shared ones with its diverged columns."""
+        return swap_in(self.dev, self.pair_dev, self.pair_state, self.pair_run == r)
+
+    def _pair_base(self) -> np.ndarray:
+        return self.plan.base[:, self.pair_state]
+
+    # --- status changes ---
+
+    def _set_status(self, states: np.ndarray, runs: np.ndarray, new: np.ndarray, source: str) -> None:
+        """Per-run bookkeeping of status changes (anchor, streak, log); ties are done by the caller."""
+        year = int(np.ceil(self.t - 1e-9))
+        old = self.status[states, runs]
+        self.status[states, runs] = new
+        self.status_anchor[states, runs] = self.a_decide[states, runs]
+        self.streak[states, runs] = 0.0
+        self.status_moved[states, runs] = source == "membership"
+        iso = self.plan.iso3
+        for i, r, o, w in zip(states.tolist(), runs.tolist(), old.tolist(), new.tolist(), strict=True):
+            self.logs[r].append((year, str(iso[i]), SCO_STATUSES[o], SCO_STATUSES[w], source))
+
+    def _sco_event(self, ev, idx: np.ndarray) -> None:
+        """An SCO join or leave event: shared columns by the shared status, diverged ones by theirs."""
+        target = SCO_STATUSES.index(ev.status) if ev.kind == "join" else 0
+        src = SRC["events"]
+
+        def goal(old):
+            return np.maximum(target, old) if ev.kind == "join" else np.zeros_like(old)
+
+        old = self.status_shared[idx]
+        new = goal(old).astype(np.int8)
+        ch = new != old
+        status_bump(self.plan, self.dev, self.plan.base, idx[ch], old[ch].astype(int),
+                    new[ch].astype(int), src)
+        self.status_shared[idx[ch]] = new[ch]
+        sel = np.flatnonzero(np.isin(self.pair_state, idx))
+        if sel.size:
+            pold = self.status[self.pair_state[sel], self.pair_run[sel]].astype(int)
+            pnew = goal(pold)
+            pch = pnew != pold
+            status_bump(self.plan, self.pair_dev, self._pair_base(), sel[pch], pold[pch], pnew[pch], src)
+        # every run, in the model's order (state by state), whether shared or diverged
+        for i in idx.tolist():
+            old_r = self.status[i]
+            new_r = goal(old_r).astype(np.int8)
+            runs = np.flatnonzero(new_r != old_r)
+            if runs.size:
+                self._set_status(np.full(runs.size, i), runs, new_r[runs], "events")
+
+    def _event(self, ev, mask: np.ndarray, direct: np.ndarray, pair_direct: np.ndarray, year: int) -> None:
+        """``BlocModel._apply_event`` on the shared columns and the diverged ones."""
+        plan, src = self.plan, SRC["events"]
+        idx = np.flatnonzero(mask)
+        pmask = mask[self.pair_state]
+        if ev.kind in ("join", "leave") and ev.org == "SCO":
+            self._sco_event(ev, idx)
+            return
+        if ev.kind == "sanctions":
+            channel = E_WEST if ev.bloc == "west" else E_SCO
+            self.sanctions.append((year, year + ev.duration - 1, mask, ev.intensity, channel))
+            return
+        if ev.kind == "alignment_shock":
+            direct[src, idx] += 2.0 * ev.delta / plan.dt
+            pair_direct[src, pmask] += 2.0 * ev.delta / plan.dt
+            return
+        blocks = [(self.dev, plan.base, None), (self.pair_dev, self._pair_base(), self.pair_state)]
+        if ev.kind in ("join", "leave"):
+            flags = self.orgs[ev.org]
+            joining = ev.kind == "join"
+            act = mask & (~flags if joining else flags)
+            for dev, base, cols in blocks:
+                values = structure(base, dev)
+                org_event(dev, values, dyn.channel_room(values), np.flatnonzero(pick(act, cols)), ev.org,
+                          joining)
+            flags[act] = joining
+            return
+        for dev, base, cols in blocks:
+            values = structure(base, dev)
+            room = dyn.channel_room(values)
+            sel = np.flatnonzero(pick(mask, cols))
+            if ev.kind == "economic_shock":
+                c = E_SCO if ev.bloc == "sco" else E_WEST
+                dev[src, c, sel] += np.clip(ev.delta, -values[c, sel], room[c, sel])
+            elif ev.kind == "government_change":
+                dev[src, GOV, sel] += ev.regime - values[GOV, sel]
+
+    # --- bounds ---
+
+    def _keep_in_bounds(self) -> None:
+        """Trim each run's deviations exactly when ``BlocModel`` would trim that run's."""
+        plan = self.plan
+        v_sh = structure(plan.base, self.dev)
+        oob_sh, dirty_sh = bounds_columns(v_sh)
+        base_p = self._pair_base()
+        oob_p, _ = bounds_columns(structure(base_p, self.pair_dev))
+        if not (dirty_sh.any() or oob_p.any()):
+            return
+        shared_cols = self.pair_of < 0
+        trig = (oob_sh[:, None] & shared_cols).any(axis=0)
+        trig[self.pair_run[oob_p]] = True
+        trig_sh = bool(oob_sh.any())
+        odd = np.flatnonzero(trig != trig_sh)  # runs whose shared columns must not follow the shared trim
+        if odd.size and dirty_sh.any():
+            s, r = np.nonzero(dirty_sh[:, None] & shared_cols[:, odd])
+            if s.size:
+                self.diverge(s, odd[r])
+        if trig_sh:
+            self.dev = dyn.keep_in_bounds(self.dev, plan.base, plan.lasting)
+        sel = np.flatnonzero(trig[self.pair_run])
+        if sel.size:
+            self.pair_dev[:, :, sel] = dyn.keep_in_bounds(self.pair_dev[:, :, sel],
+                                                         plan.base[:, self.pair_state[sel]], plan.lasting)
+
+    # --- the step ---
+
+    def step(self) -> None:
+        """Advance every run by one step of ``dt`` years."""
+        plan, dt = self.plan, self.plan.dt
+        k = self.k
+        year = int(np.ceil(self.t + dt - 1e-9))
+        self.t = plan.start_year + (k + 1) * dt
+        direct = np.zeros((N_SRC, plan.n))
+        pair_direct = np.zeros((N_SRC, self.pair_state.size))
+        for ev, mask in plan.events.get(k, ()):
+            self._event(ev, mask, direct, pair_direct, year)
+        # structure: shared columns, then the diverged ones, by the same functions
+        values = structure(plan.base, self.dev)
+        room = dyn.channel_room(values)
+        inc, rows, capped = lever_increments(plan, year, values, room, direct, self.sanctions, None)
+        self.dev = advance_structure(plan, self.dev, inc, rows, capped, values, room)
+        if self.pair_state.size:
+            pv = structure(self._pair_base(), self.pair_dev)
+            proom = dyn.channel_room(pv)
+            pinc, prows, pcap = lever_increments(plan, year, pv, proom, pair_direct, self.sanctions,
+                                                 self.pair_state)
+            self.pair_dev = advance_structure(plan, self.pair_dev, pinc, prows, pcap, pv, proom)
+        self._keep_in_bounds()
+        if pair_direct.shape[1] < self.pair_state.size:  # pairs split off by the trim
+            extra = direct[:, self.pair_state[pair_direct.shape[1]:]]
+            pair_direct = np.concatenate([pair_direct, extra], axis=1)
+        push = source_pushes(plan, self.dev, direct)
+        pair_push = source_pushes(plan, self.pair_dev, pair_direct)
+        pos_s, neg_s = split_sums(push)
+        ppos, pneg = split_sums(pair_push)
+        self.k = k + 1
+        if self.attribution:
+            self.rec_push[self.k] = push
+            self.rec_push_pairs[self.k] = (self.pair_state, self.pair_run, pair_push)
+        # alignment and membership, a block of runs at a time: the (n, block) arrays of a
+        # dozen elementwise operations stay in cache, which (n, R) arrays at R = 1,000 do not
+        m0 = self.pair_state.size  # pairs whose pushes were computed above
+        pair_block = self.pair_run // self.block
+        for lo in range(0, self.R, self.block):
+            sl = slice(lo, min(lo + self.block, self.R))
+            sel = np.flatnonzero(pair_block == lo // self.block)
+            draws = self._align(sl, pos_s[:, None], neg_s[:, None], ppos[sel], pneg[sel],
+                                self.pair_state[:m0][sel], self.pair_run[:m0][sel] - lo)
+            self._membership(sl, draws)
+        self._record()
+
+    def _align(self, sl: slice, pos_s: np.ndarray, neg_s: np.ndarray, ppos: np.ndarray,
+               pneg: np.ndarray, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+        """Alignment of the runs in ``sl``: ``BlocModel.step`` from the peer push on.
+
+        Args:
+            pos_s, neg_s: (n, 1) sums of the shared source pushes' positive and negative parts.
+            ppos, pneg: the same for this block's diverged pairs, at (state ``pi``, local run ``pj``).
+
+        Returns:
+            The block's membership draws (n, runs in block).
+        """
+        plan, p, dt = self.plan, self.plan.params, self.plan.dt
+        a, a0 = self.a[:, sl], plan.a0[:, None]
+        peer = dyn.peer_push(plan.relations, a, a0, p["peer_weight"], plan.has_relations[:, None])
+        eps, draws = draw_step(self.rngs[sl], self.buf[:, :a.shape[1]])
+        relaxed = dyn.relax_to_anchor(a, a0, p["inertia"], dt)
+        shock = dyn.shock_push(eps, relaxed, p["shock_sd"], dt)
+        pos = add_dynamic(pos_s, peer, shock, 1.0)
+        neg = add_dynamic(neg_s, peer, shock, -1.0)
+        if pi.size:
+            ij = (pi, pj)
+            pos[ij] = add_dynamic(ppos, peer[ij], shock[ij], 1.0)
+            neg[ij] = add_dynamic(pneg, peer[ij], shock[ij], -1.0)
+        up, down = bounded_move(relaxed, pos, neg, dt)
+        if self.attribution:
+            self.rec_peer[self.k][:, sl] = peer
+            self.rec_shock[self.k][:, sl] = shock
+        self.a[:, sl] = relaxed + up - down
+        return draws
+
+    def _membership(self, sl: slice, draws: np.ndarray) -> None:
+        """``BlocModel._membership`` for the runs in ``sl``; movers' columns diverge, then take their ties."""
+        plan, p = self.plan, self.plan.params
+        a_decide, status = self.a_decide[:, sl], self.status[:, sl]
+        a_decide += (self.a[:, sl] - a_decide) * plan.smoothing
+        streak = dyn.update_streak(a_decide, status, self.streak[:, sl], plan.thresholds, plan.dt)
+        self.streak[:, sl] = streak
+        admit = 1.0 - (1.0 - p["admission_rate"]) ** plan.dt
+        anchor = self.status_anchor[:, sl]
+        crossed = self.status_moved[:, sl] | (anchor < plan.thresholds[np.minimum(status + 1, TOP)])
+        open_ = plan.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"]
+        eligible = open_[:, None] & crossed
+        moves = dyn.membership_moves(a_decide, status, streak, eligible, anchor, p["leave_drop"],
+                                     p["membership_years"], admit, draws)
+        s, r = np.nonzero(moves)  # state-major: each run's movers in state order, as the model
+        if s.size == 0:
+            return
+        m = moves[s, r]
+        r = r + sl.start
+        old = self.status[s, r].astype(int)
+        new = np.clip(old + m, 0, TOP)
+        j = self.diverge(s, r)
+        status_bump(plan, self.pair_dev, self._pair_base(), j, old, new, SRC["membership"])
+        self._set_status(s, r, new.astype(np.int8), "membership")
+
+    def _record(self) -> None:
+        k = self.k
+        self.rec_a[:, k] = self.a.T
+        self.rec_status[:, k] = self.status.T
+        self.rec_struct[k] = structure(self.plan.base, self.dev)
+        self.rec_struct_pairs[k] = (self.pair_state, self.pair_run,
+                                    structure(self._pair_base(), self.pair_dev))
+
+    def run(self) -> EnsembleResult:
+        """Step to the horizon and return the record."""
+        while self.k < self.plan.steps:
+            self.step()
+        plan = self.plan
+        times = plan.start_year + np.arange(plan.steps + 1) * plan.dt
+        att = self.attribution
+        return EnsembleResult(
+            seeds=self.seeds, times=times, iso3=plan.iso3,
+            alignment=self.rec_a, status=self.rec_status,
+            structure_shared=self.rec_struct, structure_pairs=self.rec_struct_pairs,
+            status_logs=self.logs, gdp_usd=plan.gdp_usd, population=plan.population,
+            attribution=att, pushes_shared=self.rec_push if att else None,
+            pushes_pairs=self.rec_push_pairs if att else None,
+            peer=self.rec_peer if att else None, shock=self.rec_shock if att else None,
+            a0=plan.a0, dt=plan.dt, inertia=plan.params["inertia"])

@@ -1,0 +1,433 @@
+"""The comparison report: one self-contained HTML page with tables and figures, written atomically.
+
+Imports report and lower layers only.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import shlex
+from pathlib import Path
+
+import pandas as pd
+
+from model import __version__
+
+from ..analysis.labels import (
+    outcome_label,
+    sentence_case,
+)
+from ..analysis.results import (
+    Batch,
+    load_batch,
+    scenario_order,
+    sort_rows,
+    state_names,
+    strategy_order,
+)
+from ..analysis.stats import (
+    N_BOOT,
+)
+from ..base.files import write_atomic_dir
+from ..core.outcomes import OUTCOMES, better_sign
+from .tables import (
+    Tables,
+    cell_text,
+    compare_tables,
+    display_differences,
+    display_prob_best,
+    display_ranking,
+    display_robustness,
+    display_sensitivity,
+    display_summary,
+    percent,
+    to_csv,
+    to_markdown,
+)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def _figures(batch: Batch, t: Tables) -> list[tuple[str, str, object]]:
+    """(file name, caption, figure) for every plot of the report."""
+    from ..report import compare_plots as cp
+
+    o, ref, primary = batch.outcomes, t.reference, t.primary
+    figs: list[tuple[str, str, object]] = []
+    n_strat = o["strategy"].nunique()
+    blocs_ok = not batch.blocs.empty
+    measures = list(dict.fromkeys(m for m in (primary, "gdp_share_west", "gdp_share_sco")
+                                  if blocs_ok and m in batch.blocs.columns))
+    for m in measures:
+        figs.append((f"fan_{m}.png",
+                     f"{sentence_case(outcome_label(m, long=True))} over time under each strategy: the line "
+                     f"is the median run, the bands hold the middle 50% and 90% of runs.",
+                     cp.plot_fan_grid(batch.blocs, o, m, reference=ref)))
+    if blocs_ok and n_strat > 1 and primary in batch.blocs.columns:
+        figs.append((f"fan_difference_{primary}.png",
+                     f"Paired difference to '{ref}' over time ({outcome_label(primary)}): each run minus the "
+                     f"'{ref}' run with the same seed; the line is the median, the bands the middle 50% "
+                     f"and 90% of pairs. Above zero: more than under '{ref}'.",
+                     cp.plot_fan_grid(batch.blocs, o, primary, reference=ref, relative=True)))
+    figs.append((f"distribution_{primary}.png",
+                 f"{sentence_case(outcome_label(primary, long=True))} at the horizon: one dot per run, "
+                 f"boxes span the middle half of the runs, the line in the box is the median.",
+                 cp.plot_outcome_distributions(o, primary, reference=ref)))
+    if n_strat > 1:
+        figs.append((f"paired_differences_{primary}.png",
+                     f"Mean paired difference to '{ref}' with 95% bootstrap intervals. An interval clear "
+                     f"of zero on the better side is a difference the replications support.",
+                     cp.plot_paired_differences(t.paired_differences, primary)))
+        directed = [n for n in t.names if n != primary and n in OUTCOMES and better_sign(n) != 0]
+        if directed:
+            figs.append(("paired_differences_other.png",
+                         "The other outcomes: mean paired differences to "
+                         f"'{ref}' with 95% bootstrap intervals, one panel per outcome.",
+                         cp.plot_paired_differences_grid(t.paired_differences, directed)))
+    if not t.end_camps.empty and n_strat > 1:
+        for s in scenario_order(o):
+            for camp, label in (("west", "West-leaning"), ("sco", "SCO-leaning")):
+                figs.append((f"end_{camp}_{_safe(s)}.png",
+                             f"Scenario '{s}': probability that a state ends in the {label} camp, for "
+                             f"the states whose probability differs most between strategies.",
+                             cp.plot_camp_heatmap(t.end_camps, camp=camp, scenario=s, reference=ref,
+                                                  names=state_names())))
+    if not t.sensitivity.empty:
+        figs.append(("sensitivity.png",
+                     "How much each swept parameter moves the primary outcome (see the sensitivity table).",
+                     cp.plot_sensitivity(t.sensitivity, reference=ref)))
+        params = list(batch.manifest.get("swept_parameters") or [])
+        figs.append((f"response_{primary}.png",
+                     f"{sentence_case(outcome_label(primary, long=True))} against each swept parameter: "
+                     "mean over the replications at each sweep point.",
+                     cp.plot_response_grid(o, params, primary, reference=ref)))
+    return figs
+
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
+table{border-collapse:collapse;margin:.6em 0 1em;font-size:.88em}
+th,td{border:1px solid #ddd;padding:.25em .55em;vertical-align:top}th{background:#f3f3f3;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}tr:nth-child(even) td{background:#fafafa}
+.lead{font-size:1.1em;color:#333}.note{color:#555;font-size:.9em}
+.warn{background:#fff4e5;border-left:4px solid #e08a00;padding:.5em .8em}figure{margin:1em 0 2em}
+figcaption{color:#444;font-size:.9em;max-width:900px}img{max-width:100%;height:auto}
+code{background:#f3f3f3;padding:0 .2em}details{margin:.5em 0}summary{cursor:pointer;color:#2166ac}
+"""
+
+
+def _primary_first(table: pd.DataFrame, label: str) -> list[str]:
+    """HTML: the rows of the primary outcome, then the others folded away."""
+    parts = [_html_table(table[table["outcome"] == label])]
+    other = table[table["outcome"] != label]
+    if not other.empty:
+        parts.append(f"<details><summary>Other outcomes ({other['outcome'].nunique()})</summary>"
+                     f"{_html_table(other)}</details>")
+    return parts
+
+
+def _html_table(df: pd.DataFrame) -> str:
+    if df.empty:
+        return '<p class="note">(no rows)</p>'
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = []
+    for row in df.itertuples(index=False):
+        cells = []
+        for v, num in zip(row, numeric, strict=True):
+            text = html.escape(cell_text(v))
+            num = num or bool(re.fullmatch(r"[−+\-]?[\d.,]+ ?(%|pp|states)?", cell_text(v)))
+            cells.append(f'<td class="num">{text}</td>' if num else f"<td>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _design_lines(batch: Batch, t: Tables) -> list[tuple[str, str]]:
+    m, o = batch.manifest, batch.outcomes
+    scen = scenario_order(o)
+    strat = strategy_order(o["strategy"], t.reference)
+    n_rep = o["replication"].nunique()
+    n_pts = o["point"].nunique()
+    design = m.get("design") or "none"
+    lines = [
+        ("experiment", str(m.get("experiment", batch.path.name))),
+        ("scenarios (what the world does)", ", ".join(scen)),
+        ("strategies (what the West chooses)", ", ".join(strat) + f"; reference: {t.reference}"),
+        ("replications", f"{n_rep} per cell, with the same seeds under every strategy and scenario "
+                         "(common random numbers: differences are paired)"),
+        ("runs", f"{len(o)} recorded" + (f" of {m['runs']} planned" if m.get("runs") else "")
+         + (" (the batch has not finished: these results are partial)"
+            if "finished_at" in m and not m["finished_at"] else "")),
+        ("primary outcome", f"{outcome_label(t.primary, long=True)} at the horizon ("
+                            f"{'higher' if better_sign(t.primary) > 0 else 'lower'} is better for the West)"),
+    ]
+    if design != "none":
+        ranges = m.get("sweep_ranges") or {}
+        swept = ", ".join(f"{p} [{ranges[p][0]:g}, {ranges[p][1]:g}]" if p in ranges else p
+                          for p in m.get("swept_parameters") or [])
+        extra = f", {m.get('morris_levels')} levels" if design == "morris" else ""
+        lines.append(("sweep", f"{design} design{extra}, {n_pts} points: {swept}"))
+    return lines
+
+
+def _question(batch: Batch, t: Tables) -> str:
+    text = str(batch.manifest.get("description") or "").strip()
+    if text:
+        return text
+    verb = "keeps the most" if better_sign(t.primary) > 0 else "keeps the least"
+    return (f"Which Western strategy {verb} of the {outcome_label(t.primary)} at the horizon, compared with "
+            f"'{t.reference}', and does the answer hold in every scenario?")
+
+
+def _failures(o: pd.DataFrame) -> tuple[int, pd.DataFrame]:
+    failed = o[o["status"] != "ok"]
+    if failed.empty:
+        return 0, pd.DataFrame()
+    err = failed["error"].fillna("(no message)").astype(str).str.split("\n").str[0].str.slice(0, 160)
+    table = (failed.assign(error=err).groupby(["scenario", "strategy", "error"], sort=False).size()
+             .rename("runs").reset_index())
+    return len(failed), sort_rows(table, o)
+
+
+def _tie_warning(pb: pd.DataFrame, primary: str) -> list[str]:
+    """A warning paragraph when most replications tie on the primary outcome."""
+    tied = pb.groupby("scenario", sort=False)["p_all_tied"].first().dropna()
+    if tied.empty or tied.max() < 0.5:
+        return []
+    where = ", ".join(f"{percent(v)} of the replications in '{html.escape(str(s))}'"
+                      for s, v in tied.items())
+    return [f'<p class="warn">Every strategy gave the same {html.escape(outcome_label(primary))} '
+            f"in {where}: this outcome moves in steps (whole states crossing "
+            "a camp threshold) and barely responds to these strategies, so P(best) mostly splits "
+            "ties and the ranking rests on small differences. Look at the other outcomes under "
+            "Paired differences, or compare again with <code>--primary</code> set to one of them."
+            "</p>"]
+
+
+def _provenance(batch: Batch) -> list[tuple[str, str]]:
+    m = batch.manifest
+    rows = [("batch folder", batch.path.name), ("root seed", str(m.get("root_seed", "–"))),
+            ("seed rule", str(m.get("seed_rule", "–"))),
+            ("model version of the batch", f"{m.get('package', 'blocsim')} {m.get('version', '?')}"),
+            ("report written by", f"blocsim {__version__} (model/compare.py)")]
+    # Only what decides the results: a batch killed and resumed gives the same report, byte for
+    # byte, as one run straight through (times and executor are in manifest.json).
+    for key, label in (("design_sha256", "design sha256"), ("experiment_file", "experiment file"),
+                       ("experiment_file_sha256", "experiment file sha256")):
+        if m.get(key):
+            rows.append((label, str(m[key])))
+    return rows
+
+
+def _command(batch: Batch, t: Tables) -> str:
+    """The command that writes this report again."""
+    cmd = f"blocsim compare {shlex.quote(str(batch.path))}"
+    if t.reference != batch.manifest.get("reference"):
+        cmd += f" --reference {shlex.quote(t.reference)}"
+    if t.primary != batch.manifest.get("primary"):
+        cmd += f" --primary {shlex.quote(t.primary)}"
+    return cmd
+
+
+def _dl(rows: list[tuple[str, str]]) -> str:
+    return "<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                               for k, v in rows) + "</table>"
+
+
+def _comparison_sections(t: Tables, tables: dict[str, pd.DataFrame], ref: str,
+                         primary: str) -> list[str]:
+    """HTML: ranking, paired differences, P(best) and robustness (two or more strategies)."""
+    parts = ["<h2>Ranking</h2>",
+             f'<p class="note">Ranked by maximum regret on {html.escape(outcome_label(primary))} across '
+             "scenarios (how far a strategy's mean falls short of the best strategy's in its worst "
+             "scenario), then by worst case. P(best): share of replications in which the strategy did "
+             "best, averaged over scenarios (ties share). Intervals are 95% bootstrap intervals of the "
+             f"mean paired difference to '{html.escape(ref)}'.</p>",
+             _html_table(tables["ranking"])]
+    parts += ["<h2>Paired differences</h2>",
+              f'<p class="note">Each strategy minus \'{html.escape(ref)}\' in the same scenario, sweep '
+              "point and replication. <b>better?</b> yes: the 95% interval lies wholly on the better side "
+              "of zero; worse: wholly on the worse side; no: it includes zero. Shares are in "
+              "percentage points (pp). Replication k draws the same shocks under every strategy, "
+              "so most noise cancels in a paired difference and intervals can be very narrow: they "
+              "say how sure the mean effect is in this model, not how large it is next to the "
+              "spread of single runs (see the summaries).</p>"]
+    parts += _primary_first(tables["paired_differences"], outcome_label(primary))
+    parts += ["<h2>Probability of being best</h2>",
+              f'<p class="note">Share of the replications (completed under every strategy) in which each '
+              f"strategy had the best {html.escape(outcome_label(primary))}; a tie shares the credit "
+              "(in brackets: the share in which it alone was best).</p>",
+              _html_table(tables["prob_best"]),
+              *_tie_warning(t.prob_best, primary),
+              "<h2>Robustness across scenarios</h2>",
+              '<p class="note">Mean per scenario, the worst of these (and where), and the maximum regret '
+              "(shortfall from the best strategy in a scenario, and where).</p>",
+              _html_table(tables["robustness"])]
+    return parts
+
+
+def _render_html(batch: Batch, t: Tables, plots: list[tuple[str, str, bytes]],
+                 tables: dict[str, pd.DataFrame]) -> str:
+    ref, primary = t.reference, t.primary
+    n_failed, fail_table = _failures(batch.outcomes)
+    title = f"Comparing Western strategies: {batch.manifest.get('experiment', batch.path.name)}"
+    parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1>",
+             "<h2>Question</h2>", f'<p class="lead">{html.escape(_question(batch, t))}</p>',
+             "<h2>Design</h2>", _dl(_design_lines(batch, t))]
+    if "ranking" in tables:
+        parts += _comparison_sections(t, tables, ref, primary)
+    else:
+        parts.append('<p class="note">One strategy only: this batch is a sweep or a sensitivity '
+                     "analysis, so there is nothing to rank; see the summaries and the sensitivity "
+                     "section.</p>")
+    parts += ["<h2>Summaries</h2>",
+              '<p class="note">Spread across runs (failed runs left out): p5–p95 holds 90% of single runs; '
+              "it is not an interval for the mean.</p>"]
+    parts += _primary_first(tables["summary"], outcome_label(primary))
+    parts.append("<h2>Plots</h2>")
+    for name, caption, png in plots:
+        if name.startswith(("sensitivity", "response")):
+            continue
+        parts.append(_figure(name, caption, png))
+    if "sensitivity" in tables:
+        parts += ["<h2>Sensitivity to the swept parameters</h2>", _sensitivity_note(batch)]
+        for name, caption, png in plots:
+            if name.startswith(("sensitivity", "response")):
+                parts.append(_figure(name, caption, png))
+        parts.append(_html_table(tables["sensitivity"]))
+    parts += ["<h2>Failures</h2>",
+              f"<p>{n_failed} of {len(batch.outcomes)} runs failed"
+              + (" and are left out of every statistic; a comparison uses only replications that succeeded "
+                 "under every strategy it compares.</p>" if n_failed else ".</p>")]
+    if n_failed:
+        parts.append(_html_table(fail_table))
+    parts += ["<h2>Provenance</h2>", _dl(_provenance(batch)),
+              f'<p class="note">Regenerate: <code>{html.escape(_command(batch, t))}</code>. '
+              "The tables are also in this folder as CSV and Markdown, the plots under plots/.</p>",
+              "</body></html>\n"]
+    return "\n".join(parts)
+
+
+def _figure(name: str, caption: str, png: bytes) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)} <span class=\"note\">(plots/{html.escape(name)})</span>"
+            "</figcaption></figure>")
+
+
+def _sensitivity_note(batch: Batch) -> str:
+    design = batch.manifest.get("design")
+    text = {
+        "morris": "Morris elementary effects: mu* is the mean absolute change of the outcome when a "
+                  "parameter moves across its whole range (the larger, the more influential); sigma, their "
+                  "spread (large: non-linear or interacting).",
+        "sobol": "Sobol' indices: S1, the share of the outcome's variance due to a parameter alone; ST, "
+                 "including its interactions.",
+    }.get(design, "Standardized regression coefficients (src): the change of the outcome, in standard "
+                  "deviations, per standard deviation of a parameter, from a linear fit over the sweep "
+                  "points (r2: how much of the variation the fit explains); spearman: rank correlation.")
+    return f'<p class="note">{html.escape(text)}</p>'
+
+
+def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, reference: str | None = None,
+                 primary: str | None = None, n_boot: int = N_BOOT, seed: int = 0) -> Path:
+    """Write the comparison report of a batch: report.html, the tables and the plots.
+
+    Into ``out_dir`` (default ``<batch>/report/``): ``report.html`` (one self-contained file, the
+    plots embedded), each table as CSV (numbers in full) and Markdown (numbers for readers), and
+    the plots as PNG under ``plots/``. The folder is built under a temporary name and renamed into
+    place, replacing an earlier report whole.
+    The same batch gives byte-identical files.
+
+    Args:
+        batch_dir: the batch folder.
+        out_dir: where to write; ``<batch_dir>/report`` when None.
+        reference: strategy to compare with (default: the manifest's).
+        primary: outcome that ranks the strategies (default: the manifest's).
+        n_boot: bootstrap resamples.
+        seed: bootstrap seed.
+
+    Returns:
+        The path of ``report.html``.
+    """
+    from ..report.compare_plots import png_bytes  # Figure objects only: no pyplot, no backend to choose
+
+    batch = load_batch(batch_dir)
+    t = compare_tables(batch, reference, primary, n_boot=n_boot, seed=seed)
+    out = Path(out_dir) if out_dir is not None else Path(batch_dir) / "report"
+    display = {
+        "ranking": display_ranking(t.ranking, t.primary),
+        "paired_differences": display_differences(t.paired_differences),
+        "summary": display_summary(t.summary),
+        "prob_best": display_prob_best(t.prob_best, list(t.ranking["strategy"])),
+        "robustness": display_robustness(t.robustness, t.primary),
+    }
+    raw = {"ranking": t.ranking, "paired_differences": t.paired_differences, "summary": t.summary,
+           "prob_best": t.prob_best, "robustness": t.robustness}
+    if batch.outcomes["strategy"].nunique() < 2:  # a sweep of one strategy: nothing to rank
+        for key in ("ranking", "paired_differences", "prob_best", "robustness"):
+            display.pop(key)
+            raw.pop(key)
+    if not t.sensitivity.empty:
+        display["sensitivity"] = display_sensitivity(t.sensitivity)
+        raw["sensitivity"] = t.sensitivity
+        raw["response"] = t.response
+        display["response"] = t.response
+    plots = [(name, caption, png_bytes(fig)) for name, caption, fig in _figures(batch, t)]
+
+    def fill(tmp: Path) -> None:
+        for name, df in raw.items():
+            (tmp / f"{name}.csv").write_text(to_csv(df), encoding="utf-8", newline="")
+            (tmp / f"{name}.md").write_text(to_markdown(display[name]), encoding="utf-8", newline="")
+        if not t.end_camps.empty:
+            (tmp / "end_camps.csv").write_text(to_csv(t.end_camps), encoding="utf-8", newline="")
+        if plots:
+            (tmp / "plots").mkdir()
+        for name, _, png in plots:
+            (tmp / "plots" / name).write_bytes(png)
+        (tmp / "report.html").write_text(_render_html(batch, t, plots, display), encoding="utf-8",
+                                         newline="")
+
+    # Built under a temporary name and renamed into place: a report killed half-way leaves no
+    # half report/ behind (and the batch's lock holder removes the temporary). A folder of the
+    # user's is never written into; the default report/ inside a batch is also replaced when it
+    # holds only a report's files (one left half-written by an older blocsim).
+    owned = _only_report_files if out_dir is None else None
+    with _batch_locked(Path(batch_dir) if out_dir is None else None):
+        write_atomic_dir(out, fill, marker="report.html", owned=owned)
+    return out / "report.html"
+
+
+REPORT_TABLES = ("ranking", "paired_differences", "summary", "prob_best", "robustness", "sensitivity",
+                 "response", "end_camps")
+
+
+def _only_report_files(folder: Path) -> bool:
+    """True if ``folder`` holds nothing but files a report writes (tables, plots/*.png)."""
+    names = {f"{n}.{ext}" for n in REPORT_TABLES for ext in ("csv", "md")} | {"report.html"}
+    for p in folder.rglob("*"):
+        rel = p.relative_to(folder)
+        if p.is_symlink():
+            return False
+        if p.is_dir():
+            if rel != Path("plots"):
+                return False
+        elif not (str(rel) in names or (rel.parent == Path("plots") and p.suffix == ".png")):
+            return False
+    return True
+
+
+def _batch_locked(batch_dir: Path | None):
+    """The batch folder's lock while its default report is written (none for another --out)."""
+    import contextlib
+
+    from ..run.store import batch_lock
+    return batch_lock(batch_dir) if batch_dir is not None else contextlib.nullcontext()

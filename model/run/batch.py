@@ -1,0 +1,241 @@
+"""Running an experiment: chunks of runs on local processes or a Dask cluster, streamed to disk.
+
+Each chunk's results are written as Parquet files named by the chunk, under temporary names then
+renamed, the ``outcomes`` file last: a chunk is done exactly when its outcomes file exists. So a
+batch killed at any point and started again with the same command computes only the missing
+chunks, and no run is lost, duplicated or half-written. The files depend only on the design,
+never on which worker ran what or when, so serial, parallel and Dask runs give the same bytes.
+A run that raises is recorded as failed, with its error and seed, and the batch goes on.
+
+``run_batch`` drives it here; ``chunks`` computes a chunk, ``executors`` runs chunks, ``store``
+owns the files. Imports base, data, core, config and run only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from model import __version__
+
+from ..base.errors import ScenarioError
+from ..base.files import check_output_dir, check_writable, os_error, write_file_atomic
+from ..core.outcomes import OUTCOMES
+from ..core.seeds import SEED_RULE
+from .chunks import ChunkTask
+from .design import Design
+from .executors import connect, dask, processes, serial
+from .store import (
+    LOCK_FILE,
+    TABLES,
+    batch_lock,
+    check_done_chunks,
+    clean_temporaries,
+    count_failures,
+    done_chunks,
+    read_manifest,
+    write_chunk,
+)
+
+
+def _manifest(design: Design, *, experiment_file: str, executor: str, started: str,
+              finished: str | None, done: int, failures: int, elapsed: float,
+              resumed_runs: int) -> dict:
+    spec = design.spec
+    text = Path(experiment_file).read_bytes() if Path(experiment_file).is_file() else b""
+    import hashlib
+
+    return {
+        "experiment": spec.name, "description": spec.description,
+        "experiment_file": experiment_file,
+        "experiment_file_sha256": hashlib.sha256(text).hexdigest() if text else None,
+        "design_sha256": design.digest, "package": "blocsim", "version": __version__,
+        "python": platform.python_version(), "numpy": np.__version__,
+        "root_seed": spec.seed, "replication_seeds": design.seeds,
+        "seed_rule": SEED_RULE + ", the same in every scenario, strategy and sweep point",
+        "scenarios": list(dict.fromkeys(c.scenario for c in design.cells)),
+        "strategies": list(dict.fromkeys(c.strategy for c in design.cells)),
+        "reference": spec.reference or design.cells[0].strategy, "primary": spec.primary,
+        "outcomes": list(spec.outcomes),
+        "outcome_directions": {n: OUTCOMES[n].direction for n in OUTCOMES},
+        "design": spec.sweep.design if spec.sweep else "none",
+        "swept_parameters": design.swept,
+        "sweep_ranges": ({n: [min(v), max(v)] for n, v in spec.sweep.parameters.items()}
+                         if spec.sweep else {}),
+        "morris_levels": spec.sweep.levels if spec.sweep else None,
+        "points": max(c.point for c in design.cells) + 1,
+        "replications": spec.replications, "runs": design.runs,
+        "chunks": len(design.chunks), "chunk_size": spec.chunk_size,
+        "lean_threshold": sorted({c.resolved["parameters"]["lean_threshold"] for c in design.cells}),
+        "swing_states": design.swing,
+        "keep_trajectories": spec.keep_trajectories,
+        "executor": executor, "started_at": started, "finished_at": finished,
+        "chunks_done": done, "runs_failed": failures,
+        "runs_done_before_this_session": resumed_runs, "elapsed_seconds_this_session": round(elapsed, 3),
+    }
+
+
+
+def _check_folder(out_dir: Path, design: Design) -> dict | None:
+    """An existing output folder must hold this experiment (then we resume) or nothing."""
+    path = out_dir / "manifest.json"
+    check_output_dir(out_dir, "manifest.json", owned=_only_scaffolding)
+    if not path.exists():
+        return None
+    old = read_manifest(path)
+    if old.get("design_sha256") != design.digest:
+        raise ScenarioError(
+            f"output folder {out_dir} holds a different experiment ('{old.get('experiment')}', "
+            f"design {str(old.get('design_sha256'))[:12]}, not {design.digest[:12]}); nothing "
+            f"was overwritten: choose another --out")
+    return old
+
+
+
+def _only_scaffolding(folder: Path) -> bool:
+    """True if ``folder`` holds only what a batch makes before its manifest.
+
+    That is the lock file, empty table folders and temporaries (a batch killed at its start).
+    """
+    for p in folder.iterdir():
+        if p.name == LOCK_FILE or (p.name.startswith(".") and p.name.endswith(".tmp")):
+            continue
+        if p.name in TABLES and p.is_dir() and not p.is_symlink() and \
+                all(q.name.startswith(".") and q.name.endswith(".tmp") for q in p.iterdir()):
+            continue
+        return False
+    return True
+
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did."""
+
+    out_dir: Path
+    runs: int
+    runs_now: int
+    failed: int
+    elapsed: float
+
+
+
+def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str | None = None,
+              experiment_file: str = "<command line>", progress: bool = False,
+              then: Callable[[BatchSummary], None] | None = None) -> BatchSummary:
+    """Run the chunks of ``design`` not yet in ``out_dir``, streaming each to disk as it ends.
+
+    Everything that can fail on the user's side (a folder holding another experiment, an
+    unreachable scheduler, a folder that cannot be written) is checked before anything is
+    written. The folder is locked (``batch_lock``) from then on, and still while ``then(summary)``
+    runs (the CSV export and the report): a second batch on it is refused. On resume, the parts of
+    every done chunk are checked (``check_done_chunks``) and a damaged chunk is computed again.
+    """
+    out_dir = Path(out_dir)
+    old = _check_folder(out_dir, design)
+    check_writable(out_dir / "manifest.json")  # the folder itself if it exists (a resume)
+    client = connect(scheduler) if scheduler else None
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if client is not None:
+            client.close()
+        raise os_error(exc, out_dir) from None
+    try:
+        with batch_lock(out_dir):
+            old = _check_folder(out_dir, design)  # again: another batch may have started it
+            summary = _run_locked(design, out_dir, old, client, workers=workers,
+                                  scheduler=scheduler, experiment_file=experiment_file,
+                                  progress=progress)
+            if then is not None:
+                then(summary)
+    except BaseException:
+        if client is not None:
+            with contextlib.suppress(Exception):  # closed already if it ran
+                client.close()
+        raise
+    return summary
+
+
+
+def _note(text: str) -> None:
+    print(f"blocsim: note: {text}", file=sys.stderr)
+
+
+
+def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, workers: int,
+                scheduler: str | None, experiment_file: str, progress: bool) -> BatchSummary:
+    try:
+        for table in TABLES:
+            if table != "trajectories" or design.spec.keep_trajectories:
+                (out_dir / table).mkdir(exist_ok=True)
+        clean_temporaries(out_dir)
+    except OSError as exc:
+        raise os_error(exc) from None
+    done = check_done_chunks(out_dir, design, done_chunks(out_dir), _note)
+    started = old["started_at"] if old else datetime.now(UTC).isoformat(timespec="seconds")
+    executor = f"dask {scheduler}" if scheduler else (f"{workers} processes" if workers > 1 else "serial")
+    t0 = time.perf_counter()
+
+    def manifest(finished: str | None, failures: int) -> None:
+        doc = _manifest(design, experiment_file=experiment_file, executor=executor,
+                        started=started, finished=finished, done=len(done), failures=failures,
+                        elapsed=time.perf_counter() - t0, resumed_runs=resumed_runs)
+        write_file_atomic(out_dir / "manifest.json", json.dumps(doc, indent=2) + "\n")
+        write_file_atomic(out_dir / "experiment.resolved.yaml", _resolved_yaml(design))
+
+    todo = [c for c in design.chunks if c.chunk_id not in done]
+    resumed_runs = design.runs - sum(len(c.run_ids) for c in todo)
+    manifest(None, 0)
+    tasks = (ChunkTask(c, design.cells[c.cell], tuple(design.swept), tuple(design.spec.swing_group),
+                       design.spec.keep_trajectories) for c in todo)
+    if client is not None:
+        stream = dask(tasks, client)
+    elif workers > 1 and len(todo) > 1:
+        stream = processes(tasks, workers)
+    else:
+        stream = serial(tasks)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=design.runs, initial=resumed_runs,
+                   unit="run", desc=design.spec.name, file=sys.stderr, smoothing=0.1)
+    runs_now = 0
+    try:
+        for task, tables in stream:
+            write_chunk(out_dir, task.chunk.chunk_id, tables)
+            done.add(task.chunk.chunk_id)
+            runs_now += len(task.chunk.run_ids)
+            if bar:
+                bar.update(len(task.chunk.run_ids))
+    finally:
+        if bar:
+            bar.close()
+    failed = count_failures(out_dir)
+    manifest(datetime.now(UTC).isoformat(timespec="seconds"), failed)
+    return BatchSummary(out_dir, design.runs, runs_now, failed, time.perf_counter() - t0)
+
+
+
+def _resolved_yaml(design: Design) -> str:
+    import yaml
+
+    doc = design.spec.model_dump(mode="json")
+    doc["cells"] = [{"scenario": c.scenario, "strategy": c.strategy, "point": c.point,
+                     "parameters": c.params} for c in design.cells]
+    doc["replication_seeds"] = design.seeds
+
+    class Plain(yaml.SafeDumper):  # cells share dicts: write them out, not as &id001 aliases
+        def ignore_aliases(self, data):
+            return True
+
+    return yaml.dump(doc, Dumper=Plain, sort_keys=False)

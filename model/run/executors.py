@@ -1,0 +1,100 @@
+"""Where chunks run: in this process, on local worker processes or on a Dask cluster.
+
+Each executor yields (task, tables) as chunks finish, keeping a bounded window in flight.
+Imports the run layer only (``distributed`` lazily).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from ..base.errors import ScenarioError
+from .chunks import ChunkTask, run_chunk
+
+
+def serial(tasks: Iterable[ChunkTask]) -> Iterator[tuple[ChunkTask, dict]]:
+    """Run the chunks one after another in this process."""
+    for t in tasks:
+        yield t, run_chunk(t)
+
+
+
+def processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator[tuple[ChunkTask, dict]]:
+    """Local worker processes, with a bounded number of chunks in flight.
+
+    Workers start with 'spawn' (safe in notebooks and threaded programs, unlike 'fork'), and
+    the calling process is one of the ``workers``: it runs chunks while the others start and
+    whenever none has a result ready, so ``--workers 2`` starts one extra process. The global
+    start method is left alone.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    # The calling process is one of the ``workers``: it runs chunks while it waits.
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
+        yield from _windowed(tasks, pool.submit, 2 * (workers - 1),
+                             lambda pending: wait(pending, return_when=FIRST_COMPLETED)[0],
+                             local=True)
+
+
+
+def connect(scheduler: str, timeout: str = "10s"):
+    """A Dask client for the scheduler at ``scheduler`` (tcp://host:port); clear error if none."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ScenarioError("--scheduler needs Dask: pip install 'blocsim[dask]'") from None
+    try:
+        return Client(scheduler, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ScenarioError(f"cannot reach the Dask scheduler at {scheduler}: {reason}") from None
+
+
+
+def dask(tasks: Iterable[ChunkTask], client) -> Iterator[tuple[ChunkTask, dict]]:
+    """Chunks on a Dask distributed cluster, through a connected client."""
+    from distributed import wait as dask_wait
+
+    try:
+        workers = max(1, sum(client.nthreads().values()))
+        with client.as_current():  # distributed.wait looks for a default client; ours is not one
+            yield from _windowed(tasks, lambda f, t: client.submit(f, t, pure=False), 2 * workers,
+                                 lambda pending: dask_wait(pending, return_when="FIRST_COMPLETED").done)
+    finally:
+        client.close()
+
+
+
+def _windowed(tasks, submit, window: int, wait_some,
+              local: bool = False) -> Iterator[tuple[ChunkTask, dict]]:
+    """Keep at most ``window`` tasks in flight; yield each result as it completes.
+
+    With ``local``, the calling process runs a chunk itself whenever none of the workers has a
+    result ready, instead of waiting idle (it also works while the workers are starting).
+    """
+    it = iter(tasks)
+    pending: dict = {}
+
+    def fill() -> None:
+        while len(pending) < window:
+            t = next(it, None)
+            if t is None:
+                return
+            pending[submit(run_chunk, t)] = t
+
+    fill()
+    while True:
+        done = [f for f in pending if f.done()]
+        if not done and local:
+            t = next(it, None)
+            if t is not None:
+                yield t, run_chunk(t)
+                continue
+        if not pending:
+            return
+        for fut in done or wait_some(list(pending)):
+            t = pending.pop(fut)
+            yield t, fut.result()
+        fill()
