@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from model.build import model_from_scenario
-from model.dynamics import CHANNELS, E_SCO, E_WEST, GOV, channel_room
-from model.levers import LEVERS, SCO_LEVERS, WEST_LEVERS, Lever
-from model.scenario import Parameters, Scenario
-from model.world import load_world
+from model.config.build import model_from_scenario
+from model.config.scenario import Parameters, Scenario
+from model.core.dynamics import CHANNELS, E_SCO, E_WEST, GOV, channel_room
+from model.core.levers import LEVERS, SCO_LEVERS, WEST_LEVERS, Lever
+from model.data.world import load_world
 
 PARAMS = Parameters().model_dump()
 NAMES = list(LEVERS)
@@ -214,7 +214,7 @@ def test_registry_blocs_partition_the_levers():
 
 def test_stacked_effects_equal_each_plain_levers_own_rule():
     """The model applies plain levers all at once; that must be exactly their own ``effects``."""
-    from model.levers import is_plain, rate_table, stacked_effects
+    from model.core.levers import is_plain, rate_table, stacked_effects
 
     rng = np.random.default_rng(3)
     values = rng.uniform(0.0, 0.5, (len(CHANNELS), 40))

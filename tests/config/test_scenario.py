@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from model.errors import ScenarioError
-from model.outputs import resolved_yaml
-from model.runner import prepare_world, replication_seeds
-from model.scenario import Scenario, load_scenario, load_strategy
+from model.base.errors import ScenarioError
+from model.config.checks import prepare_world
+from model.config.scenario import Scenario, load_scenario, load_strategy
+from model.core.seeds import replication_seeds
+from model.run.tables import resolved_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
-BAD_DIR = Path(__file__).resolve().parent / "bad_scenarios"
+BAD_DIR = Path(__file__).resolve().parents[1] / "bad_scenarios"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((BAD_DIR / "expected.yaml").read_text(encoding="utf-8"))
 BAD = sorted(p.name for p in BAD_DIR.glob("*.yaml") if p.name != "expected.yaml")
 CANARY = "blocsim_yaml_tag_executed"  # what python_tag.yaml's payload would create if it ran
@@ -267,14 +268,14 @@ def test_bom_is_accepted_and_an_unquoted_date_stays_text(tmp_path):
 
 @pytest.mark.parametrize("name", ["..", ".", ".hidden", "a/b", "a\\b", "a\x00b", "tab\there", "x" * 65, ""])
 def test_name_rule_refuses_what_is_not_a_plain_file_name(name):
-    from model.scenario import check_name
+    from model.config.scenario import check_name
     with pytest.raises(ValueError):
         check_name(name)
 
 
 @pytest.mark.parametrize("name", ["baseline", "west_combined", "v1.2-x", "x" * 64])
 def test_name_rule_accepts_plain_names(name):
-    from model.scenario import check_name
+    from model.config.scenario import check_name
     assert check_name(name) == name
 
 

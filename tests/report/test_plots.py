@@ -13,11 +13,14 @@ import pytest
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from model import outputs, plots
-from model.levers import SCO_LEVERS, WEST_LEVERS
-from model.runner import prepare_world, run_replications, summary_table
-from model.scenario import Scenario
-from model.simulation import DRIVERS
+from model.config.checks import prepare_world
+from model.config.scenario import Scenario
+from model.core.levers import SCO_LEVERS, WEST_LEVERS
+from model.core.simulation import DRIVERS
+from model.report import run_plots as plots
+from model.report.summary import summary_table
+from model.run import tables as outputs
+from model.run.service import run_replications
 
 matplotlib.use("Agg")
 
@@ -221,7 +224,7 @@ def test_write_plots_writes_six_identical_pngs(real, tmp_path):
 
 
 def test_importing_plots_leaves_pyplot_alone():
-    code = "import sys, model.plots; sys.exit('matplotlib.pyplot' in sys.modules)"
+    code = "import sys, model.report.run_plots; sys.exit('matplotlib.pyplot' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

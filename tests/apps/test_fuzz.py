@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.cli import main
+from model.apps.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted([*(ROOT / "scenarios").glob("*.yaml"), *(ROOT / "scenarios" / "strategies").glob("*.yaml"),
                   *(ROOT / "scenarios" / "experiments").glob("*.yaml")])
 TEXTS = {p.name: p.read_bytes() for p in SOURCES}
@@ -95,8 +95,9 @@ def test_mutated_files_fail_with_one_line_or_run(case, tmp_path_factory, capsys)
     out = tmp_path_factory.mktemp("out") / "out"
     try:
         if "experiments" in src.parts:  # a batch is too costly here: expand the design only
-            from model.errors import ScenarioError
-            from model.experiment import expand, load_experiment
+            from model.base.errors import ScenarioError
+            from model.config.experiment import load_experiment
+            from model.run.design import expand
             try:
                 expand(load_experiment(path))
             except ScenarioError as exc:
@@ -113,6 +114,6 @@ def test_mutated_files_fail_with_one_line_or_run(case, tmp_path_factory, capsys)
 
 @pytest.mark.parametrize("name", sorted(TEXTS))
 def test_shipped_files_still_read(name):
-    from model.scenario import read_yaml
+    from model.config.yamlfile import read_yaml
     src = next(p for p in SOURCES if p.name == name)
     assert isinstance(read_yaml(src)[0], dict)

@@ -7,10 +7,18 @@ import math
 import numpy as np
 import pytest
 
-from model.dynamics import SCO_STATUSES
-from model.outcomes import INFO, MAXIMIZE, MINIMIZE, OUTCOMES, better_sign, first_year_in_camp, run_outcomes
-from model.outputs import CAMPS
-from model.simulation import RunResult
+from model.core.dynamics import SCO_STATUSES
+from model.core.outcomes import (
+    INFO,
+    MAXIMIZE,
+    MINIMIZE,
+    OUTCOMES,
+    better_sign,
+    first_year_in_camp,
+    run_outcomes,
+)
+from model.core.simulation import RunResult
+from model.run.tables import CAMPS
 
 THRESHOLD = 0.25
 NONE, PARTNER, OBSERVER, MEMBER = (SCO_STATUSES.index(s) for s in

@@ -1,4 +1,4 @@
-"""The ensemble engine (``model.ensemble``) against ``BlocModel`` run by run, bit for bit.
+"""The ensemble engine (``model.core.ensemble``) against ``BlocModel`` run by run, bit for bit.
 
 Every run of the engine must equal the ``BlocModel`` run with the same seed: alignment,
 structure, status, contributions and the status log, on every shipped scenario, with quarterly
@@ -15,15 +15,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model import ensemble
-from model.ensemble import Ensemble, prepare_plan, run_ensemble
-from model.experiment import expand, load_experiment
-from model.levers import LEVERS
-from model.runner import prepare_world, run_seeds
-from model.scenario import Scenario, load_scenario
-from model.seeds import replication_seeds
+from model.config.build import prepare_plan, run_ensemble
+from model.config.checks import prepare_world
+from model.config.experiment import load_experiment
+from model.config.scenario import Scenario, load_scenario
+from model.core.ensemble import Ensemble, columns
+from model.core.levers import LEVERS
+from model.core.seeds import replication_seeds
+from model.run.design import expand
+from model.run.service import run_seeds
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 FIELDS = ("alignment", "structure", "status", "contributions", "times")
 
@@ -119,8 +121,8 @@ def test_every_kind_of_event_with_diverging_statuses(step):
 def test_trims_follow_each_run(monkeypatch):
     """Lasting changes into room a fading one opened force ``keep_in_bounds``, run by run."""
     calls = []
-    real = ensemble.dyn.keep_in_bounds
-    monkeypatch.setattr(ensemble.dyn, "keep_in_bounds", lambda *a: calls.append(1) or real(*a))
+    real = columns.dyn.keep_in_bounds
+    monkeypatch.setattr(columns.dyn, "keep_in_bounds", lambda *a: calls.append(1) or real(*a))
     sc = make(start_year=2024, horizon=8, seed=3, parameters=CHURN, events=[
         {"year": 2025, "type": "sanctions", "by": "west", "intensity": 0.9, "duration": 4,
          "states": ["KAZ", "TUR", "MNG", "AZE"]},
@@ -197,9 +199,9 @@ def test_a_trim_within_tolerance_follows_each_run():
     ``BlocModel`` trims all of a run's columns once any is out by more than 1e-12, so a column
     barely out is trimmed in some runs and not in others: the engine must split it off.
     """
-    from model import dynamics as dyn
-    from model.dynamics import S_SCO
-    from model.simulation import SRC
+    from model.core import dynamics as dyn
+    from model.core.dynamics import S_SCO
+    from model.core.simulation import SRC
 
     sc = make(horizon=2, parameters={"shock_sd": 0.0})
     plan = prepare_plan(sc)
@@ -231,5 +233,5 @@ def test_sum_rows_keeps_the_models_order_whatever_the_layout():
     x = np.random.default_rng(0).standard_normal((16, 193)) * 10.0 ** np.arange(16)[:, None]
     expected = x.sum(axis=0)  # the model's sum: a leading axis, row by row
     for cols in ([5], [3, 5, 9], list(range(0, 193, 7))):
-        np.testing.assert_array_equal(ensemble.sum_rows(x[:, cols]), expected[cols])
-        np.testing.assert_array_equal(ensemble.sum_rows(np.asfortranarray(x[:, cols])), expected[cols])
+        np.testing.assert_array_equal(columns.sum_rows(x[:, cols]), expected[cols])
+        np.testing.assert_array_equal(columns.sum_rows(np.asfortranarray(x[:, cols])), expected[cols])

@@ -1,8 +1,7 @@
-"""The Mesa model (``model.simulation``): stillness, bounds, attribution, seeds, events, idioms."""
+"""The Mesa model (``core.simulation``): stillness, bounds, attribution, seeds, events, idioms."""
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import numpy as np
@@ -10,15 +9,15 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from model.build import model_from_scenario, run_scenario
-from model.dynamics import E_WEST, GOV, S_SCO, SCO_STATUSES
-from model.levers import LEVERS
-from model.scenario import Scenario, load_scenario
-from model.seeds import replication_seeds
-from model.simulation import DRIVERS, SOURCES, StateAgent
-from model.world import load_world
+from model.config.build import model_from_scenario, run_scenario
+from model.config.scenario import Scenario, load_scenario
+from model.core.dynamics import E_WEST, GOV, S_SCO, SCO_STATUSES
+from model.core.levers import LEVERS
+from model.core.seeds import replication_seeds
+from model.core.simulation import DRIVERS, SOURCES, StateAgent
+from model.data.world import load_world
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
 MEMBER = SCO_STATUSES.index("member")
 STILL = {"shock_sd": 0.0}
 
@@ -345,7 +344,7 @@ def test_cap_is_skipped_only_when_levers_cannot_overfill(shipped):
 @pytest.mark.parametrize("name", ["sco_expansion", "hindcast_2014"])
 def test_a_reset_model_runs_exactly_like_a_new_one(name, shipped):
     """Replications reuse one model (BlocModel.reset); each must equal a fresh model's run."""
-    from model.runner import run_one, run_seeds
+    from model.run.service import run_one, run_seeds
 
     sc = shipped[name].model_copy(update={"horizon": 6 if name == "hindcast_2014" else 4})
     world = load_world("builtin", sc.start_year)
@@ -415,16 +414,12 @@ def test_skipping_the_cap_changes_nothing_when_it_cannot_bind(shipped):
 
 def test_a_non_finite_state_stops_the_run_naming_step_state_and_drivers(world):
     """Nothing non-finite is recorded as a result: the step where it appears raises."""
-    from model.errors import NonFiniteError
-    from model.simulation import BlocModel
+    from model.base.errors import NonFiniteError
 
     sc = make(horizon=4, step="quarter", west={"civil_society": {"intensity": 1.0,
                                                                   "targets": ["KAZ"]}})
-    if "scenario" in inspect.signature(BlocModel).parameters:
-        model = BlocModel(sc, rng=np.random.default_rng(0), world=world)
-    else:  # after the constructor refactor (model.build)
-        from model.build import model_from_scenario
-        model = model_from_scenario(sc, rng=np.random.default_rng(0), world=world)
+    from model.config.build import model_from_scenario
+    model = model_from_scenario(sc, rng=np.random.default_rng(0), world=world)
     model.step()
     model.step()
     kaz = int(np.flatnonzero(world.iso3 == "KAZ")[0])

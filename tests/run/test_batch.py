@@ -1,8 +1,8 @@
-"""The batch runner (``model.batch`` and ``blocsim batch``): executors, files, resumption, failures.
+"""The batch runner (``run.batch`` and ``blocsim batch``): executors, files, resumption, failures.
 
 Tiny experiments (horizon 3, a few replications, chunks of two so there are several chunks) written
 in ``tmp_path`` and pointing at the shipped scenarios by absolute path. Real subprocesses only where
-the process boundary matters (a SIGKILL, exit statuses); the rest calls ``model.cli.main``.
+the process boundary matters (a SIGKILL, exit statuses); the rest calls ``model.apps.cli.main``.
 """
 
 from __future__ import annotations
@@ -22,15 +22,17 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-import model.simulation
-from model.batch import TABLES, count_failures, export_csv, run_batch
-from model.cli import main
-from model.experiment import expand, load_experiment
-from model.outcomes import OUTCOMES
-from model.outputs import CAMPS
-from model.runner import replication_seeds
+import model.core.simulation
+from model.apps.cli import main
+from model.config.experiment import load_experiment
+from model.core.outcomes import OUTCOMES
+from model.core.seeds import replication_seeds
+from model.run.batch import TABLES, run_batch
+from model.run.design import expand
+from model.run.store import count_failures, export_csv
+from model.run.tables import CAMPS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUN_PY = ROOT / "run.py"
 SCEN = ROOT / "scenarios"
 BASELINE = SCEN / "baseline.yaml"
@@ -343,7 +345,7 @@ def test_option_values_outside_the_schema(tmp_path, capsys, args, words):
 
 def fail_for(monkeypatch, seeds: set[int]) -> None:
     """Make ``BlocModel.run`` raise for runs whose generator was seeded with one of ``seeds``."""
-    original = model.simulation.BlocModel.run
+    original = model.core.simulation.BlocModel.run
 
     def run(self):
         seed = self.rng.bit_generator.seed_seq.entropy
@@ -351,7 +353,7 @@ def fail_for(monkeypatch, seeds: set[int]) -> None:
             raise RuntimeError(f"boom for seed {seed}")
         return original(self)
 
-    monkeypatch.setattr(model.simulation.BlocModel, "run", run)
+    monkeypatch.setattr(model.core.simulation.BlocModel, "run", run)
 
 
 def one_cell(tmp_path: Path, **fields):
@@ -631,7 +633,7 @@ def test_damaged_part_is_one_line_for_compare_and_count(table_name, serial, tmp_
 
 
 def test_csv_export_names_a_damaged_trajectories_part(serial, tmp_path):
-    from model.errors import ScenarioError
+    from model.base.errors import ScenarioError
 
     _, ref = serial
     out = copy_of(ref, tmp_path / "out")
@@ -744,18 +746,20 @@ def test_stale_lock_file_of_a_killed_batch_is_no_obstacle(serial, tmp_path, caps
 def test_a_full_disk_mid_batch_is_one_line_and_the_batch_resumes(serial, tmp_path, monkeypatch, capsys):
     import errno
 
-    import model.batch
+    import model.run.batch
+    import model.run.store
 
     exp, ref = serial
     out = tmp_path / "out"
-    original, calls = model.batch.write_file_atomic, []
+    original, calls = model.run.batch.write_file_atomic, []
 
     def filling_up(path, data):
         calls.append(path)
         if len(calls) > 6:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         original(path, data)
-    monkeypatch.setattr(model.batch, "write_file_atomic", filling_up)
+    monkeypatch.setattr(model.run.batch, "write_file_atomic", filling_up)  # the manifest
+    monkeypatch.setattr(model.run.store, "write_file_atomic", filling_up)  # the parts
     status, _, err = batch(exp, "--out", out, "--workers", 1, "--quiet", capsys=capsys)
     assert status == 2
     line = one_error_line(err)

@@ -1,4 +1,5 @@
-"""Experiments (``model.experiment``): design expansion, seeds, chunks, sweeps, errors, the digest.
+"""Experiments (``config.experiment``, ``run.design``): design expansion, seeds, chunks, sweeps,
+errors, the digest.
 
 Experiment files are written in ``tmp_path`` and point at the shipped scenarios and strategies by
 absolute path; nothing here runs a simulation.
@@ -13,12 +14,13 @@ import numpy as np
 import pytest
 import yaml
 
-from model.errors import ScenarioError
-from model.experiment import expand, load_experiment, parse_sweep_option
-from model.runner import replication_seeds
-from model.scenario import load_strategy
+from model.base.errors import ScenarioError
+from model.config.experiment import load_experiment, parse_sweep_option
+from model.config.scenario import load_strategy
+from model.core.seeds import replication_seeds
+from model.run.design import expand
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCEN = ROOT / "scenarios"
 BASELINE = SCEN / "baseline.yaml"
 CLASSROOM = SCEN / "classroom.yaml"
@@ -399,7 +401,7 @@ def test_digest_ignores_the_strategy_description(tmp_path):
 
 @pytest.mark.parametrize("text", ["inertia=0.6:0.1", "inertia=0.6:0.1:5", "inertia=0.3:0.3"])
 def test_reversed_or_empty_sweep_range_on_the_command_line(text):
-    from model.experiment import parse_sweep_option
+    from model.config.experiment import parse_sweep_option
     with pytest.raises(ScenarioError) as info:
         parse_sweep_option(text)
     low, high = text.split("=")[1].split(":")[:2]
@@ -409,7 +411,7 @@ def test_reversed_or_empty_sweep_range_on_the_command_line(text):
 
 @pytest.mark.parametrize("name", ["..", ".", "a/b", ".x"])
 def test_experiment_and_batch_names_follow_the_name_rule(tmp_path, name, capsys):
-    from model.cli import main
+    from model.apps.cli import main
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump({"name": name, "scenarios": [str(BASELINE)]}), encoding="utf-8")
     with pytest.raises(ScenarioError) as info:

@@ -9,21 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.build import (
-    load_snapshot,
-    model_from_scenario,
-    params_from_scenario,
-    plan_from_scenario,
-    run_scenario,
-    save_snapshot,
-)
-from model.plan import EventAction, LeverAction, Params, Plan
-from model.scenario import Parameters, Scenario, load_scenario
-from model.simulation import SRC, BlocModel
-from model.snapshot import Snapshot, SnapshotError
-from model.world import load_world
+from model.config.build import model_from_scenario, params_from_scenario, plan_from_scenario, run_scenario
+from model.config.scenario import Parameters, Scenario, load_scenario
+from model.core.plan import EventAction, LeverAction, Params, Plan
+from model.core.simulation import SRC, BlocModel
+from model.core.snapshot import Snapshot, SnapshotError
+from model.data.world import load_world
+from model.run.snapshots import load_snapshot, save_snapshot
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIELDS = ("times", "iso3", "alignment", "structure", "status", "contributions", "gdp_usd",
           "population")
 

@@ -9,7 +9,6 @@ contributions must add up to the change exactly.
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import numpy as np
@@ -18,15 +17,16 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from model import dynamics as dyn
-from model.batch import run_batch
-from model.cli import main
-from model.dynamics import E_SCO, E_WEST
-from model.experiment import expand, load_experiment
-from model.levers import LEVERS
-from model.scenario import Scenario
-from model.simulation import BlocModel
-from model.world import load_world
+from model.apps.cli import main
+from model.config.build import model_from_scenario
+from model.config.experiment import load_experiment
+from model.config.scenario import Scenario
+from model.core import dynamics as dyn
+from model.core.dynamics import E_SCO, E_WEST
+from model.core.levers import LEVERS
+from model.data.world import load_world
+from model.run.batch import run_batch
+from model.run.design import expand
 
 START, HORIZON = 2024, 4
 YEARS = st.integers(START + 1, START + HORIZON)
@@ -76,10 +76,7 @@ WORLD = load_world("builtin", START)
 
 
 def build_model(scenario, *, rng, world):
-    """The model for a scenario, before or after the constructor refactor (``model.build``)."""
-    if "scenario" in inspect.signature(BlocModel).parameters:  # BlocModel still takes a scenario
-        return BlocModel(scenario, rng=rng, world=world)
-    from model.build import model_from_scenario
+    """The model for a scenario (``config.build.model_from_scenario``)."""
     return model_from_scenario(scenario, rng=rng, world=world)
 
 #: The reproduction of issue 6: every lever at 1 on the world, Western sanctions of 1 on the

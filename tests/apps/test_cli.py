@@ -1,7 +1,7 @@
 """The command line as a user meets it: exit statuses, one-line errors, the output folder, determinism.
 
 Real subprocesses (``python run.py ...``) only where the process boundary matters (exit status,
-what reaches stderr, tracebacks); everything else calls ``model.cli.main`` in-process.
+what reaches stderr, tracebacks); everything else calls ``model.apps.cli.main`` in-process.
 """
 
 from __future__ import annotations
@@ -20,17 +20,17 @@ import pytest
 import yaml
 
 import model
-from model.cli import main
-from model.levers import SCO_LEVERS
-from model.runner import replication_seeds
-from model.scenario import load_scenario
-from model.simulation import DRIVERS
+from model.apps.cli import main
+from model.config.scenario import load_scenario
+from model.core.levers import SCO_LEVERS
+from model.core.seeds import replication_seeds
+from model.core.simulation import DRIVERS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUN_PY = ROOT / "run.py"
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-BAD_DIR = Path(__file__).resolve().parent / "bad_scenarios"
+BAD_DIR = Path(__file__).resolve().parents[1] / "bad_scenarios"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((BAD_DIR / "expected.yaml").read_text(encoding="utf-8"))
 BAD = sorted(p.name for p in BAD_DIR.glob("*.yaml") if p.name != "expected.yaml")
 ENV = {**os.environ, "MPLBACKEND": "Agg"}
@@ -152,7 +152,7 @@ def test_list_names_every_shipped_scenario_with_its_question(capsys):
 
 
 def test_entry_points_work(tmp_path):
-    for cmd in ([str(Path(sys.executable).parent / "blocsim")], [sys.executable, "-m", "model.cli"]):
+    for cmd in ([str(Path(sys.executable).parent / "blocsim")], [sys.executable, "-m", "model"]):
         proc = subprocess.run([*cmd, "--version"], cwd=tmp_path, capture_output=True, text=True,
                               timeout=60, env=ENV)
         assert proc.returncode == 0, (cmd, proc.stderr)

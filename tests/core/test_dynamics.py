@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import sparse
 
-from model import dynamics as dyn
+from model.core import dynamics as dyn
 
 # --- strategies -------------------------------------------------------------------------------
 

@@ -18,14 +18,16 @@ from pathlib import Path
 
 import pytest
 
-import model.outputs
-import model.runner
-import model.scenario
-from model.cli import main
-from model.errors import ScenarioError
-from model.outputs import TMP_MARKER, clean_stale_temporaries, default_out_dir
+import model.base.files
+import model.config.checks
+import model.config.scenario
+import model.run.service
+import model.run.tables
+from model.apps.cli import main
+from model.base.errors import ScenarioError
+from model.base.files import TMP_MARKER, clean_stale_temporaries, default_out_dir
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 STRATS = ROOT / "scenarios" / "strategies"
 
@@ -47,20 +49,20 @@ def no_simulation(monkeypatch):
     """Fail the test if a run starts: the checks must come before the simulation."""
     def boom(*args, **kwargs):
         raise AssertionError("the simulation started before the output folder was checked")
-    monkeypatch.setattr(model.runner, "run_replications", boom)
+    monkeypatch.setattr(model.run.service, "run_replications", boom)
 
 
 @pytest.fixture
 def named(monkeypatch):
     """Load scenarios under a given name, as if the name rule let it through."""
-    original = model.scenario.load_scenario
+    original = model.config.scenario.load_scenario
 
     def set_name(name: str) -> None:
         def load(path):
             sc = original(path)
             sc.__dict__["name"] = name
             return sc
-        monkeypatch.setattr(model.scenario, "load_scenario", load)
+        monkeypatch.setattr(model.config.scenario, "load_scenario", load)
     return set_name
 
 
@@ -123,7 +125,7 @@ def test_unwritable_parent_is_eacces_before_the_run(tmp_path, no_simulation, mon
 def test_a_failing_write_is_one_line_and_leaves_nothing(code, tmp_path, monkeypatch, capsys):
     def full(df, path):
         raise OSError(code, os.strerror(code), str(path))
-    monkeypatch.setattr(model.outputs, "write_csv", full)
+    monkeypatch.setattr(model.run.tables, "write_csv", full)
     (tmp_path / "mine.txt").write_text("mine")
     out = tmp_path / "o"
     assert main(["run", str(BASELINE), "--runs", "1", "--out", str(out), "--no-plots", "-q"]) == 2
@@ -139,7 +141,7 @@ def test_a_failing_write_keeps_the_earlier_output(tmp_path, monkeypatch, capsys)
 
     def full(df, path):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    monkeypatch.setattr(model.outputs, "write_csv", full)
+    monkeypatch.setattr(model.run.tables, "write_csv", full)
     assert main(["run", str(BASELINE), "--runs", "1", "--out", str(out), "--no-plots", "-q"]) == 2
     assert "ENOSPC" in error_line(capsys)
     assert tree(tmp_path) == before
@@ -183,7 +185,7 @@ def test_stale_temporaries_of_killed_runs_are_removed(tmp_path):
 
 
 def test_run_killed_with_sigkill_leaves_a_temporary_the_next_run_removes(tmp_path):
-    code = ("import os, sys; import model.outputs as o\n"
+    code = ("import os, sys; import model.base.files as o\n"
             "def fill(tmp):\n    (tmp / 'x').write_text('half'); os.kill(os.getpid(), 9)\n"
             f"o.write_atomic_dir({str(tmp_path / 'o')!r}, fill, marker='scenario.resolved.yaml')\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True)
@@ -205,19 +207,19 @@ def test_too_many_runs_is_refused_before_the_run(tmp_path, no_simulation, capsys
 
 
 def test_the_limit_leaves_ordinary_counts_alone():
-    sc = model.scenario.load_scenario(BASELINE)
-    world = model.runner.prepare_world(sc, BASELINE.parent)
-    per_run = model.runner.replication_bytes(sc, world)
+    sc = model.config.scenario.load_scenario(BASELINE)
+    world = model.config.checks.prepare_world(sc, BASELINE.parent)
+    per_run = model.run.service.replication_bytes(sc, world)
     assert 0.5 * 2**20 < per_run < 4 * 2**20  # about 1.5 MB for 193 states x 12 years
     sc.replications = 1000
-    model.runner.check_memory(sc, world)
+    model.run.service.check_memory(sc, world)
     sc.replications = 10_000
     with pytest.raises(ScenarioError, match="blocsim batch"):
-        model.runner.check_memory(sc, world)
+        model.run.service.check_memory(sc, world)
 
 
 def test_write_file_atomic_turns_an_oserror_into_one_line(tmp_path):
     (tmp_path / "f").write_text("a file")
     with pytest.raises(ScenarioError, match=r"cannot write .*f/sub/x.csv: .*\((ENOTDIR|EEXIST)\)"):
-        model.outputs.write_file_atomic(tmp_path / "f" / "sub" / "x.csv", "data")
+        model.base.files.write_file_atomic(tmp_path / "f" / "sub" / "x.csv", "data")
     assert sorted(os.listdir(tmp_path)) == ["f"]

@@ -3,7 +3,7 @@ methods on functions whose answers are known, the plots' data helpers, and the r
 self-contained HTML file, tables as CSV and Markdown, byte-identical when written again).
 
 The batches are synthetic folders written by ``make_batch_dir`` with the schema of
-``model.batch`` (manifest.json, outcomes/states/blocs as Parquet parts), so these tests do not
+``run.batch`` (manifest.json, outcomes/states/blocs as Parquet parts), so these tests do not
 run the model and take a few seconds.
 """
 
@@ -17,10 +17,13 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from model import compare, compare_plots
-from model.cli import build_parser
-from model.errors import ScenarioError
-from model.outcomes import OUTCOMES
+from model.analysis import labels, results, sensitivity, stats
+from model.apps import compare_command
+from model.apps.cli import build_parser
+from model.base.errors import ScenarioError
+from model.core.outcomes import OUTCOMES
+from model.report import compare_plots
+from model.report import html as report_html
 
 matplotlib.use("Agg")
 
@@ -118,7 +121,7 @@ def make_blocs(outcomes: pd.DataFrame) -> pd.DataFrame:
 def make_batch_dir(tmp_path: Path, outcomes: pd.DataFrame | None = None, *, name: str = "batch",
                    parts: int = 2, **manifest) -> Path:
     """A batch folder in ``tmp_path / name``: manifest.json and each table split into ``parts``
-    Parquet parts (by run, in order), as ``model.batch`` writes them."""
+    Parquet parts (by run, in order), as ``run.batch`` writes them."""
     outcomes = make_outcomes() if outcomes is None else outcomes
     folder = tmp_path / name
     params = [c.removeprefix("param_") for c in outcomes.columns if c.startswith("param_")]
@@ -152,7 +155,7 @@ def shift(strategy: str, name: str, amount: float):
 
 def test_load_batch_concatenates_parts_sorted_by_run(tmp_path):
     folder = make_batch_dir(tmp_path, make_outcomes(reps=5), parts=3)
-    batch = compare.load_batch(folder)
+    batch = results.load_batch(folder)
     assert list(batch.outcomes["run_id"]) == list(range(10))
     assert len(batch.states) == 10 * len(STATES) and len(batch.blocs) == 10 * len(YEARS)
     assert batch.states["run_id"].is_monotonic_increasing
@@ -161,13 +164,13 @@ def test_load_batch_concatenates_parts_sorted_by_run(tmp_path):
 
 def test_load_batch_missing_folder_or_parts_is_a_user_error(tmp_path):
     with pytest.raises(ScenarioError, match="batch folder not found"):
-        compare.load_batch(tmp_path / "nowhere")
+        results.load_batch(tmp_path / "nowhere")
     (tmp_path / "empty").mkdir()
     with pytest.raises(ScenarioError, match="no manifest.json"):
-        compare.load_batch(tmp_path / "empty")
+        results.load_batch(tmp_path / "empty")
     (tmp_path / "empty" / "manifest.json").write_text("{}")
     with pytest.raises(ScenarioError, match="no finished runs"):
-        compare.load_batch(tmp_path / "empty")
+        results.load_batch(tmp_path / "empty")
 
 
 def test_load_batch_rejects_a_run_recorded_twice(tmp_path):
@@ -175,14 +178,14 @@ def test_load_batch_rejects_a_run_recorded_twice(tmp_path):
     df = pd.read_parquet(folder / "outcomes" / "part-000000.parquet")
     df.head(1).to_parquet(folder / "outcomes" / "part-000001.parquet", index=False)
     with pytest.raises(ScenarioError, match="recorded twice"):
-        compare.load_batch(folder)
+        results.load_batch(folder)
 
 
 # --- statistics with known answers ----------------------------------------------------------------
 
 def test_exact_shift_gives_that_difference_with_a_degenerate_interval():
     o = make_outcomes(effect=shift("boost", "gdp_share_west", 0.02))
-    d = compare.paired_differences(o, ["gdp_share_west", "gdp_share_sco"], "none")
+    d = stats.paired_differences(o, ["gdp_share_west", "gdp_share_sco"], "none")
     row = d[d["outcome"] == "gdp_share_west"].iloc[0]
     assert row["strategy"] == "boost" and row["n_pairs"] == 6
     assert row["mean_diff"] == pytest.approx(0.02, abs=1e-12)
@@ -195,33 +198,33 @@ def test_exact_shift_gives_that_difference_with_a_degenerate_interval():
 
 def test_better_follows_the_outcome_direction():
     up_sco = make_outcomes(effect=shift("boost", "gdp_share_sco", 0.02))  # more SCO GDP is worse
-    d = compare.paired_differences(up_sco, ["gdp_share_sco"], "none").iloc[0]
+    d = stats.paired_differences(up_sco, ["gdp_share_sco"], "none").iloc[0]
     assert d["better"] == "worse"
     down_sco = make_outcomes(effect=shift("boost", "gdp_share_sco", -0.02))
-    assert compare.paired_differences(down_sco, ["gdp_share_sco"], "none").iloc[0]["better"] == "yes"
+    assert stats.paired_differences(down_sco, ["gdp_share_sco"], "none").iloc[0]["better"] == "yes"
     info = make_outcomes(effect=shift("boost", "gdp_share_nonaligned", 0.02))
-    assert compare.paired_differences(info, ["gdp_share_nonaligned"], "none").iloc[0]["better"] == "n/a"
+    assert stats.paired_differences(info, ["gdp_share_nonaligned"], "none").iloc[0]["better"] == "n/a"
 
 
 def test_prob_best_of_a_shift_is_one_for_a_maximised_outcome_and_zero_for_a_minimised_one():
     o = make_outcomes(effect=lambda sc, st, p, r, v: (
         {"gdp_share_west": v["gdp_share_west"] + 0.02, "gdp_share_sco": v["gdp_share_sco"] + 0.02}
         if st == "boost" else {}))
-    pb = compare.prob_best(o, "gdp_share_west").set_index("strategy")["p_best"]
+    pb = stats.prob_best(o, "gdp_share_west").set_index("strategy")["p_best"]
     assert pb["boost"] == 1 and pb["none"] == 0
-    pb = compare.prob_best(o, "gdp_share_sco").set_index("strategy")["p_best"]
+    pb = stats.prob_best(o, "gdp_share_sco").set_index("strategy")["p_best"]
     assert pb["boost"] == 0 and pb["none"] == 1
 
 
 def test_ties_share_the_credit():
     o = make_outcomes(strategies=("none", "boost"))  # identical values: a tie in every replication
-    pb = compare.prob_best(o, "gdp_share_west").set_index("strategy")["p_best"]
+    pb = stats.prob_best(o, "gdp_share_west").set_index("strategy")["p_best"]
     assert pb["none"] == pytest.approx(0.5) and pb["boost"] == pytest.approx(0.5)
     three = make_outcomes(strategies=("none", "a", "b"), effect=lambda sc, st, p, r, v: (
         {"gdp_share_west": v["gdp_share_west"] - 0.1} if st == "none" else {}))
-    pb = compare.prob_best(three, "gdp_share_west").set_index("strategy")["p_best"]
+    pb = stats.prob_best(three, "gdp_share_west").set_index("strategy")["p_best"]
     assert pb.to_dict() == pytest.approx({"a": 0.5, "b": 0.5, "none": 0.0})
-    assert compare.prob_best(three, "gdp_share_west")["p_best"].sum() == pytest.approx(1)
+    assert stats.prob_best(three, "gdp_share_west")["p_best"].sum() == pytest.approx(1)
 
 
 #: Means of a 2 x 2 table: strategy -> (scenario s1, scenario s2).
@@ -236,7 +239,7 @@ def two_by_two(name: str) -> pd.DataFrame:
 
 
 def test_robustness_on_a_two_by_two_table_maximised():
-    rob = compare.robustness(two_by_two("gdp_share_west"), "gdp_share_west").set_index("strategy")
+    rob = stats.robustness(two_by_two("gdp_share_west"), "gdp_share_west").set_index("strategy")
     # best: x in s1 (0.60), y in s2 (0.54); regrets x: (0, 0.04), y: (0.05, 0)
     assert rob.loc["x", "max_regret"] == pytest.approx(0.04) and rob.loc["x", "regret_scenario"] == "s2"
     assert rob.loc["y", "max_regret"] == pytest.approx(0.05) and rob.loc["y", "regret_scenario"] == "s1"
@@ -246,7 +249,7 @@ def test_robustness_on_a_two_by_two_table_maximised():
 
 
 def test_robustness_on_a_two_by_two_table_minimised():
-    rob = compare.robustness(two_by_two("gdp_share_sco"), "gdp_share_sco").set_index("strategy")
+    rob = stats.robustness(two_by_two("gdp_share_sco"), "gdp_share_sco").set_index("strategy")
     # less is better: best y in s1 (0.55), x in s2 (0.50); regrets x: (0.05, 0), y: (0, 0.04)
     assert rob.loc["x", "max_regret"] == pytest.approx(0.05)
     assert rob.loc["y", "max_regret"] == pytest.approx(0.04)
@@ -260,30 +263,30 @@ def test_equal_regret_is_broken_by_the_worst_case():
     def effect(sc, st, p, rep, v):
         return {"gdp_share_west": table[st][0 if sc == "s1" else 1]}
     o = make_outcomes(strategies=tuple(table), scenarios=("s1", "s2"), reps=2, effect=effect)
-    rob = compare.robustness(o, "gdp_share_west").set_index("strategy")
+    rob = stats.robustness(o, "gdp_share_west").set_index("strategy")
     assert rob["rank"].to_dict() == {"z": 1, "y": 2, "x": 3}
 
 
 def test_failed_runs_are_left_out_and_pairing_drops_the_unmatched_replication():
     o = make_outcomes(effect=shift("boost", "gdp_share_west", 0.02), failed=[("base", "boost", 0, 2)])
-    d = compare.paired_differences(o, ["gdp_share_west"], "none").iloc[0]
+    d = stats.paired_differences(o, ["gdp_share_west"], "none").iloc[0]
     assert d["n_pairs"] == 5 and d["mean_diff"] == pytest.approx(0.02)
-    s = compare.summary(o, ["gdp_share_west"]).set_index("strategy")
+    s = stats.summary(o, ["gdp_share_west"]).set_index("strategy")
     assert s.loc["boost", "n"] == 5 and s.loc["none", "n"] == 6
     expected = np.mean([base_values(r)["gdp_share_west"] for r in range(6)])
     assert s.loc["none", "mean"] == pytest.approx(expected)
-    pb = compare.prob_best(o, "gdp_share_west")
+    pb = stats.prob_best(o, "gdp_share_west")
     assert set(pb["n"]) == {5} and pb.set_index("strategy").loc["boost", "p_best"] == 1
 
 
 def test_summary_gives_the_spread_across_replications():
     o = make_outcomes(reps=21)
-    s = compare.summary(o, ["gdp_share_west"]).iloc[0]
+    s = stats.summary(o, ["gdp_share_west"]).iloc[0]
     values = np.array([base_values(r)["gdp_share_west"] for r in range(21)])
     assert s["n"] == 21 and s["median"] == pytest.approx(np.median(values))
     assert s["p5"] == pytest.approx(np.quantile(values, 0.05))
     assert s["sd"] == pytest.approx(values.std(ddof=1))
-    assert list(compare.summary(o, ["sco_members", "gdp_share_west"])["outcome"][:2]) == [
+    assert list(stats.summary(o, ["sco_members", "gdp_share_west"])["outcome"][:2]) == [
         "sco_members", "gdp_share_west"]
 
 
@@ -296,9 +299,9 @@ def noisy(seed: int, reps: int) -> pd.DataFrame:
 
 def test_bootstrap_is_deterministic_with_a_seed():
     o = noisy(3, 30)
-    a = compare.paired_differences(o, ["gdp_share_west"], "none", seed=7)
-    b = compare.paired_differences(o, ["gdp_share_west"], "none", seed=7)
-    c = compare.paired_differences(o, ["gdp_share_west"], "none", seed=8)
+    a = stats.paired_differences(o, ["gdp_share_west"], "none", seed=7)
+    b = stats.paired_differences(o, ["gdp_share_west"], "none", seed=7)
+    c = stats.paired_differences(o, ["gdp_share_west"], "none", seed=8)
     pd.testing.assert_frame_equal(a, b)
     assert a.iloc[0]["ci_low"] != c.iloc[0]["ci_low"]
     assert a.iloc[0]["ci_low"] < a.iloc[0]["mean_diff"] < a.iloc[0]["ci_high"]
@@ -306,7 +309,7 @@ def test_bootstrap_is_deterministic_with_a_seed():
 
 def test_bootstrap_interval_matches_the_normal_one_for_many_pairs():
     o = noisy(5, 400)
-    d = compare.paired_differences(o, ["gdp_share_west"], "none").iloc[0]
+    d = stats.paired_differences(o, ["gdp_share_west"], "none").iloc[0]
     diffs = o[o["strategy"] == "boost"]["gdp_share_west"].to_numpy() - o[o["strategy"] == "none"][
         "gdp_share_west"].to_numpy()
     half = 1.96 * diffs.std(ddof=1) / np.sqrt(len(diffs))
@@ -316,41 +319,41 @@ def test_bootstrap_interval_matches_the_normal_one_for_many_pairs():
 def test_unknown_reference_or_undirected_primary_is_a_user_error():
     o = make_outcomes()
     with pytest.raises(ScenarioError, match="unknown reference strategy 'nope'; known: boost, none"):
-        compare.paired_differences(o, ["gdp_share_west"], "nope")
+        stats.paired_differences(o, ["gdp_share_west"], "nope")
     with pytest.raises(ScenarioError, match="has no better direction"):
-        compare.prob_best(o, "gdp_share_nonaligned")
+        stats.prob_best(o, "gdp_share_nonaligned")
     with pytest.raises(ScenarioError, match="unknown outcome 'gdp'"):
-        compare.summary(o, ["gdp"])
+        stats.summary(o, ["gdp"])
 
 
 def test_ranking_verdict_reads_the_numbers():
     o = make_outcomes(effect=shift("boost", "gdp_share_west", 0.02))
-    r = compare.ranking(o, "gdp_share_west", "none", n_boot=200).set_index("strategy")
+    r = stats.ranking(o, "gdp_share_west", "none", n_boot=200).set_index("strategy")
     assert r.loc["boost", "rank"] == 1 and r.loc["none", "rank"] == 2
     assert r.loc["boost", "p_best"] == 1 and r.loc["boost", "max_regret"] == 0
     assert r.loc["boost", "verdict"] == ("best in the scenario; +2.0 pp West GDP share vs none "
                                          "(95% CI +2.0 to +2.0: better); no regret")
     assert r.loc["none", "verdict"] == "reference; not best in the scenario; max regret 2.0 pp"
     two = make_outcomes(scenarios=("s1", "s2"), effect=shift("boost", "gdp_share_west", 0.02))
-    r = compare.ranking(two, "gdp_share_west", "none", n_boot=200).set_index("strategy")
+    r = stats.ranking(two, "gdp_share_west", "none", n_boot=200).set_index("strategy")
     v = r.loc["boost", "verdict"]
     assert v.startswith("best in 2 of 2 scenarios; +2.0 pp West GDP share vs none (mean over scenarios")
     assert "better in 2 of 2 scenarios (95% interval clear of zero)" in v
 
 
 def test_formatting_of_differences():
-    assert compare.format_diff("gdp_share_west", 0.018) == "+1.8 pp"
-    assert compare.format_diff("gdp_share_west", 0.0012) == "+0.12 pp"
-    assert compare.format_diff("gdp_share_west", 0.0) == "0.0 pp"
-    assert compare.format_diff("sco_members", -2.0) == "−2.0 states"
-    assert compare.format_diff("mean_alignment", -0.0123) == "−0.012"
-    assert compare.format_ci("gdp_share_west", 0.0007, 0.0002, 0.0013) == ("+0.07 pp", "+0.02 to +0.13")
-    assert compare.format_value("gdp_share_west", 0.6071) == "60.71%"
+    assert labels.format_diff("gdp_share_west", 0.018) == "+1.8 pp"
+    assert labels.format_diff("gdp_share_west", 0.0012) == "+0.12 pp"
+    assert labels.format_diff("gdp_share_west", 0.0) == "0.0 pp"
+    assert labels.format_diff("sco_members", -2.0) == "−2.0 states"
+    assert labels.format_diff("mean_alignment", -0.0123) == "−0.012"
+    assert labels.format_ci("gdp_share_west", 0.0007, 0.0002, 0.0013) == ("+0.07 pp", "+0.02 to +0.13")
+    assert labels.format_value("gdp_share_west", 0.6071) == "60.71%"
 
 
 def test_end_camp_probabilities_count_camps_per_strategy():
     o = make_outcomes(reps=4, failed=[("base", "boost", 0, 1)])
-    p = compare.end_camp_probabilities(make_states(o), o).set_index(["strategy", "iso3"])
+    p = stats.end_camp_probabilities(make_states(o), o).set_index(["strategy", "iso3"])
     assert p.loc[("none", "AAA"), ["p_sco", "p_nonaligned", "p_west"]].tolist() == [0, 1, 0]
     assert p.loc[("boost", "AAA"), "p_west"] == 1 and p.loc[("boost", "AAA"), "n"] == 3
     assert p.loc[("none", "DDD"), "p_west"] == pytest.approx(0.5)
@@ -375,7 +378,7 @@ def test_morris_ranks_the_parameter_of_a_linear_function_first():
     o = sweep_outcomes(x, ["x1", "x2"], lambda row: 3 * row[0])
     manifest = {"design": "morris", "swept_parameters": ["x1", "x2"], "morris_levels": 4,
                 "sweep_ranges": {"x1": [0.0, 2.0], "x2": [10.0, 20.0]}}
-    s = compare.sensitivity(o, manifest, "gdp_share_west")
+    s = sensitivity.sensitivity(o, manifest, "gdp_share_west")
     mu = s[s["index"] == "mu_star"].set_index("parameter")
     assert mu.loc["x1", "value"] == pytest.approx(3 * 2.0) and mu.loc["x2", "value"] == pytest.approx(0)
     assert mu.loc["x1", "rank"] == 1 and mu.loc["x1", "n"] == 10
@@ -391,7 +394,8 @@ def test_morris_leaves_out_a_trajectory_whose_point_failed():
     o.loc[o["point"] == 4, "status"] = "failed"  # point 4 is in the second trajectory (points 3-5)
     manifest = {"design": "morris", "swept_parameters": ["x1", "x2"], "morris_levels": 4,
                 "sweep_ranges": {"x1": [0, 1], "x2": [0, 1]}}
-    mu = compare.sensitivity(o, manifest, "gdp_share_west").query("index == 'mu_star'").set_index("parameter")
+    mu = (sensitivity.sensitivity(o, manifest, "gdp_share_west").query("index == 'mu_star'")
+          .set_index("parameter"))
     assert mu.loc["x2", "value"] == pytest.approx(2) and mu.loc["x2", "rank"] == 1 and mu.loc["x1", "n"] == 4
 
 
@@ -403,7 +407,7 @@ def test_sobol_gives_all_the_variance_to_the_only_parameter_that_matters():
     o = sweep_outcomes(x, ["x1", "x2"], lambda row: 3 * row[0], reps=1)
     manifest = {"design": "sobol", "swept_parameters": ["x1", "x2"],
                 "sweep_ranges": {"x1": [0, 1], "x2": [0, 1]}}
-    s = compare.sensitivity(o, manifest, "gdp_share_west")
+    s = sensitivity.sensitivity(o, manifest, "gdp_share_west")
     st = s[s["index"] == "ST"].set_index("parameter")
     assert st.loc["x1", "value"] == pytest.approx(1, abs=0.15) and st.loc["x2", "value"] == pytest.approx(0)
     assert st.loc["x1", "rank"] == 1
@@ -413,27 +417,27 @@ def test_factorial_sweep_gives_regression_coefficients_and_a_response_table():
     grid = np.array([(a, b) for a in (0.0, 0.5, 1.0) for b in (1.0, 2.0, 3.0)])
     o = sweep_outcomes(grid, ["a", "b"], lambda row: 0.5 + 0.1 * row[0] - 0.01 * row[1])
     manifest = {"design": "factorial", "swept_parameters": ["a", "b"]}
-    s = compare.sensitivity(o, manifest, "gdp_share_west")
+    s = sensitivity.sensitivity(o, manifest, "gdp_share_west")
     src = s[s["index"] == "src"].set_index("parameter")
     assert src.loc["a", "value"] > 0 > src.loc["b", "value"] and src.loc["a", "rank"] == 1
     assert s.query("index == 'r2'")["value"].iloc[0] == pytest.approx(1)
-    resp = compare.response_table(o, ["a", "b"], "gdp_share_west").set_index(["parameter", "bin"])
+    resp = sensitivity.response_table(o, ["a", "b"], "gdp_share_west").set_index(["parameter", "bin"])
     assert resp.loc[("a", "1"), "mean"] == pytest.approx(0.5 + 0.1 - 0.02) and resp.loc[("a", "1"), "n"] == 6
 
 
 def test_latin_hypercube_sweep_is_binned_into_intervals_of_equal_counts():
     x = np.column_stack([np.linspace(0, 1, 30), np.random.default_rng(0).permutation(np.linspace(0, 1, 30))])
     o = sweep_outcomes(x, ["a", "b"], lambda row: 0.5 + 0.1 * row[0], reps=1)
-    s = compare.sensitivity(o, {"design": "lhs", "swept_parameters": ["a", "b"]}, "gdp_share_west")
+    s = sensitivity.sensitivity(o, {"design": "lhs", "swept_parameters": ["a", "b"]}, "gdp_share_west")
     src = s[s["index"] == "src"].set_index("parameter")["value"]
     assert src["a"] == pytest.approx(1) and src["b"] == pytest.approx(0, abs=1e-9)
-    resp = compare.response_table(o, ["a"], "gdp_share_west", bins=5)
+    resp = sensitivity.response_table(o, ["a"], "gdp_share_west", bins=5)
     assert len(resp) == 5 and set(resp["n"]) == {6} and resp["mean"].is_monotonic_increasing
 
 
 def test_no_sweep_means_no_sensitivity():
-    s = compare.sensitivity(make_outcomes(), {"design": "none"}, "gdp_share_west")
-    assert s.empty and list(s.columns) == compare.SENSITIVITY_COLUMNS
+    s = sensitivity.sensitivity(make_outcomes(), {"design": "none"}, "gdp_share_west")
+    assert s.empty and list(s.columns) == sensitivity.SENSITIVITY_COLUMNS
 
 
 # --- plots: data helpers and figures ----------------------------------------------------------------
@@ -461,7 +465,7 @@ def test_fan_table_gives_quantiles_per_strategy_and_year():
 
 def test_camp_heatmap_table_keeps_the_states_where_strategies_differ():
     o = make_outcomes(reps=4)
-    probs = compare.end_camp_probabilities(make_states(o), o)
+    probs = stats.end_camp_probabilities(make_states(o), o)
     t = compare_plots.camp_heatmap_table(probs, camp="west", reference="none")
     assert list(t.index) == ["AAA"] and list(t.columns) == ["none", "boost", "spread"]
     assert t.loc["AAA", "spread"] == 1
@@ -469,9 +473,9 @@ def test_camp_heatmap_table_keeps_the_states_where_strategies_differ():
 
 def test_forest_table_leaves_a_heading_row_between_scenarios():
     o = make_outcomes(strategies=("none", "a", "b"), scenarios=("s1", "s2"))
-    d = compare.paired_differences(o, ["gdp_share_west"], "none", n_boot=50)
+    d = stats.paired_differences(o, ["gdp_share_west"], "none", n_boot=50)
     assert compare_plots.forest_table(d, "gdp_share_west")["y"].tolist() == [1, 2, 4, 5]
-    one = compare.paired_differences(make_outcomes(strategies=("none", "a", "b")), ["gdp_share_west"], "none",
+    one = stats.paired_differences(make_outcomes(strategies=("none", "a", "b")), ["gdp_share_west"], "none",
                                      n_boot=50)
     assert compare_plots.forest_table(one, "gdp_share_west")["y"].tolist() == [0, 1]
 
@@ -485,8 +489,8 @@ def _titled(fig) -> str:
 def test_every_plot_returns_a_labelled_figure_and_accepts_ax():
     o = make_outcomes(strategies=("none", "a", "b"), scenarios=("s1", "s2"), reps=4,
                       effect=shift("a", "gdp_share_west", 0.01))
-    blocs, probs = make_blocs(o), compare.end_camp_probabilities(make_states(o), o)
-    diffs = compare.paired_differences(o, ["gdp_share_west", "sco_members"], "none", n_boot=50)
+    blocs, probs = make_blocs(o), stats.end_camp_probabilities(make_states(o), o)
+    diffs = stats.paired_differences(o, ["gdp_share_west", "sco_members"], "none", n_boot=50)
     figs = {
         "fan": compare_plots.plot_fan(blocs, o, reference="none"),
         "fan_grid": compare_plots.plot_fan_grid(blocs, o, reference="none", relative=True),
@@ -510,7 +514,7 @@ def test_every_plot_returns_a_labelled_figure_and_accepts_ax():
 def test_sensitivity_and_response_plots():
     grid = np.array([(a, b) for a in (0.0, 0.5, 1.0) for b in (1.0, 2.0)])
     o = sweep_outcomes(grid, ["a", "b"], lambda row: 0.5 + 0.1 * row[0] - 0.01 * row[1])
-    s = compare.sensitivity(o, {"design": "factorial", "swept_parameters": ["a", "b"]}, "gdp_share_west")
+    s = sensitivity.sensitivity(o, {"design": "factorial", "swept_parameters": ["a", "b"]}, "gdp_share_west")
     main, bars = compare_plots.sensitivity_bars(s)
     assert main == "src" and list(bars["parameter"]) == ["a", "b"]
     for fig in (compare_plots.plot_sensitivity(s, reference="none"),
@@ -528,7 +532,7 @@ def report_batch(tmp_path_factory):
                       failed=[("expansion", "trade", 0, 3)])
     folder = make_batch_dir(tmp_path_factory.mktemp("report"), o,
                             description="Which strategy keeps the most GDP?")
-    compare.write_report(folder)
+    report_html.write_report(folder)
     return folder
 
 
@@ -556,7 +560,7 @@ def test_write_report_writes_one_self_contained_html_and_the_tables(report_batch
 
 
 def test_write_report_is_byte_identical_when_written_again(report_batch, tmp_path):
-    path = compare.write_report(report_batch, tmp_path / "again")
+    path = report_html.write_report(report_batch, tmp_path / "again")
     assert path == tmp_path / "again" / "report.html"
     one, two = _files(report_batch / "report"), _files(tmp_path / "again")
     assert list(one) == list(two) and "report.html" in one
@@ -569,7 +573,7 @@ def test_report_of_a_sweep_has_a_sensitivity_section(tmp_path):
     o = make_outcomes(points=grid, reps=3, effect=lambda sc, st, p, rep, v: {
         "gdp_share_west": 0.5 + 0.1 * grid[p]["peer_weight"] + (0.01 if st == "boost" else 0)})
     folder = make_batch_dir(tmp_path, o)
-    text = compare.write_report(folder).read_text(encoding="utf-8")
+    text = report_html.write_report(folder).read_text(encoding="utf-8")
     assert "<h2>Sensitivity to the swept parameters" in text and "peer_weight" in text
     sens = pd.read_csv(folder / "report" / "sensitivity.csv")
     assert set(sens["strategy"]) == {"none", "boost"} and (folder / "report" / "response.md").is_file()
@@ -580,28 +584,28 @@ def test_compare_command_prints_the_ranking_and_checks_names(report_batch, tmp_p
         return build_parser().parse_args(["compare", *argv])
 
     args = parse([str(report_batch), "--out", str(tmp_path / "r"), "--reference", "trade"])
-    assert compare.run_compare_command(args) == 0
+    assert compare_command.run_compare_command(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("| rank | strategy |") and f"Report: {tmp_path / 'r' / 'report.html'}" in out
     assert "vs trade" in out and "--reference trade" in (tmp_path / "r" / "report.html").read_text()
     bad = parse([str(report_batch), "--reference", "nope", "--quiet"])
     known = "known: alliances, none, trade"
     with pytest.raises(ScenarioError, match=f"unknown reference strategy 'nope'; {known}"):
-        compare.run_compare_command(bad)
+        compare_command.run_compare_command(bad)
     bad = parse([str(report_batch), "--primary", "gdp"])
     with pytest.raises(ScenarioError, match="unknown outcome 'gdp'; known: gdp_share_west"):
-        compare.run_compare_command(bad)
+        compare_command.run_compare_command(bad)
 
 
 def test_compare_command_quiet_prints_nothing(tmp_path, capsys):
     folder = make_batch_dir(tmp_path, make_outcomes(reps=3))
     args = argparse.Namespace(batch_dir=folder, out=None, reference=None, primary=None, quiet=True)
-    assert compare.run_compare_command(args) == 0 and capsys.readouterr().out == ""
+    assert compare_command.run_compare_command(args) == 0 and capsys.readouterr().out == ""
     assert (folder / "report" / "report.html").is_file()
 
 
 def test_cli_turns_a_missing_batch_into_exit_status_2(tmp_path, capsys):
-    from model.cli import main
+    from model.apps.cli import main
 
     assert main(["compare", str(tmp_path / "missing")]) == 2
     assert "batch folder not found" in capsys.readouterr().err
@@ -609,9 +613,9 @@ def test_cli_turns_a_missing_batch_into_exit_status_2(tmp_path, capsys):
 
 def test_prob_best_separates_ties_from_sole_wins():
     o = make_outcomes(effect=shift("boost", "gdp_share_west", 0.0))  # every replication ties
-    pb = compare.prob_best(o, "gdp_share_west").set_index("strategy")
+    pb = stats.prob_best(o, "gdp_share_west").set_index("strategy")
     assert (pb["p_all_tied"] == 1).all() and (pb["p_sole_best"] == 0).all()
     assert pb["p_best"].sum() == pytest.approx(1.0)
     o = make_outcomes(effect=shift("boost", "gdp_share_west", 0.02))
-    pb = compare.prob_best(o, "gdp_share_west").set_index("strategy")
+    pb = stats.prob_best(o, "gdp_share_west").set_index("strategy")
     assert pb.loc["boost", "p_sole_best"] == 1 and (pb["p_all_tied"] == 0).all()
