@@ -2,7 +2,7 @@
 
 import sys
 
-from model.cli import main
+from model.apps.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

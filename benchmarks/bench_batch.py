@@ -1,8 +1,8 @@
-"""Speed and memory of a batch of replications: ``model.batch.run_batch`` against ``mesa.batch_run``.
+"""Speed and memory of a batch of replications: ``model.run.batch.run_batch`` against ``mesa.batch_run``.
 
 Both contenders run the same runs: the baseline scenario (``scenarios/baseline.yaml``, the whole
 default world, the full horizon), N replications whose seeds are
-``model.runner.replication_seeds(scenario.seed, N)``, on the same number of worker processes, and
+``model.core.seeds.replication_seeds(scenario.seed, N)``, on the same number of worker processes, and
 both keep every state's alignment at every step:
 
 * ours: ``expand`` the design (trajectories kept) and ``run_batch`` it into a temporary folder on
@@ -67,9 +67,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.build import model_from_scenario  # noqa: E402
-from model.runner import prepare_world, replication_seeds  # noqa: E402
-from model.scenario import load_scenario  # noqa: E402
+from model.config.build import model_from_scenario  # noqa: E402
+from model.config.checks import prepare_world  # noqa: E402
+from model.config.scenario import load_scenario  # noqa: E402
+from model.core.seeds import replication_seeds  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 SAMPLE_EVERY = 0.02  # seconds between samples of the process tree's memory
@@ -92,7 +93,7 @@ def baseline():
 class MesaAdapter(mesa.Model):
     """One baseline replication for ``mesa.batch_run``: our ``BlocModel`` plus a Mesa DataCollector.
 
-    The inner model is built exactly as ``model.batch.run_chunk`` builds it for a seed, so both
+    The inner model is built exactly as ``model.run.chunks.run_chunk`` builds it for a seed, so both
     sides draw the same random numbers. The collector keys records by the inner model's step
     count (0 = the start year, then 1..horizon), and ``batch_run`` reads steps
     0..``self.steps - 1``; so the adapter takes one more step than the model, which only stops
@@ -130,8 +131,8 @@ def report(**values) -> None:
 
 
 def one_ours(runs: int, workers: int, out: Path) -> None:
-    from model.batch import run_batch
-    from model.experiment import expand, spec_from_files
+    from model.run.batch import run_batch
+    from model.run.design import expand, spec_from_files
 
     scenario = load_scenario(BASELINE)
     t0 = time.perf_counter()

@@ -1,7 +1,7 @@
 """Speed of the ensemble engine against BlocModel run by run, same seeds, same results.
 
 For each R (default 100 and 1,000 replications of the baseline): BlocModel stepped run by run,
-one model reused via ``reset`` as ``runner.run_seeds`` does; the engine (``model.ensemble``)
+one model reused via ``reset`` as ``run.service.run_seeds`` does; the engine (``model.core.ensemble``)
 with attribution on and off; and the engine with attribution plus every run put together as a
 ``RunResult`` (what a caller wanting per-run records pays). Asserts that every run's alignment
 equals the model's, bit for bit. Prints microseconds per run and the model/engine ratio.
@@ -27,10 +27,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model.build import model_from_scenario  # noqa: E402
-from model.ensemble import Ensemble, prepare_plan  # noqa: E402
-from model.runner import prepare_world, replication_seeds  # noqa: E402
-from model.scenario import load_scenario  # noqa: E402
+from model.config.build import (
+    model_from_scenario,  # noqa: E402
+    prepare_plan,  # noqa: E402
+)
+from model.config.checks import prepare_world  # noqa: E402
+from model.config.scenario import load_scenario  # noqa: E402
+from model.core.ensemble import Ensemble  # noqa: E402
+from model.core.seeds import replication_seeds  # noqa: E402
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

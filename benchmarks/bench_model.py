@@ -23,9 +23,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model.dynamics import alignment_step  # noqa: E402
-from model.runner import prepare_world, replication_seeds, run_one  # noqa: E402
-from model.scenario import load_scenario  # noqa: E402
+from model.config.checks import prepare_world  # noqa: E402
+from model.config.scenario import load_scenario  # noqa: E402
+from model.core.dynamics import alignment_step  # noqa: E402
+from model.core.seeds import replication_seeds  # noqa: E402
+from model.run.service import run_one  # noqa: E402
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 
