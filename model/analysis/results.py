@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..base.errors import ScenarioError
+from ..data.world import DATA
 
 #: Columns every outcomes table must have (besides one column per outcome).
 RUN_COLUMNS = ("run_id", "scenario", "strategy", "point", "replication", "status")
@@ -147,7 +148,7 @@ def sort_rows(df: pd.DataFrame, outcomes: pd.DataFrame, reference: str | None = 
 
 def state_names() -> dict[str, str]:
     """Names of the built-in world's states by ISO3 code (for labels)."""
-    path = Path(__file__).resolve().parent / "data" / "states.csv"
+    path = DATA / "states.csv"
     if not path.is_file():
         return {}
     table = pd.read_csv(path, usecols=["iso3", "name"])

@@ -6,6 +6,8 @@ exit status 2; nothing is written before the input has been checked. Exit status
 that is not writable, a full disk, a damaged batch part, a batch folder in use); 1 a failure that
 is not the user's input (every run of a batch failed, or a bug: then with its traceback);
 130 interrupted.
+
+Imports any lower layer, lazily inside each command, so ``blocsim --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from model import __version__
 from ..base.errors import NonFiniteError, ScenarioError
 
 SUBCOMMANDS = ("run", "validate", "list", "batch", "compare")
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 BATCH_EXAMPLES = """Examples:

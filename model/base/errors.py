@@ -2,6 +2,8 @@
 
 The command line catches it in one place and prints its one-line message with exit status 2;
 anything else that escapes is a bug and keeps its traceback.
+
+Imports nothing of blocsim.
 """
 
 from __future__ import annotations

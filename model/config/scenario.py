@@ -7,6 +7,8 @@ A *scenario* says what the world does (start year, parameters, SCO programmes, e
 Files are plain YAML read with ``yaml.safe_load``; every mistake becomes one ``ScenarioError``
 naming the file, the field path and the line. The schema is documented field by field in
 ``scenarios/README.md``.
+
+Imports base, core and config only (and pydantic).
 """
 
 from __future__ import annotations

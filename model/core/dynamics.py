@@ -9,6 +9,8 @@ positive towards the SCO. The model is a perturbation model around the observed 
 start year: structural drivers push in proportion to how far a state's trade, security ties and
 regime have moved from where they stood at the start (``dev`` arrays), and an anchor pulls each
 state back towards its starting alignment (Friedkin and Johnsen's stubbornness).
+
+Part of the core: imports numpy, base and data only.
 """
 
 from __future__ import annotations

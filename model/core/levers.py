@@ -3,13 +3,15 @@
 Each lever is one class with a name, the bloc it serves, a docstring saying what it models and
 where the idea comes from, its default targets and its rates (how fast full effort changes each
 channel of a target state, as a share of the room left in that channel per year). Adding a lever
-is one class here, one line in ``LEVERS`` and one parametrised case in ``tests/test_levers.py``
+is one class here, one line in ``LEVERS`` and one parametrised case in ``tests/core/test_levers.py``
 (the shared contract test covers the rest). Sources for the programmes: the MERICS article in
 ``../shared/seeds`` and the design card's table of Western counter-strategies.
 
 Effort in a target is ``intensity`` (0..1) or, from a budget in USD bn per target per year,
 ``1 - exp(-budget / half_budget_bn)``; it is then scaled by the target's receptiveness (small
 states move more per unit of effort) and the lever's ``efficiency``.
+
+Part of the core: imports numpy and ``dynamics`` only.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Directions are from the West's point of view (the player whose strategies are co
 ranking and comparison code never guesses (EMA Workbench's habit). A run's outcomes are computed
 from its ``RunResult`` at the horizon; per-state outcomes (end alignment, end camp, the first
 year a state stands in a camp) go to a table of their own.
+
+Part of the core: imports numpy and the core's own modules only.
 """
 
 from __future__ import annotations

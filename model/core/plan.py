@@ -1,9 +1,11 @@
 """What the model is given to run: typed parameters and a plan of lever actions and events.
 
 Plain frozen dataclasses of numbers, names and state indices: no pydantic, no YAML, no files.
-``build.plan_from_scenario`` turns a scenario file's contents into these; a classroom game will
+``config.build.plan_from_scenario`` turns a scenario file's contents into these; a classroom game will
 make them turn by turn and hand them to ``BlocModel.set_plan``. ``to_dict``/``from_dict`` give
 plain JSON-able data (floats written by ``repr`` read back to the same float64).
+
+Part of the core: imports the standard library only.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 ``numpy.random.SeedSequence(root).spawn(n)`` gives independent children; each child is turned
 into one 64-bit integer so that a run can be repeated alone from the number in the output
 (replication k's generator is ``numpy.random.default_rng(seeds[k])``).
+
+Part of the core: imports numpy only.
 """
 
 from __future__ import annotations

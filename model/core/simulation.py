@@ -3,6 +3,8 @@
 ``BlocModel`` wires the pure functions of ``dynamics`` and the ``levers`` together once per step;
 ``StateAgent`` holds a state's identity and SCO status and carries out its changes of status.
 Every step records each driver's contribution to each state's change of alignment.
+
+Part of the core: imports numpy, mesa, data and the core's own modules only.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ class BlocModel(mesa.Model):
 
     Built from what a run needs and nothing else: a ``World`` (the start year's data), the
     ``Params`` of the dynamics, a ``Plan`` of lever actions and events, the timing and a random
-    generator. It reads no files and knows no scenario format: ``build.model_from_scenario``
+    generator. It reads no files and knows no scenario format: ``config.build.model_from_scenario``
     makes one from a scenario. Between steps the plan may be replaced (``set_plan``) and the
     whole dynamic state captured and restored (``snapshot``, ``restore``, ``from_snapshot``).
     """

@@ -9,8 +9,10 @@ dict of numpy ``arrays`` (alignment, deviations, statuses, ..., the record so fa
 ``to_bytes``/``from_bytes`` turn it into one ``.npz`` archive (``numpy.savez``; the header is
 stored as UTF-8 JSON in the entry ``__header__``; read back with ``allow_pickle=False``), which
 is lossless: arrays keep their dtype and bytes, and JSON floats are written by ``repr``, which
-reads back to the same float64. No file is read or written here; ``build.save_snapshot`` and
-``build.load_snapshot`` do that.
+reads back to the same float64. No file is read or written here; ``run.snapshots.save_snapshot``
+and ``run.snapshots.load_snapshot`` do that.
+
+Part of the core: imports numpy only.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ shows comes from a helper that tests call directly (``fan_table``, ``camp_heatma
 ``run_plots``; strategies get their own palette, fixed by name order, with the reference
 strategy always grey, and no strategy takes the camps' red or blue. Shares are drawn in percent
 of the world total and their differences in percentage points (pp).
+
+Imports analysis, core and ``run_plots`` only (and matplotlib).
 """
 
 from __future__ import annotations
@@ -272,7 +274,7 @@ def camp_heatmap_table(probabilities: pd.DataFrame, *, camp: str = "west", scena
     """P(end in ``camp``) for the ``n`` states whose probability varies most across strategies.
 
     Args:
-        probabilities: ``compare.end_camp_probabilities`` table.
+        probabilities: ``analysis.stats.end_camp_probabilities`` table.
         camp: 'west', 'sco' or 'nonaligned'.
         scenario: which scenario (default: the first in the table).
         n: how many states at most; states whose probability is the same under every strategy

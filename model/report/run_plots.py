@@ -7,6 +7,8 @@ changes and batch runs need no display. Colours are fixed per camp and per drive
 a driver looks the same in every figure: red for the SCO side, blue for the West, greys and greens
 for what neither bloc chooses. Alignment runs from -1 (West) to +1 (SCO); a state *leans* to a
 camp when |alignment| exceeds the scenario's ``lean_threshold``.
+
+Imports core only (and matplotlib, pandas).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def bloc_share_series(blocs: pd.DataFrame, measure: str = "gdp_share") -> pd.Dat
     """Share leaning to each camp per year: median and 5/25/75/95th percentiles across runs.
 
     Args:
-        blocs: ``outputs.blocs_frame`` table (one row per run and year).
+        blocs: ``run.tables.blocs_frame`` table (one row per run and year).
         measure: ``"gdp_share"``, ``"pop_share"`` or ``"states"`` (counts become shares of all states).
 
     Returns:
@@ -156,7 +158,7 @@ def alignment_matrix(traj: pd.DataFrame, world, years: Sequence | None = None) -
     to the most SCO-leaning start, so neighbours with similar paths sit together.
 
     Args:
-        traj: ``outputs.trajectories_frame`` table.
+        traj: ``run.tables.trajectories_frame`` table.
         world: the ``World`` the run used (for regions and subregions).
         years: columns to keep; all years when None.
 

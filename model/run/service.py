@@ -3,6 +3,8 @@
 Replication seeds are spawned up front from the scenario's root seed with
 ``numpy.random.SeedSequence`` and recorded, so any run can be repeated alone and replication k
 sees the same random numbers under every strategy (common random numbers).
+
+Imports base, data, core, config and run only.
 """
 
 from __future__ import annotations
