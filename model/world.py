@@ -22,6 +22,7 @@ from scipy import sparse
 
 from .dynamics import SCO_STATUSES
 from .errors import ScenarioError
+from .relations import CLIQUE_CAP, Relations
 from .yamlfile import read_bounded
 
 DATA = Path(__file__).parent / "data"
@@ -86,7 +87,7 @@ class World:
     eu: np.ndarray
     csto: np.ndarray
     brics: np.ndarray
-    relations: sparse.csr_matrix
+    relations: Relations
     source: str = "builtin"
     index: dict[str, int] = field(default_factory=dict)
 
@@ -244,7 +245,8 @@ def load_world(world: str = "builtin", year: int = 2024, base_dir: Path | str | 
 
 # --- relations ------------------------------------------------------------------------------------
 
-def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame) -> sparse.csr_matrix:
+def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame,
+                    clique_cap: int | None = CLIQUE_CAP) -> Relations:
     """Row-normalised influence matrix: borders, subregions, alliances and trade ties.
 
     Row i holds who influences state i. Land borders weigh most; states of one subregion and
@@ -252,6 +254,10 @@ def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame) -> sparse.c
     influenced by its large trade partners in proportion to its trade share with them (China and
     Russia for ``trade_sco``, the United States and Germany as the EU's largest economy for
     ``trade_west``: a proxy, as bilateral trade beyond these partners is not in the data).
+
+    Groups of more than ``clique_cap`` members (None: no cap) are not written out pair by pair
+    but held exactly in factored form by the returned ``Relations`` (model/relations.py), so
+    the cost is O(n k); with no such group it holds the same CSR matrix as ever.
     """
     iso3 = a["iso3"]
     n = len(iso3)
@@ -272,8 +278,13 @@ def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame) -> sparse.c
     bb = borders.loc[known, "iso_b"].map(idx).to_numpy(int)
     add(np.r_[ba, bb], np.r_[bb, ba], BORDER_WEIGHT)
 
+    large: list[tuple[np.ndarray, float]] = []
+
     def clique(members: np.ndarray, w: float) -> None:
         m = np.flatnonzero(members)
+        if clique_cap is not None and len(m) > clique_cap:
+            large.append((m, w))
+            return
         r, c = np.meshgrid(m, m, indexing="ij")
         add(r.ravel(), c.ravel(), w)
 
@@ -290,8 +301,16 @@ def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame) -> sparse.c
                           shape=(n, n)).tocsr()
     m.sum_duplicates()
     totals = np.asarray(m.sum(axis=1)).ravel()
+    for g, w in large:
+        totals[g] += w * (len(g) - 1)
     inv = np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)
-    return sparse.diags(inv) @ m
+    if not large:
+        return Relations(sparse.diags(inv) @ m)
+    members = sparse.csr_matrix(
+        (np.ones(sum(len(g) for g, _ in large)),
+         np.concatenate([g for g, _ in large]),
+         np.cumsum([0] + [len(g) for g, _ in large])), shape=(len(large), n))
+    return Relations(sparse.diags(inv) @ m, members, np.array([w for _, w in large]), inv)
 
 
 # --- checking a scenario against the world ----------------------------------------------------
