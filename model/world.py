@@ -211,6 +211,27 @@ def _check_table(table: pd.DataFrame, path: Path) -> None:
     if not status_ok.all():
         i = int(np.flatnonzero(~status_ok)[0])
         raise bad("sco_status", i, f"{table['sco_status'].iloc[i]!r}; one of {', '.join(SCO_STATUSES)}")
+    if "borders" in table.columns:
+        pairs = _border_pairs(table)
+        unknown = ~np.isin(pairs["iso_b"].to_numpy(dtype=str), table["iso3"].to_numpy(dtype=str))
+        if unknown.any():
+            i = int(pairs["row"].to_numpy()[np.flatnonzero(unknown)[0]])
+            raise bad("borders", i, f"{pairs['iso_b'].iloc[np.flatnonzero(unknown)[0]]!r} "
+                      "is not a state of this world")
+
+
+def _border_pairs(table: pd.DataFrame) -> pd.DataFrame:
+    """Land borders from an optional ``borders`` column: neighbours' codes separated by ';'.
+
+    One row per listed neighbour: ``iso_a`` (the row's state), ``iso_b`` (the neighbour) and
+    ``row``, the position in ``table``. A border listed by either side counts for both.
+    """
+    cells = pd.Series(table["borders"].fillna("").astype(str).to_numpy())
+    codes = cells.str.split(";").explode().str.strip()
+    codes = codes[codes.notna() & (codes != "")]
+    rows = codes.index.to_numpy()
+    return pd.DataFrame({"iso_a": table["iso3"].astype(str).to_numpy()[rows],
+                         "iso_b": codes.to_numpy(dtype=str), "row": rows})
 
 
 @lru_cache(maxsize=64)
@@ -232,7 +253,13 @@ def _load(world: str, year: int, base_dir: str | None) -> World:
         brics=f("brics") > 0)
     for a in arrays.values():
         a.setflags(write=False)
-    _, _, borders = _builtin_tables()
+    if "borders" in table.columns:  # a custom world's own borders replace the built-in ones
+        pairs = _border_pairs(table)
+        a, b = pairs["iso_a"].to_numpy(dtype=str), pairs["iso_b"].to_numpy(dtype=str)
+        borders = pd.DataFrame({"iso_a": np.where(a < b, a, b), "iso_b": np.where(a < b, b, a)})
+        borders = borders.drop_duplicates(ignore_index=True)
+    else:
+        _, _, borders = _builtin_tables()
     relations = build_relations(arrays, borders)
     return World(year=year, relations=relations, source=source,
                  index={c: i for i, c in enumerate(iso3)}, **arrays)
@@ -273,9 +300,10 @@ def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame,
         cols.append(c[keep])
         vals.append(np.broadcast_to(np.asarray(w, dtype=float), r.shape)[keep])
 
-    known = borders["iso_a"].isin(idx) & borders["iso_b"].isin(idx)
-    ba = borders.loc[known, "iso_a"].map(idx).to_numpy(int)
-    bb = borders.loc[known, "iso_b"].map(idx).to_numpy(int)
+    ia, ib = borders["iso_a"].map(idx), borders["iso_b"].map(idx)  # NaN: not in this world
+    known = (ia.notna() & ib.notna()).to_numpy()
+    ba = ia[known].to_numpy(int)
+    bb = ib[known].to_numpy(int)
     add(np.r_[ba, bb], np.r_[bb, ba], BORDER_WEIGHT)
 
     large: list[tuple[np.ndarray, float]] = []
