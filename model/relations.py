@@ -133,6 +133,7 @@ class Relations:
         cliques = (self._spread @ self.members).tocsr()
         out = self.explicit + cliques - sparse.diags(self._self_weight, shape=(n, n))
         out = out.tocsr()
+        out.setdiag(0.0)  # exactly: no self-ties (the diagonal is a rounding residue here)
         out.eliminate_zeros()
         out.sort_indices()
         return out

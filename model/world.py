@@ -234,6 +234,14 @@ def _border_pairs(table: pd.DataFrame) -> pd.DataFrame:
                          "iso_b": codes.to_numpy(dtype=str), "row": rows})
 
 
+def _table_borders(table: pd.DataFrame) -> pd.DataFrame:
+    """A world table's ``borders`` column as pairs iso_a < iso_b, each once (as borders.csv)."""
+    pairs = _border_pairs(table)
+    a, b = pairs["iso_a"].to_numpy(dtype=str), pairs["iso_b"].to_numpy(dtype=str)
+    borders = pd.DataFrame({"iso_a": np.where(a < b, a, b), "iso_b": np.where(a < b, b, a)})
+    return borders[a != b].drop_duplicates(ignore_index=True)
+
+
 @lru_cache(maxsize=64)
 def _load(world: str, year: int, base_dir: str | None) -> World:
     table, source = _snapshot_table(world, year, Path(base_dir) if base_dir else None)
@@ -253,13 +261,8 @@ def _load(world: str, year: int, base_dir: str | None) -> World:
         brics=f("brics") > 0)
     for a in arrays.values():
         a.setflags(write=False)
-    if "borders" in table.columns:  # a custom world's own borders replace the built-in ones
-        pairs = _border_pairs(table)
-        a, b = pairs["iso_a"].to_numpy(dtype=str), pairs["iso_b"].to_numpy(dtype=str)
-        borders = pd.DataFrame({"iso_a": np.where(a < b, a, b), "iso_b": np.where(a < b, b, a)})
-        borders = borders.drop_duplicates(ignore_index=True)
-    else:
-        _, _, borders = _builtin_tables()
+    # a custom world's own borders replace the built-in ones
+    borders = _table_borders(table) if "borders" in table.columns else _builtin_tables()[2]
     relations = build_relations(arrays, borders)
     return World(year=year, relations=relations, source=source,
                  index={c: i for i, c in enumerate(iso3)}, **arrays)
