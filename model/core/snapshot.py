@@ -79,8 +79,10 @@ def world_fingerprint(world) -> str:
                  "s_west", "sco_status", "nato", "eu", "csto", "brics"):
         h.update(name.encode())
         h.update(np.ascontiguousarray(getattr(world, name)).tobytes())
-    rel = world.relations.tocsr()
-    for part in (rel.data, rel.indices, rel.indptr):
+    rel = world.relations
+    parts = (rel.fingerprint_parts() if hasattr(rel, "fingerprint_parts")
+             else (rel.tocsr().data, rel.tocsr().indices, rel.tocsr().indptr))
+    for part in parts:
         h.update(np.ascontiguousarray(part).tobytes())
     h.update("\0".join(str(s) for s in world.subregion).encode("utf-8"))
     return h.hexdigest()

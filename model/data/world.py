@@ -21,6 +21,7 @@ from scipy import sparse
 
 from ..base.errors import ScenarioError
 from ..base.files import read_bounded
+from .relations import CLIQUE_CAP, Relations
 
 DATA = Path(__file__).parent
 MAX_WORLD_BYTES = 32 << 20  # a user's world CSV: 32 MiB (the built-in panel, all years, is 0.7 MB)
@@ -87,7 +88,7 @@ class World:
     eu: np.ndarray
     csto: np.ndarray
     brics: np.ndarray
-    relations: sparse.csr_matrix
+    relations: Relations
     source: str = "builtin"
     index: dict[str, int] = field(default_factory=dict)
 
@@ -211,6 +212,35 @@ def _check_table(table: pd.DataFrame, path: Path) -> None:
     if not status_ok.all():
         i = int(np.flatnonzero(~status_ok)[0])
         raise bad("sco_status", i, f"{table['sco_status'].iloc[i]!r}; one of {', '.join(SCO_STATUSES)}")
+    if "borders" in table.columns:
+        pairs = _border_pairs(table)
+        unknown = ~np.isin(pairs["iso_b"].to_numpy(dtype=str), table["iso3"].to_numpy(dtype=str))
+        if unknown.any():
+            i = int(pairs["row"].to_numpy()[np.flatnonzero(unknown)[0]])
+            raise bad("borders", i, f"{pairs['iso_b'].iloc[np.flatnonzero(unknown)[0]]!r} "
+                      "is not a state of this world")
+
+
+def _border_pairs(table: pd.DataFrame) -> pd.DataFrame:
+    """Land borders from an optional ``borders`` column: neighbours' codes separated by ';'.
+
+    One row per listed neighbour: ``iso_a`` (the row's state), ``iso_b`` (the neighbour) and
+    ``row``, the position in ``table``. A border listed by either side counts for both.
+    """
+    cells = pd.Series(table["borders"].fillna("").astype(str).to_numpy())
+    codes = cells.str.split(";").explode().str.strip()
+    codes = codes[codes.notna() & (codes != "")]
+    rows = codes.index.to_numpy()
+    return pd.DataFrame({"iso_a": table["iso3"].astype(str).to_numpy()[rows],
+                         "iso_b": codes.to_numpy(dtype=str), "row": rows})
+
+
+def _table_borders(table: pd.DataFrame) -> pd.DataFrame:
+    """A world table's ``borders`` column as pairs iso_a < iso_b, each once (as borders.csv)."""
+    pairs = _border_pairs(table)
+    a, b = pairs["iso_a"].to_numpy(dtype=str), pairs["iso_b"].to_numpy(dtype=str)
+    borders = pd.DataFrame({"iso_a": np.where(a < b, a, b), "iso_b": np.where(a < b, b, a)})
+    return borders[a != b].drop_duplicates(ignore_index=True)
 
 
 @lru_cache(maxsize=64)
@@ -232,7 +262,8 @@ def _load(world: str, year: int, base_dir: str | None) -> World:
         brics=f("brics") > 0)
     for a in arrays.values():
         a.setflags(write=False)
-    _, _, borders = _builtin_tables()
+    # a custom world's own borders replace the built-in ones
+    borders = _table_borders(table) if "borders" in table.columns else _builtin_tables()[2]
     relations = build_relations(arrays, borders)
     return World(year=year, relations=relations, source=source,
                  index={c: i for i, c in enumerate(iso3)}, **arrays)
@@ -245,7 +276,8 @@ def load_world(world: str = "builtin", year: int = 2024, base_dir: Path | str | 
 
 # --- relations ------------------------------------------------------------------------------------
 
-def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame) -> sparse.csr_matrix:
+def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame,
+                    clique_cap: int | None = CLIQUE_CAP) -> Relations:
     """Row-normalised influence matrix: borders, subregions, alliances and trade ties.
 
     Row i holds who influences state i. Land borders weigh most; states of one subregion and
@@ -253,6 +285,10 @@ def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame) -> sparse.c
     influenced by its large trade partners in proportion to its trade share with them (China and
     Russia for ``trade_sco``, the United States and Germany as the EU's largest economy for
     ``trade_west``: a proxy, as bilateral trade beyond these partners is not in the data).
+
+    Groups of more than ``clique_cap`` members (None: no cap) are not written out pair by pair
+    but held exactly in factored form by the returned ``Relations`` (model/relations.py), so
+    the cost is O(n k); with no such group it holds the same CSR matrix as ever.
     """
     iso3 = a["iso3"]
     n = len(iso3)
@@ -268,13 +304,19 @@ def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame) -> sparse.c
         cols.append(c[keep])
         vals.append(np.broadcast_to(np.asarray(w, dtype=float), r.shape)[keep])
 
-    known = borders["iso_a"].isin(idx) & borders["iso_b"].isin(idx)
-    ba = borders.loc[known, "iso_a"].map(idx).to_numpy(int)
-    bb = borders.loc[known, "iso_b"].map(idx).to_numpy(int)
+    ia, ib = borders["iso_a"].map(idx), borders["iso_b"].map(idx)  # NaN: not in this world
+    known = (ia.notna() & ib.notna()).to_numpy()
+    ba = ia[known].to_numpy(int)
+    bb = ib[known].to_numpy(int)
     add(np.r_[ba, bb], np.r_[bb, ba], BORDER_WEIGHT)
+
+    large: list[tuple[np.ndarray, float]] = []
 
     def clique(members: np.ndarray, w: float) -> None:
         m = np.flatnonzero(members)
+        if clique_cap is not None and len(m) > clique_cap:
+            large.append((m, w))
+            return
         r, c = np.meshgrid(m, m, indexing="ij")
         add(r.ravel(), c.ravel(), w)
 
@@ -291,5 +333,14 @@ def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame) -> sparse.c
                           shape=(n, n)).tocsr()
     m.sum_duplicates()
     totals = np.asarray(m.sum(axis=1)).ravel()
+    for g, w in large:
+        totals[g] += w * (len(g) - 1)
     inv = np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)
-    return sparse.diags(inv) @ m
+    if not large:
+        return Relations(sparse.diags(inv) @ m)
+    members = sparse.csr_matrix(
+        (np.ones(sum(len(g) for g, _ in large)),
+         np.concatenate([g for g, _ in large]),
+         np.cumsum([0] + [len(g) for g, _ in large])), shape=(len(large), n))
+    return Relations(sparse.diags(inv) @ m, members, np.array([w for _, w in large]), inv)
+
