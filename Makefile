@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NB_STAMP := $(VENV)/.installed-notebook
 
-.PHONY: run test lint bench notebook notebooks clean
+.PHONY: run test test-slow test-all lint bench notebook notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,15 @@ run: $(STAMP)
 	@echo "The blocsim command is in $(VENV)/bin: run '. $(VENV)/bin/activate' once in this shell,"
 	@echo "then 'blocsim --help' (or call '$(VENV)/bin/blocsim ...' directly). Notebooks: 'make notebook'."
 
+# The quick suite (a couple of minutes on 2 cores); the slow end-to-end checks run in CI.
 test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
+
+test-all: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
