@@ -48,6 +48,7 @@ def test_notebook_is_stored_with_its_outputs(path):
     assert path.stat().st_size < MAX_BYTES, "keep saved notebooks small"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_without_errors(path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")

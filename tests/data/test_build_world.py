@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT.parent / "shared" / "data"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SOURCE / "country_year_panel_2000_2024.csv").exists(),
                     reason="the public source extracts (../shared/data) are not beside this clone")
 def test_build_script_reproduces_the_shipped_tables(tmp_path):
