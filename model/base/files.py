@@ -109,8 +109,34 @@ def check_writable(out_dir: Path) -> None:
 
 
 
-def check_output_dir(out_dir: Path, marker: str, owned: Callable[[Path], bool] | None = None) -> None:
+RUN_FILES = frozenset({"trajectories.csv", "blocs.csv", "status_changes.csv", "scenario.resolved.yaml"})
+
+
+def only_files(folder: Path, names: frozenset[str] | set[str]) -> bool:
+    """True if ``folder`` holds nothing but files named in ``names`` and ``plots/*.png``."""
+    for p in Path(folder).rglob("*"):
+        rel = p.relative_to(folder)
+        if p.is_symlink():
+            return False
+        if p.is_dir():
+            if rel != Path("plots"):
+                return False
+        elif not (str(rel) in names or (rel.parent == Path("plots") and p.suffix == ".png")):
+            return False
+    return True
+
+
+def only_run_files(folder: Path) -> bool:
+    """True if ``folder`` holds nothing but what ``run`` writes (its tables, plots/*.png)."""
+    return only_files(folder, RUN_FILES)
+
+
+def check_output_dir(out_dir: Path, marker: str, owned: Callable[[Path], bool] | None = None,
+                     replace_only: Callable[[Path], bool] | None = None) -> None:
     """``out_dir`` must be new, empty, or an earlier output (it holds ``marker``).
+
+    ``replace_only(out_dir)``, if given, must also hold for a folder with ``marker`` (it is then
+    replaced whole): a user's file put in an earlier output is never deleted.
 
     ``owned(out_dir)``, if given, may also accept a folder recognised as ours by other means
     (a report folder left half-written by an older version, holding only the report's files).
@@ -122,6 +148,10 @@ def check_output_dir(out_dir: Path, marker: str, owned: Callable[[Path], bool] |
             and not (owned and owned(out_dir)):
         raise ScenarioError(f"--out {out_dir} is not empty and holds no earlier blocsim output "
                             f"({marker}); nothing was written: choose another folder")
+    if replace_only and (out_dir / marker).is_file() and not replace_only(out_dir):
+        raise ScenarioError(f"--out {out_dir} holds files blocsim did not write (it would replace "
+                            f"the folder whole); nothing was written: move them or choose another "
+                            f"folder")
 
 
 
@@ -159,7 +189,8 @@ def clean_stale_temporaries(parent: Path, name: str) -> list[Path]:
 
 
 def write_atomic_dir(out_dir: Path, fill: Callable[[Path], None], marker: str,
-                     owned: Callable[[Path], bool] | None = None) -> Path:
+                     owned: Callable[[Path], bool] | None = None,
+                     replace_only: Callable[[Path], bool] | None = None) -> Path:
     """Build a folder under a temporary name with ``fill(tmp)``, then rename it into place.
 
     An existing folder of the same name is replaced only after the new one is complete, and only
@@ -170,7 +201,7 @@ def write_atomic_dir(out_dir: Path, fill: Callable[[Path], None], marker: str,
     folders of killed runs into the same parent are removed first (``clean_stale_temporaries``).
     """
     out_dir = Path(out_dir).resolve()
-    check_output_dir(out_dir, marker, owned)
+    check_output_dir(out_dir, marker, owned, replace_only)
     check_writable(out_dir)
     tmp = None
     try:
