@@ -78,10 +78,11 @@ def load_batch(path: str | Path) -> Batch:
     mpath = path / "manifest.json"
     if not mpath.is_file():
         raise ScenarioError(f"{path} holds no manifest.json: not a batch folder (run 'blocsim batch' first)")
-    from ..run.store import read_manifest
+    from ..run.store import read_manifest, verify_parts
 
     raw = mpath.read_bytes()
     manifest = read_manifest(mpath)
+    verify_parts(path, ("outcomes", "states", "blocs"))  # a part changed since it was written
     outcomes = _read_parts(path / "outcomes")
     if outcomes is None or outcomes.empty:
         raise ScenarioError(f"no finished runs in {path / 'outcomes'} (no part-*.parquet files); "

@@ -24,6 +24,10 @@ def design_from_args(args: argparse.Namespace) -> tuple[Design, str]:
         return _design_from_args(args)
     except ValidationError as exc:  # an option's value outside the schema (--runs, --name, --sample)
         err = exc.errors()[0]
+        if err["loc"] and err["loc"][0] == "replications" and args.runs is not None:
+            from ..config.experiment import MAX_REPLICATIONS
+            raise ScenarioError(f"--runs {args.runs}: replications must be between 1 and "
+                                f"{MAX_REPLICATIONS}") from None
         raise ScenarioError(f"{'.'.join(map(str, err['loc'])) or 'batch'}: "
                             f"{err['msg'].removeprefix('Value error, ')} "
                             f"(got {err['input']!r})") from None
@@ -64,7 +68,7 @@ def _sweep_from_args(spec, args: argparse.Namespace):
     levels = spec.sweep.levels if spec.sweep is not None else 4
     if args.sample:
         kind, _, n = args.sample.partition(":")
-        if kind not in ("lhs", "morris", "sobol") or not n.isdigit() or int(n) < 1:
+        if kind not in ("lhs", "morris", "sobol") or not n.isdigit() or len(n) > 12 or int(n) < 1:
             raise ScenarioError(f"--sample {args.sample!r}: write lhs:N, morris:N or sobol:N")
         design, samples = kind, int(n)
     elif spec.sweep is not None:

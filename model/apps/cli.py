@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with its replications and write the output folder."""
-    from ..base.files import check_output_dir, check_writable, default_out_dir
+    from ..base.files import check_output_dir, check_writable, default_out_dir, only_run_files
     from ..config.checks import prepare_world
     from ..config.scenario import load_scenario
     from ..report.summary import summary_table
@@ -179,7 +179,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _notes(scenario)
     check_memory(scenario, world, file=shlex.quote(str(args.scenario)))
     out_dir = args.out or default_out_dir(scenario.name)
-    check_output_dir(out_dir, "scenario.resolved.yaml")
+    check_output_dir(out_dir, "scenario.resolved.yaml", replace_only=only_run_files)
     check_writable(out_dir)  # before the simulation, not after it
     bar = None
     if scenario.replications > 1 and not args.quiet:

@@ -6,20 +6,37 @@ Imports every layer below apps.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
+from pathlib import Path
 
 from ..report.html import (
     write_report,
 )
+from ..run.store import batch_lock, done_chunks, read_manifest
 
 
 def run_compare_command(args: argparse.Namespace) -> int:
     """``blocsim compare``: write the report, print the ranking (Markdown) and the report's path.
 
+    When the report goes into the batch folder (no --out), the batch's lock is taken first, so a
+    batch still running refuses the comparison at once rather than after its computation. A batch
+    that has not finished gives partial results: a one-line note on stderr says so.
+
     Raises:
         ScenarioError: the folder is not a finished batch, or the reference or primary outcome is
             not in it (the message lists the known names).
     """
-    path = write_report(args.batch_dir, args.out, reference=args.reference, primary=args.primary)
+    batch_dir = Path(args.batch_dir)
+    into_batch = args.out is None and (batch_dir / "manifest.json").is_file()
+    with batch_lock(batch_dir) if into_batch else contextlib.nullcontext():
+        path = write_report(batch_dir, args.out, reference=args.reference, primary=args.primary)
+        manifest = read_manifest(batch_dir / "manifest.json")
+    if "finished_at" in manifest and not manifest["finished_at"]:
+        done, chunks = len(done_chunks(batch_dir)), manifest.get("chunks")
+        count = f" ({done} of {chunks} chunks done)" if chunks else ""
+        print(f"blocsim: note: the batch in {batch_dir} has not finished{count}: the results are "
+              f"partial; run the same 'blocsim batch' command again to complete it", file=sys.stderr)
     if not getattr(args, "quiet", False):
         for table in ("ranking.md", "sensitivity.md"):
             if (path.parent / table).exists():

@@ -109,8 +109,35 @@ def check_writable(out_dir: Path) -> None:
 
 
 
-def check_output_dir(out_dir: Path, marker: str, owned: Callable[[Path], bool] | None = None) -> None:
+RUN_FILES = frozenset({"trajectories.csv", "blocs.csv", "status_changes.csv", "scenario.resolved.yaml"})
+
+
+def only_files(folder: Path, names: frozenset[str] | set[str]) -> bool:
+    """True if ``folder`` holds nothing but files named in ``names`` and ``plots/*.png``."""
+    for p in Path(folder).rglob("*"):
+        rel = p.relative_to(folder)
+        if p.is_symlink():
+            return False
+        if p.is_dir():
+            if rel != Path("plots"):
+                return False
+        elif not (str(rel) in names or str(rel) == TMP_MARKER  # see recover_interrupted
+                  or (rel.parent == Path("plots") and p.suffix == ".png")):
+            return False
+    return True
+
+
+def only_run_files(folder: Path) -> bool:
+    """True if ``folder`` holds nothing but what ``run`` writes (its tables, plots/*.png)."""
+    return only_files(folder, RUN_FILES)
+
+
+def check_output_dir(out_dir: Path, marker: str, owned: Callable[[Path], bool] | None = None,
+                     replace_only: Callable[[Path], bool] | None = None) -> None:
     """``out_dir`` must be new, empty, or an earlier output (it holds ``marker``).
+
+    ``replace_only(out_dir)``, if given, must also hold for a folder with ``marker`` (it is then
+    replaced whole): a user's file put in an earlier output is never deleted.
 
     ``owned(out_dir)``, if given, may also accept a folder recognised as ours by other means
     (a report folder left half-written by an older version, holding only the report's files).
@@ -122,6 +149,10 @@ def check_output_dir(out_dir: Path, marker: str, owned: Callable[[Path], bool] |
             and not (owned and owned(out_dir)):
         raise ScenarioError(f"--out {out_dir} is not empty and holds no earlier blocsim output "
                             f"({marker}); nothing was written: choose another folder")
+    if replace_only and (out_dir / marker).is_file() and not replace_only(out_dir):
+        raise ScenarioError(f"--out {out_dir} holds files blocsim did not write (it would replace "
+                            f"the folder whole); nothing was written: move them or choose another "
+                            f"folder")
 
 
 
@@ -136,22 +167,93 @@ def _pid_alive(pid: int) -> bool:
 
 
 
+def _stale_owner(owner: dict, host: str) -> bool:
+    """True if the marker's process ran on this host and no longer runs."""
+    try:
+        pid, their_host = int(owner["pid"]), owner["host"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return their_host == host and pid != os.getpid() and not _pid_alive(pid)
+
+
+
+def _read_marker(path: Path) -> dict | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+
+def _old_name(name: str) -> str:
+    """Where ``write_atomic_dir`` parks the folder it replaces: ``.NAME.old-PID@HOST``."""
+    return f".{name}.old-{os.getpid()}@{socket.gethostname()}"
+
+
+
+def recover_interrupted(parent: Path, name: str) -> list[Path]:
+    """Undo what a ``write_atomic_dir`` killed during its swap left in ``parent``; returns it.
+
+    The swap is: the new folder ``.NAME.XXXX.tmp`` is complete (its marker still in it), the old
+    ``NAME`` is renamed to ``.NAME.old-PID@HOST``, the new one to ``NAME``, its marker removed,
+    the old one deleted. For a writer on this host that no longer runs:
+
+    * ``NAME`` missing and ``.NAME.old-*`` there (killed between the two renames): the old output
+      is put back as ``NAME``; the new one, never seen by the user, is removed with the other
+      temporaries. The user's last good output is never lost, and nothing half-made is shown.
+    * ``NAME`` present and ``.NAME.old-*`` there (killed while deleting it): it is deleted.
+    * ``NAME`` holds the writer's marker (killed just after the rename): the marker is removed,
+      the folder being complete (the rename comes only after it is filled).
+
+    Then ``clean_stale_temporaries``. A writer that still runs, or ran on another host, is left
+    alone.
+    """
+    parent = Path(parent)
+    host = socket.gethostname()
+    done = []
+    target = parent / name
+    for old in sorted(parent.glob(f".{glob_escape(name)}.old-*")):
+        pid, _, their_host = old.name[len(name) + 6:].partition("@")
+        if not pid.isdigit() or not old.is_dir() or old.is_symlink() or not _stale_owner(
+                {"pid": pid, "host": their_host or host}, host):
+            continue
+        if not target.exists() and not target.is_symlink():
+            os.replace(old, target)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+        done.append(old)
+    marker = target / TMP_MARKER
+    if target.is_dir() and not target.is_symlink() and marker.is_file():
+        owner = _read_marker(marker)
+        if owner is not None and _stale_owner(owner, host):
+            marker.unlink(missing_ok=True)
+            done.append(marker)
+    return done + clean_stale_temporaries(parent, name)
+
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob's special characters escaped."""
+    import glob
+
+    return glob.escape(name)
+
+
+
 def clean_stale_temporaries(parent: Path, name: str) -> list[Path]:
     """Remove ``.<name>.*.tmp`` folders in ``parent`` left by killed runs; returns them.
 
     A folder is removed only if it is clearly ours and stale: it holds our marker file
-    (``.blocsim-partial``, written first when the folder is made) naming a process on this host
-    that no longer runs. Anything else (no marker, another host, a live process) is left alone.
+    (``.blocsim-partial``, written first when the folder is made and kept until it is renamed into
+    place) naming a process on this host that no longer runs. Anything else (no marker, another
+    host, a live process) is left alone.
     """
     removed = []
     host = socket.gethostname()
-    for tmp in Path(parent).glob(f".{name}.*.tmp"):
-        try:
-            owner = json.loads((tmp / TMP_MARKER).read_text(encoding="utf-8"))
-            pid, their_host = int(owner["pid"]), owner["host"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if their_host == host and pid != os.getpid() and not _pid_alive(pid):
+    for tmp in Path(parent).glob(f".{glob_escape(name)}.*.tmp"):
+        owner = _read_marker(tmp / TMP_MARKER)
+        if owner is not None and _stale_owner(owner, host):
             shutil.rmtree(tmp, ignore_errors=True)
             removed.append(tmp)
     return removed
@@ -159,36 +261,51 @@ def clean_stale_temporaries(parent: Path, name: str) -> list[Path]:
 
 
 def write_atomic_dir(out_dir: Path, fill: Callable[[Path], None], marker: str,
-                     owned: Callable[[Path], bool] | None = None) -> Path:
+                     owned: Callable[[Path], bool] | None = None,
+                     replace_only: Callable[[Path], bool] | None = None) -> Path:
     """Build a folder under a temporary name with ``fill(tmp)``, then rename it into place.
 
     An existing folder of the same name is replaced only after the new one is complete, and only
     if it holds an earlier output (``marker`` names the file that shows it, ``owned`` may accept
-    more): anything else there is the user's, and is refused with a ScenarioError before any work
-    is done. An OSError (full disk, no permission, a file in the way) becomes a one-line
-    ScenarioError naming the path and the cause, and the temporary folder is removed. Temporary
-    folders of killed runs into the same parent are removed first (``clean_stale_temporaries``).
+    more, ``replace_only`` must accept it): anything else there is the user's, and is refused with
+    a ScenarioError before any work is done. An OSError (full disk, no permission, a file in the
+    way) becomes a one-line ScenarioError naming the path and the cause, and the temporary folder
+    is removed. What a killed earlier write into the same parent left is recovered or removed
+    first (``recover_interrupted``).
     """
     out_dir = Path(out_dir).resolve()
-    check_output_dir(out_dir, marker, owned)
+    if out_dir.parent.is_dir():
+        try:
+            recover_interrupted(out_dir.parent, out_dir.name)
+        except OSError as exc:
+            raise os_error(exc, out_dir) from None
+    check_output_dir(out_dir, marker, owned, replace_only)
     check_writable(out_dir)
     tmp = None
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        clean_stale_temporaries(out_dir.parent, out_dir.name)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
         (tmp / TMP_MARKER).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}),
                                       encoding="utf-8")
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; results are meant to be shared
         fill(tmp)
-        (tmp / TMP_MARKER).unlink()
+        # The marker stays until the folder is in place: a kill before that leaves a temporary
+        # the next write recognises as stale (``recover_interrupted``).
         if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            old = out_dir.with_name(_old_name(out_dir.name))
             os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
+            try:
+                os.replace(tmp, out_dir)
+            except BaseException:
+                os.replace(old, out_dir)  # the earlier output back where it was
+                raise
+            tmp = None
+            (out_dir / TMP_MARKER).unlink()
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, out_dir)
+            tmp = None
+            (out_dir / TMP_MARKER).unlink()
     except BaseException as exc:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -181,6 +181,12 @@ def _build(loader: _Loader, label: str) -> tuple[object, LineMap]:
             is_key = isinstance(parent[0], dict) and parent[2] is no_key
             item = _scalar(loader, event, label, parent[1] if is_key else _child_path(parent))
             if is_key:
+                if not isinstance(item, str):  # null, true/false or a number: fields are named
+                    kind = ("null" if item is None else "true or false" if isinstance(item, bool)
+                            else "a number")
+                    raise ScenarioError(f"a key must be text, not {kind} ({event.value!r}); put "
+                                        f"it in quotes if you mean the text", file=label,
+                                        path=".".join(map(str, parent[1])) or None, line=line)
                 if item in parent[3]:
                     raise ScenarioError(f"duplicate key '{item}' (first on line {parent[3][item]})",
                                         file=label, path=".".join(map(str, parent[1] + (item,))),

@@ -30,7 +30,7 @@ from ..analysis.results import (
 from ..analysis.stats import (
     N_BOOT,
 )
-from ..base.files import write_atomic_dir
+from ..base.files import only_files, write_atomic_dir
 from ..core.outcomes import OUTCOMES, better_sign
 from .tables import (
     Tables,
@@ -402,7 +402,8 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
     # holds only a report's files (one left half-written by an older blocsim).
     owned = _only_report_files if out_dir is None else None
     with _batch_locked(Path(batch_dir) if out_dir is None else None):
-        write_atomic_dir(out, fill, marker="report.html", owned=owned)
+        write_atomic_dir(out, fill, marker="report.html", owned=owned,
+                         replace_only=_only_report_files)
     return out / "report.html"
 
 
@@ -413,16 +414,7 @@ REPORT_TABLES = ("ranking", "paired_differences", "summary", "prob_best", "robus
 def _only_report_files(folder: Path) -> bool:
     """True if ``folder`` holds nothing but files a report writes (tables, plots/*.png)."""
     names = {f"{n}.{ext}" for n in REPORT_TABLES for ext in ("csv", "md")} | {"report.html"}
-    for p in folder.rglob("*"):
-        rel = p.relative_to(folder)
-        if p.is_symlink():
-            return False
-        if p.is_dir():
-            if rel != Path("plots"):
-                return False
-        elif not (str(rel) in names or (rel.parent == Path("plots") and p.suffix == ".png")):
-            return False
-    return True
+    return only_files(folder, names)
 
 
 def _batch_locked(batch_dir: Path | None):

@@ -11,6 +11,11 @@ import pandas as pd
 from ..config.scenario import Scenario
 
 
+def _count(median: float) -> str:
+    """A median count of states: whole, or with one decimal (78.5) between two runs' counts."""
+    return f"{median:.0f}" if float(median).is_integer() else f"{median:.1f}"
+
+
 def summary_table(scenario: Scenario, blocs: pd.DataFrame, traj: pd.DataFrame, top: int = 5) -> str:
     """A short text summary: camps at the start and the end, and the states that moved most.
 
@@ -27,7 +32,8 @@ def summary_table(scenario: Scenario, blocs: pd.DataFrame, traj: pd.DataFrame, t
              f"{'year':12}{'SCO  non-al.  West':>22}{'SCO  non-al.  West':>24}{'mem.':>6}"]
     for y in (first, last):
         r = median.loc[y]
-        lines.append(f"{y!s:12}{r.states_sco:6.0f}{r.states_nonaligned:8.0f}{r.states_west:7.0f}"
+        lines.append(f"{y!s:12}{_count(r.states_sco):>6}{_count(r.states_nonaligned):>8}"
+                     f"{_count(r.states_west):>7}"
                      f"{r.gdp_share_sco:9.1%}{r.gdp_share_nonaligned:8.1%}{r.gdp_share_west:7.1%}"
                      f"{r.sco_members:6.1f}")
     a = traj.pivot_table(index="iso3", columns="year", values="alignment", aggfunc="mean")

@@ -35,6 +35,7 @@ from .chunks import ChunkTask
 from .design import Design
 from .executors import connect, dask, processes, serial
 from .store import (
+    CHECKSUMS,
     LOCK_FILE,
     TABLES,
     batch_lock,
@@ -91,7 +92,7 @@ def _check_folder(out_dir: Path, design: Design) -> dict | None:
     check_output_dir(out_dir, "manifest.json", owned=_only_scaffolding)
     if not path.exists():
         return None
-    old = read_manifest(path)
+    old = read_manifest(path, require=("design_sha256", "experiment"))
     if old.get("design_sha256") != design.digest:
         raise ScenarioError(
             f"output folder {out_dir} holds a different experiment ('{old.get('experiment')}', "
@@ -109,7 +110,7 @@ def _only_scaffolding(folder: Path) -> bool:
     for p in folder.iterdir():
         if p.name == LOCK_FILE or (p.name.startswith(".") and p.name.endswith(".tmp")):
             continue
-        if p.name in TABLES and p.is_dir() and not p.is_symlink() and \
+        if p.name in (*TABLES, CHECKSUMS) and p.is_dir() and not p.is_symlink() and \
                 all(q.name.startswith(".") and q.name.endswith(".tmp") for q in p.iterdir()):
             continue
         return False

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..base.errors import ScenarioError
-from ..base.files import write_atomic_dir
+from ..base.files import only_run_files, write_atomic_dir
 from ..config.build import model_from_scenario, run_scenario
 from ..config.scenario import Scenario
 from ..core.seeds import replication_seeds
@@ -124,5 +124,6 @@ def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds:
             written.extend(p.relative_to(tmp) for p in plotter(traj, blocs, world, scenario,
                                                                 tmp / "plots"))
 
-    out_dir = write_atomic_dir(out_dir, fill, marker="scenario.resolved.yaml")
+    out_dir = write_atomic_dir(out_dir, fill, marker="scenario.resolved.yaml",
+                               replace_only=only_run_files)
     return RunOutput(out_dir, traj, blocs, changes, [out_dir / p for p in written])

@@ -19,6 +19,7 @@ from ..base.files import os_error, write_file_atomic
 from .design import Chunk, Design
 
 TABLES = ("trajectories", "blocs", "states", "outcomes")  # written in this order; outcomes = done
+CHECKSUMS = "checksums"  # per chunk, the SHA-256 of each of its parts: written before them
 
 
 
@@ -33,7 +34,89 @@ def done_chunks(out_dir: Path) -> set[int]:
     folder = out_dir / "outcomes"
     if not folder.is_dir():
         return set()
-    return {int(p.stem.split("-")[1]) for p in folder.glob("part-*.parquet")}
+    return {int(p.stem.split("-")[1]) for p in folder.glob("part-*.parquet")
+            if p.stem.split("-")[1].isdigit()}
+
+
+
+def checksum_path(out_dir: Path, chunk_id: int) -> Path:
+    """The chunk's sidecar: ``checksums/part-NNNNNN.json``, the SHA-256 of each of its parts."""
+    return Path(out_dir) / CHECKSUMS / f"part-{chunk_id:06d}.json"
+
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+
+def recorded_sha256(out_dir: Path, chunk_id: int) -> dict[str, str] | str | None:
+    """The SHA-256 of each part of a chunk as recorded when written, by table.
+
+    None for a chunk written before blocsim recorded them (no sidecar); a str saying why if the
+    sidecar is damaged.
+    """
+    path = checksum_path(out_dir, chunk_id)
+    try:
+        doc = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return f"unreadable ({exc})"
+    if not isinstance(doc, dict) or doc.get("chunk_id") != chunk_id:
+        return f"not the checksums of chunk {chunk_id}"
+    digests = doc.get("sha256")
+    if not isinstance(digests, dict) or not digests or not all(
+            t in TABLES and isinstance(d, str) and len(d) == 64 for t, d in digests.items()):
+        return "no SHA-256 per table in it"
+    return digests
+
+
+
+CHANGED = "changed since it was written (its SHA-256 differs from the one recorded then)"
+
+
+
+def _hash_problem(out_dir: Path, chunk_id: int,
+                  tables: tuple[str, ...] = TABLES) -> tuple[Path, str] | None:
+    """The first part of a chunk whose bytes differ from those recorded, and why; or None."""
+    recorded = recorded_sha256(out_dir, chunk_id)
+    if recorded is None:
+        return None
+    if isinstance(recorded, str):
+        return checksum_path(out_dir, chunk_id), recorded
+    for table, digest in recorded.items():
+        if table not in tables:
+            continue
+        path = out_dir / table / part_name(chunk_id)
+        try:
+            found = _sha256(path)
+        except FileNotFoundError:
+            return path, "missing"
+        except OSError as exc:
+            raise os_error(exc, path, "read") from None
+        if found != digest:
+            return path, CHANGED
+    return None
+
+
+
+def verify_parts(out_dir: Path, tables: tuple[str, ...] = TABLES) -> None:
+    """Every part of ``tables`` must have the bytes recorded when it was written.
+
+    Parts of chunks written before blocsim recorded checksums are not checked here (their
+    footers still are, when read). Raises a one-line ScenarioError naming the first bad part.
+    """
+    out_dir = Path(out_dir)
+    for chunk_id in sorted(done_chunks(out_dir)):  # a chunk not done is not read as results
+        bad = _hash_problem(out_dir, chunk_id, tables)
+        if bad is not None:
+            what = "damaged checksum file" if bad[0].parent.name == CHECKSUMS else "damaged part"
+            raise ScenarioError(f"{what} {bad[0]}: {bad[1]}; run the same 'blocsim batch' "
+                                f"command again to compute its chunk again")
 
 
 
@@ -61,10 +144,15 @@ def damaged_part(out_dir: Path, chunk: Chunk, times: int, states: int,
     Expected rows: outcomes, one per run of the chunk (its run ids, in order); states, one per ok
     run and state; blocs, one per ok run and recorded time; trajectories (if kept), one per ok
     run, time and state. A chunk whose runs all failed has no states, blocs or trajectories part.
-    Only the Parquet footers are read, and the outcomes part's run_id and status columns.
+    First, a chunk written with checksums (``checksums/part-NNNNNN.json``) must have the very
+    bytes recorded then: a part changed in its middle keeps a sound footer. Then only the Parquet
+    footers are read, and the outcomes part's run_id and status columns.
     """
     import pyarrow.parquet as pq
 
+    bad = _hash_problem(out_dir, chunk.chunk_id)
+    if bad is not None:
+        return bad
     name = part_name(chunk.chunk_id)
     path = out_dir / "outcomes" / name
     try:
@@ -126,6 +214,7 @@ def check_done_chunks(out_dir: Path, design: Design, done: set[int],
             note(f"{bad[0]}: {bad[1]}: chunk {chunk.chunk_id} will be computed again")
         for table in TABLES[::-1]:  # outcomes first: the chunk is no longer done
             (out_dir / table / part_name(chunk.chunk_id)).unlink(missing_ok=True)
+        checksum_path(out_dir, chunk.chunk_id).unlink(missing_ok=True)
     return sound
 
 
@@ -195,7 +284,7 @@ def batch_lock(out_dir: Path) -> Iterator[None]:
 
 def clean_temporaries(out_dir: Path) -> None:
     """Remove temporaries of killed writers: only the lock holder calls this, so none is live."""
-    for folder in (out_dir, *(out_dir / t for t in TABLES)):
+    for folder in (out_dir, out_dir / CHECKSUMS, *(out_dir / t for t in TABLES)):
         for p in folder.glob(".*.tmp"):  # parts, the manifest, CSV exports, a report folder
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p, ignore_errors=True)
@@ -205,24 +294,91 @@ def clean_temporaries(out_dir: Path) -> None:
 
 
 def write_chunk(out_dir: Path, chunk_id: int, tables: dict[str, bytes]) -> None:
-    """Write a chunk's tables atomically, outcomes last."""
+    """Write a chunk's tables atomically, outcomes last; first the SHA-256 of each."""
+    import hashlib
+
+    digests = {t: hashlib.sha256(tables[t]).hexdigest() for t in TABLES if t in tables}
+    write_file_atomic(checksum_path(out_dir, chunk_id),
+                      json.dumps({"chunk_id": chunk_id, "sha256": digests}, indent=1) + "\n")
     for table in TABLES:
         if table in tables:
             write_file_atomic(out_dir / table / part_name(chunk_id), tables[table])
 
 
 
-def read_manifest(path: Path) -> dict:
-    """A batch's ``manifest.json``: a JSON object, or a one-line ScenarioError saying what is wrong."""
+def _whole(low: int):
+    def check(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= low
+    return check, f"a whole number of at least {low}"
+
+
+def _text(v) -> bool:
+    return isinstance(v, str)
+
+
+def _texts(v) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+# What each field of a manifest must be, when present: (test, what it should be).
+MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "experiment": (_text, "text"),
+    "description": (_text, "text"),
+    "design_sha256": (lambda v: isinstance(v, str) and len(v) == 64
+                      and all(c in "0123456789abcdef" for c in v), "64 hexadecimal digits"),
+    "version": (_text, "text"),
+    "root_seed": _whole(0),
+    "replications": _whole(1),
+    "runs": _whole(1),
+    "points": _whole(1),
+    "chunks": _whole(1),
+    "chunk_size": _whole(1),
+    "chunks_done": _whole(0),
+    "runs_failed": _whole(0),
+    "started_at": (_text, "text"),
+    "finished_at": (lambda v: v is None or isinstance(v, str), "text or null"),
+    "reference": (lambda v: v is None or isinstance(v, str), "text or null"),
+    "primary": (_text, "text"),
+    "design": (_text, "text"),
+    "outcomes": (_texts, "a list of names"),
+    "swept_parameters": (_texts, "a list of names"),
+    "scenarios": (_texts, "a list of names"),
+    "strategies": (_texts, "a list of names"),
+    "sweep_ranges": (lambda v: isinstance(v, dict), "a mapping"),
+    "keep_trajectories": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+
+def read_manifest(path: Path, require: tuple[str, ...] = ()) -> dict:
+    """A batch's ``manifest.json``: a JSON object whose fields have their types and possible values.
+
+    Fields in ``require`` must be present. Anything else is a one-line ScenarioError naming the
+    field and what it should be.
+    """
     try:
         doc = json.loads(Path(path).read_bytes())
     except OSError as exc:
         raise os_error(exc, path, "read") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ScenarioError(f"cannot read {path}: {exc}") from None
     if not isinstance(doc, dict):
         raise ScenarioError(f"{path} holds a JSON {type(doc).__name__}, not the batch's manifest "
                             f"(an object with 'design_sha256', 'experiment'...): is it damaged?")
+    damaged = f"is {path} damaged? (a batch writes it; run the same 'blocsim batch' command " \
+              f"into a new --out to make a sound one)"
+    for name in require:
+        if name not in doc:
+            raise ScenarioError(f"{path}: no field '{name}': {damaged}")
+    for name, (ok, what) in MANIFEST_FIELDS.items():
+        if name in doc and not ok(doc[name]):
+            shown = json.dumps(doc[name])
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise ScenarioError(f"{path}: field '{name}' must be {what}, not {shown}: {damaged}")
+    for part, whole in (("chunks_done", "chunks"), ("runs_failed", "runs")):
+        if part in doc and whole in doc and doc[part] > doc[whole]:
+            raise ScenarioError(f"{path}: field '{part}' ({doc[part]}) is more than '{whole}' "
+                                f"({doc[whole]}): {damaged}")
     return doc
 
 
@@ -262,6 +418,7 @@ def export_csv(out_dir: Path) -> list[Path]:
 
     from .tables import FLOAT_FORMAT
 
+    verify_parts(out_dir)
     written = []
     for table in TABLES:
         folder = out_dir / table

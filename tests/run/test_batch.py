@@ -327,7 +327,7 @@ def test_bad_seed_option(tmp_path, capsys, seed):
 
 
 @pytest.mark.parametrize(("args", "words"), [
-    (["--runs", "2000000"], "replications: Input should be less than or equal to 1000000"),
+    (["--runs", "2000000"], "--runs 2000000: replications must be between 1 and 100000"),
     (["--name", "my batch"], "name: a name is a plain file name: letters, digits, _ . - only (not ' ')"),
     (["--sample", "lhs:2000000", "--sweep", "inertia=0.1:0.2"], "samples"),
 ])
