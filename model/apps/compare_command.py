@@ -19,7 +19,8 @@ def run_compare_command(args: argparse.Namespace) -> int:
         ScenarioError: the folder is not a finished batch, or the reference or primary outcome is
             not in it (the message lists the known names).
     """
-    path = write_report(args.batch_dir, args.out, reference=args.reference, primary=args.primary)
+    path = write_report(args.batch_dir, args.out, reference=args.reference, primary=args.primary,
+                        plots=not getattr(args, "no_plots", False))
     if not getattr(args, "quiet", False):
         for table in ("ranking.md", "sensitivity.md"):
             if (path.parent / table).exists():
