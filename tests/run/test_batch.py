@@ -802,3 +802,15 @@ def test_a_full_disk_mid_batch_is_one_line_and_the_batch_resumes(serial, tmp_pat
     assert status == 0, err
     assert result_files(out) == result_files(ref)
     assert not list(out.rglob(".*"))
+
+
+def test_compare_no_plots_writes_the_tables_without_figures(serial, tmp_path):
+    _, ref = serial
+    out = copy_of(ref, tmp_path / "b")
+    assert main(["compare", str(out), "--quiet", "--no-plots", "--out", str(tmp_path / "lean")]) == 0
+    assert main(["compare", str(out), "--quiet", "--out", str(tmp_path / "full")]) == 0
+    lean, full = tmp_path / "lean", tmp_path / "full"
+    assert not (lean / "plots").exists() and list((full / "plots").glob("*.png"))
+    assert "<img" not in (lean / "report.html").read_text(encoding="utf-8")
+    for csv in full.glob("*.csv"):  # the same tables
+        assert (lean / csv.name).read_bytes() == csv.read_bytes()
