@@ -54,12 +54,7 @@ def strategy_colours(strategies: Sequence[str], reference: str | None = None) ->
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG bytes without time or version stamps (same figure, same bytes).
-
-    Drawn once: every figure here is laid out by matplotlib's constrained layout, so the tight
-    bounding box (``bbox_inches="tight"``, which draws the whole figure a second time to measure
-    it) would add only its 0.1-inch pad.
-    """
+    """The figure as PNG bytes, no time or version stamps; drawn once (constrained layout, no tight bbox)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
