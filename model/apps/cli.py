@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--reference", help="reference strategy (default: the experiment's)")
     compare.add_argument("--primary", help="outcome to rank by (default: the experiment's)")
     compare.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
+    compare.add_argument("--no-plots", action="store_true",
+                         help="write the report without figures (tables only; much faster)")
     return parser
 
 

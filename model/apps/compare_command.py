@@ -30,7 +30,8 @@ def run_compare_command(args: argparse.Namespace) -> int:
     batch_dir = Path(args.batch_dir)
     into_batch = args.out is None and (batch_dir / "manifest.json").is_file()
     with batch_lock(batch_dir) if into_batch else contextlib.nullcontext():
-        path = write_report(batch_dir, args.out, reference=args.reference, primary=args.primary)
+        path = write_report(batch_dir, args.out, reference=args.reference, primary=args.primary,
+                            plots=not getattr(args, "no_plots", False))
         manifest = read_manifest(batch_dir / "manifest.json")
     if "finished_at" in manifest and not manifest["finished_at"]:
         done, chunks = len(done_chunks(batch_dir)), manifest.get("chunks")

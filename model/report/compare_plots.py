@@ -54,9 +54,9 @@ def strategy_colours(strategies: Sequence[str], reference: str | None = None) ->
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG bytes without time or version stamps (same figure, same bytes)."""
+    """The figure as PNG bytes, no time or version stamps; drawn once (constrained layout, no tight bbox)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
 
 

@@ -338,7 +338,8 @@ def _sensitivity_note(batch: Batch) -> str:
 
 
 def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, reference: str | None = None,
-                 primary: str | None = None, n_boot: int = N_BOOT, seed: int = 0) -> Path:
+                 primary: str | None = None, n_boot: int = N_BOOT, seed: int = 0,
+                 plots: bool = True) -> Path:
     """Write the comparison report of a batch: report.html, the tables and the plots.
 
     Into ``out_dir`` (default ``<batch>/report/``): ``report.html`` (one self-contained file, the
@@ -354,6 +355,7 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
         primary: outcome that ranks the strategies (default: the manifest's).
         n_boot: bootstrap resamples.
         seed: bootstrap seed.
+        plots: draw the figures (``compare --no-plots``: tables only, no ``plots/``).
 
     Returns:
         The path of ``report.html``.
@@ -381,7 +383,9 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
         raw["sensitivity"] = t.sensitivity
         raw["response"] = t.response
         display["response"] = t.response
-    plots = [(name, caption, png_bytes(fig)) for name, caption, fig in _figures(batch, t)]
+    want_plots = plots
+    plots = ([(name, caption, png_bytes(fig)) for name, caption, fig in _figures(batch, t)]
+             if want_plots else [])
 
     def fill(tmp: Path) -> None:
         for name, df in raw.items():

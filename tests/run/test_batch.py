@@ -25,6 +25,7 @@ import yaml
 import model.core.simulation
 from model.apps.cli import main
 from model.config.experiment import load_experiment
+from model.core.ensemble import Ensemble
 from model.core.outcomes import OUTCOMES
 from model.core.seeds import replication_seeds
 from model.run.batch import TABLES, run_batch
@@ -344,8 +345,14 @@ def test_option_values_outside_the_schema(tmp_path, capsys, args, words):
 # --- a failing run is data --------------------------------------------------------------------------------
 
 def fail_for(monkeypatch, seeds: set[int]) -> None:
-    """Make ``BlocModel.run`` raise for runs whose generator was seeded with one of ``seeds``."""
+    """Make the runs seeded with one of ``seeds`` fail, as a run whose state stops being a number.
+
+    In the ensemble engine their alignment turns NaN from step 2 on (the engine does not stop);
+    ``BlocModel.run`` raises for them, as it does at the end of the step where that happens. The
+    chunk runs such runs again with ``BlocModel`` and records its error.
+    """
     original = model.core.simulation.BlocModel.run
+    original_ensemble = Ensemble.run
 
     def run(self):
         seed = self.rng.bit_generator.seed_seq.entropy
@@ -353,7 +360,33 @@ def fail_for(monkeypatch, seeds: set[int]) -> None:
             raise RuntimeError(f"boom for seed {seed}")
         return original(self)
 
+    def run_ensemble(self):
+        res = original_ensemble(self)
+        for r, seed in enumerate(self.seeds):
+            if seed in seeds:
+                res.alignment[r, 2:] = np.nan
+        return res
+
     monkeypatch.setattr(model.core.simulation.BlocModel, "run", run)
+    monkeypatch.setattr(Ensemble, "run", run_ensemble)
+
+
+def test_a_chunk_whose_ensemble_raises_runs_again_with_blocmodel(tmp_path, monkeypatch):
+    exp, design = one_cell(tmp_path, chunk_size=2)
+    run_batch(design, tmp_path / "clean", experiment_file=str(exp))
+
+    def broken(self):
+        raise MemoryError("no room for the ensemble")
+
+    monkeypatch.setattr(Ensemble, "run", broken)
+    out = tmp_path / "out"
+    assert run_batch(design, out, workers=1, experiment_file=str(exp)).failed == 0
+    for name in TABLES:  # run by run with BlocModel: the same bytes as the engine's
+        assert parts(out / name) == parts(tmp_path / "clean" / name), name
+
+
+def parts(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.parquet"))}
 
 
 def one_cell(tmp_path: Path, **fields):
@@ -769,3 +802,15 @@ def test_a_full_disk_mid_batch_is_one_line_and_the_batch_resumes(serial, tmp_pat
     assert status == 0, err
     assert result_files(out) == result_files(ref)
     assert not list(out.rglob(".*"))
+
+
+def test_compare_no_plots_writes_the_tables_without_figures(serial, tmp_path):
+    _, ref = serial
+    out = copy_of(ref, tmp_path / "b")
+    assert main(["compare", str(out), "--quiet", "--no-plots", "--out", str(tmp_path / "lean")]) == 0
+    assert main(["compare", str(out), "--quiet", "--out", str(tmp_path / "full")]) == 0
+    lean, full = tmp_path / "lean", tmp_path / "full"
+    assert not (lean / "plots").exists() and list((full / "plots").glob("*.png"))
+    assert "<img" not in (lean / "report.html").read_text(encoding="utf-8")
+    for csv in full.glob("*.csv"):  # the same tables
+        assert (lean / csv.name).read_bytes() == csv.read_bytes()
