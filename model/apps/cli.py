@@ -245,7 +245,7 @@ def _first_sentence(text: str, limit: int = 100) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the shipped scenarios with the first line of their descriptions."""
-    from ..config.scenario import read_yaml
+    from ..config.yamlfile import read_yaml  # the reader alone: no schema, no numpy
 
     for path in sorted(SCENARIO_DIR.glob("*.yaml")):
         data, _ = read_yaml(path)

@@ -15,12 +15,11 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from ..base.errors import ScenarioError
 from ..base.files import read_bounded
@@ -73,7 +72,9 @@ class World:
 
     Shared between models and cached per (world, year): its arrays are read-only, and the group
     masks and relations matrix must be treated so too. A world CSV edited during a session is
-    read again only in a new process.
+    read again only in a new process. ``relations`` may be given as a ``functools.partial`` that
+    builds them (``load_world`` does): it is called on first use, so checking a scenario, which needs the
+    states and groups only, never builds them (nor imports scipy).
     """
 
     year: int
@@ -138,6 +139,22 @@ class World:
             else:
                 raise KeyError(nm)
         return out
+
+
+def _get_relations(self: World) -> Relations:
+    rel = self.__dict__["_relations"]
+    if isinstance(rel, partial):  # a builder: called once, on first use
+        rel = rel()
+        self.__dict__["_relations"] = rel
+    return rel
+
+
+def _set_relations(self: World, value) -> None:  # only __init__ gets here: World is frozen
+    self.__dict__["_relations"] = value
+
+
+World.relations = property(_get_relations, _set_relations,  # type: ignore[assignment]
+                           doc="The relations operator (``Relations``), built on first use.")
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -328,7 +345,7 @@ def _load(world: str, year: int, base_dir: str | None) -> World:
         csto=f("csto") > 0, brics=f("brics") > 0)
     for a in arrays.values():
         a.setflags(write=False)
-    relations = build_relations(arrays, {"iso_a": borders[0], "iso_b": borders[1]})
+    relations = partial(build_relations, arrays, {"iso_a": borders[0], "iso_b": borders[1]})
     return World(year=year, relations=relations, source=source,
                  index={c: i for i, c in enumerate(iso3)}, **arrays)
 
@@ -355,6 +372,8 @@ def build_relations(a: dict[str, np.ndarray], borders,
     the cost is O(n k); with no such group it holds the same CSR matrix as ever. ``borders`` has
     columns ``iso_a`` and ``iso_b`` (a dict of arrays or a pandas frame, as ``borders.csv``).
     """
+    from scipy import sparse
+
     iso3 = a["iso3"]
     n = len(iso3)
     idx = {c: i for i, c in enumerate(iso3)}
