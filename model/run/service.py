@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..config.scenario import Scenario
-    from ..core.simulation import RunResult
+    from ..core.record import RunResult
     from ..data.world import World
 
 __all__ = ["execute_run", "RunOutput", "DEFAULT_OUT", "replicate", "run_replications",
@@ -159,7 +159,7 @@ def run_replications(scenario: Scenario, world: World, *, runs: int | None = Non
 def replication_bytes(scenario: Scenario, world: World) -> int:
     """Memory one replication of ``blocsim run`` holds, estimated from the scenario's size."""
     from ..core.dynamics import CHANNELS
-    from ..core.simulation import DRIVERS
+    from ..core.record import DRIVERS
 
     times = int(round(scenario.horizon / scenario.dt)) + 1
     values = 2 + len(CHANNELS) + len(DRIVERS)  # alignment, status, structure, contributions
