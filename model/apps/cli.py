@@ -1,5 +1,10 @@
 """The command line: ``blocsim`` (or ``python run.py``) parses arguments and calls the package.
 
+Each command is argument parsing, one call and printing: ``run`` calls ``run.service.execute_run``
+(which checks, runs and writes), ``validate`` the schema and the world check, ``list`` the YAML
+reader, ``batch`` and ``compare`` their ``*_command`` modules. ``validate``, ``list`` and
+``compare`` never import Mesa (``tests/apps/test_light_imports.py``).
+
 User mistakes (``ScenarioError``) are caught here, in one place, and printed as one line with
 exit status 2; nothing is written before the input has been checked. Exit statuses: 0 done;
 2 the input or the environment is wrong and the user can fix it (a bad file or option, a folder
