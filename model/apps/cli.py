@@ -206,12 +206,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def override(document, field: str, value, flag: str) -> None:
-    """Set a validated field from a command-line option (``run.service.apply_override``)."""
-    from ..run.service import apply_override
-    apply_override(document, field, value, flag)
-
-
 def _notes(scenario) -> None:
     """Warn, without stopping, about what is valid but probably not meant."""
     for note in scenario.inactive_levers():
