@@ -1,7 +1,7 @@
 """Speed of the ensemble engine against BlocModel run by run, same seeds, same results.
 
 For each R (default 100 and 1,000 replications of the baseline): BlocModel stepped run by run,
-one model reused via ``reset`` as ``run.service.run_seeds`` does; the engine (``model.core.ensemble``)
+one model reused via ``reset``; the engine (``model.core.ensemble``)
 with attribution on and off; and the engine with attribution plus every run put together as a
 ``RunResult`` (what a caller wanting per-run records pays). Asserts that every run's alignment
 equals the model's, bit for bit. Prints microseconds per run and the model/engine ratio.
@@ -52,7 +52,7 @@ def timed(fn, repeat: int):
 
 
 def model_runs(scenario, seeds, world) -> np.ndarray:
-    """Every seed through one reused BlocModel (as ``runner.run_seeds``); the alignments (R, T+1, n)."""
+    """Every seed through one BlocModel, reset between seeds; the alignments (R, T+1, n)."""
     model = model_from_scenario(scenario, rng=np.random.default_rng(seeds[0]), world=world)
     out = []
     for i, s in enumerate(seeds):

@@ -23,11 +23,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from model.config.build import run_scenario  # noqa: E402
 from model.config.checks import prepare_world  # noqa: E402
 from model.config.scenario import load_scenario  # noqa: E402
 from model.core.dynamics import alignment_step  # noqa: E402
 from model.core.seeds import replication_seeds  # noqa: E402
-from model.run.service import run_one  # noqa: E402
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 
@@ -68,14 +68,14 @@ def main() -> None:
     world = prepare_world(scenario, BASELINE.parent)
     seeds = replication_seeds(scenario.seed, args.repeat)
     for s in seeds[:5]:  # warm caches and imports
-        run_one(scenario, s, world)
+        run_scenario(scenario, rng=s, world=world)
     it = iter(seeds * 2)
-    per_run = time_call(lambda: run_one(scenario, next(it), world), args.repeat)
+    per_run = time_call(lambda: run_scenario(scenario, rng=next(it), world=world), args.repeat)
     steps = int(round(scenario.horizon / scenario.dt))
     state_steps = world.n * steps
 
     tracemalloc.start()
-    run_one(scenario, seeds[0], world)
+    run_scenario(scenario, rng=seeds[0], world=world)
     _, peak_py = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

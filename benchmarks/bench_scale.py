@@ -82,7 +82,8 @@ def measure(n: int, args, tmp: Path) -> dict[str, float]:
     csv = write_world(n, tmp / f"world_{n}.csv", seed=1)
     world_mod._load.cache_clear()
     t_load, w = cpu(lambda: world_mod.load_world(str(csv), 2024))
-    borders = world_mod._table_borders(world_mod._snapshot_table(str(csv), 2024, None)[0])
+    iso_a, iso_b = world_mod._user_snapshot(str(csv), 2024, None)[1]
+    borders = {"iso_a": iso_a, "iso_b": iso_b}
     a = arrays_of(w)
     t_build, rel = cpu(lambda: world_mod.build_relations(a, borders), args.repeat)
     t_old = np.nan

@@ -1,5 +1,10 @@
 """The command line: ``blocsim`` (or ``python run.py``) parses arguments and calls the package.
 
+Each command is argument parsing, one call and printing: ``run`` calls ``run.service.execute_run``
+(which checks, runs and writes), ``validate`` the schema and the world check, ``list`` the YAML
+reader, ``batch`` and ``compare`` their ``*_command`` modules. ``validate``, ``list`` and
+``compare`` never import Mesa (``tests/apps/test_light_imports.py``).
+
 User mistakes (``ScenarioError``) are caught here, in one place, and printed as one line with
 exit status 2; nothing is written before the input has been checked. Exit statuses: 0 done;
 2 the input or the environment is wrong and the user can fix it (a bad file or option, a folder
@@ -14,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from pathlib import Path
 
@@ -167,54 +171,41 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run one scenario with its replications and write the output folder."""
-    from ..base.files import check_output_dir, check_writable, default_out_dir, only_run_files
-    from ..config.checks import prepare_world
-    from ..config.scenario import load_scenario
-    from ..report.summary import summary_table
-    from ..run.service import check_memory, run_replications, write_run
+    """Run one scenario with its replications and write the output folder (``run.service``)."""
+    from ..run.service import DEFAULT_OUT, execute_run
 
-    scenario = load_scenario(args.scenario)
-    override(scenario, "seed", args.seed, "--seed")
-    override(scenario, "replications", args.runs, "--runs")
-    world = prepare_world(scenario, args.scenario.parent)
-    _notes(scenario)
-    check_memory(scenario, world, file=shlex.quote(str(args.scenario)))
-    out_dir = args.out or default_out_dir(scenario.name)
-    check_output_dir(out_dir, "scenario.resolved.yaml", replace_only=only_run_files)
-    check_writable(out_dir)  # before the simulation, not after it
-    bar = None
-    if scenario.replications > 1 and not args.quiet:
-        from tqdm import tqdm
-        bar = tqdm(total=scenario.replications, unit="run", desc=scenario.name, file=sys.stderr)
-    try:
-        results, seeds = run_replications(scenario, world, progress=bar.update if bar else None)
-    finally:
-        if bar:
-            bar.close()
     plotter = None
     if not args.no_plots:
         from ..report.run_plots import write_plots  # matplotlib only when plots are wanted
         plotter = write_plots
-    out = write_run(scenario, world, results, seeds, out_dir, plotter=plotter)
+    bar = None
+
+    def progress(done: int, total: int, name: str) -> None:
+        nonlocal bar
+        if total < 2:
+            return
+        if bar is None:
+            from tqdm import tqdm
+            bar = tqdm(total=total, unit="run", desc=name, file=sys.stderr)
+        bar.update(done - bar.n)
+
+    def note(text: str) -> None:
+        print(f"blocsim: note: {text}", file=sys.stderr)
+
+    try:
+        out = execute_run(args.scenario, seed=args.seed, runs=args.runs,
+                          out=args.out or DEFAULT_OUT, plotter=plotter, note=note,
+                          progress=None if args.quiet else progress)
+    finally:
+        if bar is not None:
+            bar.close()
     if not args.quiet:
-        print(summary_table(scenario, out.blocs, out.trajectories))
+        from ..report.summary import summary_table
+        print(summary_table(out.scenario, out.blocs, out.trajectories))
         print(f"\nTables and resolved scenario in {out.out_dir}/")
         if out.plots:
             print(f"Plots in {out.out_dir / 'plots'}/: " + ", ".join(p.name for p in out.plots))
     return 0
-
-
-def override(document, field: str, value, flag: str) -> None:
-    """Set a validated field from a command-line option; a bad value is a one-line error."""
-    from pydantic import ValidationError
-
-    if value is None:
-        return
-    try:
-        setattr(document, field, value)
-    except ValidationError as exc:
-        raise ScenarioError(f"{flag} {value}: {exc.errors()[0]['msg']}") from None
 
 
 def _notes(scenario) -> None:
@@ -247,7 +238,7 @@ def _first_sentence(text: str, limit: int = 100) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the shipped scenarios with the first line of their descriptions."""
-    from ..config.scenario import read_yaml
+    from ..config.yamlfile import read_yaml  # the reader alone: no schema, no numpy
 
     for path in sorted(SCENARIO_DIR.glob("*.yaml")):
         data, _ = read_yaml(path)

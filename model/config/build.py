@@ -4,7 +4,8 @@ The model (``simulation.BlocModel``) takes a ``World``, typed ``Params``, a ``Pl
 generator, and knows nothing of scenario files. This module reads the scenario's levers, events
 and parameters into those, picks replication 0's seed when none is given, and builds the
 ensemble engine's shared plan (``prepare_plan``, ``run_ensemble``). Snapshot files are
-``run.snapshots``. Imports base, data, core and config only.
+``run.snapshots``. ``run_scenario`` is one run on ``BlocModel``; a scenario's replications go
+through ``run.service.replicate`` (the ensemble engine). Imports base, data, core and config only.
 """
 
 from __future__ import annotations

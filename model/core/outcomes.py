@@ -11,11 +11,14 @@ Part of the core: imports numpy and the core's own modules only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .blocs import bloc_series, camp_of
-from .simulation import RunResult
+
+if TYPE_CHECKING:
+    from .record import RunResult
 
 MAXIMIZE, MINIMIZE, INFO = "max", "min", "info"
 

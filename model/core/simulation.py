@@ -10,7 +10,6 @@ Part of the core: imports numpy, mesa, data and the core's own modules only.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
 import mesa
 import numpy as np
@@ -20,17 +19,10 @@ from . import dynamics as dyn
 from .dynamics import E_SCO, E_WEST, GOV, S_SCO, S_WEST, SCO_STATUSES
 from .levers import LEVERS, is_plain, rate_table, stacked_effects
 from .plan import EventAction, Params, Plan
+from .record import DRIVERS, FADING, SOURCES, SRC, RunResult  # noqa: F401 - re-exported
 from .snapshot import FORMAT as SNAPSHOT_FORMAT
 from .snapshot import VERSION as SNAPSHOT_VERSION
 from .snapshot import Snapshot, SnapshotError, world_fingerprint
-
-#: Attribution sources that act through structure or directly, then the dynamic drivers.
-#: Lever and sanction effects fade when they stop; events and SCO status changes are lasting
-#: changes of structure (a new government, a treaty) and do not.
-SOURCES = (*LEVERS, "sanctions", "events", "membership")
-FADING = (*LEVERS, "sanctions")
-DRIVERS = (*SOURCES, "peer", "inertia", "shock")
-SRC = {s: i for i, s in enumerate(SOURCES)}
 
 #: Subregions whose states may seek SCO status (where every SCO member, observer and partner
 #: of 2024 lies), for states that are not NATO or EU members.
@@ -74,19 +66,6 @@ class StateAgent(mesa.Agent):
         self.model.set_sco_status(self.index, int(self.model.status[self.index]) + rung, source)
 
 
-@dataclass
-class RunResult:
-    """What one run recorded: arrays over (time, ...) plus the labels to read them."""
-
-    times: np.ndarray          # (T+1,) years, fractional for quarterly steps
-    iso3: np.ndarray           # (n,)
-    alignment: np.ndarray      # (T+1, n)
-    structure: np.ndarray      # (T+1, channels, n)
-    status: np.ndarray         # (T+1, n) SCO status codes
-    contributions: np.ndarray  # (T+1, drivers, n); row 0 is zeros
-    gdp_usd: np.ndarray        # (n,)
-    population: np.ndarray     # (n,)
-    status_log: list           # (year, iso3, old status, new status, source)
 
 
 class BlocModel(mesa.Model):

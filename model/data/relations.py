@@ -20,8 +20,12 @@ products are that matrix's products, bit for bit (the built-in world's largest g
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 #: Groups larger than this are held in factored form rather than written out pair by pair.
 CLIQUE_CAP = 64
@@ -37,6 +41,8 @@ class Relations:
 
     def __init__(self, explicit: sparse.csr_matrix, members: sparse.csr_matrix | None = None,
                  weights: np.ndarray | None = None, scale: np.ndarray | None = None):
+        from scipy import sparse  # here, not at import: checking a scenario never builds relations
+
         self.explicit = explicit
         n = explicit.shape[0]
         self.shape = explicit.shape
@@ -127,6 +133,8 @@ class Relations:
 
         O(n^2) with large groups: for small worlds and tests.
         """
+        from scipy import sparse
+
         if self._spread is None:
             return self.explicit
         n = self.shape[0]

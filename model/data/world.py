@@ -4,24 +4,29 @@ Reads the tables shipped in ``model/data`` (built from public sources by
 ``tools/build_world.py``; every column is documented in ``model/data/README.md``) or a user's CSV
 with the same columns. Nothing is downloaded. A ``World`` is an immutable snapshot of one year:
 arrays over states in a fixed order (sorted by ISO3 code), plus a row-normalised sparse matrix of
-relations that peer influence flows through. Imports base only (and numpy, pandas, scipy).
+relations that peer influence flows through. The built-in tables are read with the ``csv``
+module (pandas is imported only for a user's world CSV, so checking a scenario stays light).
+Imports base only (and numpy, scipy; pandas lazily).
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import sparse
 
 from ..base.errors import ScenarioError
 from ..base.files import read_bounded
 from .relations import CLIQUE_CAP, Relations
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATA = Path(__file__).parent
 MAX_WORLD_BYTES = 32 << 20  # a user's world CSV: 32 MiB (the built-in panel, all years, is 0.7 MB)
@@ -67,7 +72,9 @@ class World:
 
     Shared between models and cached per (world, year): its arrays are read-only, and the group
     masks and relations matrix must be treated so too. A world CSV edited during a session is
-    read again only in a new process.
+    read again only in a new process. ``relations`` may be given as a ``functools.partial`` that
+    builds them (``load_world`` does): it is called on first use, so checking a scenario, which needs the
+    states and groups only, never builds them (nor imports scipy).
     """
 
     year: int
@@ -134,10 +141,57 @@ class World:
         return out
 
 
+def _get_relations(self: World) -> Relations:
+    rel = self.__dict__["_relations"]
+    if isinstance(rel, partial):  # a builder: called once, on first use
+        rel = rel()
+        self.__dict__["_relations"] = rel
+    return rel
+
+
+def _set_relations(self: World, value) -> None:  # only __init__ gets here: World is frozen
+    self.__dict__["_relations"] = value
+
+
+World.relations = property(_get_relations, _set_relations,  # type: ignore[assignment]
+                           doc="The relations operator (``Relations``), built on first use.")
+
+
 # --- loading ------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=4)
+#: Columns of a world table, name -> one value per state (strings, or numbers as floats).
+Columns = dict[str, list]
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def _number(text: str) -> float:
+    return float(text) if text != "" else float("nan")  # an empty cell is missing, as pandas reads it
+
+
+@lru_cache(maxsize=1)
+def _builtin_columns() -> tuple[dict[str, tuple[str, str, str]], dict[int, list[list[str]]], list[str],
+                                tuple[np.ndarray, np.ndarray]]:
+    """The shipped tables, read once: states by code, panel rows by year, the panel's header, borders."""
+    _, states = _read_csv(DATA / "states.csv")
+    header, panel = _read_csv(DATA / "panel.csv")
+    by_year: dict[int, list[list[str]]] = {}
+    year = header.index("year")
+    for row in panel:
+        by_year.setdefault(int(row[year]), []).append(row)
+    _, borders = _read_csv(DATA / "borders.csv")
+    pairs = (np.array([b[0] for b in borders], dtype=str), np.array([b[1] for b in borders], dtype=str))
+    return {r[0]: (r[1], r[2], r[3]) for r in states}, by_year, header, pairs
+
+
 def _builtin_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The shipped tables as pandas frames (for tests and tools; loading a world does not use them)."""
+    import pandas as pd
+
     states = pd.read_csv(DATA / "states.csv", keep_default_na=False)
     panel = pd.read_csv(DATA / "panel.csv", keep_default_na=False, na_values=[""])
     borders = pd.read_csv(DATA / "borders.csv", keep_default_na=False)
@@ -146,20 +200,35 @@ def _builtin_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 def builtin_years() -> tuple[int, int]:
     """First and last year of the built-in panel."""
-    _, panel, _ = _builtin_tables()
-    return int(panel["year"].min()), int(panel["year"].max())
+    years = _builtin_columns()[1]
+    return min(years), max(years)
 
 
-def _snapshot_table(world: str, year: int, base_dir: Path | None) -> tuple[pd.DataFrame, str]:
-    """The one-row-per-state table for ``year``, from the built-in data or a user's CSV."""
-    if world == "builtin":
-        states, panel, _ = _builtin_tables()
-        rows = panel[panel["year"] == year]
-        if rows.empty:
-            lo, hi = builtin_years()
-            raise ScenarioError(f"no built-in data for {year}; the data covers {lo}..{hi}",
-                                path="start_year")
-        return states.merge(rows, on="iso3", how="inner"), "builtin"
+#: Columns of the built-in world that are text; every other required column is a number.
+TEXT_COLUMNS = ("iso3", "name", "region", "subregion", "sco_status")
+
+
+def _builtin_snapshot(year: int) -> Columns:
+    """The built-in states of ``year``, sorted by code: the required columns as lists."""
+    states, by_year, header, _ = _builtin_columns()
+    rows = sorted((r for r in by_year.get(year, ()) if r[0] in states), key=lambda r: r[0])
+    if not rows:
+        lo, hi = builtin_years()
+        raise ScenarioError(f"no built-in data for {year}; the data covers {lo}..{hi}",
+                            path="start_year")
+    cols: Columns = {"iso3": [r[0] for r in rows]}
+    for k, name in enumerate(("name", "region", "subregion")):
+        cols[name] = [states[r[0]][k] for r in rows]
+    for name in REQUIRED_COLUMNS[4:]:
+        j = header.index(name)
+        cols[name] = [r[j] if name in TEXT_COLUMNS else _number(r[j]) for r in rows]
+    return cols
+
+
+def _user_snapshot(world: str, year: int, base_dir: Path | None) -> tuple[Columns, tuple, str]:
+    """A user's world CSV for ``year``, checked and sorted by code: columns, borders, source."""
+    import pandas as pd
+
     path = Path(world)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
@@ -181,11 +250,18 @@ def _snapshot_table(world: str, year: int, base_dir: Path | None) -> tuple[pd.Da
         if table.empty:
             raise ScenarioError(f"world CSV {path} has no rows for start year {year}", path="world")
     _check_table(table, path)
-    return table, str(path)
+    table = table.sort_values("iso3").reset_index(drop=True)
+    borders = None
+    if "borders" in table.columns:  # a custom world's own borders replace the built-in ones
+        pairs = _table_borders(table)
+        borders = (pairs["iso_a"].to_numpy(dtype=str), pairs["iso_b"].to_numpy(dtype=str))
+    return {c: table[c].to_numpy() for c in REQUIRED_COLUMNS}, borders, str(path)
 
 
 def _check_table(table: pd.DataFrame, path: Path) -> None:
     """Values of a user's world CSV must be well-formed; name the first bad row and column."""
+    import pandas as pd
+
     def bad(col: str, i: int, why: str) -> ScenarioError:
         return ScenarioError(f"world CSV {path}, row {table.index[i] + 2}, column {col}: {why}",
                              path="world")
@@ -227,6 +303,8 @@ def _border_pairs(table: pd.DataFrame) -> pd.DataFrame:
     One row per listed neighbour: ``iso_a`` (the row's state), ``iso_b`` (the neighbour) and
     ``row``, the position in ``table``. A border listed by either side counts for both.
     """
+    import pandas as pd
+
     cells = pd.Series(table["borders"].fillna("").astype(str).to_numpy())
     codes = cells.str.split(";").explode().str.strip()
     codes = codes[codes.notna() & (codes != "")]
@@ -237,6 +315,8 @@ def _border_pairs(table: pd.DataFrame) -> pd.DataFrame:
 
 def _table_borders(table: pd.DataFrame) -> pd.DataFrame:
     """A world table's ``borders`` column as pairs iso_a < iso_b, each once (as borders.csv)."""
+    import pandas as pd
+
     pairs = _border_pairs(table)
     a, b = pairs["iso_a"].to_numpy(dtype=str), pairs["iso_b"].to_numpy(dtype=str)
     borders = pd.DataFrame({"iso_a": np.where(a < b, a, b), "iso_b": np.where(a < b, b, a)})
@@ -245,26 +325,27 @@ def _table_borders(table: pd.DataFrame) -> pd.DataFrame:
 
 @lru_cache(maxsize=64)
 def _load(world: str, year: int, base_dir: str | None) -> World:
-    table, source = _snapshot_table(world, year, Path(base_dir) if base_dir else None)
-    table = table.sort_values("iso3").reset_index(drop=True)
-    iso3 = table["iso3"].to_numpy(dtype=str)
-    f = lambda c: table[c].to_numpy(dtype=float)  # noqa: E731
+    if world == "builtin":
+        cols, borders, source = _builtin_snapshot(year), _builtin_columns()[3], "builtin"
+    else:
+        cols, borders, source = _user_snapshot(world, year, Path(base_dir) if base_dir else None)
+        borders = borders or _builtin_columns()[3]
+    iso3 = np.asarray(cols["iso3"], dtype=str)
+    f = lambda c: np.asarray(cols[c], dtype=float)  # noqa: E731
     e_sco, e_west = f("trade_sco"), f("trade_west")
     total = e_sco + e_west
     scale = np.where(total > 1, 1 / np.maximum(total, 1e-12), 1.0)
-    status = np.array([SCO_STATUSES.index(s) for s in table["sco_status"]], dtype=np.int8)
+    status = np.array([SCO_STATUSES.index(s) for s in cols["sco_status"]], dtype=np.int8)
+    text = lambda c: np.asarray(cols[c], dtype=str)  # noqa: E731
     arrays = dict(
-        iso3=iso3, name=table["name"].to_numpy(dtype=str), region=table["region"].to_numpy(dtype=str),
-        subregion=table["subregion"].to_numpy(dtype=str), alignment=f("alignment"),
-        gdp_usd=f("gdp_usd"), population=f("population"), governance=f("regime"),
-        e_sco=e_sco * scale, e_west=e_west * scale, s_sco=f("sec_sco"), s_west=f("sec_west"),
-        sco_status=status, nato=f("nato") > 0, eu=f("eu") > 0, csto=f("csto") > 0,
-        brics=f("brics") > 0)
+        iso3=iso3, name=text("name"), region=text("region"), subregion=text("subregion"),
+        alignment=f("alignment"), gdp_usd=f("gdp_usd"), population=f("population"),
+        governance=f("regime"), e_sco=e_sco * scale, e_west=e_west * scale, s_sco=f("sec_sco"),
+        s_west=f("sec_west"), sco_status=status, nato=f("nato") > 0, eu=f("eu") > 0,
+        csto=f("csto") > 0, brics=f("brics") > 0)
     for a in arrays.values():
         a.setflags(write=False)
-    # a custom world's own borders replace the built-in ones
-    borders = _table_borders(table) if "borders" in table.columns else _builtin_tables()[2]
-    relations = build_relations(arrays, borders)
+    relations = partial(build_relations, arrays, {"iso_a": borders[0], "iso_b": borders[1]})
     return World(year=year, relations=relations, source=source,
                  index={c: i for i, c in enumerate(iso3)}, **arrays)
 
@@ -276,7 +357,7 @@ def load_world(world: str = "builtin", year: int = 2024, base_dir: Path | str | 
 
 # --- relations ------------------------------------------------------------------------------------
 
-def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame,
+def build_relations(a: dict[str, np.ndarray], borders,
                     clique_cap: int | None = CLIQUE_CAP) -> Relations:
     """Row-normalised influence matrix: borders, subregions, alliances and trade ties.
 
@@ -287,9 +368,12 @@ def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame,
     ``trade_west``: a proxy, as bilateral trade beyond these partners is not in the data).
 
     Groups of more than ``clique_cap`` members (None: no cap) are not written out pair by pair
-    but held exactly in factored form by the returned ``Relations`` (model/relations.py), so
-    the cost is O(n k); with no such group it holds the same CSR matrix as ever.
+    but held exactly in factored form by the returned ``Relations`` (``data/relations.py``), so
+    the cost is O(n k); with no such group it holds the same CSR matrix as ever. ``borders`` has
+    columns ``iso_a`` and ``iso_b`` (a dict of arrays or a pandas frame, as ``borders.csv``).
     """
+    from scipy import sparse
+
     iso3 = a["iso3"]
     n = len(iso3)
     idx = {c: i for i, c in enumerate(iso3)}
@@ -304,10 +388,10 @@ def build_relations(a: dict[str, np.ndarray], borders: pd.DataFrame,
         cols.append(c[keep])
         vals.append(np.broadcast_to(np.asarray(w, dtype=float), r.shape)[keep])
 
-    ia, ib = borders["iso_a"].map(idx), borders["iso_b"].map(idx)  # NaN: not in this world
-    known = (ia.notna() & ib.notna()).to_numpy()
-    ba = ia[known].to_numpy(int)
-    bb = ib[known].to_numpy(int)
+    ia = np.array([idx.get(c, -1) for c in borders["iso_a"]], dtype=np.int64)  # -1: not in this world
+    ib = np.array([idx.get(c, -1) for c in borders["iso_b"]], dtype=np.int64)
+    known = (ia >= 0) & (ib >= 0)
+    ba, bb = ia[known], ib[known]
     add(np.r_[ba, bb], np.r_[bb, ba], BORDER_WEIGHT)
 
     large: list[tuple[np.ndarray, float]] = []

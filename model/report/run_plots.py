@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ..core.blocs import CAMPS
-from ..core.simulation import DRIVERS
+from ..core.record import DRIVERS
 
 #: One colour per camp, used wherever a camp is drawn.
 CAMP_COLOURS = {"sco": "#c0392b", "nonaligned": "#8c8c8c", "west": "#2166ac"}

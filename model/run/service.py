@@ -1,32 +1,47 @@
-"""Running a scenario: seeds for replications, the runs themselves, and the output folder.
+"""The run service: one scenario's replications, checked, run and written. Every caller uses it.
+
+The command line (``blocsim run``), the notebooks and the coming web app call ``execute_run``:
+it reads and checks the scenario (a file or a ``Scenario``), applies the overrides, checks the
+world, the memory and the output folder *before* any run, runs the replications and writes the
+tables, the resolved scenario and (with a plotter passed in from above) the plots. It prints
+nothing: notes and progress go to callbacks, and what was made comes back as a ``RunOutput``.
+
+There is one run loop, ``replicate``: R replications of one scenario, all stepped together by
+the ensemble engine (``core.ensemble``), whose run r is bit for bit the ``BlocModel`` run with
+seed r. The batch's chunks call it too. ``BlocModel`` stays the model of record for one run
+steered step by step (``config.build.model_from_scenario``); ``replicate`` falls back to it
+only to name a failing run (its ``NonFiniteError``: the engine does not check each step) or,
+with ``errors="collect"``, to tell a failing run from the others.
 
 Replication seeds are spawned up front from the scenario's root seed with
 ``numpy.random.SeedSequence`` and recorded, so any run can be repeated alone and replication k
 sees the same random numbers under every strategy (common random numbers).
 
-Imports base, data, core, config and run only.
+Imports base, data, core, config and run only; pandas and yaml (``run.tables``) only when
+tables are made, and mesa only when replications run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from ..base.errors import ScenarioError
-from ..base.files import only_run_files, write_atomic_dir
-from ..config.build import model_from_scenario, run_scenario
-from ..config.scenario import Scenario
 from ..core.seeds import replication_seeds
-from ..core.simulation import RunResult
-from ..data.world import World
-from . import tables
 
-__all__ = ["replication_seeds", "run_one", "run_seeds", "run_replications",
-           "write_run", "RunOutput", "check_memory", "MEMORY_LIMIT"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..config.scenario import Scenario
+    from ..core.record import RunResult
+    from ..data.world import World
+
+__all__ = ["execute_run", "RunOutput", "DEFAULT_OUT", "replicate", "run_replications",
+           "replication_seeds", "write_run", "check_memory", "apply_override", "MEMORY_LIMIT"]
 
 # 'blocsim run' keeps every replication in memory (records, then the tables built from them):
 # about 8 bytes x 3 copies per value, per state and year, of alignment, status, the structure
@@ -35,11 +50,116 @@ __all__ = ["replication_seeds", "run_one", "run_seeds", "run_replications",
 MEMORY_LIMIT = 4 * 2**30
 BYTES_PER_VALUE = 8 * 3
 
+#: Replications the engine steps together at a time: progress is reported after each group.
+GROUP = 50
+
+
+class _DefaultOut:
+    def __repr__(self) -> str:
+        return "DEFAULT_OUT"
+
+
+#: ``execute_run(out=DEFAULT_OUT)``: the folder ``out/<scenario name>`` (``base.files.default_out_dir``).
+DEFAULT_OUT = _DefaultOut()
+
+
+# --- the run loop -------------------------------------------------------------------------------
+
+def replicate(scenario: Scenario, seeds: Sequence[int], world: World | None = None, *,
+              attribution: bool = True, progress: Callable[[int], None] | None = None,
+              errors: Literal["raise", "collect"] = "raise",
+              group: int = GROUP) -> list[RunResult | Exception]:
+    """One run per seed, in order: THE run loop of every replicated run (run, notebooks, batch).
+
+    The ensemble engine steps ``group`` replications at a time (``progress(k)`` after each
+    group of k); run r is bit for bit ``BlocModel`` with ``seeds[r]``, so the grouping changes
+    nothing but the memory and the progress steps.
+
+    Args:
+        scenario: the scenario, already checked against ``world``.
+        seeds: one seed per replication (``replication_seeds`` gives them).
+        world: the scenario's world (loaded here when None).
+        attribution: record each driver's contributions (the trajectories table needs them;
+            the batch's tables do not: without, ``contributions`` are zeros).
+        errors: "raise" lets a failing run stop everything (a ``NonFiniteError`` naming the
+            step, year and state, as ``BlocModel`` raises it); "collect" puts the exception in
+            that run's place and returns the others.
+
+    Returns:
+        A ``RunResult`` per seed (or, with errors="collect", the exception of a failed run).
+    """
+    from ..config.build import prepare_plan
+    from ..core.ensemble import Ensemble
+
+    seeds = list(seeds)
+    results: list = []
+    plan = None
+    for lo in range(0, len(seeds), max(1, group)):
+        part = seeds[lo:lo + max(1, group)]
+        try:
+            plan = plan or prepare_plan(scenario, world=world)
+            ens = Ensemble(plan, part, attribution=attribution).run()
+        except Exception:  # noqa: BLE001 - run by run to tell which seed failed, and why
+            if errors == "raise":
+                raise
+            results.extend(_one_by_one(scenario, part, world, attribution))
+        else:
+            finite = _finite_runs(ens)
+            for r, seed in enumerate(part):
+                if finite[r]:
+                    results.append(ens.run_result(r))
+                else:  # BlocModel checks every step and names where it went wrong
+                    failed = _one_by_one(scenario, [seed], world, attribution)[0]
+                    if errors == "raise" and isinstance(failed, Exception):
+                        raise failed
+                    results.append(failed)
+        if progress:
+            progress(len(part))
+    return results
+
+
+def _finite_runs(ens) -> np.ndarray:
+    """Per run: every recorded value finite (alignment, structure, pushes)."""
+    finite = np.isfinite(ens.alignment).all(axis=(1, 2))
+    shared = [ens.structure_shared] + ([ens.pushes_shared] if ens.attribution else [])
+    if not all(np.isfinite(x).all() for x in shared):
+        return np.zeros_like(finite)
+    for pairs in [ens.structure_pairs] + ([ens.pushes_pairs] if ens.attribution else []):
+        for _, runs, vals in pairs:
+            bad = ~np.isfinite(vals).all(axis=0)
+            finite[np.unique(runs[bad])] = False
+    if ens.attribution:
+        finite &= np.isfinite(ens.peer).all(axis=(0, 1)) & np.isfinite(ens.shock).all(axis=(0, 1))
+    return finite
+
+
+def _one_by_one(scenario: Scenario, seeds: Sequence[int], world: World | None,
+                attribution: bool) -> list[RunResult | Exception]:
+    """Each seed through ``BlocModel`` alone: a run's exception in its place (the fallback)."""
+    from ..config.build import run_scenario
+
+    out: list = []
+    for seed in seeds:
+        try:
+            out.append(run_scenario(scenario, rng=np.random.default_rng(seed), world=world))
+        except Exception as exc:  # noqa: BLE001 - a failing run is data for the caller
+            out.append(exc)
+    return out
+
+
+def run_replications(scenario: Scenario, world: World, *, runs: int | None = None,
+                     progress: Callable[[int], None] | None = None) -> tuple[list[RunResult], list[int]]:
+    """The scenario's replications (``runs`` overrides its count) and their seeds, in order."""
+    seeds = replication_seeds(scenario.seed, runs or scenario.replications)
+    return replicate(scenario, seeds, world, progress=progress), seeds
+
+
+# --- checks before any run ----------------------------------------------------------------------
 
 def replication_bytes(scenario: Scenario, world: World) -> int:
     """Memory one replication of ``blocsim run`` holds, estimated from the scenario's size."""
     from ..core.dynamics import CHANNELS
-    from ..core.simulation import DRIVERS
+    from ..core.record import DRIVERS
 
     times = int(round(scenario.horizon / scenario.dt)) + 1
     values = 2 + len(CHANNELS) + len(DRIVERS)  # alignment, status, structure, contributions
@@ -59,45 +179,110 @@ def check_memory(scenario: Scenario, world: World, limit: int = MEMORY_LIMIT,
             f"--scenario {file} --runs {scenario.replications}', which streams runs to disk")
 
 
-def run_one(scenario: Scenario, seed: int, world: World) -> RunResult:
-    """One replication with its own seed."""
-    return run_scenario(scenario, rng=seed, world=world)
+def apply_override(document, field: str, value, flag: str | None = None) -> None:
+    """Set a validated field (``seed``, ``replications``); a bad value is a one-line error."""
+    from pydantic import ValidationError
+
+    if value is None:
+        return
+    try:
+        setattr(document, field, value)
+    except ValidationError as exc:
+        raise ScenarioError(f"{flag or field} {value}: {exc.errors()[0]['msg']}") from None
 
 
-def run_seeds(scenario: Scenario, seeds: list[int], world: World,
-              progress: Callable[[int], None] | None = None) -> list[RunResult]:
-    """One run per seed, reusing one model (``BlocModel.reset``): identical to ``run_one`` each."""
-    model = None
-    results = []
-    for s in seeds:
-        if model is None:
-            model = model_from_scenario(scenario, rng=np.random.default_rng(s), world=world)
-        else:
-            model.reset(np.random.default_rng(s))
-        results.append(model.run())
-        if progress:
-            progress(1)
-    if model is not None:
-        model.release()
-    return results
-
-
-def run_replications(scenario: Scenario, world: World, *, runs: int | None = None,
-                     progress: Callable[[int], None] | None = None) -> tuple[list[RunResult], list[int]]:
-    """All replications of a scenario, in order; ``progress(1)`` after each."""
-    seeds = replication_seeds(scenario.seed, runs or scenario.replications)
-    return run_seeds(scenario, seeds, world, progress), seeds
-
+# --- the service --------------------------------------------------------------------------------
 
 @dataclass
 class RunOutput:
-    """What a scenario run produced, as tables, and where it was written."""
+    """What a scenario run produced, as tables, and where it was written (None: in memory)."""
 
-    out_dir: Path
+    out_dir: Path | None
     trajectories: pd.DataFrame
     blocs: pd.DataFrame
     status_changes: pd.DataFrame
     plots: list[Path]
+    seeds: list[int]
+    scenario: Scenario | None = None
+    world: World | None = None
+
+
+def execute_run(scenario: Scenario | str | Path, *, seed: int | None = None,
+                runs: int | None = None, out: Path | str | None | _DefaultOut = DEFAULT_OUT,
+                plotter: Callable[..., list[Path]] | None = None,
+                progress: Callable[[int, int, str], None] | None = None,
+                note: Callable[[str], None] | None = None,
+                base_dir: Path | None = None, seed_flag: str = "--seed",
+                runs_flag: str = "--runs") -> RunOutput:
+    """Check, run and write one scenario's replications; nothing is written if a check fails.
+
+    Args:
+        scenario: a scenario file, or a ``Scenario`` (then copied before any override).
+        seed, runs: overrides of the root seed and the number of replications.
+        out: the output folder; ``DEFAULT_OUT`` for ``out/<scenario name>``; None keeps the
+            tables in memory only (no files, no plots).
+        plotter: draws the plots into a folder (``report.run_plots.write_plots``, passed in by
+            the caller: plots are a higher layer); None writes the tables only.
+        progress: ``progress(done, total, scenario name)`` as replications finish (also at 0).
+        note: called with each warning about what is valid but probably not meant.
+        base_dir: where a ``Scenario`` object's relative world path starts (a file: its folder).
+        seed_flag, runs_flag: how the overrides are named in error messages.
+
+    Raises:
+        ScenarioError: a mistake in the input or the output folder (before any run).
+    """
+    import shlex
+
+    from ..base.files import check_output_dir, check_writable, default_out_dir, only_run_files
+    from ..config import scenario as scenario_mod
+    from ..config.checks import prepare_world
+
+    if isinstance(scenario, str | Path):
+        file = Path(scenario)
+        scenario = scenario_mod.load_scenario(file)  # looked up here: tests may stand in for it
+        base_dir = file.parent if base_dir is None else base_dir
+    else:
+        file = Path(scenario._source) if getattr(scenario, "_source", None) else Path("FILE")
+        if seed is not None or runs is not None:
+            scenario = scenario.model_copy(deep=True)
+    apply_override(scenario, "seed", seed, seed_flag)
+    apply_override(scenario, "replications", runs, runs_flag)
+    world = prepare_world(scenario, base_dir)
+    if note:
+        for text in scenario.inactive_levers():
+            note(f"{scenario._source}: {text}")
+    check_memory(scenario, world, file=shlex.quote(str(file)))
+    out_dir = default_out_dir(scenario.name) if isinstance(out, _DefaultOut) else out
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        check_output_dir(out_dir, "scenario.resolved.yaml", replace_only=only_run_files)
+        check_writable(out_dir)  # before the simulation, not after it
+    seeds = replication_seeds(scenario.seed, scenario.replications)
+    step = None
+    if progress:
+        done = [0]
+        progress(0, len(seeds), scenario.name)
+
+        def step(k: int) -> None:
+            done[0] += k
+            progress(done[0], len(seeds), scenario.name)
+    results = replicate(scenario, seeds, world, progress=step)
+    if out_dir is None:
+        traj, blocs, changes = _frames(scenario, world, results)
+        return RunOutput(None, traj, blocs, changes, [], seeds, scenario, world)
+    output = write_run(scenario, world, results, seeds, out_dir, plotter=plotter)
+    output.scenario, output.world = scenario, world
+    return output
+
+
+def _frames(scenario: Scenario, world: World, results: list[RunResult]):
+    """The three tables of a run, in memory."""
+    from . import tables
+
+    threshold = scenario.parameters.lean_threshold
+    names = dict(zip(world.iso3, world.name, strict=True))
+    return (tables.trajectories_frame(results, names, threshold),
+            tables.blocs_frame(results, threshold), tables.status_frame(results))
 
 
 def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds: list[int],
@@ -107,11 +292,10 @@ def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds:
     ``plotter`` (``report.run_plots.write_plots``, passed in by the caller: plots are a higher
     layer) draws the plots into the folder; None writes the tables only.
     """
-    threshold = scenario.parameters.lean_threshold
-    names = dict(zip(world.iso3, world.name, strict=True))
-    traj = tables.trajectories_frame(results, names, threshold)
-    blocs = tables.blocs_frame(results, threshold)
-    changes = tables.status_frame(results)
+    from ..base.files import only_run_files, write_atomic_dir
+    from . import tables
+
+    traj, blocs, changes = _frames(scenario, world, results)
     written: list[Path] = []
 
     def fill(tmp: Path) -> None:
@@ -126,4 +310,5 @@ def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds:
 
     out_dir = write_atomic_dir(out_dir, fill, marker="scenario.resolved.yaml",
                                replace_only=only_run_files)
-    return RunOutput(out_dir, traj, blocs, changes, [out_dir / p for p in written])
+    return RunOutput(out_dir, traj, blocs, changes, [out_dir / p for p in written], list(seeds),
+                     scenario, world)

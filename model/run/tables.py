@@ -17,8 +17,8 @@ from model import __version__
 
 from ..core.blocs import CAMPS, bloc_series, camp_of
 from ..core.dynamics import CHANNELS
+from ..core.record import DRIVERS, RunResult  # not simulation: reading tables needs no Mesa
 from ..core.seeds import SEED_RULE
-from ..core.simulation import DRIVERS, RunResult
 from ..data.world import SCO_STATUSES
 
 CONTRIB_COLUMNS = tuple(f"c_{d}" for d in DRIVERS)

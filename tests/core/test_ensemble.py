@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.config.build import prepare_plan, run_ensemble
+from model.config.build import model_from_scenario, prepare_plan, run_ensemble
 from model.config.checks import prepare_world
 from model.config.experiment import load_experiment
 from model.config.scenario import Scenario, load_scenario
@@ -23,7 +23,6 @@ from model.core.ensemble import Ensemble, columns
 from model.core.levers import LEVERS
 from model.core.seeds import replication_seeds
 from model.run.design import expand
-from model.run.service import run_seeds
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -35,8 +34,19 @@ def make(**fields) -> Scenario:
     return Scenario.model_validate(fields)
 
 
+def run_seeds(sc: Scenario, seeds, world) -> list:
+    """Every seed through one ``BlocModel``, reset between runs (``BlocModel.reset``)."""
+    model = model_from_scenario(sc, rng=np.random.default_rng(seeds[0]), world=world)
+    out = [model.run()]
+    for s in seeds[1:]:
+        model.reset(np.random.default_rng(s))
+        out.append(model.run())
+    model.release()
+    return out
+
+
 def assert_same_runs(sc: Scenario, seeds, *, world=None) -> list:
-    """Run the engine and ``BlocModel`` (reused, as ``runner.run_seeds``) and compare every run."""
+    """Run the engine and ``BlocModel`` (one model, reset per seed) and compare every run."""
     world = world or prepare_world(sc)
     ref = run_seeds(sc, seeds, world)
     ens = run_ensemble(sc, seeds, world=world)

@@ -344,14 +344,16 @@ def test_cap_is_skipped_only_when_levers_cannot_overfill(shipped):
 @pytest.mark.parametrize("name", ["sco_expansion", "hindcast_2014"])
 def test_a_reset_model_runs_exactly_like_a_new_one(name, shipped):
     """Replications reuse one model (BlocModel.reset); each must equal a fresh model's run."""
-    from model.run.service import run_one, run_seeds
-
     sc = shipped[name].model_copy(update={"horizon": 6 if name == "hindcast_2014" else 4})
     world = load_world("builtin", sc.start_year)
     seeds = replication_seeds(99, 3)
-    reused = run_seeds(sc, seeds, world)
+    model = model_from_scenario(sc, rng=np.random.default_rng(seeds[0]), world=world)
+    reused = [model.run()]
+    for s in seeds[1:]:
+        model.reset(np.random.default_rng(s))
+        reused.append(model.run())
     for seed, r in zip(seeds, reused, strict=True):
-        fresh = run_one(sc, seed, world)
+        fresh = run_scenario(sc, rng=seed, world=world)
         for field in ("alignment", "structure", "status", "contributions"):
             np.testing.assert_array_equal(getattr(r, field), getattr(fresh, field))
         assert r.status_log == fresh.status_log

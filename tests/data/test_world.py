@@ -203,3 +203,19 @@ def test_world_csv_must_be_a_regular_file_of_bounded_size(tmp_path):
     assert str(info.value) == f"world: world file {big}: world CSV is larger than the 32 MiB limit (32 MiB)"
     with pytest.raises(ScenarioError, match=r"not a regular file \(a folder\); give a world CSV"):
         load_world(str(tmp_path), 2024)
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_builtin_world_read_without_pandas_equals_the_pandas_reading(year):
+    """The csv-module reader gives the bits pandas gave (values, order, dtypes)."""
+    table = builtin_table(year).sort_values("iso3").reset_index(drop=True)
+    w = load_world("builtin", year)
+    for col in ("iso3", "name", "region", "subregion"):
+        ref = table[col].to_numpy(dtype=str)
+        assert getattr(w, col).dtype == ref.dtype and np.array_equal(getattr(w, col), ref)
+    for col, attr in (("alignment", "alignment"), ("gdp_usd", "gdp_usd"),
+                      ("population", "population"), ("regime", "governance"),
+                      ("sec_sco", "s_sco"), ("sec_west", "s_west")):
+        assert getattr(w, attr).tobytes() == table[col].to_numpy(dtype=float).tobytes(), col
+    for org in ("nato", "eu", "csto", "brics"):
+        assert np.array_equal(getattr(w, org), table[org].to_numpy(dtype=float) > 0)

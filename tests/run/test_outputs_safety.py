@@ -49,7 +49,7 @@ def no_simulation(monkeypatch):
     """Fail the test if a run starts: the checks must come before the simulation."""
     def boom(*args, **kwargs):
         raise AssertionError("the simulation started before the output folder was checked")
-    monkeypatch.setattr(model.run.service, "run_replications", boom)
+    monkeypatch.setattr(model.run.service, "replicate", boom)
 
 
 @pytest.fixture

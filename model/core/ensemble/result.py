@@ -78,5 +78,5 @@ class EnsembleResult:
                          status_log=list(self.status_logs[r]))
 
     def run_results(self) -> list[RunResult]:
-        """Every run as a ``RunResult``, in seed order (what ``run.service.run_seeds`` returns)."""
+        """Every run as a ``RunResult``, in seed order (what ``BlocModel`` returns seed by seed)."""
         return [self.run_result(r) for r in range(self.runs)]

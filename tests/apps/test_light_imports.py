@@ -1,0 +1,49 @@
+"""Start-up: validate, list and compare import no Mesa; validate and list no pandas either."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("mesa", "pandas", "scipy", "matplotlib", "SALib", "pyarrow", "pyarrow.compute", "tqdm")
+
+PROBE = f"""
+import json, sys
+from model.apps.cli import main
+rc = main(sys.argv[1:])
+print(json.dumps({{"rc": rc, "loaded": [m for m in {HEAVY!r} if m in sys.modules]}}))
+"""
+
+
+def loaded(*argv: str) -> tuple[int, set[str]]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
+                         cwd=ROOT, env=env, timeout=120, check=True).stdout
+    doc = json.loads(out.strip().splitlines()[-1])
+    return doc["rc"], set(doc["loaded"])
+
+
+@pytest.mark.parametrize("argv", [["validate", "scenarios/baseline.yaml"],
+                                  ["validate", "scenarios/hindcast_2014.yaml"], ["list"]])
+def test_validate_and_list_import_no_model_and_no_table_library(argv):
+    rc, mods = loaded(*argv)
+    assert rc == 0
+    assert not mods, f"{' '.join(argv)} imported {sorted(mods)}"
+
+
+def test_compare_imports_no_mesa(tmp_path):
+    batch = tmp_path / "b"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-m", "model", "batch", "--scenario", "scenarios/classroom.yaml",
+                    "--strategy", "scenarios/strategies/none.yaml", "--runs", "2", "--workers", "1",
+                    "--out", str(batch), "--quiet"], cwd=ROOT, env=env, check=True, timeout=300,
+                   capture_output=True)
+    rc, mods = loaded("compare", str(batch), "--quiet", "--out", str(tmp_path / "report"))
+    assert rc == 0
+    assert "mesa" not in mods
