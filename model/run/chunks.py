@@ -62,10 +62,7 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
     scenario = Scenario.model_validate(task.cell.resolved)
     world = prepare_world(scenario)
     seeds = list(task.chunk.seeds)
-    try:
-        rec = ensemble_records(scenario, world, seeds)
-    except Exception:  # the engine failed as a whole: every run on its own, as BlocModel runs it
-        rec = model_records(scenario, world, seeds)
+    rec = records(scenario, world, seeds)
     swing = world.mask(list(task.swing_group))
     threshold = scenario.parameters.lean_threshold  # the cell's own: it may be swept
     labels = {"iso3": [str(c) for c in world.iso3], "end_camp": list(CAMPS),
@@ -89,59 +86,31 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
 
 
 
-def ensemble_records(scenario, world, seeds: list) -> Records:
-    """All runs as one ensemble; runs whose state is not finite are run again with ``BlocModel``."""
+def records(scenario, world, seeds: list) -> Records:
+    """The chunk's runs through the run service's one loop (``run.service.run_group``), as arrays.
+
+    No batch table holds contributions, so the engine runs without attribution. A run that
+    failed (alone on ``BlocModel``) is recorded with its error; the others carry on.
+    """
     from ..config.build import prepare_plan
-    from ..core.ensemble import Ensemble
+    from ..run.service import run_group
 
-    res = Ensemble(prepare_plan(scenario, world=world), seeds, attribution=False).run()
-    rec = Records(res.times, res.alignment, res.status, [None] * len(seeds))
-    bad = ~np.isfinite(res.alignment).all(axis=(1, 2))
-    if not np.isfinite(res.structure_shared).all():
-        bad[:] = True
-    for _states, runs, vals in res.structure_pairs:
-        if runs.size and not np.isfinite(vals).all():
-            bad[runs[~np.isfinite(vals).all(axis=0)]] = True
-    for r in np.flatnonzero(bad).tolist():
-        one = model_records(scenario, world, [seeds[r]])
-        rec.alignment[r], rec.status[r], rec.error[r] = one.alignment[0], one.status[0], one.error[0]
+    plan = prepare_plan(scenario, world=world)
+    ens, alone = run_group(scenario, seeds, world, plan=plan, attribution=False)
+    if ens is not None:
+        times, alignment, status = ens.times, ens.alignment, ens.status
+    else:  # the engine failed as a whole: every run came from BlocModel
+        ok = next((x for x in alone.values() if not isinstance(x, Exception)), None)
+        shape = (len(seeds),) + (ok.alignment.shape if ok is not None else (0, 0))
+        times = ok.times if ok is not None else np.zeros(0)
+        alignment, status = np.zeros(shape), np.zeros(shape, dtype=np.int8)
+    rec = Records(times, alignment, status, [None] * len(seeds))
+    for r, x in alone.items():
+        if isinstance(x, Exception):
+            rec.error[r] = f"{type(x).__name__}: {x}"
+        else:
+            rec.alignment[r], rec.status[r] = x.alignment, x.status
     return rec
-
-
-
-def model_records(scenario, world, seeds: list) -> Records:
-    """The runs one by one with ``BlocModel`` (one model, reset per run); a run that raises is failed."""
-    from ..config.build import model_from_scenario
-
-    model, times, shape = None, None, None
-    alignment, status, errors = [], [], []
-    for seed in seeds:
-        try:
-            if model is None:
-                model = model_from_scenario(scenario, rng=np.random.default_rng(seed), world=world)
-            else:
-                model.reset(np.random.default_rng(seed))
-            r = model.run()
-        except Exception as exc:  # a failing run is data: recorded, and the batch goes on
-            if model is not None:
-                model.release()
-            model = None  # rebuilt for the next run, whatever state this one left
-            alignment.append(None)
-            status.append(None)
-            errors.append(f"{type(exc).__name__}: {exc}")
-            continue
-        times, shape = r.times, r.alignment.shape
-        alignment.append(r.alignment.copy())
-        status.append(r.status.copy())
-        errors.append(None)
-    if model is not None:
-        model.release()
-    if shape is None:  # every run failed
-        times, shape = np.zeros(1), (1, world.n)
-    fill = lambda xs, v, dt: np.stack([x if x is not None else np.full(shape, v, dt) for x in xs])  # noqa: E731
-    return Records(times, fill(alignment, np.nan, np.float64), fill(status, 0, np.int8), errors)
-
-
 
 def _outcomes(task: ChunkTask, rec: Records, threshold: float, swing: np.ndarray,
               world) -> dict[str, list]:

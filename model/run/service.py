@@ -88,34 +88,54 @@ def replicate(scenario: Scenario, seeds: Sequence[int], world: World | None = No
     Returns:
         A ``RunResult`` per seed (or, with errors="collect", the exception of a failed run).
     """
-    from ..config.build import prepare_plan
-    from ..core.ensemble import Ensemble
-
     seeds = list(seeds)
     results: list = []
     plan = None
     for lo in range(0, len(seeds), max(1, group)):
         part = seeds[lo:lo + max(1, group)]
-        try:
-            plan = plan or prepare_plan(scenario, world=world)
-            ens = Ensemble(plan, part, attribution=attribution).run()
-        except Exception:  # noqa: BLE001 - run by run to tell which seed failed, and why
-            if errors == "raise":
-                raise
-            results.extend(_one_by_one(scenario, part, world, attribution))
-        else:
-            finite = _finite_runs(ens)
-            for r, seed in enumerate(part):
-                if finite[r]:
-                    results.append(ens.run_result(r))
-                else:  # BlocModel checks every step and names where it went wrong
-                    failed = _one_by_one(scenario, [seed], world, attribution)[0]
-                    if errors == "raise" and isinstance(failed, Exception):
-                        raise failed
-                    results.append(failed)
+        if plan is None:
+            from ..config.build import prepare_plan
+            plan = prepare_plan(scenario, world=world)
+        ens, alone = run_group(scenario, part, world, plan=plan, attribution=attribution,
+                               errors=errors)
+        for r in range(len(part)):
+            if r in alone:
+                if errors == "raise" and isinstance(alone[r], Exception):
+                    raise alone[r]
+                results.append(alone[r])
+            else:
+                results.append(ens.run_result(r))
         if progress:
             progress(len(part))
     return results
+
+
+def run_group(scenario: Scenario, seeds: Sequence[int], world: World | None, *, plan,
+              attribution: bool, errors: Literal["raise", "collect"] = "collect"):
+    """The one loop's body: ``seeds`` stepped together on the engine, with ``BlocModel`` as judge.
+
+    A run whose state went non-finite is run again alone on ``BlocModel``, which stops at the
+    step it went wrong with a ``NonFiniteError`` naming step, year and state. If the engine
+    raises as a whole (with errors="collect"), every run goes through ``BlocModel`` alone, so
+    a failing seed is told apart from the others. Both ``replicate`` (run, notebooks) and the
+    batch's chunks (``run.chunks``) call this, so there is one way of running replications.
+
+    Returns:
+        ``(ensemble result or None, {r: RunResult or exception})``: the second holds the runs
+        that were run alone; every other run ``r`` is the ensemble's.
+    """
+    from ..core.ensemble import Ensemble
+
+    seeds = list(seeds)
+    try:
+        ens = Ensemble(plan, seeds, attribution=attribution).run()
+    except Exception:  # noqa: BLE001 - run by run to tell which seed failed, and why
+        if errors == "raise":
+            raise
+        return None, dict(enumerate(_one_by_one(scenario, seeds, world, attribution)))
+    bad = np.flatnonzero(~_finite_runs(ens)).tolist()
+    alone = _one_by_one(scenario, [seeds[r] for r in bad], world, attribution)
+    return ens, dict(zip(bad, alone, strict=True))
 
 
 def _finite_runs(ens) -> np.ndarray:
