@@ -208,6 +208,7 @@ def test_attribution_of_chosen_states_keeps_their_order_and_takes_a_title(real):
     assert [t.get_text().split("\n")[0] for t in ax.get_yticklabels()] == names
 
 
+@pytest.mark.slow
 def test_write_plots_writes_six_identical_pngs(real, tmp_path):
     args = (real.traj, real.blocs, real.world, real.scenario)
     paths = plots.write_plots(*args, tmp_path / "a" / "plots")

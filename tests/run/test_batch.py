@@ -156,6 +156,7 @@ def copy_of(out: Path, dest: Path) -> Path:
     return dest
 
 
+@pytest.mark.slow
 def test_serial_parallel_and_dask_give_identical_files(serial, tmp_path):
     from distributed import LocalCluster
 
@@ -188,6 +189,7 @@ def test_serial_parallel_and_dask_give_identical_files(serial, tmp_path):
 
 # --- resumption after a real kill ------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_resume_after_sigkill(tmp_path):
     # one cell, 600 runs of 11 years in 120 chunks: a few seconds, serially
     exp = write_exp(tmp_path, name="big.yaml", scenarios=[str(BASELINE)], strategies=None,
@@ -691,6 +693,7 @@ def test_manifest_that_is_not_an_object(text, serial, tmp_path, capsys):
     assert all_files(out) == before
 
 
+@pytest.mark.slow
 def test_a_second_batch_on_a_locked_folder_is_refused(serial, tmp_path, capsys):
     import fcntl
 
@@ -720,6 +723,7 @@ def test_a_second_batch_on_a_locked_folder_is_refused(serial, tmp_path, capsys):
     assert not (out / ".blocsim.lock").exists()
 
 
+@pytest.mark.slow
 def test_a_report_killed_half_way_does_not_block_the_resume(serial, tmp_path, capsys):
     exp, ref = serial
     clean = copy_of(ref, tmp_path / "a" / "out")
@@ -748,6 +752,7 @@ def test_a_report_killed_half_way_does_not_block_the_resume(serial, tmp_path, ca
     assert (out / "report" / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_report_rerun_line_works_when_pasted(serial, tmp_path, capsys):
     import html
     import re

@@ -184,6 +184,7 @@ def test_stale_temporaries_of_killed_runs_are_removed(tmp_path):
         live.wait()
 
 
+@pytest.mark.slow
 def test_run_killed_with_sigkill_leaves_a_temporary_the_next_run_removes(tmp_path):
     code = ("import os, sys; import model.base.files as o\n"
             "def fill(tmp):\n    (tmp / 'x').write_text('half'); os.kill(os.getpid(), 9)\n"
