@@ -174,10 +174,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with its replications and write the output folder (``run.service``)."""
     from ..run.service import DEFAULT_OUT, execute_run
 
-    plotter = None
-    if not args.no_plots:
-        from ..report.run_plots import write_plots  # matplotlib only when plots are wanted
-        plotter = write_plots
+    def write_plots(*a, **k):
+        # matplotlib and pandas (a second of imports) only once the run is done and plots are
+        # wanted: a file with a mistake is refused before any of it loads
+        from ..report.run_plots import write_plots as plots
+
+        return plots(*a, **k)
+
+    plotter = None if args.no_plots else write_plots
     bar = None
 
     def progress(done: int, total: int, name: str) -> None:
