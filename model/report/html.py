@@ -226,8 +226,8 @@ def _provenance(batch: Batch) -> list[tuple[str, str]]:
 
 
 def _command(batch: Batch, t: Tables) -> str:
-    """The command that writes this report again."""
-    cmd = f"blocsim compare {shlex.quote(str(batch.path))}"
+    """The command that writes this report again (the folder's absolute path: it works pasted anywhere)."""
+    cmd = f"blocsim compare {shlex.quote(str(Path(batch.path).resolve()))}"
     if t.reference != batch.manifest.get("reference"):
         cmd += f" --reference {shlex.quote(t.reference)}"
     if t.primary != batch.manifest.get("primary"):
