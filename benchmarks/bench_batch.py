@@ -64,14 +64,11 @@ import threading
 import time
 from pathlib import Path
 
-import mesa
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.config.build import model_from_scenario  # noqa: E402
-from model.config.checks import prepare_world  # noqa: E402
 from model.config.scenario import load_scenario  # noqa: E402
 from model.core.seeds import replication_seeds  # noqa: E402
 
@@ -80,73 +77,8 @@ SAMPLE_EVERY = 0.02  # seconds between samples of the process tree's memory
 PSS_EVERY = 0.5  # seconds between the (costlier) samples of its proportional set size
 MIB = 2**20
 
-# --- the mesa side ------------------------------------------------------------------------------
-
-_BASELINE_CACHE: dict = {}
-
-
-def baseline():
-    """The baseline scenario and its world, loaded once per process (as ``run_chunk`` does per chunk)."""
-    if not _BASELINE_CACHE:
-        scenario = load_scenario(BASELINE)
-        _BASELINE_CACHE["v"] = (scenario, prepare_world(scenario, BASELINE.parent))
-    return _BASELINE_CACHE["v"]
-
-
-class MesaAdapter(mesa.Model):
-    """One baseline replication for ``mesa.batch_run``: our ``BlocModel`` plus a Mesa DataCollector.
-
-    The inner model is built exactly as ``model.run.chunks.run_chunk`` builds it for a seed, so both
-    sides draw the same random numbers. The collector keys records by the inner model's step
-    count (0 = the start year, then 1..horizon), and ``batch_run`` reads steps
-    0..``self.steps - 1``; so the adapter takes one more step than the model, which only stops
-    it, for the last year to be reported.
-    """
-
-    def __init__(self, seed: int) -> None:
-        super().__init__(seed=seed)
-        scenario, world = baseline()
-        self.bloc = model_from_scenario(scenario, rng=np.random.default_rng(seed), world=world)
-        self.datacollector = mesa.DataCollector(agent_reporters={"alignment": "alignment"})
-        self.datacollector.collect(self.bloc)
-
-    def step(self) -> None:
-        if self.bloc.k < self.bloc.steps_total:
-            self.bloc.step()
-            self.datacollector.collect(self.bloc)
-        else:
-            self.running = False
-
-
-class LeanAdapter(mesa.Model):
-    """One baseline replication, recorded lean: one alignment array per step, released at the end.
-
-    The same inner model as ``MesaAdapter``; a model-level reporter copies the (n,) alignment
-    array each step, and the inner model is released (``BlocModel.release``) when it stops.
-    """
-
-    def __init__(self, seed: int) -> None:
-        super().__init__(seed=seed)
-        scenario, world = baseline()
-        self.bloc = model_from_scenario(scenario, rng=np.random.default_rng(seed), world=world)
-        self.datacollector = mesa.DataCollector(model_reporters={"alignment": _alignment})
-        self.datacollector.collect(self)
-
-    def step(self) -> None:
-        if self.bloc.k < self.bloc.steps_total:
-            self.bloc.step()
-            self.datacollector.collect(self)
-        else:
-            self.running = False
-            self.bloc.release()
-
-
-def _alignment(model: LeanAdapter) -> np.ndarray:
-    return model.bloc.a.copy()
-
-
-ADAPTERS = {"lean": LeanAdapter, "heavy": MesaAdapter}
-
+# --- the mesa side: benchmarks/mesa_adapters.py (imported by the mesa contenders only, so that
+# our contender's process imports no Mesa it does not use itself) ------------------------------
 
 # --- one contender, in its own process ----------------------------------------------------------
 
@@ -189,6 +121,9 @@ def _parquet_rows(path: Path) -> int:
 
 
 def one_mesa(kind: str, runs: int, workers: int, check: Path | None) -> None:
+    import mesa
+    from mesa_adapters import ADAPTERS, baseline
+
     scenario, world = baseline()
     seeds = replication_seeds(scenario.seed, runs)
     t0 = time.perf_counter()
@@ -220,6 +155,8 @@ def compare(results: list[dict], out: Path, seeds: list[int], scenario, world) -
 
     theirs = np.full(shape, np.nan)
     run_of = {s: i for i, s in enumerate(seeds)}
+    from model.config.build import model_from_scenario
+
     probe = model_from_scenario(scenario, rng=np.random.default_rng(0), world=world)
     state_of = {a.unique_id: a.index for a in probe.agents}  # AgentID -> state, by creation order
     for row in results:
@@ -323,6 +260,8 @@ def run_ours(runs: int, workers: int, pss: bool = False) -> dict:
 
 
 def machine() -> str:
+    import mesa
+
     cpu = platform.processor() or "?"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -443,9 +382,11 @@ def main() -> None:
     if args.one == "ours":
         one_ours(args.runs, args.workers[0], args.out)
         return
-    if args.one in ADAPTERS:
+    if args.one in ("lean", "heavy"):
         one_mesa(args.one, args.runs, args.workers[0], args.check)
         return
+    from mesa_adapters import baseline
+
     scenario, world = baseline()
     steps = int(round(scenario.horizon / scenario.dt))
     print(f"baseline: {world.n} states x {steps} steps ({steps + 1} years recorded per run), "

@@ -104,5 +104,6 @@ def run_batch_command(args: argparse.Namespace) -> int:
                 print(f"Report: {path}")
 
     summary = run_batch(design, out_dir, workers=args.workers, scheduler=args.scheduler,
-                        experiment_file=source, progress=not args.quiet, then=then)
+                        experiment_file=source, progress=not args.quiet, then=then,
+                        inline=getattr(args, "inline", True))
     return 1 if summary.failed and summary.failed == summary.runs else 0

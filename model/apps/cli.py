@@ -134,6 +134,9 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
                    help="sample the --sweep ranges: lhs:200, morris:20 (trajectories), sobol:64")
     p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
                    help="local worker processes (default: all cores)")
+    p.add_argument("--no-inline", dest="inline", action="store_false",
+                   help="start the worker processes even for a batch too small to gain from "
+                        "them (by default one estimated under 3 s of compute runs in-process)")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     p.add_argument("--report", action="store_true", help="write the comparison report at the end")
     p.add_argument("--csv", action="store_true", help="also export each table as one CSV")

@@ -3,7 +3,8 @@
 The model (``simulation.BlocModel``) takes a ``World``, typed ``Params``, a ``Plan`` and a
 generator, and knows nothing of scenario files. This module reads the scenario's levers, events
 and parameters into those, picks replication 0's seed when none is given, and builds the
-ensemble engine's shared plan (``prepare_plan``, ``run_ensemble``). Snapshot files are
+ensemble engine's shared plan (``prepare_plan``, ``run_ensemble``, without building a
+``BlocModel``: Mesa is imported only where a ``BlocModel`` is built). Snapshot files are
 ``run.snapshots``. ``run_scenario`` is one run on ``BlocModel``; a scenario's replications go
 through ``run.service.replicate`` (the ensemble engine). Imports base, data, core and config only.
 """
@@ -11,17 +12,21 @@ through ``run.service.replicate`` (the ensemble engine). Imports base, data, cor
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..core.ensemble import Ensemble, EnsembleResult, SharedPlan, plan_from_model
+from ..core.ensemble import Ensemble, EnsembleResult, SharedPlan, shared_plan
 from ..core.levers import LEVERS
 from ..core.plan import EventAction, LeverAction, Params, Plan
+from ..core.record import RunResult
 from ..core.seeds import replication_seeds
-from ..core.simulation import BlocModel, RunResult
 from ..data.world import World, load_world
 from .checks import check_scenario
 from .scenario import Scenario
+
+if TYPE_CHECKING:  # imported where a model is built: the engine's path needs no Mesa
+    from ..core.simulation import BlocModel
 
 __all__ = ["params_from_scenario", "plan_from_scenario", "model_from_scenario", "run_scenario",
            "prepare_plan", "run_ensemble"]
@@ -77,6 +82,8 @@ def plan_from_scenario(scenario: Scenario, world: World) -> Plan:
 def model_from_scenario(scenario: Scenario, *, rng=None, world: World | None = None,
                         base_dir=None) -> BlocModel:
     """The model for a scenario; without ``rng`` it runs replication 0, as 'blocsim run' would."""
+    from ..core.simulation import BlocModel
+
     if rng is None:
         rng = replication_seeds(scenario.seed, 1)[0]
     world = world or load_world(scenario.world, scenario.start_year, base_dir)
@@ -96,11 +103,11 @@ def run_scenario(scenario: Scenario, *, rng=None, world: World | None = None,
 
 
 def prepare_plan(scenario: Scenario, *, world: World | None = None, base_dir=None) -> SharedPlan:
-    """The shared plan of a scenario, read off one ``BlocModel`` built for the purpose."""
-    model = model_from_scenario(scenario, rng=0, world=world, base_dir=base_dir)
-    plan = plan_from_model(model)
-    model.release()
-    return plan
+    """The shared plan of a scenario (``core.ensemble.shared_plan``): no ``BlocModel``, no Mesa."""
+    world = world or load_world(scenario.world, scenario.start_year, base_dir)
+    check_scenario(scenario, world)
+    return shared_plan(world, params_from_scenario(scenario), plan_from_scenario(scenario, world),
+                       start_year=scenario.start_year, horizon=scenario.horizon, dt=scenario.dt)
 
 
 def run_ensemble(scenario: Scenario, seeds, *, world: World | None = None, attribution: bool = True,

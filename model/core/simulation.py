@@ -16,23 +16,21 @@ import numpy as np
 
 from ..data.world import World
 from . import dynamics as dyn
-from .dynamics import E_SCO, E_WEST, GOV, S_SCO, S_WEST, SCO_STATUSES
-from .levers import LEVERS, is_plain, rate_table, stacked_effects
+from .derive import (  # noqa: F401 - the constants are re-exported
+    ORG_FLAGS,
+    ORG_TIES,
+    SCO_ELIGIBLE_SUBREGIONS,
+    derive_fixed,
+    derive_plan,
+    event_step,
+)
+from .dynamics import E_SCO, E_WEST, GOV, S_SCO, SCO_STATUSES
+from .levers import stacked_effects
 from .plan import EventAction, Params, Plan
 from .record import DRIVERS, FADING, SOURCES, SRC, RunResult  # noqa: F401 - re-exported
 from .snapshot import FORMAT as SNAPSHOT_FORMAT
 from .snapshot import VERSION as SNAPSHOT_VERSION
 from .snapshot import Snapshot, SnapshotError, world_fingerprint
-
-#: Subregions whose states may seek SCO status (where every SCO member, observer and partner
-#: of 2024 lies), for states that are not NATO or EU members.
-SCO_ELIGIBLE_SUBREGIONS = ("Central Asia", "Southern Asia", "Eastern Asia", "South-eastern Asia",
-                           "Western Asia", "Eastern Europe", "Northern Africa")
-
-#: What joining an organisation does: (channel, share of room gained on joining / of value lost
-#: on leaving). SCO status bumps come from the parameters.
-ORG_TIES = {"NATO": (S_WEST, 0.5), "EU": (E_WEST, 0.2), "CSTO": (S_SCO, 0.4), "BRICS": (E_SCO, 0.03)}
-ORG_FLAGS = {"NATO": "nato", "EU": "eu", "CSTO": "csto", "BRICS": "brics"}
 
 
 class StateAgent(mesa.Agent):
@@ -103,20 +101,13 @@ class BlocModel(mesa.Model):
         self.steps_total = int(round(horizon / self.dt))
         # The parameters as a mapping, for levers with rules of their own (Lever.effects).
         self._param_map = p.to_dict()
-        self.decay_rates = np.array([p.econ_decay, p.econ_decay, p.security_decay,
-                                     p.security_decay, p.governance_decay])
-        self.lasting = ~np.isin(SOURCES, FADING)
-        fading = ~self.lasting[:, None, None]
-        self.decay_factors = np.where(fading, dyn.decay_factors(self.decay_rates, self.dt), 1.0)
-        self.smoothing = (1.0 - np.exp(-self.dt / p.decision_smoothing)
-                          if p.decision_smoothing > 0 else 1.0)
-        self.thresholds = np.array([-np.inf, p.partner_threshold, p.observer_threshold,
-                                    p.member_threshold])
-        self.recept = dyn.receptiveness(w.gdp_usd, p.gdp_ref_usd, p.size_elasticity)
-        self.in_sco_region = np.isin(w.subregion, SCO_ELIGIBLE_SUBREGIONS)
-        self.has_relations = np.asarray(w.relations.sum(axis=1)).ravel() > 0
-        self.base = np.stack([w.e_sco, w.e_west, w.s_sco, w.s_west, w.governance])
-        self.a0 = w.alignment.copy()
+        # What the world, parameters and step fix: core.derive, shared with the ensemble engine.
+        fixed = derive_fixed(w, p, self.dt)
+        self.decay_rates, self.lasting = fixed.decay_rates, fixed.lasting
+        self.decay_factors, self.smoothing = fixed.decay_factors, fixed.smoothing
+        self.thresholds, self.recept = fixed.thresholds, fixed.recept
+        self.in_sco_region, self.has_relations = fixed.in_sco_region, fixed.has_relations
+        self.base, self.a0 = fixed.base, fixed.a0
         self._apply_plan(plan)
         self.state_agents = [StateAgent(self, i) for i in range(w.n)]  # in array order
         self.agents_by_iso = {agent.iso3: agent for agent in self.state_agents}
@@ -185,53 +176,19 @@ class BlocModel(mesa.Model):
 
     def _event_step(self, ev: EventAction) -> int:
         """The step in which an event acts: the first step of its year."""
-        return int(round((ev.year - 1 - self.start_year) / self.dt))
+        return event_step(ev, self.start_year, self.dt)
 
     def _apply_plan(self, plan: Plan) -> None:
-        """Take ``plan`` and recompute everything derived from it (the one place that does)."""
-        n = self.world.n
-        for lv in plan.levers:
-            if lv.name not in LEVERS:
-                raise ValueError(f"unknown lever {lv.name!r} in the plan")
-            if len(lv.effort) != n:
-                raise ValueError(f"lever {lv.name!r}: effort has {len(lv.effort)} entries, the "
-                                 f"world has {n} states")
-        for ev in plan.events:
-            if any(not 0 <= i < n for i in ev.targets):
-                raise ValueError(f"{ev.kind} event of {ev.year}: a target index is outside "
-                                 f"0..{n - 1}")
+        """Take ``plan`` and recompute everything derived from it (``core.derive``, the one place)."""
+        tables = derive_plan(plan, self.world.n, self.recept, start_year=self.start_year,
+                             dt=self.dt)
         self.plan = plan
-        # Per lever: (source index, lever, effective effort per state, first, last year)
-        levers = [(SRC[lv.name], LEVERS[lv.name],
-                   np.asarray(lv.effort, dtype=float) * self.recept * lv.efficiency,
-                   lv.first_year, lv.last_year) for lv in plan.levers]
-        plain = [item for item in levers if is_plain(item[1])]
-        self.special = [item for item in levers if not is_plain(item[1])]
-        self.plain_src = np.array([item[0] for item in plain], dtype=int)
-        self.plain_eff = np.array([item[2] for item in plain]).reshape(len(plain), n)
-        self.plain_window = np.array([(item[3], item[4]) for item in plain]).reshape(len(plain), 2)
-        self.plain_rates, self.plain_direct = rate_table([item[1] for item in plain])
-        self.cap_needed = self._levers_can_overfill(levers)
-        self.events: dict[int, list] = {}  # by the step in which they act
-        for ev in plan.events:
-            mask = np.zeros(n, dtype=bool)
-            mask[list(ev.targets)] = True
-            self.events.setdefault(self._event_step(ev), []).append((ev, mask))
-
-    def _levers_can_overfill(self, levers: list) -> bool:
-        """Whether the levers together could ever overfill a channel in one step.
-
-        Each lever changes a channel by at most ``|rate| * eff * dt`` of its room (or value), so
-        if those shares add up to at most 1 for every channel (the two trade channels together)
-        the cap can never bind and the step skips it. Sanctions are capped whenever active.
-        """
-        rates, _ = rate_table([item[1] for item in levers])
-        peak = np.array([item[2].max() if item[2].size else 0.0 for item in levers])
-        share = np.abs(rates) * peak[:, None] * self.dt
-        up = np.where(rates > 0, share, 0.0).sum(axis=0)
-        down = np.where(rates < 0, share, 0.0).sum(axis=0)
-        up[E_SCO] = up[E_WEST] = up[E_SCO] + up[E_WEST]
-        return bool((up > 1).any() or (down > 1).any())
+        self.special = tables.special
+        self.plain_src, self.plain_eff = tables.plain_src, tables.plain_eff
+        self.plain_window = tables.plain_window
+        self.plain_rates, self.plain_direct = tables.plain_rates, tables.plain_direct
+        self.cap_needed = tables.cap_needed
+        self.events = tables.events
 
     # --- the step ---------------------------------------------------------------------------
 

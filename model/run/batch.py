@@ -47,6 +47,44 @@ from .store import (
     write_chunk,
 )
 
+#: Seconds one state's step costs in a batch, everything included (the engine, outcomes, tables,
+#: Parquet), measured in one process on the baseline (193 states x 11 steps): see
+#: ``benchmarks/README.md`` ("Small batches in the calling process").
+COST_PER_STATE_STEP = 6.0e-7
+
+#: Work estimated below this many seconds runs in the calling process even with ``workers > 1``.
+#: A worker is a fresh interpreter importing numpy, scipy, pyarrow and the model (about 1 s of
+#: wall time, measured, more on a loaded machine), and two workers save at most half the
+#: compute: below about 3 s of compute, starting them costs more than it saves.
+INLINE_BELOW = 3.0
+
+
+def estimate_seconds(design: Design, chunks) -> float:
+    """The estimated compute of ``chunks``: runs x states x steps x ``COST_PER_STATE_STEP``."""
+    total = 0
+    for c in chunks:
+        cell = design.cells[c.cell]
+        steps = int(round(cell.resolved["horizon"] * (4 if cell.resolved["step"] == "quarter" else 1)))
+        total += len(c.run_ids) * design.states.get(cell.scenario, 193) * steps
+    return total * COST_PER_STATE_STEP
+
+
+def choose_executor(workers: int, chunks: int, estimate: float, *, inline: bool = True,
+                    below: float = INLINE_BELOW) -> str:
+    """How to run ``chunks`` chunks of ``estimate`` seconds of compute on ``workers`` processes.
+
+    Pure: "processes" when there are several workers and several chunks and either ``inline``
+    is off or the work is at least ``below`` seconds; "inline" (serially, in the calling
+    process) when processes were asked for but the work is too small to pay for starting them;
+    "serial" when one worker or one chunk was asked for anyway.
+    """
+    if workers <= 1 or chunks <= 1:
+        return "serial"
+    if inline and estimate < below:
+        return "inline"
+    return "processes"
+
+
 
 def _manifest(design: Design, *, experiment_file: str, executor: str, started: str,
               finished: str | None, done: int, failures: int, elapsed: float,
@@ -132,8 +170,13 @@ class BatchSummary:
 
 def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str | None = None,
               experiment_file: str = "<command line>", progress: bool = False,
-              then: Callable[[BatchSummary], None] | None = None) -> BatchSummary:
+              then: Callable[[BatchSummary], None] | None = None,
+              inline: bool = True) -> BatchSummary:
     """Run the chunks of ``design`` not yet in ``out_dir``, streaming each to disk as it ends.
+
+    With ``workers > 1``, work estimated below ``INLINE_BELOW`` seconds (``choose_executor``)
+    runs in the calling process instead, unless ``inline`` is False (``--no-inline``); the
+    files are the same either way.
 
     Everything that can fail on the user's side (a folder holding another experiment, an
     unreachable scheduler, a folder that cannot be written) is checked before anything is
@@ -156,7 +199,7 @@ def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str
             old = _check_folder(out_dir, design)  # again: another batch may have started it
             summary = _run_locked(design, out_dir, old, client, workers=workers,
                                   scheduler=scheduler, experiment_file=experiment_file,
-                                  progress=progress)
+                                  progress=progress, inline=inline)
             if then is not None:
                 then(summary)
     except BaseException:
@@ -174,7 +217,8 @@ def _note(text: str) -> None:
 
 
 def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, workers: int,
-                scheduler: str | None, experiment_file: str, progress: bool) -> BatchSummary:
+                scheduler: str | None, experiment_file: str, progress: bool,
+                inline: bool = True) -> BatchSummary:
     try:
         for table in TABLES:
             if table != "trajectories" or design.spec.keep_trajectories:
@@ -184,7 +228,17 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
         raise os_error(exc) from None
     done = check_done_chunks(out_dir, design, done_chunks(out_dir), _note)
     started = old["started_at"] if old else datetime.now(UTC).isoformat(timespec="seconds")
-    executor = f"dask {scheduler}" if scheduler else (f"{workers} processes" if workers > 1 else "serial")
+    todo = [c for c in design.chunks if c.chunk_id not in done]
+    estimate = estimate_seconds(design, todo)
+    how = "dask" if scheduler else choose_executor(workers, len(todo), estimate, inline=inline)
+    executor = {"dask": f"dask {scheduler}", "processes": f"{workers} processes", "serial": "serial",
+                "inline": f"serial in the calling process ({workers} workers asked; estimated "
+                          f"{estimate:.1f} s of compute < {INLINE_BELOW:g} s: starting them "
+                          f"would cost more than they save)"}[how]
+    if how == "inline" and progress:
+        _note(f"running in this process, not {workers} workers: about {estimate:.1f} s of "
+              f"compute (< {INLINE_BELOW:g} s) would not pay for starting them (--no-inline "
+              f"forces processes)")
     t0 = time.perf_counter()
 
     def manifest(finished: str | None, failures: int) -> None:
@@ -195,22 +249,22 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
         if finished is None:  # same text at the end: written once (85 ms of YAML at 1,000 seeds)
             write_file_atomic(out_dir / "experiment.resolved.yaml", _resolved_yaml(design))
 
-    todo = [c for c in design.chunks if c.chunk_id not in done]
     resumed_runs = design.runs - sum(len(c.run_ids) for c in todo)
     manifest(None, 0)
     tasks = (ChunkTask(c, design.cells[c.cell], tuple(design.swept), tuple(design.spec.swing_group),
                        design.spec.keep_trajectories) for c in todo)
     if client is not None:
         stream = dask(tasks, client)
-    elif workers > 1 and len(todo) > 1:
+    elif how == "processes":
         stream = processes(tasks, workers)
     else:
         stream = serial(tasks)
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=design.runs, initial=resumed_runs,
-                   unit="run", desc=design.spec.name, file=sys.stderr, smoothing=0.1)
+        bar = tqdm(total=design.runs, initial=resumed_runs, unit="run",
+                   desc=design.spec.name + (" (in-process)" if how == "inline" else ""),
+                   file=sys.stderr, smoothing=0.1)
     runs_now = 0
     try:
         for task, tables in stream:

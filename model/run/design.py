@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +66,7 @@ class Design:
     swept: list[str]
     swing: dict[str, list[str]]  # per scenario: the swing group's states in its world
     digest: str
+    states: dict[str, int] = field(default_factory=dict)  # per scenario: its world's states
 
     @property
     def runs(self) -> int:
@@ -175,14 +176,16 @@ def expand(spec: ExperimentSpec, *, base_dir: Path | None = None) -> Design:
                                 tuple(seeds[r] for r in reps)))
             run_id += len(reps)
     swing = {}  # each scenario's own world decides who is in the group (memberships by year)
+    states = {}
     for sc in scenarios:
         world = prepare_world(sc)
+        states[sc.name] = world.n
         try:
             swing[sc.name] = [str(c) for c in world.iso3[world.mask(spec.swing_group)]]
         except KeyError as exc:
             raise spec.error(f"unknown state code or group {exc}", ("swing_group",)) from None
     digest = _digest(spec, cells, seeds)
-    return Design(spec, cells, seeds, chunks, swept, swing, digest)
+    return Design(spec, cells, seeds, chunks, swept, swing, digest, states)
 
 
 

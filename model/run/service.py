@@ -18,7 +18,7 @@ Replication seeds are spawned up front from the scenario's root seed with
 sees the same random numbers under every strategy (common random numbers).
 
 Imports base, data, core, config and run only; pandas and yaml (``run.tables``) only when
-tables are made, and mesa only when replications run.
+tables are made, and mesa only when a run falls back to ``BlocModel``.
 """
 
 from __future__ import annotations

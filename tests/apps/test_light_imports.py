@@ -47,3 +47,17 @@ def test_compare_imports_no_mesa(tmp_path):
     rc, mods = loaded("compare", str(batch), "--quiet", "--out", str(tmp_path / "report"))
     assert rc == 0
     assert "mesa" not in mods
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "scenarios/baseline.yaml", "--runs", "3", "--quiet", "--no-plots"],
+    ["batch", "--scenario", "scenarios/classroom.yaml", "--strategy",
+     "scenarios/strategies/none.yaml", "--runs", "3", "--workers", "1", "--quiet"]])
+def test_replications_on_the_engine_import_no_mesa(argv, tmp_path):
+    """The engine's plan is derived without a BlocModel: replicate and a batch chunk need no Mesa.
+
+    (Mesa comes in only if a run falls back to BlocModel, which these finite runs do not.)
+    """
+    rc, mods = loaded(*argv, "--out", str(tmp_path / "out"))
+    assert rc == 0
+    assert "mesa" not in mods, f"{' '.join(argv)} imported mesa"

@@ -28,7 +28,14 @@ from model.config.experiment import load_experiment
 from model.core.ensemble import Ensemble
 from model.core.outcomes import OUTCOMES
 from model.core.seeds import replication_seeds
-from model.run.batch import TABLES, run_batch
+from model.run.batch import (
+    COST_PER_STATE_STEP,
+    INLINE_BELOW,
+    TABLES,
+    choose_executor,
+    estimate_seconds,
+    run_batch,
+)
 from model.run.design import expand
 from model.run.store import count_failures, export_csv
 from model.run.tables import CAMPS
@@ -165,9 +172,15 @@ def test_serial_parallel_and_dask_give_identical_files(serial, tmp_path):
     assert len([k for k in expected if k.startswith("outcomes/")]) == TINY_CHUNKS
     assert len(expected) == 4 * TINY_CHUNKS + 1
 
-    status, _, _ = batch(exp, "--workers", 2, "--out", tmp_path / "parallel", "--quiet")
+    # --no-inline: this tiny batch would otherwise run in-process (choose_executor)
+    status, _, _ = batch(exp, "--workers", 2, "--no-inline", "--out", tmp_path / "parallel",
+                         "--quiet")
     assert status == 0
     assert result_files(tmp_path / "parallel") == expected
+    status, _, _ = batch(exp, "--workers", 2, "--out", tmp_path / "inline", "--quiet")
+    assert status == 0
+    assert result_files(tmp_path / "inline") == expected
+    assert manifest(tmp_path / "inline")["executor"].startswith("serial in the calling process (2 ")
 
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster:
         status, _, _ = batch(exp, "--out", tmp_path / "dask", "--scheduler", cluster.scheduler_address,
@@ -185,6 +198,25 @@ def test_serial_parallel_and_dask_give_identical_files(serial, tmp_path):
     for d in docs[1:]:
         assert {k: v for k, v in d.items() if k not in volatile} == \
                {k: v for k, v in docs[0].items() if k not in volatile}
+
+
+def test_choose_executor_runs_small_work_in_process():
+    assert choose_executor(1, 10, 100.0) == "serial"
+    assert choose_executor(4, 1, 100.0) == "serial"
+    assert choose_executor(2, 10, INLINE_BELOW - 0.1) == "inline"
+    assert choose_executor(2, 10, INLINE_BELOW) == "processes"
+    assert choose_executor(2, 10, 0.1, inline=False) == "processes"
+    assert choose_executor(2, 10, 5.0, below=10.0) == "inline"
+
+
+def test_estimate_counts_runs_states_and_steps(tmp_path):
+    exp = write_exp(tmp_path)
+    design = expand(load_experiment(exp))
+    per_run = {c.scenario: design.states[c.scenario] * c.resolved["horizon"]
+               * (4 if c.resolved["step"] == "quarter" else 1) for c in design.cells}
+    want = sum(len(ch.run_ids) * per_run[design.cells[ch.cell].scenario] for ch in design.chunks)
+    assert estimate_seconds(design, design.chunks) == pytest.approx(want * COST_PER_STATE_STEP)
+    assert estimate_seconds(design, []) == 0.0
 
 
 # --- resumption after a real kill ------------------------------------------------------------------------

@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dynamics as dyn
+from ..derive import ORG_TIES
 from ..dynamics import E_SCO, E_WEST, S_SCO
 from ..levers import stacked_effects
-from ..simulation import DRIVERS, ORG_TIES, SRC
+from ..record import DRIVERS, SRC
 from .plan import BOUNDS_TOL, INERTIA, N_SRC, PEER, SHOCK, SharedPlan
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import dynamics as dyn
 from ..dynamics import E_SCO, E_WEST, GOV, SCO_STATUSES
-from ..simulation import SRC
+from ..record import SRC
 from .columns import (
     add_dynamic,
     advance_structure,

@@ -1,16 +1,24 @@
-"""The ensemble's shared plan (read off a built ``BlocModel``) and its random numbers.
+"""The ensemble's shared plan (built by ``core.derive``, as ``BlocModel`` builds its own).
 
-Part of the core: imports numpy and the core's own modules only.
+Also the replications' random numbers. Part of the core: imports numpy and the core's own
+modules only - not ``simulation``, so the engine runs without Mesa.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ...data.world import World
+from ..derive import ORG_FLAGS, derive_fixed, derive_plan
 from ..dynamics import SCO_STATUSES
-from ..simulation import ORG_FLAGS, SOURCES, BlocModel
+from ..plan import Params, Plan
+from ..record import SOURCES
+
+if TYPE_CHECKING:
+    from ..simulation import BlocModel
 
 N_SRC = len(SOURCES)
 PEER, INERTIA, SHOCK = N_SRC, N_SRC + 1, N_SRC + 2
@@ -79,25 +87,39 @@ def bump_tables(params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
 
 
-def plan_from_model(m: BlocModel) -> SharedPlan:
-    """Read the shared plan off a freshly built ``BlocModel`` (the one place that knows its names).
+def shared_plan(world: World, params: Params, plan: Plan, *, start_year: int | None = None,
+                horizon: float, dt: float = 1.0) -> SharedPlan:
+    """The shared plan of a run's inputs: what ``BlocModel(world, params, plan, ...)`` derives.
 
-    The engine reuses the model's own set-up (lever plan, events, decay factors, thresholds) so
-    that it cannot drift from it; after a refactor of the constructor only this function changes.
+    Both compute it with ``core.derive`` (``derive_fixed``, ``derive_plan``), so the engine
+    cannot drift from the model; no ``BlocModel`` is built, so Mesa is not imported.
     """
-    w = m.world
+    w, dt = world, float(dt)
+    start = int(w.year if start_year is None else start_year)
+    fixed = derive_fixed(w, params, dt)
+    tables = derive_plan(plan, w.n, fixed.recept, start_year=start, dt=dt)
+    pmap = params.to_dict()
     return SharedPlan(
-        n=w.n, dt=m.dt, steps=m.steps_total, start_year=int(m.start_year),
-        params=m.params.to_dict(), iso3=w.iso3, gdp_usd=w.gdp_usd, population=w.population,
-        relations=w.relations, has_relations=m.has_relations, a0=m.a0.copy(),
+        n=w.n, dt=dt, steps=int(round(horizon / dt)), start_year=start,
+        params=pmap, iso3=w.iso3, gdp_usd=w.gdp_usd, population=w.population,
+        relations=w.relations, has_relations=fixed.has_relations, a0=fixed.a0.copy(),
         status0=w.sco_status.astype(np.int8).copy(),
         orgs0={org: getattr(w, flag).copy() for org, flag in ORG_FLAGS.items()},
-        base=m.base, decay_factors=m.decay_factors, lasting=m.lasting, thresholds=m.thresholds,
-        smoothing=m.smoothing, in_sco_region=m.in_sco_region, plain_src=m.plain_src,
-        plain_eff=m.plain_eff, plain_window=m.plain_window, plain_rates=m.plain_rates,
-        plain_direct=m.plain_direct, special=list(m.special), cap_needed=m.cap_needed,
-        events=m.events, **dict(zip(("gain_up", "trade_up", "loss_down", "trade_down"),
-                                    bump_tables(m.params.to_dict()), strict=True)))
+        base=fixed.base, decay_factors=fixed.decay_factors, lasting=fixed.lasting,
+        thresholds=fixed.thresholds, smoothing=fixed.smoothing,
+        in_sco_region=fixed.in_sco_region, plain_src=tables.plain_src,
+        plain_eff=tables.plain_eff, plain_window=tables.plain_window,
+        plain_rates=tables.plain_rates, plain_direct=tables.plain_direct,
+        special=list(tables.special), cap_needed=tables.cap_needed, events=tables.events,
+        **dict(zip(("gain_up", "trade_up", "loss_down", "trade_down"), bump_tables(pmap),
+                   strict=True)))
+
+
+
+def plan_from_model(m: BlocModel) -> SharedPlan:
+    """The shared plan of a built ``BlocModel`` (its inputs and current plan; ``shared_plan``)."""
+    return shared_plan(m.world, m.params, m.plan, start_year=m.start_year, horizon=m.horizon,
+                       dt=m.dt)
 
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..simulation import DRIVERS, RunResult
+from ..record import DRIVERS, RunResult
 from .columns import replay_contributions, shared_parts
 
 
