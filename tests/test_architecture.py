@@ -26,6 +26,7 @@ LAYERS = {
     "game": 7,
     "history": 7,
     "apps": 8,
+    "web": 8,
     "__main__": 9,  # ``python -m model``: runs apps.cli
 }
 #: The public face (``model/__init__.py``) may name anything; nothing inside imports it back

@@ -38,6 +38,9 @@ def _design_from_args(args: argparse.Namespace) -> tuple[Design, str]:
     if args.experiment is not None:
         if args.scenario or args.strategy:
             raise ScenarioError("give an experiment file or --scenario/--strategy, not both")
+        if args.name is not None:
+            raise ScenarioError("--name names a batch built from --scenario; an experiment file "
+                                "has its own 'name' (choose its folder with --out)")
         spec = load_experiment(args.experiment)
         source = str(args.experiment)
     elif args.scenario:

@@ -167,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         from ..base.files import os_error
         print(f"blocsim: error: {os_error(exc, doing='use')}", file=sys.stderr)
         return 2
+    except MemoryError:  # the machine's limit, not a bug: say so in one line
+        print("blocsim: error: out of memory: the world or the number of runs is too large for "
+              "this machine (use fewer runs, or 'blocsim batch', which streams runs to disk)",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("blocsim: interrupted (a batch started again with the same command resumes)",
               file=sys.stderr)

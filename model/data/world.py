@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DATA = Path(__file__).parent
+MAX_STATES = 100_000  # a world's states in one year: the largest size the scale benchmark runs
 MAX_WORLD_BYTES = 32 << 20  # a user's world CSV: 32 MiB (the built-in panel, all years, is 0.7 MB)
 
 #: Columns a world CSV must have (one row per state; a ``year`` column selects the start year).
@@ -249,6 +250,9 @@ def _user_snapshot(world: str, year: int, base_dir: Path | None) -> tuple[Column
         table = table[table["year"] == year]
         if table.empty:
             raise ScenarioError(f"world CSV {path} has no rows for start year {year}", path="world")
+    if len(table) > MAX_STATES:  # a model of more states needs more memory than a run can check
+        raise ScenarioError(f"world CSV {path} has {len(table):,} states in {year}; a world may "
+                            f"have at most {MAX_STATES:,}", path="world")
     _check_table(table, path)
     table = table.sort_values("iso3").reset_index(drop=True)
     borders = None

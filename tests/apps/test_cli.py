@@ -310,3 +310,17 @@ def test_every_shipped_scenario_runs_end_to_end(src, tmp_path):
     assert resolved["horizon"] == 2 and len(resolved["provenance"]["replication_seeds"]) == 2
     assert list((out / "plots").glob("*.png"))
     assert_attribution_adds_up(out / "trajectories.csv")
+
+
+def test_out_of_memory_is_one_line_and_exit_2(monkeypatch, capsys):
+    import model.run.service as service
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(service, "replicate", no_memory)
+    code = main(["run", str(BASELINE), "--no-plots", "--quiet", "--out", "/tmp/never-written-oom"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("blocsim: error: out of memory")
+    assert not Path("/tmp/never-written-oom").exists()

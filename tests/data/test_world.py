@@ -115,6 +115,17 @@ def test_custom_world_csv_loads(tmp_path, w2024):
     assert (w.relations.tocsr() != w2024.relations.tocsr()).nnz == 0
 
 
+def test_world_with_more_states_than_the_limit_is_refused(tmp_path, monkeypatch):
+    import model.data.world as world_mod
+
+    monkeypatch.setattr(world_mod, "MAX_STATES", 100)  # the built-in world's 193 states: too many
+    path = tmp_path / "world.csv"
+    builtin_table(2024)[list(REQUIRED_COLUMNS)].to_csv(path, index=False)
+    world_mod._load.cache_clear()
+    with pytest.raises(ScenarioError, match=r"has 193 states in 2024; a world may have at most 100"):
+        load_world(str(path), 2024)
+
+
 def test_custom_world_csv_relative_to_base_dir(tmp_path):
     table = builtin_table(2024)
     small = table[table["iso3"].isin(CENTRAL_ASIA | {"RUS", "CHN"})]

@@ -851,3 +851,11 @@ def test_compare_no_plots_writes_the_tables_without_figures(serial, tmp_path):
     assert "<img" not in (lean / "report.html").read_text(encoding="utf-8")
     for csv in full.glob("*.csv"):  # the same tables
         assert (lean / csv.name).read_bytes() == csv.read_bytes()
+
+
+def test_name_with_an_experiment_file_is_refused_not_ignored(tmp_path, capsys):
+    status, _, err = batch(str(write_exp(tmp_path)), "--name", "..", "--out", tmp_path / "out",
+                           "--quiet", capsys=capsys)
+    assert status == 2, err
+    assert "--name names a batch built from --scenario" in one_error_line(err)
+    assert not (tmp_path / "out").exists()
