@@ -34,8 +34,8 @@ imports numpy and the core's own modules only; building a plan from a scenario
 
 from .columns import replay_contributions, shared_parts
 from .engine import Ensemble
-from .plan import SharedPlan, bump_tables, plan_from_model, shared_plan, start_generators
+from .plan import SharedPlan, bump_tables, shared_plan, start_generators
 from .result import EnsembleResult
 
-__all__ = ["Ensemble", "EnsembleResult", "SharedPlan", "bump_tables", "plan_from_model",
+__all__ = ["Ensemble", "EnsembleResult", "SharedPlan", "bump_tables",
            "replay_contributions", "shared_parts", "shared_plan", "start_generators"]

@@ -7,7 +7,6 @@ modules only - not ``simulation``, so the engine runs without Mesa.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,9 +15,6 @@ from ..derive import ORG_FLAGS, derive_fixed, derive_plan
 from ..dynamics import SCO_STATUSES
 from ..plan import Params, Plan
 from ..record import SOURCES
-
-if TYPE_CHECKING:
-    from ..simulation import BlocModel
 
 N_SRC = len(SOURCES)
 PEER, INERTIA, SHOCK = N_SRC, N_SRC + 1, N_SRC + 2
@@ -113,13 +109,6 @@ def shared_plan(world: World, params: Params, plan: Plan, *, start_year: int | N
         special=list(tables.special), cap_needed=tables.cap_needed, events=tables.events,
         **dict(zip(("gain_up", "trade_up", "loss_down", "trade_down"), bump_tables(pmap),
                    strict=True)))
-
-
-
-def plan_from_model(m: BlocModel) -> SharedPlan:
-    """The shared plan of a built ``BlocModel`` (its inputs and current plan; ``shared_plan``)."""
-    return shared_plan(m.world, m.params, m.plan, start_year=m.start_year, horizon=m.horizon,
-                       dt=m.dt)
 
 
 
