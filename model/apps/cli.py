@@ -26,7 +26,7 @@ from model import __version__
 
 from ..base.errors import NonFiniteError, ScenarioError
 
-SUBCOMMANDS = ("run", "validate", "list", "batch", "compare")
+SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "game")
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
     compare.add_argument("--no-plots", action="store_true",
                          help="write the report without figures (tables only; much faster)")
+    from .game_command import add_game_arguments
+    add_game_arguments(sub.add_parser(
+        "game", help="the classroom wargame: resolve a scripted game (docs/game.md)",
+        description="The classroom wargame: teams spend budgets on levers turn by turn."))
     return parser
 
 
@@ -270,8 +274,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return run_compare_command(args)
 
 
+def cmd_game(args: argparse.Namespace) -> int:
+    """The classroom wargame (see ``game_command``)."""
+    from .game_command import run_game_command
+    return run_game_command(args)
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "batch": cmd_batch,
-            "compare": cmd_compare}
+            "compare": cmd_compare, "game": cmd_game}
 
 
 if __name__ == "__main__":  # ``python -m model.apps.cli`` (or ``python -m model``)

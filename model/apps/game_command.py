@@ -1,0 +1,51 @@
+"""``blocsim game ...``: the classroom wargame's commands (``docs/game.md``).
+
+``game resolve GAME.yaml --moves MOVES.yaml [--out DIR]`` plays a whole game from scripted
+moves, without prompts, and writes the save file, the action log, the plain per-turn summary
+and the turn results to the output folder (default ``out/game/<game name>``). Commands parse
+and make one call into ``model.game``; mistakes are one line with exit status 2 (``cli``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+GAME_COMMANDS = ("resolve",)
+
+
+def add_game_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``game`` sub-commands and their arguments."""
+    sub = p.add_subparsers(dest="game_command", metavar="GAME_COMMAND")
+    res = sub.add_parser("resolve", help="play a whole game from a moves file, no prompts",
+                         description="Play GAME.yaml turn by turn with the moves of MOVES.yaml "
+                                     "and write save.json, log.jsonl, summary.txt and turns.json.")
+    res.add_argument("game", type=Path, help="game YAML file")
+    res.add_argument("--moves", type=Path, required=True, help="moves YAML file")
+    res.add_argument("--out", type=Path, help="output folder (default: out/game/<game name>)")
+    res.add_argument("--quiet", "-q", action="store_true", help="print only the folder")
+
+
+def run_game_command(args: argparse.Namespace) -> int:
+    """Dispatch ``blocsim game <command>``."""
+    if args.game_command is None:
+        from ..base.errors import ScenarioError
+        raise ScenarioError(f"give a game command: {', '.join(GAME_COMMANDS)} (blocsim game "
+                            f"--help)")
+    return cmd_resolve(args)
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    """Play the scripted game in memory, then write its folder."""
+    from ..base.files import check_output_dir, default_out_dir
+    from ..game.script import GAME_FILES, SAVE, resolve_game, summary, write_game_folder
+
+    if args.out is not None:  # a bad --out is refused before the game is played
+        check_output_dir(args.out, SAVE,
+                         replace_only=lambda d: all(p.name in GAME_FILES for p in d.iterdir()))
+    game, results = resolve_game(args.game, args.moves)
+    out = write_game_folder(game, results, args.out or default_out_dir("game", game.spec.name))
+    if not args.quiet:
+        print(summary(game, results))
+    print(f"Game folder: {out}/ (save.json, log.jsonl, summary.txt, turns.json)")
+    return 0
