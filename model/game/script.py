@@ -59,31 +59,38 @@ def _refused(script: MovesFile, verdict: Verdict, path: tuple) -> ScenarioError:
                          path=".".join(map(str, path)), line=line)
 
 
-def play_script(game: Game, script: MovesFile) -> list[TurnResult]:
-    """Play ``script`` on ``game`` to the end; the turn results. Raises on a refused action."""
+def play_script(game: Game, script: MovesFile, act=None) -> list[TurnResult]:
+    """Play ``script`` on ``game`` to the end; the turn results. Raises on a refused action.
+
+    ``act`` carries out each action (default ``game.act``; a ``store.Session``'s ``act`` logs
+    and saves after each).
+    """
+    act = act or game.act
     if script.game is not None and script.game != game.spec.name:
         raise script.error(f"this moves file is for the game '{script.game}', not "
                            f"'{game.spec.name}'", ("game",))
+
+    def do(action: dict, path: tuple):
+        result = act(action)
+        if isinstance(result, Verdict) and not result.ok:
+            raise _refused(script, result, path)
+        return result
+
     if script.extend:
-        verdict = game.extend(script.extend)
-        if not verdict.ok:
-            raise _refused(script, verdict, ("extend",))
+        do({"do": "extend", "turns": script.extend}, ("extend",))
     if len(script.turns) > game.state["turns_total"]:
         raise script.error(f"{len(script.turns)} turns scripted; the game has "
                            f"{game.state['turns_total']}", ("turns",))
     results = []
     for t in range(game.state["turns_total"]):
         turn = script.turns[t] if t < len(script.turns) else ScriptTurn()
-        game.open_turn()
+        do({"do": "open"}, ("turns", t))
         for i, card in enumerate(turn.injects):
-            verdict = game.inject(card=card) if isinstance(card, str) else game.inject(event=card)
-            if not verdict.ok:
-                raise _refused(script, verdict, ("turns", t, "injects", i))
+            key = "card" if isinstance(card, str) else "event"
+            do({"do": "inject", key: card}, ("turns", t, "injects", i))
         for j, move in enumerate(turn.moves):
-            verdict = game.submit(move)
-            if not verdict.ok:
-                raise _refused(script, verdict, ("turns", t, "moves", j))
-        results.append(game.skip_turn() if turn.skip else game.close_turn())
+            do({"do": "submit", "move": move}, ("turns", t, "moves", j))
+        results.append(do({"do": "skip" if turn.skip else "close"}, ("turns", t)))
     return results
 
 

@@ -64,8 +64,9 @@ def _checkpoint_dict(cp: tuple) -> dict:
 def game_to_dict(game: Game) -> dict:
     """The whole game as JSON-able data (see the module docstring)."""
     return {"format": FORMAT, "version": VERSION,
-            "game": game.spec.model_dump(mode="json"),
-            "scenario": game.scenario.model_dump(mode="json"),
+            # as JSON text, so the save's sorted keys do not reorder teams, menus and the deck
+            "game": json.dumps(game.spec.model_dump(mode="json"), allow_nan=False),
+            "scenario": json.dumps(game.scenario.model_dump(mode="json"), allow_nan=False),
             "world_dir": game.world_dir, "history": game.state["history"],
             "now": _checkpoint_dict(game.checkpoint()),
             "undo": [_checkpoint_dict(cp) for cp in game.undo_stack], "log": game.log}
@@ -100,15 +101,15 @@ def game_from_dict(d: dict, label: str = "<save>") -> Game:
         raise ScenarioError(f"save file version {d.get('version')} is not supported (this "
                             f"blocsim reads version {VERSION})", file=label)
     try:
-        spec = parse(d["game"], GameSpec, {}, label)
-        scenario = parse(d["scenario"], Scenario, {}, label)
+        spec = parse(json.loads(d["game"]), GameSpec, {}, label)
+        scenario = parse(json.loads(d["scenario"]), Scenario, {}, label)
         world = prepare_world(scenario, Path(d["world_dir"]))
         game = Game(spec, scenario, world)
         game.world_dir = d["world_dir"]
         game.restore_checkpoint(_restore_cp(d["now"]), history=d["history"])
         game.undo_stack = [_restore_cp(cp) for cp in d["undo"]]
         game.log = d["log"]
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ScenarioError) as exc:
         raise ScenarioError(f"damaged save file ({type(exc).__name__}: {exc})",
                             file=label) from None
     return game

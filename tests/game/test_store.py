@@ -1,0 +1,127 @@
+"""Saves, logs and replay: resume from the save and replay from the log give the same bytes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from model.base.errors import ScenarioError
+from model.game.script import load_moves, play_script
+from model.game.store import (
+    LOG,
+    SAVE,
+    Session,
+    load_save,
+    new_game,
+    read_log,
+    replay,
+    save_bytes,
+)
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    """The lesson played straight through in a session folder: (folder, save bytes)."""
+    from pathlib import Path
+
+    games = Path(__file__).resolve().parents[2] / "scenarios" / "games"
+    folder = tmp_path_factory.mktemp("straight") / "lesson"
+    session = Session.start(games / "lesson_50min.yaml", folder)
+    play_script(session.game, load_moves(games / "lesson_50min.moves.yaml"), act=session.act)
+    return folder, games, (folder / SAVE).read_bytes()
+
+
+def test_the_session_saves_what_the_game_holds(straight):
+    folder, _, saved = straight
+    game = load_save(folder / SAVE)
+    assert save_bytes(game) == saved
+    assert game.phase == "over" and len(game.history()) == 4
+    assert len(read_log(folder / LOG)) == len(game.log) > 20
+
+
+def test_replay_from_the_log_gives_the_same_bytes(straight):
+    folder, games, saved = straight
+    game = replay(new_game(games / "lesson_50min.yaml"), read_log(folder / LOG))
+    assert save_bytes(game) == saved
+
+
+def test_resume_halfway_gives_the_same_bytes(straight, tmp_path):
+    _, games, saved = straight
+    script = load_moves(games / "lesson_50min.moves.yaml")
+    first = script.model_copy(update={"turns": script.turns[:2]})
+    folder = tmp_path / "halfway"
+    session = Session.start(games / "lesson_50min.yaml", folder)
+    n_turns = len(first.turns)
+    for t in range(n_turns):
+        turn = first.turns[t]
+        session.act({"do": "open"})
+        for card in turn.injects:
+            session.act({"do": "inject", "card": card})
+        for move in turn.moves:
+            assert session.act({"do": "submit", "move": move}).ok
+        session.act({"do": "close"})
+    del session  # the class quits
+    resumed = Session.resume(folder)
+    assert resumed.game.turn == 2
+    rest = script.model_copy(update={"turns": script.turns[2:]})
+    for turn in rest.turns:
+        resumed.act({"do": "open"})
+        for card in turn.injects:
+            resumed.act({"do": "inject", "card": card})
+        for move in turn.moves:
+            assert resumed.act({"do": "submit", "move": move}).ok
+        resumed.act({"do": "close"})
+    got = json.loads((folder / SAVE).read_bytes())
+    want = json.loads(saved)
+    for key in want:
+        assert got[key] == want[key], key
+    assert (folder / SAVE).read_bytes() == saved
+
+
+def test_resume_replays_actions_the_save_missed(straight, tmp_path):
+    folder, games, saved = straight
+    copy = tmp_path / "crash"
+    shutil.copytree(folder, copy)
+    # the last action reached the log but not the save: put back the save from one action before
+    game = replay(new_game(games / "lesson_50min.yaml"), read_log(folder / LOG)[:-1])
+    (copy / SAVE).write_bytes(save_bytes(game))
+    assert Session.resume(copy).game.log == load_save(folder / SAVE).log
+    assert save_bytes(Session.resume(copy).game) == saved
+
+
+def test_a_folder_with_a_game_is_not_started_again(straight, games_dir):
+    folder, _, _ = straight
+    with pytest.raises(ScenarioError, match="already holds a game"):
+        Session.start(games_dir / "lesson_50min.yaml", folder)
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"", "not a blocsim game save"),
+    (b"\xff\xfe", "not a blocsim game save"),
+    (b'{"format": "something"}', "not a blocsim game save"),
+    (b'{"format": "blocsim-game-save", "version": 99}', "version 99"),
+    (b'{"format": "blocsim-game-save", "version": 1}', "damaged save file"),
+])
+def test_bad_save_files_are_one_line_errors(tmp_path, content, words):
+    path = tmp_path / SAVE
+    path.write_bytes(content)
+    with pytest.raises(ScenarioError, match=words) as err:
+        load_save(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
+def test_save_of_a_game_in_progress_resumes_mid_turn(game, tmp_path):
+    game.open_turn()
+    game.submit({"team": "sco", "move": "rail", "targets": ["KAZ"], "intensity": 0.5})
+    data = save_bytes(game)
+    path = tmp_path / SAVE
+    path.write_bytes(data)
+    back = load_save(path)
+    assert back.phase == "open" and back.moves() == game.moves()
+    assert back.budget_left("sco") == game.budget_left("sco")
+    r1, r2 = game.close_turn(), back.close_turn()
+    assert json.dumps(r1.to_dict(), sort_keys=True) == json.dumps(r2.to_dict(), sort_keys=True)
+    assert back.undo().ok and game.undo().ok
+    assert save_bytes(back) == save_bytes(game)
