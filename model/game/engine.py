@@ -260,7 +260,7 @@ class Game:
 
     def _cost(self, move: MoveSpec) -> float:
         if move.kind == "spend":
-            return move_cost(self.spec.teams[move.team].menu[move.move], move)
+            return move_cost(self.spec.teams[move.team].menu[move.move], move, self.world)
         return self.spec.apply_cost if move.kind == "apply" else 0.0
 
     def _parse(self, data: object) -> MoveSpec | Verdict:
