@@ -88,7 +88,8 @@ class Game:
         self.world_dir = "."  # where the scenario's world is found (``store`` sets it)
         self.undo_stack: list[tuple[dict, Snapshot, list[str], dict]] = []
         self.state = {
-            "turn": 0, "phase": "ready", "turns_total": spec.turns, "seq": 0,
+            "turn": 0, "phase": "ready", "turns_total": spec.turns,
+            "seq": {t: 0 for t in self.team_ids},
             "moves": [], "left": {t: 0.0 for t in self.team_ids},
             "carry": {t: 0.0 for t in self.team_ids}, "injects": [], "fired": [],
             "pending": [], "events": [], "history": []}
@@ -293,8 +294,8 @@ class Game:
         if not verdict.ok:
             return verdict
         s = self.state
-        s["seq"] += 1
-        move_id = f"t{self.turn + 1}:{move.team}:{s['seq']}"
+        s["seq"][move.team] += 1  # per team: one team's moves never shift another's ids
+        move_id = f"t{self.turn + 1}:{move.team}:{s['seq'][move.team]}"
         cost = self._cost(move)
         s["moves"].append({"id": move_id, "team": move.team, "move": move.to_dict(),
                            "cost": cost})
