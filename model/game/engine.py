@@ -22,6 +22,7 @@ Imports base, data, core, config and the game's own modules.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import asdict
 
 import numpy as np
@@ -163,10 +164,21 @@ class Game:
     # --- the actions ---------------------------------------------------------------------------
 
     def act(self, action: dict):
-        """Carry out one action (a mapping with ``do``), log it, return its verdict or result."""
-        action = copy.deepcopy(action)
+        """Carry out one action (a mapping with ``do``), log it, return its verdict or result.
+
+        The action is first made plain JSON data (tuples become lists), so that what is logged
+        is what was acted on and a replay of the log acts the same; an action that is not
+        plain data (a NaN, an object) is logged as ``unreadable`` and refused.
+        """
+        try:
+            action = json.loads(json.dumps(action, allow_nan=False))
+        except (TypeError, ValueError):
+            action = {"do": "unreadable", "text": repr(action)[:500]}
         kind = action.get("do") if isinstance(action, dict) else None
-        if kind not in ACTIONS:
+        if kind == "unreadable":
+            result = refuse("malformed", "the action is not plain data (text, numbers, true/"
+                                         "false, lists and mappings)")
+        elif kind not in ACTIONS:
             result = refuse("malformed", f"unknown action {kind!r}; one of {', '.join(ACTIONS)}")
         else:
             result = getattr(self, f"_do_{kind}")(action)

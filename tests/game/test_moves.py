@@ -138,3 +138,17 @@ def test_facilitator_actions_refused_with_reasons(game):
     assert game.act({"do": "dance"}).code == "malformed"
     assert game.close_turn().code == "turn_closed"
     assert [e["ok"] for e in game.log].count(True) == 2  # refusals are logged too
+
+
+def test_actions_are_logged_as_plain_data_and_replay_the_same(game, game_file):
+    from model.game.store import new_game, replay, save_bytes
+
+    _open(game)
+    assert game.submit({"team": "sco", "move": "media", "targets": ("KAZ",)}).ok  # a tuple
+    v = game.submit({"team": "sco", "move": "media", "targets": ["TUR"],
+                     "intensity": float("nan")})
+    assert v.code == "malformed" and "not plain data" in v.reason
+    assert game.act("open").code == "malformed"
+    assert game.log[1]["action"]["move"]["targets"] == ["KAZ"]
+    again = replay(new_game(game_file), game.log)
+    assert save_bytes(again) == save_bytes(game)
