@@ -129,6 +129,11 @@ class Team(Strict):
             raise ValueError("a swing team plays named states: give states")
         if self.side != "swing" and self.states:
             raise ValueError("only a swing team plays states (side: swing)")
+        for mid, item in self.menu.items():
+            bloc = LEVERS[item.lever].bloc
+            if self.side != "swing" and bloc != self.side:
+                raise ValueError(f"menu.{mid}: {item.lever} is a {bloc.upper()} lever; a "
+                                 f"{self.side.upper()} team's moves use its own bloc's levers")
         return self
 
 
