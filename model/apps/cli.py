@@ -26,7 +26,7 @@ from model import __version__
 
 from ..base.errors import NonFiniteError, ScenarioError
 
-SUBCOMMANDS = ("run", "validate", "list", "batch", "compare")
+SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "serve")
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
     compare.add_argument("--no-plots", action="store_true",
                          help="write the report without figures (tables only; much faster)")
+    from .serve_command import add_serve_arguments
+    add_serve_arguments(sub.add_parser(
+        "serve", help="serve the web pages: the live what-if page (game pages to come)",
+        description="Serve the what-if page in a browser; on this machine only unless --host."))
     return parser
 
 
@@ -270,8 +274,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return run_compare_command(args)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the web pages (see ``serve``)."""
+    from .serve_command import run_serve_command
+    return run_serve_command(args)
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "batch": cmd_batch,
-            "compare": cmd_compare}
+            "compare": cmd_compare, "serve": cmd_serve}
 
 
 if __name__ == "__main__":  # ``python -m model.apps.cli`` (or ``python -m model``)
