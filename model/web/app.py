@@ -28,12 +28,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..base.errors import NonFiniteError, ScenarioError
+from ..core.levers import LEVERS
 from . import security as sec
 from .board import Board
 from .pages import whatif_context
 
 HERE = Path(__file__).resolve().parent
 DIGEST = re.compile(r"^[0-9a-f]{20}$")
+#: The what-if form's fields that can carry an error message beside them.
+FIELDS = ("states", *(f"lever-{name}" for name in LEVERS))
 
 
 @dataclass
@@ -76,6 +79,7 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
     env = templates()
 
     def page(request: Request, name: str, status: int = 200, **ctx) -> HTMLResponse:
+        ctx.setdefault("fields", FIELDS)
         html = env.get_template(name).render(csrf=sec.csrf_token(request),
                                               role=sec.role(request), game=state.game_file,
                                               **ctx)
