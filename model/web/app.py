@@ -10,6 +10,7 @@ rules, these pages will only call it. Imports layers 0-7 and web only.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import threading
@@ -47,7 +48,7 @@ class WebState:
     game_file: Path | None = None
     store: sec.BoundedStore = field(default_factory=sec.BoundedStore)
     limiter: sec.RateLimiter = field(default_factory=sec.RateLimiter)
-    gate: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
+    gate: Gate = field(default_factory=lambda: Gate(2))
     board: Board = field(default_factory=Board)
     outcomes: OrderedDict = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,6 +65,28 @@ class WebState:
             while len(self.outcomes) > 32:
                 self.outcomes.popitem(last=False)
         return value
+
+
+class Gate:
+    """At most ``n`` what-if runs at once across the server; others wait, without blocking the loop."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._sem: asyncio.Semaphore | None = None
+
+    async def run(self, fn, *args, wait: float = 20.0):
+        """``fn(*args)`` in a worker thread once a place is free; ScenarioError if none within ``wait``."""
+        if self._sem is None:  # made on the server's event loop, on first use
+            self._sem = asyncio.Semaphore(self.n)
+        try:
+            await asyncio.wait_for(self._sem.acquire(), wait)
+        except TimeoutError:
+            raise ScenarioError("the server is busy with other what-ifs; try again in a "
+                                "moment") from None
+        try:
+            return await run_in_threadpool(fn, *args)
+        finally:
+            self._sem.release()
 
 
 def templates() -> Environment:
@@ -107,12 +130,7 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         return page(request, "whatif.html", **ctx)
 
     async def _run_view(request, sid, source, form, first=False):
-        if not state.gate.acquire(timeout=20):
-            raise ScenarioError("the server is busy with other what-ifs; try again in a moment")
-        try:
-            return await run_in_threadpool(whatif_context, state, sid, source, form, first)
-        finally:
-            state.gate.release()
+        return await state.gate.run(whatif_context, state, sid, source, form, first)
 
     async def whatif_run(request: Request) -> Response:
         form = await checked_form(request)
@@ -141,8 +159,7 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         if form is None:
             return sec.forbidden("refused: the form's security token is missing or stale; "
                                  "reload the page")
-        from .whatif import digest as make_digest
-        from .whatif import read_upload, scenario_yaml, upload_label
+        from .whatif import digest, read_upload, upload_label
         upload = form.get("file")
         sid = sec.session_id(request)
         if upload is None or isinstance(upload, str):
@@ -154,7 +171,7 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
             await run_in_threadpool(prepare_world, scenario)
         except ScenarioError as exc:
             return page(request, "_upload_error.html", status=422, message=str(exc))
-        key = make_digest(scenario_yaml(scenario))
+        key = digest(scenario)
         state.store.put(sid, f"upload:{key}", scenario)
         target = f"/whatif?scenario=upload:{key}"
         if request.headers.get("hx-request"):
@@ -168,11 +185,25 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
 
     async def whatif_yaml(request: Request) -> Response:
         key = request.path_params["key"]
-        text = _owned(request, "yaml", key)
-        if text is None:
+        entry = _owned(request, "run", key)
+        if entry is None:
             return PlainTextResponse("no such what-if in this session\n", status_code=404)
-        return Response(text, media_type="application/yaml", headers={
+        from .whatif import scenario_yaml
+        return Response(scenario_yaml(entry[0]), media_type="application/yaml", headers={
             "content-disposition": f'attachment; filename="whatif-{key}.yaml"'})
+
+    async def whatif_drivers(request: Request) -> Response:
+        key = request.path_params["key"]
+        if not DIGEST.match(key):
+            return PlainTextResponse("no such what-if in this session\n", status_code=404)
+        from .pages import drivers_context
+        try:
+            ctx = await state.gate.run(drivers_context, state, sec.session_id(request), key)
+        except ScenarioError as exc:
+            return PlainTextResponse(f"{exc}\n", status_code=503)
+        if ctx is None:
+            return PlainTextResponse("no such what-if in this session\n", status_code=404)
+        return page(request, "_drivers.html", **ctx)
 
     async def whatif_numbers(request: Request) -> Response:
         key = request.path_params["key"]
@@ -182,13 +213,11 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         if not state.limiter.allow(sec.session_id(request)):
             return PlainTextResponse("too many requests; wait a second\n", status_code=429)
         from .whatif import numbers_csv
-        scenario, world = entry
-        if not state.gate.acquire(timeout=20):
-            return PlainTextResponse("the server is busy; try again\n", status_code=503)
+        scenario, world = entry[0], entry[1]
         try:
-            text = await run_in_threadpool(numbers_csv, scenario, world)
-        finally:
-            state.gate.release()
+            text = await state.gate.run(numbers_csv, scenario, world)
+        except ScenarioError as exc:
+            return PlainTextResponse(f"{exc}\n", status_code=503)
         return Response(text, media_type="text/csv", headers={
             "content-disposition": f'attachment; filename="blocs-{key}.csv"'})
 
@@ -234,6 +263,7 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         Route("/whatif/upload", whatif_upload, methods=["POST"]),
         Route("/whatif/scenario/{key}.yaml", whatif_yaml),
         Route("/whatif/numbers/{key}.csv", whatif_numbers),
+        Route("/whatif/drivers/{key}", whatif_drivers),
         Route("/join", join, methods=["GET", "POST"]),
         Route("/team", needs(lambda r: r.startswith("team:"), "a team's session")),
         Route("/facilitator", needs(lambda r: r == sec.FACILITATOR, "the facilitator's session")),

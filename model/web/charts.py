@@ -53,6 +53,7 @@ def fan_svg(years: np.ndarray, fans: Sequence[Fan], *, title: str, ylabel: str,
         return TOP + (1 - (np.clip(np.asarray(v, dtype=float), lo, hi) - lo) / (hi - lo)) * ph
 
     fmt = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:g}")
+    end = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:+.2f}")
     out = [f'<svg id="{escape(chart_id)}" class="fan" viewBox="0 0 {W} {H}" role="img" '
            f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
            f'<title>{escape(title)}</title>',
@@ -81,7 +82,7 @@ def fan_svg(years: np.ndarray, fans: Sequence[Fan], *, title: str, ylabel: str,
                    f'stroke-width="1.4" stroke-dasharray="5 4" class="shipped"/>')
     for pos, fan, c in _spread(ends, gap=14):
         out.append(f'<text x="{LEFT + pw + 6}" y="{pos + 4:.1f}" fill="{c}" class="lab">'
-                   f'{escape(fan.label[:22])} {fmt(fan.q[2][-1])}</text>')
+                   f'{escape(fan.label[:18])} {end(fan.q[2][-1])}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -108,6 +109,7 @@ def bloc_chart(years, fans: Sequence[Fan], shipped: Sequence[Fan], measure: str,
 
 def state_chart(years, fans: Sequence[Fan], shipped: Sequence[Fan]) -> str:
     """Alignment fans of chosen states (-1 West .. +1 SCO)."""
+    fans = [Fan(f.key, f.key, f.q) for f in fans]  # end labels by code: names are in the table
     return fan_svg(years, fans, title="Alignment of chosen states (+1 SCO, -1 West)",
                    ylabel="alignment", yrange=(-1.0, 1.0), colours=STATE_COLOURS,
                    shipped=shipped, chart_id="state-chart")

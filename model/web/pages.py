@@ -88,14 +88,12 @@ def whatif_context(state, sid: str, source: str, form: dict, first: bool = False
         raise ScenarioError(f"unknown measure {measure[:20]!r}", path="measure")
     chosen = wi.check_states(form.get("states") or list(shipped.key_states[:3]), world)
     started = time.perf_counter()
-    text = wi.scenario_yaml(scenario)
-    key = wi.digest(text)
+    key, base_key = wi.digest(scenario), wi.digest(shipped)
     out = state.cached(key, lambda: wi.run_outcome(scenario, world))
-    base_text = wi.scenario_yaml(shipped)
-    base = state.cached(wi.digest(base_text), lambda: wi.run_outcome(shipped, world))
+    base = state.cached(base_key, lambda: wi.run_outcome(shipped, world))
     seconds = time.perf_counter() - started
-    state.store.put(sid, f"yaml:{key}", text)
-    state.store.put(sid, f"run:{key}", (scenario, world))
+    state.store.put(sid, f"run:{base_key}", (shipped, world, base_key))
+    state.store.put(sid, f"run:{key}", (scenario, world, base_key))
     fans, base_fans = wi.bloc_fans(out, measure), wi.bloc_fans(base, measure)
     sfans, base_sfans = wi.state_fans(out, chosen), wi.state_fans(base, chosen)
     groups, states = _choices(world)
@@ -109,11 +107,24 @@ def whatif_context(state, sid: str, source: str, form: dict, first: bool = False
         "bloc_svg": charts.bloc_chart(out.years, fans, base_fans, measure, MEASURES[measure]),
         "state_svg": charts.state_chart(out.years, sfans, base_sfans) if chosen else "",
         "differences": _differences(fans, base_fans, sfans, base_sfans, measure),
-        "drivers": [(DRIVER_LABELS.get(r.driver, r.driver), r) for r in
-                    wi.driver_rows(out, base)],
         "numbers": _numbers(out.years, fans, measure),
         "end_year": int(out.years[-1]),
     }
+
+
+def drivers_context(state, sid: str, key: str) -> dict | None:
+    """The drivers table of this session's what-if ``key`` against its shipped scenario."""
+    entry = state.store.get(sid, f"run:{key}")
+    if entry is None:
+        return None
+    scenario, world, base_key = entry
+    shipped = state.store.get(sid, f"run:{base_key}")
+    if shipped is None:
+        return None
+    out = state.cached(key, lambda: wi.run_outcome(scenario, world))
+    base = state.cached(base_key, lambda: wi.run_outcome(shipped[0], world))
+    return {"drivers": [(DRIVER_LABELS.get(r.driver, r.driver), r)
+                        for r in wi.driver_rows(out, base)]}
 
 
 def _differences(fans, base_fans, sfans, base_sfans, measure: str) -> list[tuple[str, str, str, str]]:

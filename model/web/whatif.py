@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -172,9 +172,9 @@ def scenario_yaml(scenario: Scenario, runs: int = RUNS) -> str:
     return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
-def digest(text: str) -> str:
-    """A short content key for a scenario text (links and caches name it, never a path)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+def digest(scenario: Scenario) -> str:
+    """A short content key of a scenario (links and caches name it, never a path)."""
+    return hashlib.sha256(scenario.model_dump_json().encode("utf-8")).hexdigest()[:20]
 
 
 # --- running and summarising ------------------------------------------------------------------
@@ -188,18 +188,37 @@ class Fan:
     q: np.ndarray  # (5, T+1)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Outcome:
-    """What the page shows of one scenario's ``RUNS`` replications."""
+    """What the page shows of one scenario's ``RUNS`` replications.
+
+    The drivers (each run's contributions replayed from the engine's record) cost about as much
+    as the runs themselves, so they are put together on first use (``drivers()``), after the
+    chart has been drawn.
+    """
 
     years: np.ndarray
     blocs: dict[str, dict[str, np.ndarray]]  # measure -> camp -> (R, T+1)
     alignment: np.ndarray                    # (R, T+1, n)
-    drivers: np.ndarray                      # (R, drivers, n) contributions summed over time
     gdp_share: np.ndarray                    # (n,)
     iso3: tuple
     names: dict
     threshold: float
+    ens: object = field(default=None, repr=False)
+    alone: dict = field(default_factory=dict, repr=False)
+    _drivers: np.ndarray | None = field(default=None, repr=False)
+
+    def drivers(self) -> np.ndarray:
+        """(R, drivers, n): each run's contributions summed over the years."""
+        if self._drivers is None:
+            runs = len(self.alignment)
+            out = np.empty((runs, len(DRIVERS), len(self.iso3)))
+            for r in range(runs):
+                contrib = (self.alone[r].contributions if r in self.alone
+                           else self.ens.contributions_of(r))
+                out[r] = contrib.sum(axis=0)
+            self._drivers = out
+        return self._drivers
 
 
 def run_outcome(scenario: Scenario, world, runs: int = RUNS) -> Outcome:
@@ -219,25 +238,21 @@ def run_outcome(scenario: Scenario, world, runs: int = RUNS) -> Outcome:
             raise res
     if ens is None:
         raise RuntimeError("the ensemble failed but every run alone succeeded")
-    alignment = ens.alignment.copy()
-    status = ens.status.copy()
-    drivers = np.empty((len(seeds), len(DRIVERS), len(ens.iso3)))
-    for r in range(len(seeds)):
-        if r in alone:
-            alignment[r], status[r] = alone[r].alignment, alone[r].status
-            drivers[r] = alone[r].contributions.sum(axis=0)
-        else:
-            drivers[r] = ens.contributions_of(r).sum(axis=0)
+    alignment, status = ens.alignment, ens.status
+    if alone:
+        alignment, status = alignment.copy(), status.copy()
+        for r, res in alone.items():
+            alignment[r], status[r] = res.alignment, res.status
     threshold = scenario.parameters.lean_threshold
     series = [bloc_series(alignment[r], status[r], ens.gdp_usd, ens.population, threshold)
               for r in range(len(seeds))]
     blocs = {m: {c: np.stack([s[f"{m}_{c}"] for s in series]) for c in CAMPS}
              for m in ("gdp_share", "pop_share", "states")}
     years = ens.times.astype(int) if np.allclose(ens.times, np.round(ens.times)) else ens.times
-    return Outcome(years=years, blocs=blocs, alignment=alignment, drivers=drivers,
+    return Outcome(years=years, blocs=blocs, alignment=alignment,
                    gdp_share=ens.gdp_usd / ens.gdp_usd.sum(), iso3=tuple(ens.iso3.tolist()),
                    names=dict(zip(world.iso3.tolist(), world.name.tolist(), strict=True)),
-                   threshold=threshold)
+                   threshold=threshold, ens=ens, alone=alone)
 
 
 def quantiles(values: np.ndarray) -> np.ndarray:
@@ -278,8 +293,8 @@ class DriverRow:
 
 def driver_rows(whatif: Outcome, shipped: Outcome, limit: int = 8) -> list[DriverRow]:
     """The drivers behind the difference, largest change first (``limit`` rows, none all-zero)."""
-    a = whatif.drivers.mean(axis=0) @ whatif.gdp_share
-    b = shipped.drivers.mean(axis=0) @ shipped.gdp_share
+    a = whatif.drivers().mean(axis=0) @ whatif.gdp_share
+    b = shipped.drivers().mean(axis=0) @ shipped.gdp_share
     order = np.argsort(-np.abs(a - b), kind="stable")
     rows = [DriverRow(DRIVERS[i], float(b[i]), float(a[i])) for i in order
             if a[i] != 0 or b[i] != 0]

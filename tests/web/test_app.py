@@ -71,8 +71,13 @@ def test_moving_a_lever_redraws_with_the_difference(client):
         "csrf": csrf, "source": "baseline", "measure": "gdp_share", "states": ["IND"],
         "lever-public_diplomacy-intensity": "1", "lever-public_diplomacy-targets": ["world"]})
     assert r.status_code == 200
-    assert "baseline-whatif" in r.text and "West: public diplomacy" in r.text
+    assert "baseline-whatif" in r.text
     assert 'id="err-lever-cpec" class="err" hx-swap-oob="true"></span>' in r.text  # errors cleared
+    key = re.search(r'data-key="([0-9a-f]{20})"', r.text).group(1)
+    drivers = client.get(f"/whatif/drivers/{key}")  # fetched by the fragment once drawn
+    assert drivers.status_code == 200
+    first = re.search(r"<tbody><tr><th>([^<]+)</th>", drivers.text).group(1)
+    assert first == "West: public diplomacy"  # the lever moved is the largest change
 
 
 def test_post_without_or_with_a_wrong_csrf_token_is_refused(client):
@@ -149,6 +154,9 @@ def test_upload_then_use_it_in_this_session_only(app):
     link = re.search(r'href="(/whatif/scenario/[0-9a-f]{20}\.yaml)"', page.text).group(1)
     assert a.get(link).status_code == 200
     assert b.get(link).status_code == 404
+    key = link.rsplit("/", 1)[1].removesuffix(".yaml")
+    assert b.get(f"/whatif/drivers/{key}").status_code == 404
+    assert b.get(f"/whatif/numbers/{key}.csv").status_code == 404
 
 
 def test_download_is_the_scenario_on_screen(client):
