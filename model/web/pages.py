@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache, partial
+from html import escape
 
 import numpy as np
+from markupsafe import Markup
 
 from ..base.errors import ScenarioError
 from ..config.checks import check_scenario, prepare_world
@@ -73,6 +76,28 @@ def _choices(world) -> tuple[list[str], list[tuple[str, str]]]:
     return groups, states
 
 
+@lru_cache(maxsize=8)
+def _target_options(world) -> tuple[tuple[str, str], ...]:
+    """(value, escaped option markup with a ``{}`` for the selected mark) per group and state."""
+    groups, states = _choices(world)
+    opts = [(g, f'<option value="{escape(g)}"{{}}>{escape(g)}</option>') for g in groups]
+    opts += [(c, f'<option value="{escape(c)}"{{}}>{escape(c)} {escape(n)}</option>')
+             for c, n in states]
+    return tuple(opts)
+
+
+def target_picker(world, selected) -> Markup:
+    """A lever's targets as ``<optgroup>`` options, the selected ones marked (built in Python:
+    13 pickers of 230 options each are the page's largest part).
+    """
+    chosen = set(selected)
+    opts = _target_options(world)
+    n_groups = len(world.groups())
+    mark = [html.format(" selected" if v in chosen else "") for v, html in opts]
+    return Markup('<optgroup label="groups">' + "".join(mark[:n_groups]) + "</optgroup>"
+                  '<optgroup label="states">' + "".join(mark[n_groups:]) + "</optgroup>")
+
+
 def whatif_context(state, sid: str, source: str, form: dict, first: bool = False) -> dict:
     """The what-if page's context for this session (runs the what-if and the shipped scenario).
 
@@ -102,6 +127,7 @@ def whatif_context(state, sid: str, source: str, form: dict, first: bool = False
         "shipped_names": list(wi.shipped_scenarios()), "levers": lever_rows(shipped),
         "current": {r.name: r for r in lever_rows(scenario)},
         "groups": groups, "states": states, "chosen": chosen, "measure": measure,
+        "target_picker": partial(target_picker, world),
         "measures": MEASURES, "runs": wi.RUNS, "key": key, "seconds": seconds,
         "first": first, "max_upload_kb": wi.MAX_UPLOAD // 1024, "max_chosen": wi.MAX_CHOSEN,
         "bloc_svg": charts.bloc_chart(out.years, fans, base_fans, measure, MEASURES[measure]),

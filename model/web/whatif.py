@@ -48,11 +48,19 @@ def shipped_scenarios() -> dict[str, Path]:
 
 
 def load_shipped(name: str) -> Scenario:
-    """A shipped scenario by its name in ``shipped_scenarios`` (a ScenarioError for any other)."""
-    path = shipped_scenarios().get(name)
-    if path is None:
-        raise ScenarioError(f"no shipped scenario named {name!r}", path="scenario")
-    return load_scenario(path)
+    """A shipped scenario by its name in ``shipped_scenarios`` (a ScenarioError for any other).
+
+    Read once per server (shipped files do not change while it runs); callers copy, never
+    change it.
+    """
+    if name not in shipped_scenarios():
+        raise ScenarioError(f"no shipped scenario named {name[:40]!r}", path="scenario")
+    return _read_shipped(name)
+
+
+@lru_cache(maxsize=64)
+def _read_shipped(name: str) -> Scenario:
+    return load_scenario(shipped_scenarios()[name])
 
 
 def upload_label(filename: str | None) -> str:

@@ -95,6 +95,8 @@ def test_slider_redraws_and_download_reproduces_numbers(server, browser, tmp_pat
     assert "baseline-whatif" in page.inner_text("#result .meta")
     assert page.input_value("#lever-public_diplomacy-intensity") == "1"
     assert page.inner_text("output[for=lever-public_diplomacy-intensity]") == "1.00"
+    page.wait_for_selector("#drivers table", timeout=20_000)  # loaded after the chart
+    assert page.inner_text("#drivers tbody tr th >> nth=0") == "West: public diplomacy"
     shot(page, "whatif-moved")
 
     with page.expect_download() as dl:
