@@ -87,8 +87,9 @@ def _target_options(world) -> tuple[tuple[str, str], ...]:
 
 
 def target_picker(world, selected) -> Markup:
-    """A lever's targets as ``<optgroup>`` options, the selected ones marked (built in Python:
-    13 pickers of 230 options each are the page's largest part).
+    """A lever's targets as ``<optgroup>`` options, the selected ones marked.
+
+    Built in Python, not in the template: 13 pickers of 230 options are the page's largest part.
     """
     chosen = set(selected)
     opts = _target_options(world)
