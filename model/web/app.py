@@ -124,7 +124,7 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         sid = sec.session_id(request)
         try:
             ctx = await _run_view(request, sid, source, {}, first=True)
-        except ScenarioError as exc:
+        except (ScenarioError, NonFiniteError) as exc:
             ctx = await _run_view(request, sid, "baseline", {}, first=True)
             ctx["page_error"] = str(exc)
         return page(request, "whatif.html", **ctx)

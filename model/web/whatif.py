@@ -34,6 +34,8 @@ from ..core.seeds import replication_seeds
 RUNS = 100
 #: Largest scenario upload accepted, in bytes (shipped files are a few KB).
 MAX_UPLOAD = 256 * 1024
+#: Most steps of an uploaded scenario (horizon / step length): a what-if must stay quick to redraw.
+MAX_STEPS = 60
 #: Most states whose alignment fans are drawn at once.
 MAX_CHOSEN = 4
 #: Quantiles of a fan: the 90% band, the 50% band and the median.
@@ -99,6 +101,11 @@ def read_upload(data: bytes, label: str = "upload") -> Scenario:
     scenario = parse(doc, Scenario, where, label)
     scenario._source, scenario._where = label, where
     scenario.check_horizon()
+    steps = round(scenario.horizon / scenario.dt)
+    if steps > MAX_STEPS:
+        raise ScenarioError(f"{steps} steps: the what-if page runs at most {MAX_STEPS} (a shorter "
+                            f"horizon, or yearly steps); 'blocsim run' takes longer ones",
+                            file=label, path="horizon", line=lines.get(("horizon",)))
     return scenario
 
 

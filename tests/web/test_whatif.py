@@ -44,6 +44,7 @@ def test_upload_reads_a_whole_scenario_like_a_file(tmp_path):
     (b"- 1\n- 2\n", "a mapping of fields"),
     (b"name: \xff\n", "not UTF-8"),
     (b"x" * (wi.MAX_UPLOAD + 1), "too large"),
+    (b"name: x\nhorizon: 20\nstep: quarter\n", "upload:2: horizon: 80 steps"),
 ])
 def test_bad_uploads_are_one_line_errors(text, match):
     with pytest.raises(ScenarioError, match=match) as info:
