@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
@@ -274,6 +275,8 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
     ]
     middleware = [
         Middleware(sec.LimitsMiddleware),
+        # pages shrink about 10x for phones on classroom Wi-Fi (event streams are left alone)
+        Middleware(GZipMiddleware, minimum_size=2000),
         Middleware(SessionMiddleware, secret_key=secret or secrets.token_urlsafe(32),
                    session_cookie="blocsim_session", max_age=12 * 3600, same_site="strict"),
     ]

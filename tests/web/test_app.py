@@ -216,3 +216,25 @@ def test_board_version_moves_when_published(app, client):
     before = int(client.get("/board/version").text)
     app.state.web.board.publish()
     assert int(client.get("/board/version").text) == before + 1
+
+
+def test_body_limit_applies_to_streamed_bodies_too(client):
+    _, csrf = whatif(client)
+
+    def chunks():  # no Content-Length: the limit counts bytes as they arrive
+        for _ in range(40):
+            yield b"x" * 10_000
+
+    r = client.post("/whatif/upload", content=chunks(),
+                    headers={"content-type": "multipart/form-data; boundary=b",
+                             "x-csrf-token": csrf})
+    assert r.status_code == 413 and "request too large" in r.text
+
+
+def test_pages_are_compressed_but_event_streams_are_not(client):
+    r = client.get("/whatif", headers={"accept-encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip"
+    with client.stream("GET", "/board/events", headers={"accept-encoding": "gzip"}) as r:
+        assert "content-encoding" not in r.headers
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert next(r.iter_text()).startswith("event: version")
