@@ -193,6 +193,18 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         return Response(scenario_yaml(entry[0]), media_type="application/yaml", headers={
             "content-disposition": f'attachment; filename="whatif-{key}.yaml"'})
 
+    async def whatif_picker(request: Request) -> Response:
+        from .pages import picker_context
+        targets = [t[:40] for t in request.query_params.getlist("t")[:300]]
+        try:
+            ctx = await run_in_threadpool(
+                picker_context, state, sec.session_id(request),
+                request.query_params.get("source", "baseline")[:80],
+                request.path_params["lever"], targets)
+        except ScenarioError as exc:
+            return PlainTextResponse(f"{exc}\n", status_code=404)
+        return page(request, "_picker.html", **ctx)
+
     async def whatif_drivers(request: Request) -> Response:
         key = request.path_params["key"]
         if not DIGEST.match(key):
@@ -265,6 +277,7 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         Route("/whatif/scenario/{key}.yaml", whatif_yaml),
         Route("/whatif/numbers/{key}.csv", whatif_numbers),
         Route("/whatif/drivers/{key}", whatif_drivers),
+        Route("/whatif/picker/{lever}", whatif_picker),
         Route("/join", join, methods=["GET", "POST"]),
         Route("/team", needs(lambda r: r.startswith("team:"), "a team's session")),
         Route("/facilitator", needs(lambda r: r == sec.FACILITATOR, "the facilitator's session")),

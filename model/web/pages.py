@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from html import escape
 
 import numpy as np
@@ -128,7 +128,6 @@ def whatif_context(state, sid: str, source: str, form: dict, first: bool = False
         "shipped_names": list(wi.shipped_scenarios()), "levers": lever_rows(shipped),
         "current": {r.name: r for r in lever_rows(scenario)},
         "groups": groups, "states": states, "chosen": chosen, "measure": measure,
-        "target_picker": partial(target_picker, world),
         "measures": MEASURES, "runs": wi.RUNS, "key": key, "seconds": seconds,
         "first": first, "max_upload_kb": wi.MAX_UPLOAD // 1024, "max_chosen": wi.MAX_CHOSEN,
         "bloc_svg": charts.bloc_chart(out.years, fans, base_fans, measure, MEASURES[measure]),
@@ -137,6 +136,15 @@ def whatif_context(state, sid: str, source: str, form: dict, first: bool = False
         "numbers": _numbers(out.years, fans, measure),
         "end_year": int(out.years[-1]),
     }
+
+
+def picker_context(state, sid: str, source: str, lever: str, targets: list[str]) -> dict:
+    """A lever's targets picker (loaded when its details open), the given targets selected."""
+    if lever not in LEVERS:
+        raise ScenarioError(f"unknown lever {lever[:40]!r}", path="lever")
+    shipped, _ = resolve_source(state, sid, source)
+    world = prepare_world(shipped, wi.SCENARIO_DIR)
+    return {"lever": lever, "options": target_picker(world, targets)}
 
 
 def drivers_context(state, sid: str, key: str) -> dict | None:

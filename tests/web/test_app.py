@@ -238,3 +238,15 @@ def test_pages_are_compressed_but_event_streams_are_not(client):
         assert "content-encoding" not in r.headers
         assert r.headers["content-type"].startswith("text/event-stream")
         assert next(r.iter_text()).startswith("event: version")
+
+
+def test_target_pickers_load_on_demand_with_the_targets_selected(client):
+    html, _ = whatif(client)
+    assert len(html) < 80_000  # 13 pickers of 230 options are not in the page
+    assert '<input type="hidden" name="lever-cpec-targets" value="PAK">' in html
+    r = client.get("/whatif/picker/cpec", params={"source": "baseline", "t": ["PAK", "IRN"]})
+    assert r.status_code == 200 and 'name="lever-cpec-targets"' in r.text
+    assert '<option value="PAK" selected>' in r.text and '<option value="IRN" selected>' in r.text
+    assert '<option value="IND">' in r.text and '<option value="sco_members">' in r.text
+    assert client.get("/whatif/picker/nolever").status_code == 404
+    assert client.get("/whatif/picker/cpec", params={"source": "../x"}).status_code == 404

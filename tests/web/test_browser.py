@@ -127,6 +127,22 @@ def test_slider_redraws_and_download_reproduces_numbers(server, browser, tmp_pat
     context.close()
 
 
+def test_target_picker_loads_and_picking_redraws(server, browser):
+    base, _ = server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/whatif")
+    page.wait_for_selector("#bloc-chart")
+    key = page.get_attribute("#result", "data-key")
+    page.click("#lever-cpec summary")
+    picker = page.wait_for_selector("select[name=lever-cpec-targets]")
+    assert picker.evaluate("s => [...s.selectedOptions].map(o => o.value)") == ["PAK"]
+    picker.select_option(["PAK", "IRN"])
+    page.wait_for_selector(f"#result:not([data-key='{key}'])", timeout=20_000)
+    assert "baseline-whatif" in page.inner_text("#result .meta")
+    shot(page, "whatif-targets")
+    page.close()
+
+
 def test_upload_error_shows_beside_the_field(server, browser, tmp_path):
     base, _ = server
     page = browser.new_page(viewport={"width": 1280, "height": 900})
