@@ -52,9 +52,9 @@ def start_server(port: int) -> subprocess.Popen:
     raise SystemExit("the server did not start: " + proc.stderr.read().decode()[-500:])
 
 
-def session(base: str) -> tuple[httpx.Client, str]:
+def session(base: str, client: httpx.Client | None = None) -> tuple[httpx.Client, str]:
     """A client with its own session cookie, and the session's CSRF token (from the page)."""
-    client = httpx.Client(base_url=base, timeout=30)
+    client = client or httpx.Client(base_url=base, timeout=30)
     page = client.get("/whatif")
     return client, re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
 
@@ -95,8 +95,10 @@ def load(base: str, clients: int, movers: int, seconds: float, interval: float) 
     stop = [0.0]
 
     def one(i: int) -> None:
+        # httpx makes an SSL context per client (tens of ms of the benchmark's own CPU): not timed
+        client = httpx.Client(base_url=base, timeout=30)
         t = time.perf_counter()
-        client, csrf = session(base)  # every client opens the what-if page first
+        client, csrf = session(base, client)  # every client opens the what-if page first
         with lock:
             results["GET /whatif (first visit)"].append(time.perf_counter() - t)
         ready.wait()

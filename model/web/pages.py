@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from html import escape
 
 import numpy as np
@@ -113,23 +113,31 @@ def whatif_context(state, sid: str, source: str, form: dict, first: bool = False
     if measure not in MEASURES:
         raise ScenarioError(f"unknown measure {measure[:20]!r}", path="measure")
     chosen = wi.check_states(form.get("states") or list(shipped.key_states[:3]), world)
-    started = time.perf_counter()
     key, base_key = wi.digest(scenario), wi.digest(shipped)
+    state.store.put(sid, f"run:{base_key}", (shipped, world, base_key))
+    state.store.put(sid, f"run:{key}", (scenario, world, base_key))
+    view = partial(_view, state, scenario, shipped, world, key, base_key, measure, chosen)
+    # a first visit shows the shipped scenario as it is: the same page for every session
+    ctx = state.cached(f"page:{key}", view) if not form else view()
+    return {**ctx, "source": source, "label": label, "first": first}
+
+
+def _view(state, scenario, shipped, world, key: str, base_key: str, measure: str,
+          chosen: list[str]) -> dict:
+    """Runs (cached by content) and what the templates draw of them."""
+    started = time.perf_counter()
     out = state.cached(key, lambda: wi.run_outcome(scenario, world))
     base = state.cached(base_key, lambda: wi.run_outcome(shipped, world))
     seconds = time.perf_counter() - started
-    state.store.put(sid, f"run:{base_key}", (shipped, world, base_key))
-    state.store.put(sid, f"run:{key}", (scenario, world, base_key))
     fans, base_fans = wi.bloc_fans(out, measure), wi.bloc_fans(base, measure)
     sfans, base_sfans = wi.state_fans(out, chosen), wi.state_fans(base, chosen)
-    groups, states = _choices(world)
+    _, states = _choices(world)
     return {
-        "source": source, "label": label, "scenario": scenario, "shipped": shipped,
+        "scenario": scenario, "shipped": shipped,
         "shipped_names": list(wi.shipped_scenarios()), "levers": lever_rows(shipped),
-        "current": {r.name: r for r in lever_rows(scenario)},
-        "groups": groups, "states": states, "chosen": chosen, "measure": measure,
+        "states": states, "chosen": chosen, "measure": measure,
         "measures": MEASURES, "runs": wi.RUNS, "key": key, "seconds": seconds,
-        "first": first, "max_upload_kb": wi.MAX_UPLOAD // 1024, "max_chosen": wi.MAX_CHOSEN,
+        "max_upload_kb": wi.MAX_UPLOAD // 1024, "max_chosen": wi.MAX_CHOSEN,
         "bloc_svg": charts.bloc_chart(out.years, fans, base_fans, measure, MEASURES[measure]),
         "state_svg": charts.state_chart(out.years, sfans, base_sfans) if chosen else "",
         "differences": _differences(fans, base_fans, sfans, base_sfans, measure),
