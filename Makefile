@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NB_STAMP := $(VENV)/.installed-notebook
 
-.PHONY: run test test-slow test-all lint bench notebook notebooks clean
+.PHONY: run test test-slow test-all lint bench bench-web chromium notebook notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,18 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q -m "not slow"
 
-test-slow: $(STAMP)
+# The browser tests drive Debian's Chromium (Playwright never downloads one): installed if missing.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else sudo apt-get install -y chromium; fi; }
+
+test-slow: $(STAMP) chromium
 	$(PY) -m pytest -q -m slow
 
-test-all: $(STAMP)
+test-all: $(STAMP) chromium
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
@@ -42,6 +50,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+
+bench-web: $(STAMP)
+	$(PY) benchmarks/bench_web.py
 
 # Open the notebooks in JupyterLab, on this project's environment (installs JupyterLab once).
 # JUPYTER_ARGS passes options (e.g. --no-browser --port 8890); as root (containers) Jupyter

@@ -25,9 +25,9 @@ LAYERS = {
     "report": 6,
     "game": 7,
     "history": 7,
-    "apps": 8,
     "web": 8,
-    "__main__": 9,  # ``python -m model``: runs apps.cli
+    "apps": 9,  # the command line launches every front end, the web server included
+    "__main__": 10,  # ``python -m model``: runs apps.cli
 }
 #: The public face (``model/__init__.py``) may name anything; nothing inside imports it back
 #: except for ``__version__``, which it defines before importing anything.

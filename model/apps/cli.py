@@ -26,7 +26,7 @@ from model import __version__
 
 from ..base.errors import NonFiniteError, ScenarioError
 
-SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "game")
+SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "game", "serve")
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
@@ -116,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_game_arguments(sub.add_parser(
         "game", help="the classroom wargame: resolve a scripted game (docs/game.md)",
         description="The classroom wargame: teams spend budgets on levers turn by turn."))
+    from .serve_command import add_serve_arguments
+    add_serve_arguments(sub.add_parser(
+        "serve", help="serve the web pages: the live what-if page (game pages to come)",
+        description="Serve the what-if page in a browser; on this machine only unless --host."))
     return parser
 
 
@@ -280,8 +284,14 @@ def cmd_game(args: argparse.Namespace) -> int:
     return run_game_command(args)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the web pages (see ``serve``)."""
+    from .serve_command import run_serve_command
+    return run_serve_command(args)
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "batch": cmd_batch,
-            "compare": cmd_compare, "game": cmd_game}
+            "compare": cmd_compare, "game": cmd_game, "serve": cmd_serve}
 
 
 if __name__ == "__main__":  # ``python -m model.apps.cli`` (or ``python -m model``)

@@ -1,0 +1,310 @@
+"""The web app: the live what-if page now, and the frame the game's pages slot into later.
+
+Server-rendered pages (Starlette and Jinja2), HTMX for partial redraws (vendored in ``static/``,
+nothing fetched at run time), SVG charts drawn on the server. Every POST checks the session's
+CSRF token; what-if runs are rate-limited per session and a few at a time across the server and
+run in a worker thread. The game pages (join, team, facilitator, board) exist as role-checked
+frames that say plainly that they are not built yet: the wargame engine (issue 11) brings the
+rules, these pages will only call it. Imports layers 0-7 and web only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..base.errors import NonFiniteError, ScenarioError
+from ..core.levers import LEVERS
+from . import security as sec
+from .board import Board
+from .pages import whatif_context
+
+HERE = Path(__file__).resolve().parent
+DIGEST = re.compile(r"^[0-9a-f]{20}$")
+#: The what-if form's fields that can carry an error message beside them.
+FIELDS = ("states", *(f"lever-{name}" for name in LEVERS))
+
+
+@dataclass
+class WebState:
+    """What the server holds in memory: codes, per-session values, limits and caches."""
+
+    codes: sec.Codes | None = None
+    game_file: Path | None = None
+    store: sec.BoundedStore = field(default_factory=sec.BoundedStore)
+    limiter: sec.RateLimiter = field(default_factory=sec.RateLimiter)
+    gate: Gate = field(default_factory=lambda: Gate(2))
+    board: Board = field(default_factory=Board)
+    outcomes: OrderedDict = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cached(self, key: str, make):
+        """An outcome from the small LRU cache, or made (then kept, at most 32)."""
+        with self.lock:
+            if key in self.outcomes:
+                self.outcomes.move_to_end(key)
+                return self.outcomes[key]
+        value = make()
+        with self.lock:
+            self.outcomes[key] = value
+            while len(self.outcomes) > 32:
+                self.outcomes.popitem(last=False)
+        return value
+
+
+class Gate:
+    """At most ``n`` what-if runs at once across the server; others wait, without blocking the loop."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._sem: asyncio.Semaphore | None = None
+
+    async def run(self, fn, *args, wait: float = 20.0):
+        """``fn(*args)`` in a worker thread once a place is free; ScenarioError if none within ``wait``."""
+        if self._sem is None:  # made on the server's event loop, on first use
+            self._sem = asyncio.Semaphore(self.n)
+        try:
+            await asyncio.wait_for(self._sem.acquire(), wait)
+        except TimeoutError:
+            raise ScenarioError("the server is busy with other what-ifs; try again in a "
+                                "moment") from None
+        try:
+            return await run_in_threadpool(fn, *args)
+        finally:
+            self._sem.release()
+
+
+def templates() -> Environment:
+    """The Jinja2 templates, autoescaped."""
+    return Environment(loader=FileSystemLoader(HERE / "templates"),
+                       autoescape=select_autoescape(("html",)), auto_reload=False)
+
+
+def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
+               secret: str | None = None) -> Starlette:
+    """The ASGI app. ``secret`` signs session cookies (random per start when None)."""
+    state = WebState(codes=codes, game_file=game_file)
+    env = templates()
+
+    def page(request: Request, name: str, status: int = 200, **ctx) -> HTMLResponse:
+        ctx.setdefault("fields", FIELDS)
+        html = env.get_template(name).render(csrf=sec.csrf_token(request),
+                                              role=sec.role(request), game=state.game_file,
+                                              **ctx)
+        # an error fragment keeps the chart on screen: only its out-of-band parts are swapped
+        headers = {"HX-Reswap": "none"} if ctx.get("reswap") else None
+        return HTMLResponse(html, status_code=status, headers=headers)
+
+    async def checked_form(request: Request):
+        """The POSTed form if the CSRF token matches, else None."""
+        form = await request.form(max_files=1, max_fields=400)
+        csrf = form.get("csrf")
+        return form if sec.csrf_ok(request, csrf if isinstance(csrf, str) else None) else None
+
+    async def index(request: Request) -> Response:
+        return page(request, "index.html")
+
+    async def whatif_page(request: Request) -> Response:
+        source = request.query_params.get("scenario", "baseline")[:80]
+        sid = sec.session_id(request)
+        try:
+            ctx = await _run_view(request, sid, source, {}, first=True)
+        except (ScenarioError, NonFiniteError) as exc:
+            ctx = await _run_view(request, sid, "baseline", {}, first=True)
+            ctx["page_error"] = str(exc)
+        return page(request, "whatif.html", **ctx)
+
+    async def _run_view(request, sid, source, form, first=False):
+        return await state.gate.run(whatif_context, state, sid, source, form, first)
+
+    async def whatif_run(request: Request) -> Response:
+        form = await checked_form(request)
+        if form is None:
+            return sec.forbidden("refused: the form's security token is missing or stale; "
+                                 "reload the page")
+        sid = sec.session_id(request)
+        if not state.limiter.allow(sid):
+            return page(request, "_errors.html", status=429, errors={},
+                        status_text="too many what-ifs at once: wait a second and move again",
+                        reswap=True)
+        values = {k: form.getlist(k) for k in form.keys() if k != "csrf"}
+        source = str(form.get("source", "baseline"))[:80]
+        try:
+            ctx = await _run_view(request, sid, source, values)
+        except ScenarioError as exc:
+            return page(request, "_errors.html", status=422, errors=_field_errors(exc),
+                        status_text=str(exc), reswap=True)
+        except NonFiniteError as exc:
+            return page(request, "_errors.html", status=422, errors={},
+                        status_text=f"the model failed on these settings: {exc}", reswap=True)
+        return page(request, "_result.html", errors={}, oob=True, **ctx)
+
+    async def whatif_upload(request: Request) -> Response:
+        form = await checked_form(request)
+        if form is None:
+            return sec.forbidden("refused: the form's security token is missing or stale; "
+                                 "reload the page")
+        from .whatif import digest, read_upload, upload_label
+        upload = form.get("file")
+        sid = sec.session_id(request)
+        if upload is None or isinstance(upload, str):
+            return page(request, "_upload_error.html", status=422, message="choose a file")
+        data = await upload.read(sec.MAX_BODY + 1)
+        try:
+            scenario = read_upload(data, upload_label(upload.filename))
+            from ..config.checks import prepare_world
+            await run_in_threadpool(prepare_world, scenario)
+        except ScenarioError as exc:
+            return page(request, "_upload_error.html", status=422, message=str(exc))
+        key = digest(scenario)
+        state.store.put(sid, f"upload:{key}", scenario)
+        target = f"/whatif?scenario=upload:{key}"
+        if request.headers.get("hx-request"):
+            return Response(status_code=200, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    def _owned(request: Request, kind: str, key: str):
+        if not DIGEST.match(key):
+            return None
+        return state.store.get(sec.session_id(request), f"{kind}:{key}")
+
+    async def whatif_yaml(request: Request) -> Response:
+        key = request.path_params["key"]
+        entry = _owned(request, "run", key)
+        if entry is None:
+            return PlainTextResponse("no such what-if in this session\n", status_code=404)
+        from .whatif import scenario_yaml
+        return Response(scenario_yaml(entry[0]), media_type="application/yaml", headers={
+            "content-disposition": f'attachment; filename="whatif-{key}.yaml"'})
+
+    async def whatif_picker(request: Request) -> Response:
+        from .pages import picker_context
+        targets = [t[:40] for t in request.query_params.getlist("t")[:300]]
+        try:
+            ctx = await run_in_threadpool(
+                picker_context, state, sec.session_id(request),
+                request.query_params.get("source", "baseline")[:80],
+                request.path_params["lever"], targets)
+        except ScenarioError as exc:
+            return PlainTextResponse(f"{exc}\n", status_code=404)
+        return page(request, "_picker.html", **ctx)
+
+    async def whatif_drivers(request: Request) -> Response:
+        key = request.path_params["key"]
+        if not DIGEST.match(key):
+            return PlainTextResponse("no such what-if in this session\n", status_code=404)
+        from .pages import drivers_context
+        try:
+            ctx = await state.gate.run(drivers_context, state, sec.session_id(request), key)
+        except ScenarioError as exc:
+            return PlainTextResponse(f"{exc}\n", status_code=503)
+        if ctx is None:
+            return PlainTextResponse("no such what-if in this session\n", status_code=404)
+        return page(request, "_drivers.html", **ctx)
+
+    async def whatif_numbers(request: Request) -> Response:
+        key = request.path_params["key"]
+        entry = _owned(request, "run", key)
+        if entry is None:
+            return PlainTextResponse("no such what-if in this session\n", status_code=404)
+        if not state.limiter.allow(sec.session_id(request)):
+            return PlainTextResponse("too many requests; wait a second\n", status_code=429)
+        from .whatif import numbers_csv
+        scenario, world = entry[0], entry[1]
+        try:
+            text = await state.gate.run(numbers_csv, scenario, world)
+        except ScenarioError as exc:
+            return PlainTextResponse(f"{exc}\n", status_code=503)
+        return Response(text, media_type="text/csv", headers={
+            "content-disposition": f'attachment; filename="blocs-{key}.csv"'})
+
+    # --- the game's frame: codes and roles work; the pages themselves come with the engine ---
+
+    async def join(request: Request) -> Response:
+        if request.method == "GET":
+            return page(request, "join.html", message=None)
+        form = await checked_form(request)
+        if form is None:
+            return sec.forbidden("refused: the form's security token is missing or stale; "
+                                 "reload the page")
+        code = str(form.get("code", ""))
+        granted = state.codes.role_of(code) if state.codes else None
+        if granted is None:
+            return page(request, "join.html", status=422, message="unknown code")
+        sec.grant(request, granted)
+        where = "/facilitator" if granted == sec.FACILITATOR else "/team"
+        return RedirectResponse(where, status_code=303)
+
+    def needs(check, what: str):
+        async def endpoint(request: Request) -> Response:
+            if not check(sec.role(request)):
+                return sec.forbidden(f"refused: this page needs {what}; enter a code at /join")
+            return page(request, "stub.html", page_name=what)
+        return endpoint
+
+    async def board_page(request: Request) -> Response:
+        return page(request, "stub.html", page_name="the board")
+
+    async def board_version(request: Request) -> Response:
+        return PlainTextResponse(str(state.board.version),
+                                 headers={"cache-control": "no-store"})
+
+    async def board_events(request: Request) -> Response:
+        return StreamingResponse(state.board.stream(), media_type="text/event-stream",
+                                 headers={"cache-control": "no-store"})
+
+    routes = [
+        Route("/", index),
+        Route("/whatif", whatif_page),
+        Route("/whatif/run", whatif_run, methods=["POST"]),
+        Route("/whatif/upload", whatif_upload, methods=["POST"]),
+        Route("/whatif/scenario/{key}.yaml", whatif_yaml),
+        Route("/whatif/numbers/{key}.csv", whatif_numbers),
+        Route("/whatif/drivers/{key}", whatif_drivers),
+        Route("/whatif/picker/{lever}", whatif_picker),
+        Route("/join", join, methods=["GET", "POST"]),
+        Route("/team", needs(lambda r: r.startswith("team:"), "a team's session")),
+        Route("/facilitator", needs(lambda r: r == sec.FACILITATOR, "the facilitator's session")),
+        Route("/board", board_page),
+        Route("/board/version", board_version),
+        Route("/board/events", board_events),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(sec.LimitsMiddleware),
+        # pages shrink about 10x for phones on classroom Wi-Fi (event streams are left alone)
+        Middleware(GZipMiddleware, minimum_size=2000),
+        Middleware(SessionMiddleware, secret_key=secret or secrets.token_urlsafe(32),
+                   session_cookie="blocsim_session", max_age=12 * 3600, same_site="strict"),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.web = state
+    return app
+
+
+def _field_errors(exc: ScenarioError) -> dict[str, str]:
+    """The form field an error belongs to (``lever-cpec``, ``states``), with its message."""
+    path = exc.path or ""
+    parts = path.split(".")
+    if len(parts) >= 2 and parts[0] in ("sco", "west"):
+        return {f"lever-{parts[1]}": exc.detail}
+    if parts[0] == "states":
+        return {"states": exc.detail}
+    return {}
+
