@@ -26,7 +26,7 @@ from model import __version__
 
 from ..base.errors import NonFiniteError, ScenarioError
 
-SUBCOMMANDS = ("run", "validate", "list", "batch", "compare")
+SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "search")
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
     compare.add_argument("--no-plots", action="store_true",
                          help="write the report without figures (tables only; much faster)")
+    from .search_command import EXAMPLES, add_search_arguments
+    add_search_arguments(sub.add_parser(
+        "search", help="search allocations of a Western budget for the most robust strategy",
+        description="Search allocations of a yearly budget over levers and target groups with "
+                    "optuna, scoring each on the same seeds; writes the best as strategy files.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter))
     return parser
 
 
@@ -270,8 +276,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return run_compare_command(args)
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    """Search allocations of a budget (see ``search``)."""
+    from .search_command import run_search_command
+    return run_search_command(args)
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "batch": cmd_batch,
-            "compare": cmd_compare}
+            "compare": cmd_compare, "search": cmd_search}
 
 
 if __name__ == "__main__":  # ``python -m model.apps.cli`` (or ``python -m model``)
