@@ -27,6 +27,7 @@ from ..core.levers import LEVERS
 from ..data.world import World
 
 SPEND = "spend"
+MAX_BUDGET = 1000.0  # the schema's limit on a lever's budget per target state and year
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,11 @@ def make_space(spec: SearchSpec, world: World) -> Space:
         masks[group] = own
         seen |= full
     units = tuple(Unit(lv, g, int(masks[g].sum())) for lv in spec.levers for g in spec.targets)
+    smallest = min(u.states for u in units)
+    if spec.budget / smallest > MAX_BUDGET:
+        raise spec.error(f"{spec.budget:g} bn a year on a group of {smallest} state(s) would be "
+                         f"more than {MAX_BUDGET:g} bn per target state and year, the schema's "
+                         f"limit", ("budget",))
     return Space(units, spec.budget, spec.spend, spec.step, tuple(spec.targets),
                  {g: not overlaps[g] for g in spec.targets}, overlaps)
 

@@ -101,6 +101,7 @@ def test_the_comparison_runs_hand_written_strategies_at_the_best_cost(searched):
     ({"outcome": "gdp_share_nonaligned"}, "no better direction"),
     ({"robustness": "best"}, "robustness"),
     ({"budget": -1}, "budget"),
+    ({"budget": 5000, "targets": ["TUR"]}, "schema's limit"),
     ({"compare": ["nowhere.yaml"]}, "strategy file not found"),
 ])
 def test_a_bad_spec_is_one_line_and_exit_2(tmp_path, capsys, fields, message):
