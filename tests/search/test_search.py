@@ -66,6 +66,14 @@ def test_a_written_strategy_gives_the_searched_outcome(searched):
     assert cand.loc[cand["rank"] == 1, "mean"].iloc[0] == pytest.approx(values.mean(), rel=1e-12)
 
 
+def test_written_strategy_files_validate_and_carry_their_cost(searched, capsys):
+    _, out = searched
+    paths = sorted((out.out_dir / "strategies").glob("*.yaml"))
+    assert len(paths) >= 2
+    assert main(["validate", *map(str, paths)]) == 0
+    assert "US$ bn a year" in paths[0].read_text().splitlines()[0]
+
+
 def test_costs_of_candidates_stay_within_the_budget(searched):
     spec, out = searched
     cand = out.tables.candidates
