@@ -140,11 +140,12 @@ def report_markdown(run: SearchRun, tables: SearchTables, scenario: Scenario) ->
                 f"best allocation's cost), same seeds. 'best - this' is the best allocation's "
                 f"advantage for the West in `{spec.outcome}`, per replication averaged over "
                 f"scenarios, with a 95% interval.", "",
-                "| strategy | cost/yr | mean | worst | score | best - this | 95% CI | beaten |",
+                f"| strategy | cost/yr | mean | worst | {criterion_label(spec)} | best - this | 95% CI "
+                f"| beaten |",
                 "|---|---|---|---|---|---|---|---|"]
         for _, r in comp.iterrows():
             out.append(f"| {r['strategy']} | {_fmt(r['cost_bn_per_year'])} | {_fmt(r['mean'])} | "
-                       f"{_fmt(r['worst'])} | {_fmt(r['score'])} | "
+                       f"{_fmt(r['worst'])} | {_fmt(r['criterion'])} | "
                        f"{_fmt(r['best_minus_this_for_west'])} | {_fmt(r['ci95_low'])} to "
                        f"{_fmt(r['ci95_high'])} | {'yes' if r['best_beats_it'] else 'no'} |")
         others = comp.iloc[1:]

@@ -136,7 +136,7 @@ def _compare(run: SearchRun, table: pd.DataFrame, best: list[Strategy], scenario
         half = 1.96 * d[c].std(ddof=1) / np.sqrt(d.shape[1]) if d.shape[1] > 1 else np.nan
         rows.append({"strategy": st.name, "scaled_to_bn_per_year": budget,
                      "cost_bn_per_year": cost["cost_bn_per_year"],
-                     **{k: float(v[c]) for k, v in cols.items() if k not in ("max_regret", "criterion")},
+                     **{k: float(v[c]) for k, v in cols.items() if k != "max_regret"},
                      "best_minus_this_for_west": float(d[c].mean()),
                      "ci95_low": float(d[c].mean() - half), "ci95_high": float(d[c].mean() + half),
                      "best_beats_it": bool(c > 0 and cols["score"][0] > cols["score"][c])})
