@@ -33,10 +33,13 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
 def run_search_command(args: argparse.Namespace) -> int:
     """Run or resume a search and print where its files are."""
     from ..base.errors import ScenarioError
+    from ..config.search import load_search
     from ..search.service import execute_search
 
     if args.workers < 1:
         raise ScenarioError(f"--workers {args.workers}: must be at least 1")
+    spec = load_search(args.spec)  # read again by the service; here for the progress line only
+    label = f"{spec.outcome} ({spec.robustness})"
     bar = None
 
     def progress(done: int, total: int, best: float) -> None:
@@ -47,7 +50,7 @@ def run_search_command(args: argparse.Namespace) -> int:
             from tqdm import tqdm
             bar = tqdm(total=total, unit="cand", desc="search", file=sys.stderr)
         bar.update(done - bar.n)
-        bar.set_postfix_str(f"best score {best:.4g}")
+        bar.set_postfix_str(f"best {label} {best:.4g}", refresh=False)
 
     def plotter(tables, spec) -> bytes:
         from ..report.search_plots import search_png
@@ -67,8 +70,9 @@ def run_search_command(args: argparse.Namespace) -> int:
               f"{run.scored_now} scored now in {run.elapsed:.1f} s, {rate:.1f}/s)")
         top = out.tables.candidates.sort_values("rank").iloc[0] if len(out.tables.candidates) else None
         if top is not None:
-            print(f"Best: trial {int(top['trial'])}, score {top['score']:.4g}, mean {top['mean']:.4g}, "
-                  f"worst {top['worst']:.4g}, {top['cost_bn_per_year']:.4g} US$ bn a year")
+            print(f"Best: trial {int(top['trial'])}, {run.spec.outcome} {top['criterion']:.4g} "
+                  f"({run.spec.robustness}), mean {top['mean']:.4g}, worst {top['worst']:.4g}, "
+                  f"{top['cost_bn_per_year']:.4g} US$ bn a year")
         if len(comp):
             beaten = int(comp["best_beats_it"].iloc[1:].sum())
             print(f"At equal cost it beats {beaten} of {len(comp) - 1} hand-written strategies")

@@ -155,7 +155,8 @@ def run_search(spec: SearchSpec, problem: Problem, space: Space, out_dir: Path, 
         workers: processes that score candidates of a batch at once.
         evaluator: ``strategies -> list of (scenarios, replications)`` outcomes; the model's
             ``Evaluator.map`` by default (tests plant toy problems here).
-        progress: ``progress(done, total, best score so far)`` after each batch.
+        progress: ``progress(done, total, best criterion value so far, in the outcome's
+            units)`` after each batch.
     """
     import optuna
     from optuna.distributions import FloatDistribution
@@ -221,7 +222,10 @@ def run_search(spec: SearchSpec, problem: Problem, space: Space, out_dir: Path, 
                     study.tell(t, state=optuna.trial.TrialState.FAIL)
             if progress:
                 finite = s[np.isfinite(s)]
-                progress(len(run.trials), spec.trials, float(finite.max()) if finite.size else np.nan)
+                best = float(finite.max()) if finite.size else np.nan
+                # in the outcome's units: the criterion's value (a regret is a shortfall, >= 0)
+                progress(len(run.trials), spec.trials,
+                         -best if spec.robustness == "regret" else sign * best)
     finally:
         if own is not None:
             own.close()
