@@ -147,3 +147,17 @@ def test_workers_change_nothing_and_the_experiment_reproduces_the_search(searche
     assert np.array_equal(best["mean_alignment"].to_numpy(), out.run.trials[trial].values.ravel())
     manifest = json.loads((out.out_dir / "search.json").read_text())
     assert manifest["best"][0] == "t_best1"
+
+
+def test_the_shipped_spec_reads_and_its_candidates_are_strategies():
+    from model.search.space import corners, to_strategy
+
+    spec, problem, scenario, world, space = prepare(SCEN / "experiments" / "west_budget_search.yaml")
+    assert len(space.units) == 15 and problem.names == ["baseline", "sco_expansion"]
+    # central_asia loses KAZ to swing_states, africa loses EGY, NGA and ZAF
+    assert {u.group: u.states for u in space.units} == {"swing_states": 16, "central_asia": 4,
+                                                         "africa": 51}
+    from model.config.costs import cost_summary
+    for params in corners(space):
+        cost = cost_summary(scenario.with_strategy(to_strategy(space, params, "c")), world)
+        assert cost["cost_bn_per_year"] == pytest.approx(spec.budget, rel=1e-5)
