@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from ..analysis.labels import outcome_label
 from ..core.outcomes import better_sign
 from .compare_plots import GRID, REFERENCE_COLOUR, STRATEGY_PALETTE, png_bytes
-from .run_plots import axes_or_new, set_titles
+from .run_plots import DPI, set_titles
 
 
 def front_line(candidates: pd.DataFrame, outcome: str) -> pd.DataFrame:
@@ -34,35 +34,49 @@ def front_line(candidates: pd.DataFrame, outcome: str) -> pd.DataFrame:
 
 
 def plot_search(tables, spec, *, ax=None) -> Figure:
-    """Mean outcome (and worst scenario) against cost a year; front, best and hand-written marked."""
-    ax = axes_or_new(ax, (7.5, 5))
-    fig = ax.figure
+    """Mean outcome against the worst scenario (and, when spending varies, against cost).
+
+    Every candidate grey, the Pareto front (mean, cost, worst) coloured, the best by the
+    criterion a star, the hand-written strategies at the same cost diamonds. ``ax`` (one axes)
+    draws the mean-against-worst panel only.
+    """
     cand = tables.candidates
-    scale = 100.0 if spec.outcome.startswith(("gdp_share", "pop_share")) else 1.0
-    ax.scatter(cand["cost_bn_per_year"], cand["mean"] * scale, s=12, color=REFERENCE_COLOUR,
-               alpha=0.5, label="candidates (mean over scenarios)")
-    line = front_line(cand, spec.outcome)
-    ax.plot(line["cost_bn_per_year"], line["mean"] * scale, "-o", color=STRATEGY_PALETTE[0],
-            ms=4, label="cost-effect frontier")
-    front = cand[cand["pareto"]]
-    ax.scatter(front["cost_bn_per_year"], front["worst"] * scale, s=18, facecolors="none",
-               edgecolors=STRATEGY_PALETTE[1], label="front: worst scenario")
-    top = cand[cand["rank"] == 1]
-    ax.scatter(top["cost_bn_per_year"], top["mean"] * scale, s=90, marker="*",
-               color=STRATEGY_PALETTE[2], zorder=5, label="best by the criterion")
-    comp = tables.comparison
-    for i, (_, r) in enumerate(comp.iloc[1:].iterrows() if len(comp) else []):
-        ax.scatter([r["cost_bn_per_year"]], [r["mean"] * scale], marker="D", s=30,
-                   color=STRATEGY_PALETTE[(i + 3) % len(STRATEGY_PALETTE)], zorder=4,
-                   label=f"{r['strategy']}")
-    ax.grid(**GRID)
-    ax.set_xlabel("cost, US$ bn a year (docs/model.md 4.1)")
-    unit = " (%)" if scale == 100.0 else ""
-    ax.set_ylabel(outcome_label(spec.outcome) + unit)
-    ax.legend(fontsize=7, loc="best")
-    set_titles(ax, f"Search {spec.name}: outcome against cost",
-               f"{len(cand)} candidates, {spec.replications} replications x "
-               f"{len(tables.candidates.filter(like='mean_').columns)} scenario(s), same seeds")
+    with_cost = spec.spend == "up_to" and ax is None
+    if ax is None:
+        fig = Figure(figsize=(6.5 * (1 + with_cost), 5), dpi=DPI, layout="constrained")
+        axes = list(fig.subplots(1, 1 + with_cost, squeeze=False)[0])
+    else:
+        fig, axes = ax.figure, [ax]
+    scale, unit = (100.0, " (%)") if spec.outcome.startswith(("gdp_share", "pop_share")) else (1.0, "")
+    label = outcome_label(spec.outcome) + unit
+    panels = [("worst", f"{label}, worst scenario")]
+    if with_cost:
+        panels.append(("cost_bn_per_year", "cost, US$ bn a year (docs/model.md 4.1)"))
+    front, top = cand[cand["pareto"]], cand[cand["rank"] == 1]
+    comp = tables.comparison.iloc[1:] if len(tables.comparison) else tables.comparison
+    for ax_, (x, xlabel) in zip(axes, panels, strict=True):
+        k = 1.0 if x == "cost_bn_per_year" else scale
+        ax_.scatter(cand[x] * k, cand["mean"] * scale, s=12, color=REFERENCE_COLOUR, alpha=0.5,
+                    label="candidates")
+        if x == "cost_bn_per_year":
+            line = front_line(cand, spec.outcome)
+            ax_.plot(line[x], line["mean"] * scale, "-", color=STRATEGY_PALETTE[0], lw=1,
+                     label="cost-effect frontier")
+        ax_.scatter(front[x] * k, front["mean"] * scale, s=22, color=STRATEGY_PALETTE[0],
+                    label="Pareto front (mean, cost, worst)")
+        ax_.scatter(top[x] * k, top["mean"] * scale, s=120, marker="*", color=STRATEGY_PALETTE[2],
+                    zorder=5, label="best by the criterion")
+        for i, (_, r) in enumerate(comp.iterrows()):
+            ax_.scatter([r[x] * k], [r["mean"] * scale], marker="D", s=30, zorder=4,
+                        color=STRATEGY_PALETTE[(i + 3) % len(STRATEGY_PALETTE)], label=r["strategy"])
+        ax_.grid(**GRID)
+        ax_.set_xlabel(xlabel)
+        ax_.set_ylabel(f"{label}, mean over scenarios")
+    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    n_scen = len(tables.candidates.filter(like="mean_").columns)
+    set_titles(axes[0], f"Search {spec.name}",
+               f"{len(cand)} candidates, {spec.replications} replications x {n_scen} scenario(s), "
+               f"same seeds; {'less' if better_sign(spec.outcome) < 0 else 'more'} is better")
     return fig
 
 

@@ -2,7 +2,8 @@
 
 Optuna's TPE sampler (or its random sampler), seeded from the spec, proposes ``batch``
 candidates at a time (ask), starting from the corners of the space (``space.corners``); they
-are scored, in parallel if asked, and told back in order. The sampler's path depends only on the
+are scored, in parallel if asked, and told back in order (with ``spend: up_to``, with the money
+spent as a second objective, to be minimised). The sampler's path depends only on the
 spec, never on the number of workers or on timing, so the same spec gives the same candidates
 and the same files.
 
@@ -37,7 +38,7 @@ from ..config.search import SearchSpec
 from ..core.outcomes import better_sign
 from .evaluate import Evaluator, Problem
 from .robust import scores
-from .space import Space, corners, to_strategy
+from .space import Space, corners, spent, to_strategy
 
 JOURNAL = "journal.jsonl"
 
@@ -172,7 +173,10 @@ def run_search(spec: SearchSpec, problem: Problem, space: Space, out_dir: Path, 
     dists = {n: FloatDistribution(0.0, 1.0, step=spec.step) for n in space.names}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = optuna.create_study(direction="maximize", sampler=_sampler(spec))
+        # spending up to the budget: also minimise the money, so the sampler traces the
+        # cost-effect frontier instead of only the best score (which spends it all)
+        study = optuna.create_study(directions=["maximize", "minimize"] if spec.spend == "up_to"
+                                    else ["maximize"], sampler=_sampler(spec))
     for params in corners(space):
         study.enqueue_trial(params)
     sign = better_sign(spec.outcome)
@@ -217,7 +221,8 @@ def run_search(spec: SearchSpec, problem: Problem, space: Space, out_dir: Path, 
             for i, t in enumerate(asked):
                 score = s[k + i]
                 if np.isfinite(score):
-                    study.tell(t, float(score))
+                    money = spent(space, params[i])
+                    study.tell(t, [float(score), money] if spec.spend == "up_to" else float(score))
                 else:
                     study.tell(t, state=optuna.trial.TrialState.FAIL)
             if progress:

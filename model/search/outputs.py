@@ -74,6 +74,9 @@ def write_outputs(run: SearchRun, tables: SearchTables, out_dir: Path, scenario:
     for st in strategies + list(tables.compared):
         put(f"strategies/{st.name}.yaml", strategy_yaml(st, scenario, world))
         files.append(f"strategies/{st.name}.yaml")
+    for old in sorted((out_dir / "strategies").glob("*.yaml")):  # an earlier search's extras
+        if f"strategies/{old.name}" not in files:
+            old.unlink()
     spec_dir = Path(spec_file).resolve().parent
     exp = {"name": f"{spec.name}_check",
            "description": f"The best allocations of search '{spec.name}' (and the hand-written "

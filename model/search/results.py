@@ -82,8 +82,9 @@ def search_tables(run: SearchRun, scenario: Scenario, world, *, base_dir: Path,
     for col, vals in _measures(values, spec, names).items():
         table[col] = vals
     sign = better_sign(spec.outcome)
-    front = pareto_mask(np.column_stack([sign * table["mean"], -table["cost_bn_per_year"],
-                                         sign * table["worst"]]))
+    # costs equal but for the rounding of written budgets (6 digits) count as equal
+    cost = np.array([float(f"{c:.4g}") for c in table["cost_bn_per_year"]])
+    front = pareto_mask(np.column_stack([sign * table["mean"], -cost, sign * table["worst"]]))
     table["pareto"] = front
     order = table.assign(_s=-table["score"]).sort_values(
         ["_s", "cost_bn_per_year", "trial"], kind="stable")

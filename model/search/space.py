@@ -109,6 +109,12 @@ def corners(space: Space) -> list[dict[str, float]]:
     return [{k: min(1.0, float(v)) for k, v in p.items()} for p in out]
 
 
+def spent(space: Space, params: dict[str, float]) -> float:
+    """US$ bn a year the candidate spends (before the written budgets' rounding)."""
+    any_weight = any(float(params[u.key]) > 0 for u in space.units)
+    return float(params.get(SPEND, 1.0)) * space.budget if any_weight else 0.0
+
+
 def allocation(space: Space, params: dict[str, float]) -> dict[str, float]:
     """US$ bn per year of each pair (by ``Unit.key``), from the candidate's weights."""
     w = np.array([float(params[u.key]) for u in space.units])
