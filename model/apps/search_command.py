@@ -14,7 +14,7 @@ from pathlib import Path
 
 EXAMPLES = """Examples:
   blocsim search scenarios/experiments/west_budget_search.yaml --workers 2
-  blocsim search scenarios/experiments/west_budget_search.yaml --trials 400   # continues
+  blocsim search scenarios/experiments/west_budget_search.yaml --trials 600   # continues
   blocsim batch out/search/west_budget_search/experiment.yaml --report       # check the best"""
 
 

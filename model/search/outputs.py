@@ -91,6 +91,8 @@ def write_outputs(run: SearchRun, tables: SearchTables, out_dir: Path, scenario:
     put("experiment.yaml", yaml.safe_dump(exp, sort_keys=False, width=100))
     if plotter is not None:
         put("pareto.png", plotter(tables, spec))
+    else:  # not an earlier search's figure beside these tables
+        (out_dir / "pareto.png").unlink(missing_ok=True)
     best = tables.candidates.loc[tables.candidates["rank"] == 1]
     manifest = {"search": spec.name, "version": __version__, "spec_file": str(spec_file),
                 "outcome": spec.outcome, "direction": OUTCOMES[spec.outcome].direction,
