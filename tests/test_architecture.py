@@ -22,6 +22,7 @@ LAYERS = {
     "config": 3,
     "run": 4,
     "analysis": 5,
+    "search": 5,
     "report": 6,
     "game": 7,
     "history": 7,

@@ -26,7 +26,7 @@ from model import __version__
 
 from ..base.errors import NonFiniteError, ScenarioError
 
-SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "game", "serve")
+SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "game", "serve", "search")
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_arguments(sub.add_parser(
         "serve", help="serve the web pages: the live what-if page (game pages to come)",
         description="Serve the what-if page in a browser; on this machine only unless --host."))
+    from .search_command import EXAMPLES, add_search_arguments
+    add_search_arguments(sub.add_parser(
+        "search", help="search allocations of a Western budget for the most robust strategy",
+        description="Search allocations of a yearly budget over levers and target groups with "
+                    "optuna, scoring each on the same seeds; writes the best as strategy files.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter))
     return parser
 
 
@@ -290,8 +296,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return run_serve_command(args)
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    """Search allocations of a budget (see ``search``)."""
+    from .search_command import run_search_command
+    return run_search_command(args)
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "batch": cmd_batch,
-            "compare": cmd_compare, "game": cmd_game, "serve": cmd_serve}
+            "compare": cmd_compare, "game": cmd_game, "serve": cmd_serve, "search": cmd_search}
 
 
 if __name__ == "__main__":  # ``python -m model.apps.cli`` (or ``python -m model``)

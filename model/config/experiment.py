@@ -69,6 +69,8 @@ class ExperimentSpec(Located):
     sweep: Sweep | None = None
     keep_trajectories: bool = True
     chunk_size: int = Field(50, ge=1, le=100_000)
+    equal_cost: float | None = Field(None, gt=0, le=100_000,
+                                     description="scale every strategy to this many US$ bn a year")
 
     @field_validator("outcomes", "primary")
     @classmethod

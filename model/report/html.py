@@ -284,6 +284,14 @@ def _render_html(batch: Batch, t: Tables, plots: list[tuple[str, str, bytes]],
              "<h2>Design</h2>", _dl(_design_lines(batch, t))]
     if "ranking" in tables:
         parts += _comparison_sections(t, tables, ref, primary)
+    if "cost_effect" in tables:
+        parts += ["<h2>Cost and effect</h2>",
+                  '<p class="note">What each strategy costs (docs/model.md 4.1: a budget costs '
+                  "itself, an intensity the budget that buys it, in every target state and year) "
+                  f"and its effect on {html.escape(outcome_label(primary))} per US$ 100 bn of extra "
+                  "spending over the horizon. For a comparison at equal cost, give the experiment "
+                  "<code>equal_cost</code> (US$ bn a year).</p>",
+                  _html_table(tables["cost_effect"])]
     else:
         parts.append('<p class="note">One strategy only: this batch is a sweep or a sensitivity '
                      "analysis, so there is nothing to rank; see the summaries and the sensitivity "
@@ -383,9 +391,16 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
         raw["sensitivity"] = t.sensitivity
         raw["response"] = t.response
         display["response"] = t.response
+    costs = _cost_effect(batch, t) if "ranking" in raw else None
+    if costs is not None:
+        raw["cost_effect"], display["cost_effect"] = costs
     want_plots = plots
     plots = ([(name, caption, png_bytes(fig)) for name, caption, fig in _figures(batch, t)]
              if want_plots else [])
+    if want_plots and costs is not None:
+        from .costs import plot_cost_effect
+        plots.append(("cost_effect.png", COST_CAPTION,
+                      png_bytes(plot_cost_effect(costs[0], t.primary, t.reference))))
 
     def fill(tmp: Path) -> None:
         for name, df in raw.items():
@@ -412,7 +427,18 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
 
 
 REPORT_TABLES = ("ranking", "paired_differences", "summary", "prob_best", "robustness", "sensitivity",
-                 "response", "end_camps")
+                 "response", "end_camps", "cost_effect")
+COST_CAPTION = ("Each strategy's mean paired difference to the reference (95% interval) against its "
+                "cost a year; the dashed line joins the strategies no cheaper one beats.")
+
+
+def _cost_effect(batch: Batch, t: Tables):
+    """(raw, display) cost-effect tables, or None for a batch without recorded costs."""
+    from ..analysis.costs import cost_effect, cost_table
+    from .costs import display_cost_effect
+
+    table = cost_effect(t.paired_differences, cost_table(batch.manifest), t.primary, t.reference)
+    return None if table.empty else (table, display_cost_effect(table, t.primary))
 
 
 def _only_report_files(folder: Path) -> bool:

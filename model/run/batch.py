@@ -29,6 +29,7 @@ from model import __version__
 
 from ..base.errors import ScenarioError
 from ..base.files import check_output_dir, check_writable, os_error, write_file_atomic
+from ..core.costs import COST_RULE
 from ..core.outcomes import OUTCOMES
 from ..core.seeds import SEED_RULE
 from .chunks import ChunkTask
@@ -116,6 +117,8 @@ def _manifest(design: Design, *, experiment_file: str, executor: str, started: s
         "chunks": len(design.chunks), "chunk_size": spec.chunk_size,
         "lean_threshold": sorted({c.resolved["parameters"]["lean_threshold"] for c in design.cells}),
         "swing_states": design.swing,
+        "costs": design.costs, "cost_rule": COST_RULE,
+        "equal_cost_bn_per_year": spec.equal_cost,
         "keep_trajectories": spec.keep_trajectories,
         "executor": executor, "started_at": started, "finished_at": finished,
         "chunks_done": done, "runs_failed": failures,

@@ -19,7 +19,9 @@ from pydantic import ValidationError
 
 from model import __version__
 
+from ..base.errors import ScenarioError
 from ..config.checks import prepare_world
+from ..config.costs import cost_summary, scale_strategy
 from ..config.experiment import ExperimentSpec, check_sweep
 from ..config.scenario import (
     Scenario,
@@ -67,6 +69,7 @@ class Design:
     swing: dict[str, list[str]]  # per scenario: the swing group's states in its world
     digest: str
     states: dict[str, int] = field(default_factory=dict)  # per scenario: its world's states
+    costs: list[dict] = field(default_factory=list)  # per scenario x strategy (config.costs)
 
     @property
     def runs(self) -> int:
@@ -151,10 +154,15 @@ def expand(spec: ExperimentSpec, *, base_dir: Path | None = None) -> Design:
         raise spec.error(f"reference '{spec.reference}' is not one of the strategies: "
                          f"{', '.join(strategy_names)}", ("reference",))
     swept, points = sweep_points(spec)
-    cells = []
+    cells, costs = [], []
     for sc in scenarios:
+        world = prepare_world(sc)
         for strat, sname in zip(strategies, strategy_names, strict=True):
+            if strat is not None and spec.equal_cost is not None:
+                strat = _at_cost(spec, strat, sc, world)
             combined = sc.with_strategy(strat) if strat is not None else sc
+            costs.append({"scenario": sc.name, "strategy": sname,
+                          **cost_summary(combined, world)})
             for p, values in enumerate(points):
                 doc = combined.model_dump(mode="json")
                 doc["parameters"].update(values)
@@ -185,7 +193,15 @@ def expand(spec: ExperimentSpec, *, base_dir: Path | None = None) -> Design:
         except KeyError as exc:
             raise spec.error(f"unknown state code or group {exc}", ("swing_group",)) from None
     digest = _digest(spec, cells, seeds)
-    return Design(spec, cells, seeds, chunks, swept, swing, digest, states)
+    return Design(spec, cells, seeds, chunks, swept, swing, digest, states, costs)
+
+
+def _at_cost(spec: ExperimentSpec, strategy: Strategy, scenario: Scenario, world) -> Strategy:
+    """The strategy scaled to the experiment's ``equal_cost`` in this scenario (config.costs)."""
+    try:
+        return scale_strategy(strategy, scenario, world, spec.equal_cost)
+    except ScenarioError as exc:
+        raise spec.error(exc.detail, ("equal_cost",)) from None
 
 
 
