@@ -75,7 +75,7 @@ def move_label(record: dict) -> str:
         return "application for SCO status" if mv["apply"] == "sco" else \
             "application for a Western partnership"
     if "respond" in mv:
-        return f"{mv['respond']} of offers"
+        return "refusal of offers" if mv["respond"] == "refuse" else "welcome to offers"
     return f"decision to {mv['decide']} {mv['state']}"
 
 
@@ -95,12 +95,13 @@ def _capital(text: str) -> str:
 
 
 def effect_sentences(spec: GameSpec, world: World, results: list[TurnResult], turn: int,
-                     team: str, *, tol: float = TOL,
-                     limit: int = MAX_SENTENCES) -> list[Effect]:
+                     team: str, *, tol: float = TOL, limit: int = MAX_SENTENCES,
+                     to_team: bool = True) -> list[Effect]:
     """What ``team``'s moves (this turn's and earlier ones still acting) did in turn ``turn``.
 
     One ``Effect`` per (move, state) with an attributed change of at least ``tol``, largest
     first, each naming the strongest push the other way by another owner on that state.
+    ``to_team``: written to the team ('your ...'), else about it ("China's ...").
     """
     result = results[turn - 1]
     records = move_records(results[:turn])
@@ -117,7 +118,7 @@ def effect_sentences(spec: GameSpec, world: World, results: list[TurnResult], tu
         rec = records[owner]
         where = str(world.name[i])
         later = "" if rec["turn"] == turn else f" (played in turn {rec['turn']}) still"
-        text = (f"{_capital(owner_phrase(owner, records, spec, viewer=team))} in {where}{later} "
+        text = (f"{_capital(owner_phrase(owner, records, spec, viewer=team if to_team else None))} in {where}{later} "
                 f"moved it {amount(value)} {direction(value)}")
         others = [m for m, o in enumerate(result.owners)
                   if result.owner_team(o) != team and result.by_owner[m, i] * value < 0]
@@ -132,17 +133,19 @@ def effect_sentences(spec: GameSpec, world: World, results: list[TurnResult], tu
     return out
 
 
-def refusal_notes(spec: GameSpec, world: World, result: TurnResult, team: str) -> list[str]:
+def refusal_notes(spec: GameSpec, world: World, result: TurnResult, team: str, *,
+                  to_team: bool = True) -> list[str]:
     """Sentences on the team's offers that swing teams refused or welcomed this turn."""
     out = []
+    whose = "your" if to_team else f"{team_name(spec, team)}'s"
     for m in result.moves:
         if m["team"] != team:
             continue
         for code, f in m.get("factors", {}).items():
             name = str(world.name[world.index[code]])
             label = move_label(m)
-            out.append(f"{name} refused your {label}: it did not act there." if f == 0 else
-                       f"{name} welcomed your {label}: it acted {f:g} times as hard there.")
+            out.append(f"{name} refused {whose} {label}: it did not act there." if f == 0 else
+                       f"{name} welcomed {whose} {label}: it acted {f:g} times as hard there.")
     return out
 
 
@@ -203,9 +206,11 @@ def headlines(game, results: list[TurnResult], turn: int, *, n: int = 3) -> list
              f"({result.alignment_after[i]:+.3f})." for i in crossed]
     key_first = [c for c, i in zip(camps, crossed, strict=True) if world.iso3[i] in keys]
     out = list(key_first)
-    big = int(np.argmax(np.abs(change)))
-    out.append(f"{world.name[big]} moved most: {amount(change[big])} {direction(change[big])} "
-               f"(now {result.alignment_after[big]:+.3f}).")
+    key_idx = np.array([world.index[k] for k in sorted(keys)], dtype=int)
+    big = int(key_idx[np.argmax(np.abs(change[key_idx]))]) if len(key_idx) else \
+        int(np.argmax(np.abs(change)))
+    out.append(f"{world.name[big]} moved most of the key states: {amount(change[big])} "
+               f"{direction(change[big])} (now {result.alignment_after[big]:+.3f}).")
     records = move_records(results[:turn])
     moved = [(abs(result.by_owner[k, i]), o, i) for k, o in enumerate(result.owners)
              if o != SCENARIO for i in [int(np.argmax(np.abs(result.by_owner[k])))]]
