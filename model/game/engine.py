@@ -288,7 +288,7 @@ class Game:
         cost = self._cost(move)
         s["moves"].append({"id": move_id, "team": move.team, "move": move.to_dict(),
                            "cost": cost})
-        s["left"][move.team] -= cost
+        s["left"][move.team] = max(0.0, s["left"][move.team] - cost)  # never below 0
         return Verdict(True, move_id=move_id)
 
     def _find(self, move_id: object, team: object) -> dict | None:
@@ -309,7 +309,7 @@ class Game:
         if not verdict.ok:
             return verdict
         cost = self._cost(move)
-        self.state["left"][move.team] += old["cost"] - cost
+        self.state["left"][move.team] = max(0.0, self.state["left"][move.team] + old["cost"] - cost)
         old.update(move=move.to_dict(), cost=cost)
         return Verdict(True, move_id=old["id"])
 

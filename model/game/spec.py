@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, TypeAdapter, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from ..base.errors import ScenarioError
 from ..config.checks import check_scenario, prepare_world, state_hint
@@ -203,7 +203,10 @@ class GameSpec(Located):
         return (self.turns + self.extra_turns) * self.years_per_turn
 
 
-_EVENT = TypeAdapter(Event)
+class _Inject(Strict):
+    """One event, checked as a scenario's ``events`` list is."""
+
+    events: list[Event]
 
 
 def check_event(data: object, year: int, world: World, label: str, where: dict,
@@ -220,14 +223,15 @@ def check_event(data: object, year: int, world: World, label: str, where: dict,
         raise ScenarioError("an inject acts in the turn it is played: leave out year", file=label,
                             path=".".join(map(str, (*path, "year"))),
                             line=where.get((*path, "year"), (None, None))[1])
-    try:
-        ev = _EVENT.validate_python({**data, "year": year}, strict=True)
+    try:  # validated as a scenario's events are, so the messages are the same
+        ev = _Inject.model_validate({"events": [{**data, "year": year}]}).events[0]
     except ValidationError as exc:
-        inner = {p[len(path):]: v for p, v in where.items() if p[:len(path)] == path}
-        err = _explain(exc, GameSpec, inner, label)
+        inner = {("events", 0, *p[len(path):]): v for p, v in where.items()
+                 if p[:len(path)] == path}
+        err = _explain(exc, _Inject, inner, label)
+        rest = (err.path or "").split(".")[2:]
         raise ScenarioError(err.detail, file=err.file, line=err.line,
-                            path=".".join(map(str, path + tuple((err.path or "").split(".")))
-                                          ).rstrip(".")) from None
+                            path=".".join(map(str, (*path, *rest)))) from None
     groups = world.groups()
     for t in ev.targets():
         if t not in world.index and t not in groups:

@@ -47,9 +47,14 @@ class TurnResult:
         parts = owner.split(":")
         return parts[1] if len(parts) == 3 else None
 
-    def team_effects(self, team: str) -> np.ndarray:
-        """(n,) the change of alignment this turn attributed to ``team``'s moves, all turns'."""
-        rows = [k for k, o in enumerate(self.owners) if self.owner_team(o) == team]
+    def team_effects(self, team: str, made_in: int | None = None) -> np.ndarray:
+        """(n,) the change of alignment this turn attributed to ``team``'s moves.
+
+        All its moves so far by default (what earlier moves built still acts); only those made
+        in turn ``made_in`` if given.
+        """
+        rows = [k for k, o in enumerate(self.owners) if self.owner_team(o) == team
+                and (made_in is None or o.startswith(f"t{made_in}:"))]
         return self.by_owner[rows].sum(axis=0) if rows else np.zeros(self.by_owner.shape[1])
 
     def move_effects(self, owner: str, world: World, *, tol: float = 1e-12) -> dict[str, float]:

@@ -65,6 +65,12 @@ def make_game_file(tmp_path):
 
 
 @pytest.fixture
+def game_data() -> dict:
+    """The small game as data."""
+    return small_game()
+
+
+@pytest.fixture
 def games_dir() -> Path:
     """The shipped games' folder."""
     return GAMES

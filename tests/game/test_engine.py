@@ -31,14 +31,18 @@ def test_shipped_game_plays_to_the_end_from_its_moves_file(name, games_dir):
     assert all(e["ok"] for e in game.log)
 
 
-def test_a_game_without_moves_is_the_scenario_itself(make_game_file):
-    game = new_game(make_game_file(deck={}))  # no chance cards either
+@pytest.mark.parametrize("step", ["year", "quarter"])
+def test_a_game_without_moves_is_the_scenario_itself(make_game_file, games_dir, tmp_path, step):
+    classroom = games_dir.parent / "classroom.yaml"
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(f"extends: {classroom}\nname: s\nstep: {step}\n", encoding="utf-8")
+    game = new_game(make_game_file(deck={}, scenario=str(scenario)))  # no chance cards either
     for _ in range(game.spec.turns):
         game.open_turn()
         game.close_turn()
     direct = run_scenario(game.scenario, rng=model_seed(game.spec.seed), world=game.world)
     k = game.model.k
-    assert k == game.spec.turns
+    assert k == game.spec.turns * (4 if step == "quarter" else 1)
     assert np.array_equal(game.model.rec_alignment[: k + 1], direct.alignment[: k + 1])
     assert np.array_equal(game.model.rec_contrib[: k + 1], direct.contributions[: k + 1])
 
@@ -58,6 +62,8 @@ def test_attribution_splits_the_lever_rows_among_owners(game):
     assert r1.team_effects("sco")[kaz] > 0 > r1.team_effects("west")[kaz]
     assert r1.team_effects("mid")[kaz] < 0  # trade with the West pulls West
     assert r2.team_effects("west")[kaz] < 0  # what the trade deal built is still working
+    assert r2.team_effects("west", made_in=2)[kaz] == 0.0  # no move of its own in turn 2
+    assert r1.team_effects("west", made_in=1)[kaz] == r1.team_effects("west")[kaz]
     west = r1.team_effects("west")
     assert set(np.flatnonzero(west)) == {kaz}  # a lever acts on its targets only
     owner = next(o for o in r1.owners if ":west:" in o)
