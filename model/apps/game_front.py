@@ -44,13 +44,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not 1 <= args.runs <= 100_000:
         raise ScenarioError("--runs must be between 1 and 100000")
     if path.is_dir():
+        if not (path / SAVE).exists():
+            raise ScenarioError("holds no saved game (save.json)", file=str(path))
         game, folder = Session.resume(path).game, path
     elif path.exists():
         game, folder = load_save(path), path.parent
     else:
         raise ScenarioError("no such game folder or save file", file=str(path))
-    if not (folder / SAVE).exists() and path.is_dir():
-        raise ScenarioError("holds no saved game (save.json)", file=str(path))
     out = write_debrief(game, args.out or folder / DEBRIEF, runs=args.runs)
     print(f"Debrief: {out}")
     return 0
