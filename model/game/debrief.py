@@ -21,8 +21,8 @@ import numpy as np
 
 from ..base.errors import ScenarioError
 from ..base.files import write_file_atomic
-from .benchmark import MEASURES, RUNS, compare
-from .causal import ALL, decomposition, inject_effects
+from .benchmark import RUNS, compare
+from .causal import ALL, attributed_totals, decomposition, inject_effects
 from .narrate import (
     amount,
     direction,
@@ -180,7 +180,6 @@ def causal_section(game, results, dec) -> str:
     """Each team's causal effect, beside its attributed effect, and how the effects add up."""
     keys = game.spec.key_states or list(game.scenario.key_states)
     idx = [game.world.index[s] for s in keys]
-    from .causal import attributed_totals
     rows = []
     for t in game.team_ids:
         eff = dec.effects[t]

@@ -118,8 +118,8 @@ def effect_sentences(spec: GameSpec, world: World, results: list[TurnResult], tu
         rec = records[owner]
         where = str(world.name[i])
         later = "" if rec["turn"] == turn else f" (played in turn {rec['turn']}) still"
-        text = (f"{_capital(owner_phrase(owner, records, spec, viewer=team if to_team else None))} in {where}{later} "
-                f"moved it {amount(value)} {direction(value)}")
+        who = owner_phrase(owner, records, spec, viewer=team if to_team else None)
+        text = f"{_capital(who)} in {where}{later} moved it {amount(value)} {direction(value)}"
         others = [m for m, o in enumerate(result.owners)
                   if result.owner_team(o) != team and result.by_owner[m, i] * value < 0]
         counter, cvalue = None, 0.0
@@ -193,8 +193,11 @@ def turn_report(game, results: list[TurnResult], turn: int, team: str) -> list[s
 
 
 def headlines(game, results: list[TurnResult], turn: int, *, n: int = 3) -> list[str]:
-    """Three headlines for the room: camp changes and the biggest mover, the strongest move,
-    decisions on applications and injects, the score leader."""
+    """Three headlines for the room, in this order of preference.
+
+    Key states that changed camp, the key state that moved most, the strongest move, decisions
+    on applications, injects, other states that changed camp, the score leader.
+    """
     spec, world = game.spec, game.world
     result = results[turn - 1]
     thr = game.threshold
