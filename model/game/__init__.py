@@ -4,4 +4,4 @@ Layer 7: imports base, data, core, config (and run, analysis, report when it nee
 ``docs/game.md`` documents the file formats and this API.
 """
 
-__all__ = ["spec", "moves", "engine", "turns", "ledger", "scoring", "store", "script"]
+__all__ = ["spec", "moves", "engine", "plans", "turns", "ledger", "scoring", "store", "script"]

@@ -22,6 +22,7 @@ Imports base, data, core, config and the game's own modules.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import asdict
 
 import numpy as np
@@ -29,13 +30,12 @@ import numpy as np
 from ..base.errors import ScenarioError
 from ..config.build import event_action, params_from_scenario, plan_from_scenario
 from ..config.scenario import Scenario
-from ..core.levers import LEVERS
-from ..core.plan import EventAction, LeverAction, Plan
+from ..core.plan import EventAction, Plan
 from ..core.record import DRIVERS
 from ..core.simulation import BlocModel
 from ..core.snapshot import Snapshot
 from ..data.world import World
-from .ledger import SCENARIO, Ledger
+from .ledger import Ledger
 from .moves import (
     MoveSpec,
     Verdict,
@@ -44,8 +44,8 @@ from .moves import (
     move_cost,
     parse_move,
     refuse,
-    target_mask,
 )
+from .plans import offers_of, year_plan
 from .scoring import outcomes_now, scores
 from .spec import OWN, GameSpec, check_event, next_status
 from .turns import TurnResult
@@ -89,7 +89,8 @@ class Game:
         self.world_dir = "."  # where the scenario's world is found (``store`` sets it)
         self.undo_stack: list[tuple[dict, Snapshot, list[str], dict]] = []
         self.state = {
-            "turn": 0, "phase": "ready", "turns_total": spec.turns, "seq": 0,
+            "turn": 0, "phase": "ready", "turns_total": spec.turns,
+            "seq": {t: 0 for t in self.team_ids},
             "moves": [], "left": {t: 0.0 for t in self.team_ids},
             "carry": {t: 0.0 for t in self.team_ids}, "injects": [], "fired": [],
             "pending": [], "events": [], "history": []}
@@ -136,6 +137,17 @@ class Game:
         """The results of every resolved turn, in order."""
         return [TurnResult.from_dict(h) for h in self.state["history"]]
 
+    def status(self) -> dict:
+        """What a facilitator's ``status`` shows: turn, phase, years, budgets, pending, scores."""
+        nxt = self.turn + 1
+        return {"game": self.spec.name, "turn": self.turn, "phase": self.phase,
+                "turns_total": self.state["turns_total"], "year": self.year,
+                "next_years": self.years_of(nxt) if self.phase != "over" else None,
+                "budgets": {t: self.budget_left(t) for t in self.team_ids},
+                "moves": len(self.state["moves"]), "injects": copy.deepcopy(self.state["injects"]),
+                "pending": self.pending_applications(), "scores": self.scores(),
+                "can_undo": bool(self.undo_stack)}
+
     def scores(self) -> dict[str, dict]:
         """Each team's score now (``scoring.scores``)."""
         return scores(self.spec, self.moment(), self.start, self.world)
@@ -152,10 +164,21 @@ class Game:
     # --- the actions ---------------------------------------------------------------------------
 
     def act(self, action: dict):
-        """Carry out one action (a mapping with ``do``), log it, return its verdict or result."""
-        action = copy.deepcopy(action)
+        """Carry out one action (a mapping with ``do``), log it, return its verdict or result.
+
+        The action is first made plain JSON data (tuples become lists), so that what is logged
+        is what was acted on and a replay of the log acts the same; an action that is not
+        plain data (a NaN, an object) is logged as ``unreadable`` and refused.
+        """
+        try:
+            action = json.loads(json.dumps(action, allow_nan=False))
+        except (TypeError, ValueError):
+            action = {"do": "unreadable", "text": repr(action)[:500]}
         kind = action.get("do") if isinstance(action, dict) else None
-        if kind not in ACTIONS:
+        if kind == "unreadable":
+            result = refuse("malformed", "the action is not plain data (text, numbers, true/"
+                                         "false, lists and mappings)")
+        elif kind not in ACTIONS:
             result = refuse("malformed", f"unknown action {kind!r}; one of {', '.join(ACTIONS)}")
         else:
             result = getattr(self, f"_do_{kind}")(action)
@@ -260,7 +283,7 @@ class Game:
 
     def _cost(self, move: MoveSpec) -> float:
         if move.kind == "spend":
-            return move_cost(self.spec.teams[move.team].menu[move.move], move)
+            return move_cost(self.spec.teams[move.team].menu[move.move], move, self.world)
         return self.spec.apply_cost if move.kind == "apply" else 0.0
 
     def _parse(self, data: object) -> MoveSpec | Verdict:
@@ -283,8 +306,8 @@ class Game:
         if not verdict.ok:
             return verdict
         s = self.state
-        s["seq"] += 1
-        move_id = f"t{self.turn + 1}:{move.team}:{s['seq']}"
+        s["seq"][move.team] += 1  # per team: one team's moves never shift another's ids
+        move_id = f"t{self.turn + 1}:{move.team}:{s['seq'][move.team]}"
         cost = self._cost(move)
         s["moves"].append({"id": move_id, "team": move.team, "move": move.to_dict(),
                            "cost": cost})
@@ -404,11 +427,19 @@ class Game:
         self.ledger.restore(owners, arrays)
 
     def _resolve(self, *, skip: bool):
-        s = self.state
-        if s["phase"] != "open":
-            return refuse("turn_closed", "no turn is open" if s["phase"] == "ready"
+        if self.state["phase"] != "open":
+            return refuse("turn_closed", "no turn is open" if self.state["phase"] == "ready"
                           else "the game is over")
         self.undo_stack.append(self.checkpoint())
+        try:
+            return self._resolve_open(skip=skip)
+        except BaseException:  # a failed resolution (the model went non-finite) changes nothing
+            cp = self.undo_stack.pop()
+            self.restore_checkpoint(cp, history=self.state["history"][:cp[0]["history"]])
+            raise
+
+    def _resolve_open(self, *, skip: bool) -> TurnResult:
+        s = self.state
         turn = self.turn + 1
         first, last = self.years_of(turn)
         before = self.moment()
@@ -419,12 +450,13 @@ class Game:
         for inj in s["injects"]:
             ev = check_event(inj["event"], first, self.world, "inject", {}, ("event",))
             s["events"].append(asdict(event_action(ev, self.world)))
-        offers, factors = self._offers(moves)
+        offers, factors = offers_of(self.spec, self.world, moves)
         self.ledger.add_owners([o["id"] for o in offers])
         by_owner = np.zeros((len(self.ledger.owners), self.world.n))
         drivers = np.zeros((len(DRIVERS), self.world.n))
         for year in range(first, last + 1):
-            plan, effort = self._year_plan(year, offers, factors)
+            plan, effort = year_plan(year, offers, self.background, self.ledger.owners,
+                                     self.state["events"], self.world.n)
             self.model.set_plan(plan)
             for _ in range(self.steps_per_year):
                 self.model.step()
@@ -504,68 +536,6 @@ class Game:
             events = []
         self.state["events"] += [asdict(ev) for ev in events]
         return {**app, "admitted": admitted, "by": by}
-
-    def _offers(self, moves: list[dict]) -> tuple[list[dict], dict[str, dict[str, float]]]:
-        """Spend moves as owners with effort per state, after swing teams' answers."""
-        w = self.world
-        responses = [m for m in moves if "respond" in m["move"]]
-        offers, factors = [], {}
-        for m in moves:
-            mv = m["move"]
-            if "move" not in mv:
-                continue
-            item = self.spec.teams[m["team"]].menu[mv["move"]]
-            effort = target_mask(mv["targets"], w) * (mv["intensity"] * item.efficiency)
-            f = self._answers(m, item.lever, effort > 0, responses)
-            factors[m["id"]] = {str(w.iso3[i]): float(f[i]) for i in np.flatnonzero(f != 1.0)}
-            offers.append({"id": m["id"], "lever": item.lever, "effort": effort * f})
-        return offers, factors
-
-    def _answers(self, m: dict, lever: str, aimed: np.ndarray, responses: list[dict]) -> np.ndarray:
-        """Factor per state for one offer: 0 refused, welcome_bonus welcomed, else 1."""
-        f = np.ones(self.world.n)
-        refused = np.zeros(self.world.n, dtype=bool)
-        for r in responses:
-            rv = r["move"]
-            if r["team"] == m["team"] or rv.get("to", m["team"]) != m["team"]:
-                continue
-            if rv.get("lever", lever) != lever:
-                continue
-            states = rv.get("states") or self.spec.teams[r["team"]].states
-            mask = self.world.mask(states) & aimed
-            if rv["respond"] == "refuse":
-                refused |= mask
-            else:
-                f[mask] = self.spec.welcome_bonus
-        f[refused] = 0.0  # a refusal wins over a welcome
-        return f
-
-    def _year_plan(self, year: int, offers: list[dict],
-                   factors: dict) -> tuple[Plan, np.ndarray]:
-        """The plan for one year and the effort per owner, lever and state (for the ledger)."""
-        n = self.world.n
-        names = list(LEVERS)
-        effort = np.zeros((len(self.ledger.owners), len(names), n))
-        owner = {o: k for k, o in enumerate(self.ledger.owners)}
-        bg = {lv.name: lv for lv in self.background.levers
-              if lv.first_year <= year <= lv.last_year}
-        levers = []
-        for j, name in enumerate(names):
-            mine = [o for o in offers if o["lever"] == name]
-            base = bg.get(name)
-            if base is not None:
-                effort[owner[SCENARIO], j] = np.asarray(base.effort) * base.efficiency
-            for o in mine:
-                effort[owner[o["id"]], j] = o["effort"]
-            if not mine:
-                if base is not None:
-                    levers.append(base)
-                continue
-            total = effort[:, j].sum(axis=0)
-            levers.append(LeverAction(name=name, effort=tuple(total.tolist()), first_year=year,
-                                      last_year=year))
-        events = (*self.background.events, *(EventAction(**e) for e in self.state["events"]))
-        return Plan(levers=tuple(levers), events=events), effort
 
 
 def _canonical(move: dict) -> str:

@@ -132,9 +132,13 @@ def target_mask(targets: list[str], world: World) -> np.ndarray:
     return world.mask(targets)
 
 
-def move_cost(item: MenuItem, move: MoveSpec) -> float:
-    """Points a spend move costs: per named target, ``cost x intensity + cost_per_target``."""
-    return len(move.targets or ()) * (item.cost * move.intensity + item.cost_per_target)
+def move_cost(item: MenuItem, move: MoveSpec, world: World) -> float:
+    """Points a spend move costs: per state it aims at, ``cost x intensity + cost_per_target``.
+
+    A group counts as the states in it, so aiming at many states costs as much as naming them.
+    """
+    n = int(target_mask(move.targets or [], world).sum())
+    return n * (item.cost * move.intensity + item.cost_per_target)
 
 
 def check_spend(spec: GameSpec, world: World, move: MoveSpec, *, left: float,
@@ -146,9 +150,6 @@ def check_spend(spec: GameSpec, world: World, move: MoveSpec, *, left: float,
         menu = ", ".join(team.menu) or "nothing"
         return refuse("not_on_menu", f"'{move.move}' is not on {move.team}'s menu ({menu})")
     targets = move.targets or []
-    if len(targets) > item.max_targets:
-        return refuse("too_many_targets", f"'{move.move}' takes at most {item.max_targets} "
-                                          f"targets ({len(targets)} given)")
     if len(set(targets)) != len(targets):
         return refuse("wrong_target", "a target is named twice")
     allowed = allowed_states(item, team.states, world)
@@ -163,12 +164,16 @@ def check_spend(spec: GameSpec, world: World, move: MoveSpec, *, left: float,
         if not allowed[world.mask([t])].all():
             return refuse("wrong_target", f"'{t}' is not a target of '{move.move}' (allowed: "
                                           f"{', '.join(item.targets)})")
+    n = int(target_mask(targets, world).sum())
+    if n > item.max_targets:
+        return refuse("too_many_targets", f"'{move.move}' aims at {item.max_targets} states at "
+                                          f"most ({n} given)")
     if move.intensity > item.max_intensity:
         return refuse("intensity", f"'{move.move}' goes up to intensity {item.max_intensity:g} "
                                    f"({move.intensity:g} given)")
     if used >= item.per_turn:
         return refuse("limit", f"'{move.move}' may be used {item.per_turn} time(s) a turn")
-    cost = move_cost(item, move)
+    cost = move_cost(item, move, world)
     if cost > left + 1e-9:
         return refuse("over_budget", f"'{move.move}' costs {cost:g} points; {move.team} has "
                                      f"{left:g} left this turn")

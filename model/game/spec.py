@@ -44,10 +44,10 @@ class MenuItem(Strict):
 
     lever: str
     description: str = ""
-    cost: float = Field(1.0, ge=0, le=1e6, description="budget points per unit of intensity per target")
-    cost_per_target: float = Field(0.0, ge=0, le=1e6, description="fixed points per target")
+    cost: float = Field(1.0, ge=0, le=1e6, description="points per unit of intensity per state")
+    cost_per_target: float = Field(0.0, ge=0, le=1e6, description="fixed points per state")
     targets: list[str] = Field(default_factory=lambda: [OWN], min_length=1)
-    max_targets: int = Field(3, ge=1, le=200)
+    max_targets: int = Field(3, ge=1, le=200, description="states one use may aim at")
     max_intensity: float = Field(1.0, gt=0, le=1)
     per_turn: int = Field(1, ge=1, le=20, description="times the move may be used in one turn")
     efficiency: float = Field(1.0, ge=0, le=5, description="multiplies the effort, as a "
@@ -129,6 +129,11 @@ class Team(Strict):
             raise ValueError("a swing team plays named states: give states")
         if self.side != "swing" and self.states:
             raise ValueError("only a swing team plays states (side: swing)")
+        for mid, item in self.menu.items():
+            bloc = LEVERS[item.lever].bloc
+            if self.side != "swing" and bloc != self.side:
+                raise ValueError(f"menu.{mid}: {item.lever} is a {bloc.upper()} lever; a "
+                                 f"{self.side.upper()} team's moves use its own bloc's levers")
         return self
 
 

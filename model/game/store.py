@@ -138,6 +138,29 @@ def replay(game: Game, actions: list[dict]) -> Game:
     return game
 
 
+def without_teams(entries: list[dict], teams: set[str] | list[str]) -> list[dict]:
+    """The log with every move of ``teams`` left out (submitted, revised or withdrawn).
+
+    Replayed on a fresh game (``replay``), it gives the game those teams would have had by
+    doing nothing, with the same random numbers: the model draws the same numbers every step
+    whatever the plan, the chance cards come from the seed and the turn, and move ids count per
+    team, so the other teams' revisions and withdrawals still find their moves.
+    """
+    teams = set(teams)
+
+    def team_of(action: dict) -> object:
+        move = action.get("move")
+        return move.get("team") if isinstance(move, dict) else action.get("team")
+
+    out = []
+    for entry in entries:
+        action = entry["action"] if "action" in entry else entry
+        if action.get("do") in ("submit", "revise", "withdraw") and team_of(action) in teams:
+            continue
+        out.append(entry)
+    return out
+
+
 def read_log(path: Path | str) -> list[dict]:
     """The entries of a ``log.jsonl`` file, one JSON object a line."""
     path = Path(path)

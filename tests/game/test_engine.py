@@ -192,3 +192,28 @@ def test_an_admission_changes_sco_status_through_the_model(game):
     assert r.applications[0]["admitted"] and int(game.model.status[tur]) == 2  # partner->observer
     assert ("TUR", "dialogue_partner", "observer", "events") in [
         e[1:] for e in game.model.status_log]
+
+
+def test_a_failed_resolution_changes_nothing(game, monkeypatch):
+    game.open_turn()
+    game.submit({"team": "sco", "move": "rail", "targets": ["KAZ"], "intensity": 1.0})
+    before = _state_bytes(game)
+
+    def broken():
+        raise ArithmeticError("the model went non-finite")
+
+    monkeypatch.setattr(game.model, "step", broken)
+    with pytest.raises(ArithmeticError):
+        game.close_turn()
+    assert _state_bytes(game) == before and game.undo_stack == []
+
+
+def test_status_shows_what_the_facilitator_needs(game):
+    st = game.status()
+    assert (st["turn"], st["phase"], st["next_years"], st["can_undo"]) == (0, "ready",
+                                                                         (2025, 2025), False)
+    game.open_turn()
+    game.submit({"team": "west", "move": "talk", "targets": ["KAZ"], "intensity": 0.5})
+    st = game.status()
+    assert st["budgets"]["west"] == pytest.approx(9) and st["moves"] == 1
+    assert set(st["scores"]) == {"sco", "west", "mid"}

@@ -75,6 +75,8 @@ BAD = [
      "'own' targets are for swing teams"),
     ("teams.mid.menu.hedge_west.targets", ["UZB"], "teams.mid.menu.hedge_west.targets",
      "its own states"),
+    ("teams.west.menu.talk.lever", "cultural_exchange", "teams.west",
+     "menu.talk: cultural_exchange is a SCO lever; a WEST team's moves use its own bloc's levers"),
     ("teams.mid.states", _DELETE, "teams.mid", "a swing team plays named states"),
     ("teams.mid.states", ["central_asia"], "teams.mid.states", "is a group"),
     ("teams.sco.side", "east", "teams.sco.side", "Input should be 'sco', 'west' or 'swing'"),

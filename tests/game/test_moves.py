@@ -32,7 +32,9 @@ def test_moves_before_the_first_turn_and_after_close_are_refused(game):
     ({"team": "sco", "move": "rail", "targets": ["XXX"]}, "wrong_target", "not a state code"),
     ({"team": "sco", "move": "rail", "targets": ["KAZ", "KAZ"]}, "wrong_target", "named twice"),
     ({"team": "sco", "move": "rail", "targets": ["KAZ", "UZB", "KGZ"]}, "too_many_targets",
-     "at most 2"),
+     "2 states at most (3 given)"),
+    ({"team": "sco", "move": "rail", "targets": ["central_asia"]}, "too_many_targets",
+     "2 states at most (5 given)"),
     ({"team": "sco", "move": "rail", "targets": ["KAZ", "UZB"], "intensity": 1.0},
      "over_budget", "costs 10"),
     ({"team": "nobody", "move": "rail", "targets": ["KAZ"]}, "unknown_team", "no team"),
@@ -59,7 +61,19 @@ def test_each_illegal_move_is_refused_with_its_reason(game, move, code, words):
         assert game.budget_left(move["team"]) == before  # a refusal costs nothing
 
 
-def test_per_turn_limit_and_intensity_cap(game, game_file):
+def test_a_group_costs_what_its_states_cost(make_game_file):
+    from model.game.store import new_game
+
+    game = new_game(make_game_file(turns=1))
+    game.spec.teams["sco"].menu["rail"].max_targets = 5
+    game.spec.teams["sco"].budget = 100
+    _open(game)
+    v = game.submit({"team": "sco", "move": "rail", "targets": ["central_asia"],
+                     "intensity": 0.5})
+    assert v.ok and game.moves()[0]["cost"] == pytest.approx(5 * (4 * 0.5 + 1))
+
+
+def test_per_turn_limit(game):
     _open(game)
     assert game.submit({"team": "sco", "move": "media", "targets": ["KAZ"]}).ok
     assert game.submit({"team": "sco", "move": "media", "targets": ["TUR"]}).ok
@@ -124,3 +138,17 @@ def test_facilitator_actions_refused_with_reasons(game):
     assert game.act({"do": "dance"}).code == "malformed"
     assert game.close_turn().code == "turn_closed"
     assert [e["ok"] for e in game.log].count(True) == 2  # refusals are logged too
+
+
+def test_actions_are_logged_as_plain_data_and_replay_the_same(game, game_file):
+    from model.game.store import new_game, replay, save_bytes
+
+    _open(game)
+    assert game.submit({"team": "sco", "move": "media", "targets": ("KAZ",)}).ok  # a tuple
+    v = game.submit({"team": "sco", "move": "media", "targets": ["TUR"],
+                     "intensity": float("nan")})
+    assert v.code == "malformed" and "not plain data" in v.reason
+    assert game.act("open").code == "malformed"
+    assert game.log[1]["action"]["move"]["targets"] == ["KAZ"]
+    again = replay(new_game(game_file), game.log)
+    assert save_bytes(again) == save_bytes(game)

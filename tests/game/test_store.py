@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from model.base.errors import ScenarioError
@@ -125,3 +126,28 @@ def test_save_of_a_game_in_progress_resumes_mid_turn(game, tmp_path):
     assert json.dumps(r1.to_dict(), sort_keys=True) == json.dumps(r2.to_dict(), sort_keys=True)
     assert back.undo().ok and game.undo().ok
     assert save_bytes(back) == save_bytes(game)
+
+
+def test_a_log_without_a_teams_moves_replays_with_the_same_dice(game_file):
+    from model.game.store import without_teams
+
+    game = new_game(game_file)
+    game.open_turn()
+    w = game.submit({"team": "west", "move": "trade", "targets": ["KAZ"], "intensity": 0.5})
+    s = game.submit({"team": "sco", "move": "media", "targets": ["KAZ"]})
+    game.revise(w.move_id, {"team": "west", "move": "trade", "targets": ["TUR"]})
+    game.withdraw("sco", s.move_id)
+    game.submit({"team": "sco", "move": "rail", "targets": ["KAZ"], "intensity": 0.5})
+    game.close_turn()
+    game.open_turn()
+    game.submit({"team": "mid", "respond": "refuse", "to": "west"})
+    game.close_turn()
+    alone = replay(new_game(game_file), without_teams(game.log, ["sco"]))
+    full, cut = game.history(), alone.history()
+    assert [r.chance for r in full] == [r.chance for r in cut]
+    assert [m for m in cut[0].moves] == [m for m in full[0].moves if m["team"] != "sco"]
+    assert all(np.all(r.team_effects("sco") == 0) for r in cut)
+    assert all(e["ok"] for e in alone.log)
+    kaz = game.world.index["KAZ"]
+    assert full[0].team_effects("sco")[kaz] > 0
+    assert alone.model.a[kaz] < game.model.a[kaz]  # without the SCO's railway, KAZ sits further West
