@@ -52,6 +52,11 @@ class Comparison:
     p90: float
     text: str
 
+    @property
+    def outside(self) -> bool:
+        """Whether the class's world lies beyond the runs' 10-90% range (as the text says)."""
+        return not self.text.startswith("Your class's world, with")
+
 
 def no_strategies(scenario):
     """The scenario with every SCO and Western programme removed."""

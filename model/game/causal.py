@@ -1,13 +1,13 @@
 """Each team's causal effect: the same game replayed without its moves, with the same random numbers.
 
-A game is replayed from its resolved turns (``Game.history()``: the moves as resolved, the
-injects played, skipped turns), not from its log, so undone turns and withdrawn moves play no
-part. Leaving a team's moves out (``drop_team``), every team's (``drop_team=ALL``: the
-*no-player world*) or one inject (``drop_inject=(turn, k)``) gives a counterfactual game: the
-model's generator and the chance cards come from the game's seed whatever the moves, so the
-difference from the class's game is what those moves (or that inject) caused, peers and
-membership included. A move of another team that the counterfactual refuses (a decision on an
-application that was never made) is left out and listed in ``Replay.dropped``.
+Leaving a team's moves out (``drop_team``) or every team's (``drop_team=ALL``: the
+*no-player world*) replays the game's log without them (``store.without_teams``); leaving one
+inject out (``drop_inject=(turn, k)``) replays the game's resolved turns (``Game.history()``:
+the moves as resolved, the injects played, skipped turns) without it. Either way the model's
+generator and the chance cards come from the game's seed whatever the moves, so the difference
+from the class's game is what those moves (or that inject) caused, peers and membership
+included. A move of another team that the counterfactual refuses (a decision on an application
+that was never made) is left out and listed in ``Replay.dropped``.
 
 How the effects add up (``decomposition``): with ``class`` the class's world, ``none`` the
 no-player world and ``effect_t = class - without_t``,
@@ -26,6 +26,7 @@ import numpy as np
 
 from .engine import Game
 from .moves import Verdict
+from .store import without_teams
 from .turns import TurnResult
 
 ALL = "*"  # drop_team: every team's moves (the no-player world)
@@ -48,11 +49,26 @@ def fresh_copy(game: Game) -> Game:
 
 def replay_without(game: Game, *, drop_team: str | None = None,
                    drop_inject: tuple[int, int] | None = None) -> Replay:
-    """The game's resolved turns played again, without ``drop_team``'s moves or one inject.
+    """The game played again without ``drop_team``'s moves (``ALL``: every team's) or one inject.
 
     ``drop_inject`` is (turn, index in that turn's injects); a chance card cannot be dropped
     (its draw comes from the seed) and raises ValueError.
     """
+    if drop_inject is None:
+        teams = game.team_ids if drop_team == ALL else [drop_team] if drop_team else []
+        out = Replay(fresh_copy(game))
+        for entry in without_teams(game.log, teams):
+            action = entry["action"]
+            result = out.game.act(action)
+            if entry["ok"] and isinstance(result, Verdict) and not result.ok and "move" in action:
+                out.dropped.append({"turn": out.game.turn + 1, "team": action["move"].get("team"),
+                                    "move": action["move"], "reason": result.reason})
+        return out
+    return _replay_turns(game, drop_inject)
+
+
+def _replay_turns(game: Game, drop_inject: tuple[int, int]) -> Replay:
+    """The game's resolved turns played again on a fresh game, without one inject."""
     results = game.history()
     new = fresh_copy(game)
     extra = len(results) - new.state["turns_total"]
@@ -74,8 +90,6 @@ def replay_without(game: Game, *, drop_team: str | None = None,
             if not verdict.ok:
                 raise ValueError(f"turn {r.turn}: inject {source} refused: {verdict.reason}")
         for m in r.moves:
-            if drop_team in (ALL, m["team"]):
-                continue
             verdict = new.submit(m["move"])
             if not verdict.ok:
                 out.dropped.append({"turn": r.turn, **m, "reason": verdict.reason})

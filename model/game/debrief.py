@@ -243,8 +243,8 @@ def render(game, runs: int = RUNS) -> str:
     dec = decomposition(game)
     injects = inject_effects(game)
     comparisons = compare(game, runs)
-    lead = next(c for c in comparisons if c.ensemble == "scenario"
-                and c.measure == "gdp_share_west")
+    own = [c for c in comparisons if c.ensemble == "scenario"]
+    lead = next((c for c in own if c.outside), own[0])  # own[0]: the West's share of GDP
     figs = game_figures(game)
     body = [
         f"<h1>Debrief: {_e(spec.name)}</h1>",

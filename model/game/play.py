@@ -281,13 +281,16 @@ class Terminal:
     def status(self) -> str:
         """Budgets, moves submitted (how many: moves may be secret), scores, key states."""
         g = self.game
-        scores = g.scores()
-        lines = [f"{g.spec.name}: {g.turn} of {g.state['turns_total']} turns resolved "
-                 f"(the world stands in {g.year}); phase {g.phase}"]
+        st = g.status()
+        lines = [f"{st['game']}: {st['turn']} of {st['turns_total']} turns resolved (the world "
+                 f"stands in {st['year']}); phase {st['phase']}; {st['moves']} move(s) in"
+                 f"{'' if st['can_undo'] else ' (nothing to undo)'}"]
         for t in g.team_ids:
-            n = len(g.moves(t))
-            lines.append(f"  {team_name(g.spec, t)}: {g.budget_left(t):g} points left, {n} "
-                         f"move(s) this turn, score {scores[t]['total']:+.2f}")
+            lines.append(f"  {team_name(g.spec, t)}: {st['budgets'][t]:g} points left, "
+                         f"{len(g.moves(t))} move(s) this turn, score "
+                         f"{st['scores'][t]['total']:+.2f}")
+        lines += [f"  inject waiting: {i['source']}" for i in st["injects"]]
+        lines += [f"  application waiting: {p['state']} to the {p['bloc']}" for p in st["pending"]]
         a = g.moment()["alignment"]
         keys = g.spec.key_states or list(g.scenario.key_states)
         lines.append("  key states: " + ", ".join(f"{k} {a[g.world.index[k]]:+.3f}" for k in keys))

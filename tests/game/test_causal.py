@@ -18,10 +18,13 @@ def lesson():
     return resolve_game(GAMES / "lesson_50min.yaml", GAMES / "lesson_50min.moves.yaml")[0]
 
 
-def test_replaying_every_turn_gives_the_same_world(lesson):
-    again = replay_without(lesson).game
-    assert np.array_equal(again.moment()["alignment"], lesson.moment()["alignment"])
-    for a, b in zip(again.history(), lesson.history(), strict=True):
+@pytest.mark.parametrize("how", ["log", "turns"])
+def test_replaying_with_nothing_left_out_gives_the_same_world(lesson, how):
+    # the log path (teams left out) and the turns path (an inject left out: none here)
+    again = replay_without(lesson, **({"drop_inject": (0, 0)} if how == "turns" else {}))
+    assert again.dropped == []
+    assert np.array_equal(again.game.moment()["alignment"], lesson.moment()["alignment"])
+    for a, b in zip(again.game.history(), lesson.history(), strict=True):
         assert np.array_equal(a.alignment_after, b.alignment_after)
         assert a.chance == b.chance
 
