@@ -5,7 +5,8 @@ types its moves; then the facilitator resolves the turn (``next``), and the room
 happened (``narrate.turn_text``) while the plots in the game folder are refreshed. Every action
 goes through a ``store.Session``: it is appended to the log and the game saved at once, so
 ``quit`` (or a closed terminal) loses nothing and the same command resumes. What a line may say
-is in ``HELP``; a refused move prints the engine's reason and changes nothing.
+is in ``HELP``; a refused move prints the engine's reason and changes nothing. ``summary.txt``
+in the game folder holds every resolved turn's summary.
 
 Input and output are two functions (``input``, ``print`` by default) so tests can drive it.
 Imports base, data and the game's own modules (and yaml).
@@ -19,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from ..base.errors import ScenarioError
+from ..base.files import write_file_atomic
 from .debrief import DEBRIEF, write_debrief
 from .moves import Verdict
 from .narrate import move_label, team_name, turn_text
@@ -26,6 +28,7 @@ from .spec import OWN, load_game
 from .store import SAVE, Session, save_game
 from .tiles import write_game_plots
 
+SUMMARY = "summary.txt"  # every resolved turn's summary, rewritten after each turn
 FACILITATOR = ("next", "inject", "undo", "save", "status", "report", "quit", "skip", "extend",
                "end", "team", "help")
 HELP = """\
@@ -247,6 +250,8 @@ class Terminal:
             return
         results = self.game.history()
         self.say(turn_text(self.game, results, result.turn))
+        write_file_atomic(self.folder / SUMMARY, "\n\n".join(
+            turn_text(self.game, results, k) for k in range(1, len(results) + 1)) + "\n")
         if self.plots:
             paths = write_game_plots(self.game, self.folder)
             self.say(f"(plots refreshed: {', '.join(p.name for p in paths)} in {self.folder})")

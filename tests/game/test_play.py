@@ -152,3 +152,35 @@ def test_the_teachers_walk(tmp_path):
         assert name in text
     for turn in range(1, 5):
         assert f"<h3>Turn {turn} (" in text
+
+
+def run_lines(folder: Path, lines: list[str]) -> str:
+    """``play`` the four-team lesson in ``folder`` with ``lines`` typed; everything printed."""
+    from model.game.play import play
+
+    typed, out = iter(lines), []
+
+    def ask(prompt: str) -> str:
+        out.append(prompt)
+        return next(typed)  # StopIteration never: every script ends with quit
+
+    assert play(GAME, folder, ask=ask, say=lambda *a: out.append(" ".join(map(str, a))),
+                plots=False) == 0
+    return "\n".join(out)
+
+
+def test_undo_quit_and_resume_in_process(tmp_path):
+    folder = tmp_path / "g"
+    text = run_lines(folder, ["arms_deal TUR IND PAK", "rail_corridor KAZ", "", "", "", "",
+                              "next", "undo", "team sco", "drop 1", "", "next", "quit"])
+    assert "refused (too_many_targets)" in text  # the arms deal takes two targets at most
+    assert "Undone: turn 1 is open again" in text and "dropped; 10 points left" in text
+    assert text.count("Turn 1 resolved (2025)") == 2
+    first = (folder / "summary.txt").read_text(encoding="utf-8")
+    assert first.startswith("=== Turn 1 resolved (2025)") and "Turn 2" not in first
+    text = run_lines(folder, ["status", "quit"])
+    assert "Resuming lesson_4teams" in text and "1 of 4 turns resolved, turn 2 open" in text
+    assert "SCO (China and Russia): 10 points left, 0 move(s) this turn" in text
+    from model.game.store import load_save
+    game = load_save(folder / "save.json")
+    assert game.history()[0].moves == []  # the SCO's rail corridor was dropped after the undo
