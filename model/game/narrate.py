@@ -186,7 +186,8 @@ def turn_report(game, results: list[TurnResult], turn: int, team: str) -> list[s
     lines += [f"  {e.text}" for e in sentences]
     lines += [f"  {s}" for s in refusal_notes(spec, world, result, team)]
     if not sentences:
-        lines.append("  Your moves had no measurable effect this turn.")
+        lines.append("  Your moves had no measurable effect this turn." if moves or turn > 1
+                     else "  No moves this turn.")
     now, before = result.scores[team]["total"], prev[team]["total"]
     lines.append(f"  score {now:+.2f} ({now - before:+.2f} this turn)")
     return lines
