@@ -118,17 +118,17 @@ def plot_key_states(results: list[TurnResult], world: World, key_states: list[st
     if ax is None:
         ax = Figure(figsize=(8, 4.5)).add_subplot()
     turns, path = key_state_path(results, world, key_states)
-    for j, code in enumerate(key_states):
-        ax.plot(turns, path[:, j], marker="o", label=code)
-        ax.annotate(code, (turns[-1], path[-1, j]), xytext=(4, 0), textcoords="offset points",
-                    va="center", fontsize=8)
+    order = np.argsort(-path[-1], kind="stable")  # the legend lists states top to bottom
+    for j in order:
+        ax.plot(turns, path[:, j], marker="o", color=f"C{j % 10}",  # a state keeps its colour
+                label=f"{key_states[j]} {path[-1, j]:+.3f}")
     for t, camp in ((threshold, "sco"), (-threshold, "west")):
         ax.axhline(t, color=CAMP_COLOURS[camp], linestyle="--", linewidth=0.8)
     ax.axhline(0, color="black", linewidth=0.5)
     ax.set_xticks(turns, ["start", *[f"turn {t}" for t in turns[1:]]])
     ax.set_ylabel("alignment (-1 West .. +1 SCO)")
     ax.set_title("Key states after each turn (dashed: camp thresholds)", loc="left", fontsize=11)
-    ax.legend(fontsize=7, ncol=2, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title="now")
     return ax.figure
 
 
@@ -144,7 +144,7 @@ def plot_scores(results: list[TurnResult], start: dict[str, dict], names: dict[s
     ax.set_xticks(turns, ["start", *[f"turn {t}" for t in turns[1:]]])
     ax.set_ylabel("score (points)")
     ax.set_title("Scores after each turn", loc="left", fontsize=11)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax.figure
 
 
