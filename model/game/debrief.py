@@ -24,6 +24,7 @@ from ..base.files import write_file_atomic
 from .benchmark import RUNS, compare
 from .causal import ALL, attributed_totals, decomposition, inject_effects
 from .narrate import (
+    TOL,
     amount,
     direction,
     effect_sentences,
@@ -176,6 +177,33 @@ def decisive_moments(game, results, injects: list[dict]) -> str:
               "added over all states, by the end of the game.</p>")
 
 
+def _largest(values: np.ndarray, n: int = 3) -> list[int]:
+    """Indices of the ``n`` largest values in size that a sentence would report."""
+    top = np.argsort(-np.abs(values), kind="stable")[:n]
+    return [int(i) for i in top if abs(values[i]) >= TOL]
+
+
+def team_story(game, results, dec, team: str) -> str:
+    """What a team's choices did over the whole game, in four sentences."""
+    world, name = game.world, team_name(game.spec, team)
+    moves = [m for r in results for m in r.moves if m["team"] == team]
+    spent = sum(r.spent.get(team, 0.0) for r in results)
+    att, eff = attributed_totals(results, team), dec.effects[team]
+    parts = [f"{name} made {len(moves)} move(s) and spent {spent:g} points in {len(results)} "
+             f"turn(s)."]
+    moved = [f"{world.name[i]} {amount(att[i])} {direction(att[i])}" for i in _largest(att)]
+    parts.append(f"By the model's attribution its moves moved {', '.join(moved)}." if moved
+                 else "By the model's attribution its moves moved no state measurably.")
+    caused = [f"{world.name[i]} at {dec.actual[i] - eff[i]:+.3f} instead of {dec.actual[i]:+.3f}"
+              for i in _largest(eff)]
+    parts.append(f"Played again without its moves, the world would have had "
+                 f"{', '.join(caused)}." if caused else
+                 "Played again without its moves, no state would have ended measurably elsewhere.")
+    start, final = start_scores(game)[team]["total"], results[-1].scores[team]["total"]
+    parts.append(f"Score: {start:+.2f} at the start, {final:+.2f} at the end.")
+    return " ".join(parts)
+
+
 def causal_section(game, results, dec) -> str:
     """Each team's causal effect, beside its attributed effect, and how the effects add up."""
     keys = game.spec.key_states or list(game.scenario.key_states)
@@ -188,12 +216,15 @@ def causal_section(game, results, dec) -> str:
                      f"{np.abs(att).sum():.3f}",
                      *[f"{eff[i]:+.3f}" for i in idx],
                      _signed_outcome("gdp_share_west", dec.outcomes["gdp_share_west"][t])])
-    parts = [
+    parts = [f"<p>{_e(team_story(game, results, dec, t))}</p>" for t in game.team_ids]
+    parts += [
         "<p>Each team's <b>causal effect</b> is the class's world minus the same game played "
         "again without that team's moves (same seed, so the same random numbers, the same "
         "injects and chance cards, every other team's moves unchanged). It includes what the "
         "moves did through neighbours and partners, which the attribution in the turn accounts "
-        "leaves to the world.</p>",
+        "leaves to the world. The attributed effect adds up the pushes of every step; inertia "
+        "and peers then pull part of them back, so by the end of the game the causal effect is "
+        "often the smaller of the two.</p>",
         _table(["team", "causal: total movement", "attributed: total movement",
                 *[f"{k}" for k in keys], "GDP in the Western camp"], rows),
         "<p><b>How it adds up.</b> class's world = no-player world + the sum of the teams' "

@@ -32,6 +32,9 @@ def test_debrief_is_one_file_naming_every_team_and_turn(lesson, tmp_path):
         assert team.name.replace("'", "&#x27;") in text, t
     for turn in range(1, lesson.turn + 1):
         assert f"<h3>Turn {turn} (" in text
+    for t in lesson.team_ids:  # each team's own account of the game
+        name = lesson.spec.teams[t].name.replace("'", "&#x27;")
+        assert re.search(re.escape(name) + r" made \d+ move\(s\) and spent [\d.]+ points", text)
     for section in ("Scoreboard", "The world's path", "Decisive moments",
                     "Each team's causal effect", "Your world among the model's worlds"):
         assert section in text
