@@ -147,6 +147,15 @@ def _where(m: dict) -> list[str]:
     return mv.get("targets") or mv.get("states") or ([mv["state"]] if "state" in mv else [])
 
 
+def _inject_label(inj: dict) -> str:
+    """A card by its name; an event written on the spot by its type and states."""
+    if inj["source"] != "ad hoc":
+        return inj["source"]
+    ev = inj["event"]
+    where = ev.get("state") or ", ".join(ev.get("states") or [])
+    return f"{str(ev.get('type', 'event')).replace('_', ' ')} on {where} (written on the spot)"
+
+
 def decisive_moments(game, results, injects: list[dict]) -> str:
     """Moves ranked by their attributed effect over the game, injects by their causal effect."""
     world = game.world
@@ -165,7 +174,7 @@ def decisive_moments(game, results, injects: list[dict]) -> str:
         eff = inj["effect"]
         i = int(np.argmax(np.abs(eff)))
         rows.append((float(np.abs(eff).sum()), f"turn {inj['turn']}",
-                     f"inject: {inj['source']}",
+                     f"inject: {_inject_label(inj)}",
                      f"{world.name[i]} {amount(eff[i])} {direction(eff[i])}",
                      "causal (game replayed without it)"))
     rows.sort(key=lambda x: (-x[0], x[1], x[2]))
