@@ -29,6 +29,7 @@ from .narrate import (
     direction,
     effect_sentences,
     headlines,
+    inject_text,
     move_label,
     move_records,
     refusal_notes,
@@ -126,10 +127,8 @@ def turn_section(game, results, turn: int) -> str:
            f"{' - skipped' if r.skipped else ''}</h3><ul>"]
     out += [f"<li><b>{_e(h)}</b></li>" for h in headlines(game, results, turn)]
     out.append("</ul>")
-    for inj in r.injects:
-        card = spec.deck.get(inj["source"].removeprefix("chance:"))
-        desc = card.description if card is not None else inj["event"].get("type", "")
-        out.append(f"<p class=note>Inject ({_e(inj['source'])}): {_e(desc)}</p>")
+    out += [f"<p class=note>Inject ({_e(inj['source'])}): {_e(inject_text(spec, inj))}</p>"
+            for inj in r.injects]
     for t in game.team_ids:
         moves = [m for m in r.moves if m["team"] == t]
         label = ", ".join(f"{move_label(m)} ({', '.join(_where(m))})" for m in moves) or "no moves"
@@ -145,15 +144,6 @@ def turn_section(game, results, turn: int) -> str:
 def _where(m: dict) -> list[str]:
     mv = m["move"]
     return mv.get("targets") or mv.get("states") or ([mv["state"]] if "state" in mv else [])
-
-
-def _inject_label(inj: dict) -> str:
-    """A card by its name; an event written on the spot by its type and states."""
-    if inj["source"] != "ad hoc":
-        return inj["source"]
-    ev = inj["event"]
-    where = ev.get("state") or ", ".join(ev.get("states") or [])
-    return f"{str(ev.get('type', 'event')).replace('_', ' ')} on {where} (written on the spot)"
 
 
 def decisive_moments(game, results, injects: list[dict]) -> str:
@@ -174,7 +164,8 @@ def decisive_moments(game, results, injects: list[dict]) -> str:
         eff = inj["effect"]
         i = int(np.argmax(np.abs(eff)))
         rows.append((float(np.abs(eff).sum()), f"turn {inj['turn']}",
-                     f"inject: {_inject_label(inj)}",
+                     "inject: " + (inj["source"] if inj["source"] != "ad hoc" else
+                                   inject_text(game.spec, inj) + " (written on the spot)"),
                      f"{world.name[i]} {amount(eff[i])} {direction(eff[i])}",
                      "causal (game replayed without it)"))
     rows.sort(key=lambda x: (-x[0], x[1], x[2]))

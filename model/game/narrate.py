@@ -149,6 +149,16 @@ def refusal_notes(spec: GameSpec, world: World, result: TurnResult, team: str, *
     return out
 
 
+def inject_text(spec: GameSpec, inj: dict) -> str:
+    """An inject in words: its card's description, or its event's type and states."""
+    card = spec.deck.get(inj["source"].removeprefix("chance:"))
+    if card is not None and card.description:
+        return card.description
+    ev = inj["event"]
+    where = ev.get("state") or ", ".join(ev.get("states") or [])
+    return f"{str(ev.get('type', 'event')).replace('_', ' ')} on {where}"
+
+
 def start_scores(game) -> dict[str, dict]:
     """Each team's score at the start of the game (threshold objectives may already hold)."""
     from .scoring import scores
@@ -228,11 +238,7 @@ def headlines(game, results: list[TurnResult], turn: int, *, n: int = 3) -> list
         bloc = "SCO status" if app["bloc"] == "sco" else "a Western partnership"
         out.append(f"{world.name[world.index[app['state']]]} "
                    f"{'admitted to' if app['admitted'] else 'turned down for'} {bloc}.")
-    for inj in result.injects:
-        card = spec.deck.get(inj["source"].removeprefix("chance:"))
-        what = card.description if card is not None and card.description else \
-            inj["event"].get("type", "event").replace("_", " ")
-        out.append(f"News: {what}.")
+    out += [f"News: {inject_text(spec, inj)}." for inj in result.injects]
     out += [c for c in camps if c not in key_first]
     lead = max(game.team_ids, key=lambda t: (result.scores[t]["total"], t))
     out.append(f"{team_name(spec, lead)} leads with {result.scores[lead]['total']:+.2f} points.")
