@@ -108,8 +108,9 @@ class Terminal:
         g = self.game
         first, last = g.years_of(g.turn + 1)
         span = f"{first}" if first == last else f"{first}-{last}"
-        return (f"\n##### Turn {g.turn + 1} of {g.state['turns_total']} ({span}) is open. "
-                f"Teams move in turn; type 'help' for what you may type. #####")
+        return (f"\n##### Turn {g.turn + 1} of {g.state['turns_total']} ({span}) is open, about "
+                f"{g.spec.minutes_per_turn:g} minutes. Teams move in turn; type 'help' for what "
+                f"you may type. #####")
 
     # --- a team's prompt -----------------------------------------------------------------------
 
