@@ -20,6 +20,7 @@ import numpy as np
 from ..core.blocs import CAMPS, camp_of
 from ..data.world import World
 from .ledger import SCENARIO
+from .scoring import scores
 from .spec import GameSpec
 from .turns import TurnResult
 
@@ -161,7 +162,6 @@ def inject_text(spec: GameSpec, inj: dict) -> str:
 
 def start_scores(game) -> dict[str, dict]:
     """Each team's score at the start of the game (threshold objectives may already hold)."""
-    from .scoring import scores
     return scores(game.spec, game.start, game.start, game.world)
 
 

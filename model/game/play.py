@@ -28,6 +28,7 @@ from .spec import OWN, load_game
 from .store import SAVE, Session, save_game
 from .tiles import write_game_plots
 
+SCROLL = 40  # blank lines printed when a team hands on in a game with secret moves
 SUMMARY = "summary.txt"  # every resolved turn's summary, rewritten after each turn
 FACILITATOR = ("next", "inject", "undo", "save", "status", "report", "quit", "skip", "extend",
                "end", "team", "help")
@@ -151,6 +152,8 @@ class Terminal:
             word = line.split()[0].lower() if line else "done"
             if word in ("done", "ok", "pass"):
                 self.done.add(team)
+                if self.game.spec.secret_moves:  # scroll the team's moves off the screen
+                    self.say("\n" * SCROLL + f"(moves are secret: {team} has handed on)")
             elif word in FACILITATOR:
                 self.command(line)
                 if word in ("next", "skip", "undo", "team", "end"):
