@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write the report without figures (tables only; much faster)")
     from .game_command import add_game_arguments
     add_game_arguments(sub.add_parser(
-        "game", help="the classroom wargame: resolve a scripted game (docs/game.md)",
+        "game", help="the classroom wargame: play, brief, resolve, debrief (docs/game.md)",
         description="The classroom wargame: teams spend budgets on levers turn by turn."))
     from .serve_command import add_serve_arguments
     add_serve_arguments(sub.add_parser(

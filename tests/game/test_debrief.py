@@ -1,0 +1,101 @@
+"""The debrief, the team briefs, the plots and the class's world among model runs."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from model.base.errors import ScenarioError
+from model.game.benchmark import class_measures, compare, sentence
+from model.game.brief import ALL_BRIEFS, write_briefs
+from model.game.debrief import render, write_debrief
+from model.game.script import resolve_game
+from model.game.store import new_game
+from model.game.tiles import PLOTS, tile_layout, write_game_plots
+
+from .conftest import GAMES
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    """The shipped lesson played from its moves file."""
+    return resolve_game(GAMES / "lesson_50min.yaml", GAMES / "lesson_50min.moves.yaml")[0]
+
+
+@pytest.mark.slow
+def test_debrief_is_one_file_naming_every_team_and_turn(lesson, tmp_path):
+    out = write_debrief(lesson, tmp_path / "debrief.html", runs=20)
+    text = out.read_text(encoding="utf-8")
+    for t, team in lesson.spec.teams.items():
+        assert team.name.replace("'", "&#x27;") in text, t
+    for turn in range(1, lesson.turn + 1):
+        assert f"<h3>Turn {turn} (" in text
+    for t in lesson.team_ids:  # each team's own account of the game
+        name = lesson.spec.teams[t].name.replace("'", "&#x27;")
+        assert re.search(re.escape(name) + r" made \d+ move\(s\) and spent [\d.]+ points", text)
+    for section in ("Scoreboard", "The world's path", "Decisive moments",
+                    "Each team's causal effect", "Your world among the model's worlds"):
+        assert section in text
+    assert not re.search(r"""(src|href)=["']?(https?:|//|file:)""", text)  # stands alone
+    assert text.count("data:image/png;base64,") == 3
+
+
+def test_debrief_of_a_game_with_no_turn_is_refused(game):
+    with pytest.raises(ScenarioError, match="nothing to debrief"):
+        render(game, runs=5)
+
+
+def test_one_brief_page_per_team(tmp_path):
+    game = new_game(GAMES / "exercise_90min.yaml")
+    out = write_briefs(game, tmp_path / "briefs")
+    whole = (out / ALL_BRIEFS).read_text(encoding="utf-8")
+    assert whole.count("<div class=page>") == len(game.team_ids)
+    assert "page-break-after:always" in whole
+    for t, team in game.spec.teams.items():
+        page = (out / f"brief_{t}.html").read_text(encoding="utf-8")
+        assert page.count("<div class=page>") == 1
+        assert team.name in page and f"{team.budget:g} points a turn" in page
+        for move in team.menu:
+            assert f"<code>{move}</code>" in page
+        for code in team.states:
+            a = game.moment()["alignment"][game.world.index[code]]
+            assert f"{a:+.3f}" in page
+
+
+def test_tiles_put_every_state_in_its_own_square():
+    game = new_game(GAMES / "lesson_50min.yaml")
+    x, y, labels = tile_layout(game.world)
+    assert len(set(zip(x.tolist(), y.tolist(), strict=True))) == game.world.n
+    assert len(labels) == len(set(game.world.subregion.tolist()))
+
+
+@pytest.mark.slow
+def test_plots_are_refreshed_in_the_game_folder(lesson, tmp_path):
+    paths = write_game_plots(lesson, tmp_path)
+    assert [p.name for p in paths] == list(PLOTS)
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in paths)
+
+
+def test_sentence_says_above_below_or_within():
+    runs = np.linspace(0.50, 0.60, 101)
+    above, *_ = sentence("gdp_share_west", 0.65, runs, "scenario")
+    below, *_ = sentence("gdp_share_west", 0.40, runs, "scenario")
+    within, rank, p10, _, p90 = sentence("gdp_share_west", 0.55, runs, "scenario")
+    assert above.startswith("Your class kept 6.0 points more of world GDP in the Western camp "
+                            "than 90% of the 101 model runs")
+    assert "11.0 points less" in below and "at least 51.0%" in below
+    assert "within the usual range" in within and rank == pytest.approx(0.5)
+    assert (p10, p90) == pytest.approx((0.51, 0.59))
+    west, *_ = sentence("key_states_alignment", -0.2, np.linspace(0, 0.1, 11), "nothing")
+    assert "further towards the West" in west
+
+
+def test_class_measures_are_the_games_outcomes_and_runs_are_reproducible(lesson):
+    mine = class_measures(lesson)
+    assert mine["gdp_share_west"] == lesson.moment()["outcomes"]["gdp_share_west"]
+    a, b = compare(lesson, runs=8), compare(lesson, runs=8)
+    assert [c.text for c in a] == [c.text for c in b]
+    assert {c.ensemble for c in a} == {"scenario", "nothing"}
+    assert all(len(c.runs) == 8 for c in a)
