@@ -26,7 +26,7 @@ from model import __version__
 
 from ..base.errors import NonFiniteError, ScenarioError
 
-SUBCOMMANDS = ("run", "validate", "list", "batch", "compare")
+SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "discover")
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
     compare.add_argument("--no-plots", action="store_true",
                          help="write the report without figures (tables only; much faster)")
+    compare.add_argument("--when", metavar="CONDITION",
+                         help="add scenario discovery (PRIM, CART) for this condition, e.g. "
+                              "\"winner loses to reference\" or \"gdp_share_sco above 30%%\"")
+    compare.add_argument("--min-density", type=float, help="density a discovery box should reach (0.8)")
+    from .discover_command import add_discover_parser
+    add_discover_parser(sub)
     return parser
 
 
@@ -270,8 +276,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return run_compare_command(args)
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    """Scenario discovery on a batch (see ``discover_command``)."""
+    from .discover_command import run_discover_command
+    return run_discover_command(args)
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "batch": cmd_batch,
-            "compare": cmd_compare}
+            "compare": cmd_compare, "discover": cmd_discover}
 
 
 if __name__ == "__main__":  # ``python -m model.apps.cli`` (or ``python -m model``)
