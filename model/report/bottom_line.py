@@ -35,7 +35,7 @@ def _names(items: list[str]) -> str:
 
 
 def _magnitude(name: str, mean: float, lo: float, hi: float) -> tuple[str, str]:
-    """A difference as a size and its interval, same side: -0.022 (-0.025, -0.019) -> '2.2 pp', '1.9 to 2.5 pp'."""
+    """A difference as a size and its interval: -0.022 (-0.025, -0.019) -> '2.2 pp', '1.9 to 2.5 pp'."""
     s = -1.0 if mean < 0 else 1.0
     m, (a, b) = s * mean, sorted((s * lo, s * hi))
     dec = diff_decimals(name, m, a, b)
