@@ -140,13 +140,16 @@ def _select(traj: pd.DataFrame, min_density: float) -> tuple[int, bool]:
 
 
 def _insignificant(qp: dict) -> list[str]:
-    """Restricted inputs whose every quasi-p value is at least ``QP_MAX`` (-1: no restriction)."""
+    """Restricted inputs whose every quasi-p value is at least ``QP_MAX``, least significant first.
+
+    (-1 marks a side that is not restricted.)
+    """
     out = []
     for col, values in qp.items():
         q = [v for v in values if v is not None and v != -1 and np.isfinite(v)]
         if q and min(q) >= QP_MAX:
-            out.append(col)
-    return sorted(out)
+            out.append((-min(q), col))
+    return [col for _, col in sorted(out)]
 
 
 def _limits(box_lim: pd.DataFrame, init: pd.DataFrame, qp: dict, names: dict, b: int) -> list[dict]:
@@ -178,10 +181,11 @@ def run_prim(x: pd.DataFrame, y: np.ndarray, *, min_density: float = MIN_DENSITY
     Each box keeps the least peeled step of its trajectory whose density reaches
     ``min_density`` (the most coverage at that density), or if none does the step with the
     highest harmonic mean of coverage and density. Restrictions
-    of the kept step whose quasi-p values are all at least ``QP_MAX`` are then dropped (EMA's
-    ``drop_restriction``: each adds a step to the trajectory), so a box restricts only inputs
-    that chance would not explain. The next box is sought among the cases not yet in a box, until
-    ``max_boxes``, a box with no restriction left, or fewer than 5% of the cases of interest left.
+    of the kept step whose quasi-p values are all at least ``QP_MAX`` are then dropped one at a
+    time, the least significant first (EMA's ``drop_restriction``: each adds a step to the
+    trajectory), so a box restricts only inputs that chance would not explain. The next box is sought among the cases not yet in a box, until
+    ``max_boxes``, a box with no restriction left (not reported), or fewer than 5% of the cases of
+    interest left.
 
     Returns:
         (boxes, limits, trajectory) as described in ``Discovery``.
@@ -206,29 +210,35 @@ def run_prim(x: pd.DataFrame, y: np.ndarray, *, min_density: float = MIN_DENSITY
             box = alg.find_box()
             if box is None:
                 break
-            i, met = _select(box.peeling_trajectory.reset_index(drop=True), min_density)
+            i, _ = _select(box.peeling_trajectory.reset_index(drop=True), min_density)
             box.select(i)
-            for col in _insignificant(box.qp[i]):  # a restriction chance could explain goes
-                box.drop_restriction(col)
-            i = len(box.peeling_trajectory) - 1 if len(box.peeling_trajectory) - 1 > i else i
+            while drops := _insignificant(box.qp[i]):
+                # the restriction chance explains best goes (each drop adds a step), then again
+                box.drop_restriction(drops[0])
+                i = len(box.peeling_trajectory) - 1
             traj = box.peeling_trajectory.reset_index(drop=True)
-            met = bool(traj.loc[i, "density"] >= min_density - 1e-12)
-            covered[box.yi] = True
-            for j, r in traj.iterrows():
-                steps.append({"box": b, "step": int(j), "coverage": float(r["coverage"]),
-                              "density": float(r["density"]), "mass": float(r["mass"]),
-                              "n": int(r["n"]), "k": int(r["k"]), "res_dim": int(r["res_dim"]),
-                              "selected": j == i})
             r = traj.loc[i]
+            if int(r["res_dim"]) == 0:
+                break  # nothing left that chance would not explain: no box
+            covered[box.yi] = True
+            for j, step in traj.iterrows():
+                steps.append({"box": b, "step": int(j), "coverage": float(step["coverage"]),
+                              "density": float(step["density"]), "mass": float(step["mass"]),
+                              "n": int(step["n"]), "k": int(step["k"]), "res_dim": int(step["res_dim"]),
+                              "selected": j == i})
             boxes.append({"box": b, "step": i, "coverage": float(r["coverage"]),
                           "density": float(r["density"]), "mass": float(r["mass"]), "n": int(r["n"]),
-                          "k": int(r["k"]), "res_dim": int(r["res_dim"]), "meets_density": met})
+                          "k": int(r["k"]), "res_dim": int(r["res_dim"]),
+                          "meets_density": bool(r["density"] >= min_density - 1e-12)})
             limits += _limits(box.box_lims[i], alg.box_init, box.qp[i], names, b)
-            if int(r["res_dim"]) == 0 or yy[~covered].sum() < max(2, 0.05 * yy.sum()):
-                break  # no restriction left, or too few cases of interest left for another box
+            if yy[~covered].sum() < max(2, 0.05 * yy.sum()):
+                break  # too few cases of interest left for another box
     limit_cols = ["box", "input", "kind", "low", "high", "values", "data_low", "data_high",
                   "qp_low", "qp_high"]
-    return pd.DataFrame(boxes), pd.DataFrame(limits, columns=limit_cols), pd.DataFrame(steps)
+    box_cols = ["box", "step", "coverage", "density", "mass", "n", "k", "res_dim", "meets_density"]
+    step_cols = ["box", "step", "coverage", "density", "mass", "n", "k", "res_dim", "selected"]
+    return (pd.DataFrame(boxes, columns=box_cols), pd.DataFrame(limits, columns=limit_cols),
+            pd.DataFrame(steps, columns=step_cols))
 
 
 def _leaf_rules(tree, features: list[tuple[str, str | None]]) -> dict[int, str]:
