@@ -180,12 +180,12 @@ def run_prim(x: pd.DataFrame, y: np.ndarray, *, min_density: float = MIN_DENSITY
 
     Each box keeps the least peeled step of its trajectory whose density reaches
     ``min_density`` (the most coverage at that density), or if none does the step with the
-    highest harmonic mean of coverage and density. Restrictions
-    of the kept step whose quasi-p values are all at least ``QP_MAX`` are then dropped one at a
-    time, the least significant first (EMA's ``drop_restriction``: each adds a step to the
-    trajectory), so a box restricts only inputs that chance would not explain. The next box is sought among the cases not yet in a box, until
-    ``max_boxes``, a box with no restriction left (not reported), or fewer than 5% of the cases of
-    interest left.
+    highest harmonic mean of coverage and density. Restrictions of the kept step whose quasi-p
+    values are all at least ``QP_MAX`` are then dropped one at a time, the least significant
+    first (EMA's ``drop_restriction``: each adds a step to the trajectory), so a box restricts
+    only inputs that chance would not explain. The next box is sought among the cases not yet
+    in a box, until ``max_boxes``, a box with no restriction left (not reported), or fewer than
+    5% of the cases of interest left.
 
     Returns:
         (boxes, limits, trajectory) as described in ``Discovery``.
