@@ -113,17 +113,17 @@ def _lead_sentence(t: Tables, winner: str, runner_up: str, lead: pd.DataFrame | 
 
 
 def _discovery_sentence(disc: Discovery) -> str:
-    """Where the condition concentrates: 'A loses to B on X in 17% of the paired runs; 92% ...'."""
+    """Where the condition concentrates: 'In 17% of the paired runs, A loses to B on X; 92% ...'."""
     quoted = not disc.phrase or disc.phrase.startswith("'")
     phrase = (disc.phrase or f"'{disc.condition}'") + (" holds" if quoted else "")
-    phrase = phrase[:1].upper() + phrase[1:]
     if disc.note:
         where = "none" if disc.k == 0 else "all"
-        return f"{phrase} in {where} of the {disc.n} cases, so there is nothing to tell apart."
+        return f"In {where} of the {disc.n} cases {phrase}, so there is nothing to tell apart."
     cases = "paired runs" if disc.paired else "runs"
-    text = f"{phrase} in {_pct(disc.base_rate)} of the {cases}"
+    text = f"In {_pct(disc.base_rate)} of the {cases}, {phrase}"
     if disc.boxes.empty:
-        return text + "."
+        return text + (": no region of the inputs stands out (PRIM finds no box that chance would "
+                       "not explain).")
     b = disc.boxes.iloc[0]
     return (text + f"; {_pct(b.coverage)} of those cases lie where {box_rule(disc.limits, int(b.box))}, "
             f"and there it happens in {_pct(b.density)} of the cases (PRIM, see Scenario discovery).")

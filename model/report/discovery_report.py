@@ -184,7 +184,12 @@ def discovery_markdown(d: Discovery, to_markdown) -> str:
     titles = {"discovery_boxes": "PRIM boxes", "discovery_limits": "Box limits",
               "discovery_cart": "CART leaves holding cases of interest"}
     for name, title in titles.items():
-        if name in shown:
+        if name not in shown:
+            continue
+        if shown[name].empty:
+            parts.append(f"{title}: none" + (" (no restriction of the inputs that chance would not "
+                                            "explain)" if name == "discovery_boxes" else "") + "\n")
+        elif not (name == "discovery_limits" and shown["discovery_boxes"].empty):
             parts.append(f"{title}:\n\n{to_markdown(shown[name])}")
     return "\n".join(parts)
 

@@ -128,7 +128,7 @@ def test_a_discovery_adds_where_the_condition_concentrates():
                               "values": "", "data_low": 0.05, "data_high": 0.4, "qp_low": 1e-9,
                               "qp_high": np.nan}])
     third = bottom_line(t, discovery=d)[-1]
-    assert third == ("Alpha loses to beta on the SCO GDP share in 20% of the paired runs; 90% of those "
+    assert third == ("In 20% of the paired runs, alpha loses to beta on the SCO GDP share; 90% of those "
                      "cases lie where peer_weight ≥ 0.3, and there it happens in 75% of the cases "
                      "(PRIM, see Scenario discovery).")
     md = bottom_line_markdown(bottom_line(t, discovery=d), ["a note"])
