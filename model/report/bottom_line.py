@@ -67,11 +67,11 @@ def _effect_phrase(t: Tables, winner: str) -> str:
     k = int((d["better"] == "yes").sum())
     clear = ("each 95% interval clear of zero" if k == len(d)
              else f"clear of zero in {k} of {len(d)} scenarios")
-    span = (format_diff(t.primary, lo, signed=False) if format_diff(t.primary, lo, signed=False)
-            == format_diff(t.primary, hi, signed=False) else
-            f"{format_diff(t.primary, lo, signed=False, unit=False)} to "
-            f"{format_diff(t.primary, hi, signed=False)}")
-    return f"{verb} it by {span} against {t.reference}, depending on the scenario ({clear})"
+    low, high = format_diff(t.primary, lo, signed=False), format_diff(t.primary, hi, signed=False)
+    if low == high:
+        return f"{verb} it by {low} against {t.reference} in each of the {len(d)} scenarios ({clear})"
+    return (f"{verb} it by {format_diff(t.primary, lo, signed=False, unit=False)} to {high} against "
+            f"{t.reference}, depending on the scenario ({clear})")
 
 
 def costs_of(t: Tables) -> dict[str, float]:

@@ -234,6 +234,8 @@ def _command(batch: Batch, t: Tables) -> str:
         cmd += f" --primary {shlex.quote(t.primary)}"
     if getattr(t, "when", None):
         cmd += f" --when {shlex.quote(t.when)}"
+        if getattr(t, "min_density", None) is not None:
+            cmd += f" --min-density {t.min_density:g}"
     return cmd
 
 
@@ -388,7 +390,7 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
     year = int(batch.blocs["year"].max()) if not batch.blocs.empty else None
     sentences, notes, disc = opening(batch.outcomes, t, when=when, year=year, min_density=min_density,
                                      n_boot=n_boot, seed=seed)
-    t.when = when  # for the command that writes the report again
+    t.when, t.min_density = when, min_density  # for the command that writes the report again
     out = Path(out_dir) if out_dir is not None else Path(batch_dir) / "report"
     display = {
         "ranking": display_ranking(t.ranking, t.primary),

@@ -169,3 +169,44 @@ def test_discover_refuses_bad_input_with_one_line_and_status_2(batch_dir, tmp_pa
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and err.startswith("blocsim: error: ")
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_compare_when_adds_discovery_to_the_report_and_the_bottom_line(tmp_path, capsys):
+    """A sweep where alpha loses to beta exactly where peer_weight > 0.5: the report finds it."""
+    rows, run = [], 0
+    for sc in ("base", "exp"):
+        for st, eff in (("none", 0.0), ("alpha", -0.02), ("beta", -0.01)):
+            for p in range(6):
+                w = p / 5
+                for r in range(4):
+                    v = {n: 0.2 for n in OUTCOMES}
+                    v["gdp_share_sco"] = 0.3 + 0.001 * r + (eff if not (st == "alpha" and w > 0.5) else 0.0)
+                    rows.append({"run_id": run, "scenario": sc, "strategy": st, "point": p,
+                                 "replication": r, "status": "ok", "param_peer_weight": w, **v})
+                    run += 1
+    o = pd.DataFrame(rows)
+    folder = tmp_path / "sweep"
+    for name in ("outcomes", "states", "blocs"):
+        (folder / name).mkdir(parents=True)
+    o.to_parquet(folder / "outcomes" / "part-000000.parquet", index=False)
+    doc = {"experiment": "s", "reference": "none", "primary": "gdp_share_sco", "design": "factorial",
+           "swept_parameters": ["peer_weight"], "sweep_ranges": {"peer_weight": [0.0, 1.0]},
+           "outcomes": ["gdp_share_sco"], "runs": len(o)}
+    (folder / "manifest.json").write_text(json.dumps(doc))
+    assert main(["compare", str(folder), "--when", "alpha loses to beta", "--min-density", "0.95"]) == 0
+    out = capsys.readouterr().out
+    assert "it lowers it by 1.0 pp against none in each of the 2 scenarios" in out
+    assert "In 50% of the paired runs, alpha loses to beta on the SCO GDP share; 100% of those cases lie " \
+           "where peer_weight ≥ 0.5, and there it happens in 100% of the cases" in out
+    report = folder / "report"
+    page = (report / "report.html").read_text()
+    assert "<h2>Scenario discovery</h2>" in page and "--when &#x27;alpha loses to beta&#x27; --min-density 0.95" in page
+    boxes = pd.read_csv(report / "discovery_boxes.csv")
+    assert boxes.loc[0, ["coverage", "density"]].tolist() == [1.0, 1.0]
+    assert (report / "plots" / "discovery_trajectory.png").stat().st_size > 10_000
+    assert (report / "plots" / "discovery_box_1.png").is_file()
+    # the same command again gives the same files, byte for byte
+    before = {f.name: f.read_bytes() for f in report.glob("*.*")}
+    assert main(["compare", str(folder), "--when", "alpha loses to beta", "--min-density", "0.95"]) == 0
+    assert {f.name: f.read_bytes() for f in report.glob("*.*")} == before
