@@ -201,7 +201,8 @@ def test_compare_when_adds_discovery_to_the_report_and_the_bottom_line(tmp_path,
            "where peer_weight ≥ 0.5, and there it happens in 100% of the cases" in out
     report = folder / "report"
     page = (report / "report.html").read_text()
-    assert "<h2>Scenario discovery</h2>" in page and "--when &#x27;alpha loses to beta&#x27; --min-density 0.95" in page
+    assert "<h2>Scenario discovery</h2>" in page
+    assert "--when &#x27;alpha loses to beta&#x27; --min-density 0.95" in page
     boxes = pd.read_csv(report / "discovery_boxes.csv")
     assert boxes.loc[0, ["coverage", "density"]].tolist() == [1.0, 1.0]
     assert (report / "plots" / "discovery_trajectory.png").stat().st_size > 10_000
