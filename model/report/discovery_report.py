@@ -201,8 +201,11 @@ def discovery_html(d: Discovery, shown: dict[str, pd.DataFrame], figures: list[s
              "1999, as in Bryant and Lempert 2010, from EMA Workbench) peels the inputs' ranges a "
              "little at a time; a box's <b>coverage</b> is the share of all cases of interest inside "
              "it, its <b>density</b> the share of its cases that are of interest. The box kept is the "
-             "least peeled one that reaches the density asked for. Quasi-p values: how likely a "
-             "restriction that strong is by chance. CART (a shallow decision tree) is a check.</p>",
+             "least peeled one that reaches the density asked for (if none does, the best balance of "
+             "the two: the highest harmonic mean); restrictions that chance would explain (quasi-p "
+             "of 0.05 or more: how likely a restriction that strong is by chance) are then dropped. "
+             "Further boxes cover the cases left. CART (a shallow decision tree) is a check. See "
+             "docs/discovery.md.</p>",
              "<p>" + "<br>".join(html.escape(x) for x in summary_lines(d)) + "</p>"]
     if d.note:
         return parts
