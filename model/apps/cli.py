@@ -112,11 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
     compare.add_argument("--no-plots", action="store_true",
                          help="write the report without figures (tables only; much faster)")
-    compare.add_argument("--when", metavar="CONDITION",
-                         help="add scenario discovery (PRIM, CART) for this condition, e.g. "
-                              "\"winner loses to reference\" or \"gdp_share_sco above 30%%\"")
-    compare.add_argument("--min-density", type=float, help="density a discovery box should reach (0.8)")
-    from .discover_command import add_discover_parser
+    from .discover_command import add_discover_parser, add_when_arguments
+    add_when_arguments(compare)
     add_discover_parser(sub)
     return parser
 

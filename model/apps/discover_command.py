@@ -28,6 +28,15 @@ def _density(text: str) -> float:
     return value
 
 
+def add_when_arguments(compare: argparse.ArgumentParser) -> None:
+    """``compare --when CONDITION [--min-density D]``: scenario discovery in the report."""
+    compare.add_argument("--when", metavar="CONDITION",
+                         help="add scenario discovery (PRIM, CART) for this condition, e.g. "
+                              "\"winner loses to reference\" or \"gdp_share_sco above 30%%\"")
+    compare.add_argument("--min-density", type=_density,
+                         help="density a discovery box should reach (default 0.8)")
+
+
 def add_discover_parser(sub) -> None:
     """The ``discover`` sub-command's arguments."""
     p = sub.add_parser(
