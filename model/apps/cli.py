@@ -26,7 +26,7 @@ from model import __version__
 
 from ..base.errors import NonFiniteError, ScenarioError
 
-SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "game", "serve", "search")
+SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "game", "serve", "search", "discover")
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
     compare.add_argument("--no-plots", action="store_true",
                          help="write the report without figures (tables only; much faster)")
+    from .discover_command import add_discover_parser, add_when_arguments
+    add_when_arguments(compare)
+    add_discover_parser(sub)
     from .game_command import add_game_arguments
     add_game_arguments(sub.add_parser(
         "game", help="the classroom wargame: play, brief, resolve, debrief (docs/game.md)",
@@ -302,8 +305,15 @@ def cmd_search(args: argparse.Namespace) -> int:
     return run_search_command(args)
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    """Scenario discovery on a batch (see ``discover_command``)."""
+    from .discover_command import run_discover_command
+    return run_discover_command(args)
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "batch": cmd_batch,
-            "compare": cmd_compare, "game": cmd_game, "serve": cmd_serve, "search": cmd_search}
+            "compare": cmd_compare, "game": cmd_game, "serve": cmd_serve, "search": cmd_search,
+            "discover": cmd_discover}
 
 
 if __name__ == "__main__":  # ``python -m model.apps.cli`` (or ``python -m model``)

@@ -31,7 +31,8 @@ def run_compare_command(args: argparse.Namespace) -> int:
     into_batch = args.out is None and (batch_dir / "manifest.json").is_file()
     with batch_lock(batch_dir) if into_batch else contextlib.nullcontext():
         path = write_report(batch_dir, args.out, reference=args.reference, primary=args.primary,
-                            plots=not getattr(args, "no_plots", False))
+                            plots=not getattr(args, "no_plots", False),
+                            when=getattr(args, "when", None), min_density=getattr(args, "min_density", None))
         manifest = read_manifest(batch_dir / "manifest.json")
     if "finished_at" in manifest and not manifest["finished_at"]:
         done, chunks = len(done_chunks(batch_dir)), manifest.get("chunks")
@@ -39,7 +40,7 @@ def run_compare_command(args: argparse.Namespace) -> int:
         print(f"blocsim: note: the batch in {batch_dir} has not finished{count}: the results are "
               f"partial; run the same 'blocsim batch' command again to complete it", file=sys.stderr)
     if not getattr(args, "quiet", False):
-        for table in ("ranking.md", "sensitivity.md"):
+        for table in ("bottom_line.md", "ranking.md", "sensitivity.md", "discovery_boxes.md"):
             if (path.parent / table).exists():
                 print((path.parent / table).read_text(encoding="utf-8"))
         print(f"Report: {path}")

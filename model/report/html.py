@@ -232,6 +232,10 @@ def _command(batch: Batch, t: Tables) -> str:
         cmd += f" --reference {shlex.quote(t.reference)}"
     if t.primary != batch.manifest.get("primary"):
         cmd += f" --primary {shlex.quote(t.primary)}"
+    if getattr(t, "when", None):
+        cmd += f" --when {shlex.quote(t.when)}"
+        if getattr(t, "min_density", None) is not None:
+            cmd += f" --min-density {t.min_density:g}"
     return cmd
 
 
@@ -273,13 +277,14 @@ def _comparison_sections(t: Tables, tables: dict[str, pd.DataFrame], ref: str,
 
 
 def _render_html(batch: Batch, t: Tables, plots: list[tuple[str, str, bytes]],
-                 tables: dict[str, pd.DataFrame]) -> str:
+                 tables: dict[str, pd.DataFrame], lead: list[str] = (),
+                 discovery: list[str] = ()) -> str:
     ref, primary = t.reference, t.primary
     n_failed, fail_table = _failures(batch.outcomes)
     title = f"Comparing Western strategies: {batch.manifest.get('experiment', batch.path.name)}"
     parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
              f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1>",
+             f"<h1>{html.escape(title)}</h1>", *lead,
              "<h2>Question</h2>", f'<p class="lead">{html.escape(_question(batch, t))}</p>',
              "<h2>Design</h2>", _dl(_design_lines(batch, t))]
     if "ranking" in tables:
@@ -302,7 +307,7 @@ def _render_html(batch: Batch, t: Tables, plots: list[tuple[str, str, bytes]],
     parts += _primary_first(tables["summary"], outcome_label(primary))
     parts.append("<h2>Plots</h2>")
     for name, caption, png in plots:
-        if name.startswith(("sensitivity", "response")):
+        if name.startswith(("sensitivity", "response", "discovery")):
             continue
         parts.append(_figure(name, caption, png))
     if "sensitivity" in tables:
@@ -311,6 +316,8 @@ def _render_html(batch: Batch, t: Tables, plots: list[tuple[str, str, bytes]],
             if name.startswith(("sensitivity", "response")):
                 parts.append(_figure(name, caption, png))
         parts.append(_html_table(tables["sensitivity"]))
+    if discovery:
+        parts += _discovery_section(discovery, plots, tables)
     parts += ["<h2>Failures</h2>",
               f"<p>{n_failed} of {len(batch.outcomes)} runs failed"
               + (" and are left out of every statistic; a comparison uses only replications that succeeded "
@@ -322,6 +329,15 @@ def _render_html(batch: Batch, t: Tables, plots: list[tuple[str, str, bytes]],
               "The tables are also in this folder as CSV and Markdown, the plots under plots/.</p>",
               "</body></html>\n"]
     return "\n".join(parts)
+
+
+def _discovery_section(disc, plots: list[tuple[str, str, bytes]],
+                       tables: dict[str, pd.DataFrame]) -> list[str]:
+    """HTML: the scenario discovery section (``disc``: a one-element list holding the Discovery)."""
+    from .discovery_report import discovery_html
+
+    figs = [_figure(n, c, png) for n, c, png in plots if n.startswith("discovery")]
+    return discovery_html(disc[0], tables, figs, _html_table)
 
 
 def _figure(name: str, caption: str, png: bytes) -> str:
@@ -347,7 +363,7 @@ def _sensitivity_note(batch: Batch) -> str:
 
 def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, reference: str | None = None,
                  primary: str | None = None, n_boot: int = N_BOOT, seed: int = 0,
-                 plots: bool = True) -> Path:
+                 plots: bool = True, when: str | None = None, min_density: float | None = None) -> Path:
     """Write the comparison report of a batch: report.html, the tables and the plots.
 
     Into ``out_dir`` (default ``<batch>/report/``): ``report.html`` (one self-contained file, the
@@ -364,6 +380,10 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
         n_boot: bootstrap resamples.
         seed: bootstrap seed.
         plots: draw the figures (``compare --no-plots``: tables only, no ``plots/``).
+        when: a condition for scenario discovery (``analysis.condition``), which adds its section,
+            tables and plots; the bottom line then says where the condition concentrates.
+        min_density: the density a discovery box should reach (default
+            ``analysis.discovery.MIN_DENSITY``).
 
     Returns:
         The path of ``report.html``.
@@ -372,6 +392,13 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
 
     batch = load_batch(batch_dir)
     t = compare_tables(batch, reference, primary, n_boot=n_boot, seed=seed)
+    from .bottom_line import bottom_line_html, bottom_line_markdown, opening
+    from .discovery_report import discovery_figures, display_tables
+
+    year = int(batch.blocs["year"].max()) if not batch.blocs.empty else None
+    sentences, notes, disc = opening(batch.outcomes, t, when=when, year=year, min_density=min_density,
+                                     n_boot=n_boot, seed=seed)
+    t.when, t.min_density = when, min_density  # for the command that writes the report again
     out = Path(out_dir) if out_dir is not None else Path(batch_dir) / "report"
     display = {
         "ranking": display_ranking(t.ranking, t.primary),
@@ -394,9 +421,14 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
     costs = _cost_effect(batch, t) if "ranking" in raw else None
     if costs is not None:
         raw["cost_effect"], display["cost_effect"] = costs
+    if disc is not None:
+        disc_raw, disc_shown = display_tables(disc)
+        raw.update(disc_raw)
+        display.update(disc_shown)
     want_plots = plots
-    plots = ([(name, caption, png_bytes(fig)) for name, caption, fig in _figures(batch, t)]
-             if want_plots else [])
+    figures = ((_figures(batch, t) + (discovery_figures(disc) if disc is not None else []))
+               if want_plots else [])
+    plots = [(name, caption, png_bytes(fig)) for name, caption, fig in figures]
     if want_plots and costs is not None:
         from .costs import plot_cost_effect
         plots.append(("cost_effect.png", COST_CAPTION,
@@ -412,8 +444,11 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
             (tmp / "plots").mkdir()
         for name, _, png in plots:
             (tmp / "plots" / name).write_bytes(png)
-        (tmp / "report.html").write_text(_render_html(batch, t, plots, display), encoding="utf-8",
-                                         newline="")
+        (tmp / "bottom_line.md").write_text(bottom_line_markdown(sentences, notes), encoding="utf-8",
+                                            newline="")
+        (tmp / "report.html").write_text(
+            _render_html(batch, t, plots, display, bottom_line_html(sentences, notes),
+                         [disc] if disc is not None else []), encoding="utf-8", newline="")
 
     # Built under a temporary name and renamed into place: a report killed half-way leaves no
     # half report/ behind (and the batch's lock holder removes the temporary). A folder of the
@@ -427,7 +462,8 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
 
 
 REPORT_TABLES = ("ranking", "paired_differences", "summary", "prob_best", "robustness", "sensitivity",
-                 "response", "end_camps", "cost_effect")
+                 "response", "end_camps", "cost_effect", "bottom_line", "discovery_boxes",
+                 "discovery_limits", "discovery_trajectory", "discovery_cart")
 COST_CAPTION = ("Each strategy's mean paired difference to the reference (95% interval) against its "
                 "cost a year; the dashed line joins the strategies no cheaper one beats.")
 

@@ -586,7 +586,8 @@ def test_compare_command_prints_the_ranking_and_checks_names(report_batch, tmp_p
     args = parse([str(report_batch), "--out", str(tmp_path / "r"), "--reference", "trade"])
     assert compare_command.run_compare_command(args) == 0
     out = capsys.readouterr().out
-    assert out.startswith("| rank | strategy |") and f"Report: {tmp_path / 'r' / 'report.html'}" in out
+    assert out.startswith("**Bottom line.** ") and f"Report: {tmp_path / 'r' / 'report.html'}" in out
+    assert "\n| rank | strategy |" in out
     assert "vs trade" in out and "--reference trade" in (tmp_path / "r" / "report.html").read_text()
     bad = parse([str(report_batch), "--reference", "nope", "--quiet"])
     known = "known: alliances, none, trade"
