@@ -1,7 +1,7 @@
 """Build the shipped world tables of blocsim from the shared source data.
 
 The model must not read the source folder at run time. This script derives
-three compact tables from it and writes them into the package:
+four compact tables from it and writes them into the package:
 
 * ``states.csv``: the 193 UN member states with their UN M49 region and
   sub-region (M49 intermediate regions for Sub-Saharan Africa and Latin
@@ -10,9 +10,15 @@ three compact tables from it and writes them into the package:
 * ``borders.csv``: land borders between UN member states, hand-compiled in
   this file from public knowledge (CIA World Factbook "land boundaries").
 * ``panel.csv``: one row per state and year 2000-2024 with the model's
-  initial alignment and the drivers (GDP, population, regime, military
+  initial alignment (stable scale), the year-stretched alignment and the
+  ideal-point scale, and the drivers (GDP, population, regime, military
   burden, trade shares, memberships, defence pacts, security indices), each
   with a flag saying whether the value was observed or imputed.
+* ``drivers.csv``: one row per state and year 2000-2024 of the observed
+  driver histories (arms imports by supplier, sanctions by sender, Belt and
+  Road MoUs, Chinese finance, Western aid, US troops, coups, leaders, BRICS),
+  derived by ``world_drivers.py`` (beside this script), which also splices the
+  trade shares and builds the security indices and the stable scales.
 
 Derivation of ``alignment``: the UNGA ``alignment_index`` (mean agreement
 with China and Russia minus agreement with the USA) is used only where the
@@ -20,8 +26,10 @@ state cast at least 20 votes comparable with the USA's. Per year, ``m`` is
 the median over those states, ``W`` the mean of USA, GBR and FRA and ``E``
 the mean of CHN and RUS, all computed on ``x``, the state's mean index over
 the observed years t-2..t (a trailing mean: it damps the year-to-year agenda
-noise and never looks ahead); ``x >= m`` maps to ``(x - m) / (E - m)``,
-``x < m`` to ``(x - m) / (m - W)``, clipped to [-1, +1].
+noise and never looks ahead). ``alignment = (x - m) / K`` clipped to
+[-1, +1], with one constant K = mean over 2000-2014 of (E - W) / 2.
+``alignment_stretched`` (the former scale) maps ``x >= m`` to
+``(x - m) / (E - m)`` and ``x < m`` to ``(x - m) / (m - W)``.
 
 Imputation: gaps are filled within each state by linear interpolation
 between observed years, else by the nearest observed year. To respect the
@@ -32,9 +40,9 @@ Remaining holes use the rules documented in ``model/data/README.md``
 sub-region median for trade, fixed public estimates listed there).
 
 Only these source files are read: ``unga_alignment.csv``,
-``trade_shares_cow_2000_2014.csv``, ``country_year_panel_2000_2024.csv``
-and ``memberships.csv`` (the last only to cross-check the panel's
-membership statuses).
+``unga_idealpoints_voeten_2000_2024.csv``, ``trade_shares_cow_2000_2014.csv``,
+``trade_shares_imf_dots_2000_2020.csv``, ``country_year_panel_2000_2024.csv``,
+``drivers/drivers_country_year_2000_2024.csv`` and ``memberships.csv``.
 
 Usage:
     python tools/build_world.py [--source ../shared/data] [--out model/data]
@@ -52,10 +60,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import world_drivers as wd
 
 YEARS = list(range(2000, 2025))
 LAST_TRAIN_YEAR = 2014  # years <= this may be used for fitting
-LAST_TRADE_YEAR = 2014  # COW dyadic trade ends here
 LAST_ATOP_YEAR = 2018  # ATOP 5.1 ends here
 MIN_VOTES = 20  # minimum n_USA for a usable UNGA state-year
 SMOOTH_YEARS = 3  # trailing window of the UNGA index (years t-2..t)
@@ -354,14 +362,6 @@ def _fill_series(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return full, flag
 
 
-def _source_year(s: pd.Series) -> pd.Series:
-    """Year each value of a filled series comes from (its own year if observed
-    or interpolated, else the nearest observed year)."""
-    inner = s.interpolate(method="index", limit_area="inside")
-    own = pd.Series(s.index, index=s.index, dtype=float)
-    return own.where(inner.notna()).ffill().bfill()
-
-
 def fill_within(wide: pd.DataFrame, held_out: bool = True):
     """Fill a state x year table within each state.
 
@@ -384,17 +384,8 @@ def fill_within(wide: pd.DataFrame, held_out: bool = True):
             pd.DataFrame(flags).T.reindex(columns=wide.columns))
 
 
-def to_wide(df: pd.DataFrame, col: str, isos: list[str], years=YEARS):
-    """Pivot a long (iso3, year) column to a states x years table."""
-    w = df.pivot(index="iso3", columns="year", values=col)
-    return w.reindex(index=isos, columns=years).astype(float)
-
-
-def to_long(wide: pd.DataFrame, name: str) -> pd.Series:
-    """Stack a states x years table to a Series indexed by (iso3, year)."""
-    s = wide.stack(future_stack=True)
-    s.index.names = ["iso3", "year"]
-    return s.rename(name)
+# The pivots are shared with world_drivers.py (states x years tables <-> (iso3, year) series).
+to_wide, to_long = wd.to_wide, wd.to_long
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -434,7 +425,7 @@ def build_borders(isos: set[str]) -> pd.DataFrame:
 
 
 def build_alignment(unga: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
-    """Year-centred, P5-anchored alignment of a trailing 3-year mean index, with flags."""
+    """Stable and year-stretched alignment of a trailing 3-year mean index, with flags."""
     u = unga[unga.iso3.isin(isos)].copy()
     ok = u[(u.n_USA >= MIN_VOTES) & u.alignment_index.notna()]
     raw = ok.pivot(index="iso3", columns="year", values="alignment_index")
@@ -446,12 +437,17 @@ def build_alignment(unga: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
     assert stats.notna().all().all(), stats
     up = (smooth - stats.m) / (stats.E - stats.m)
     down = (smooth - stats.m) / (stats.m - stats.W)
-    wide = up.where(smooth >= stats.m, down).clip(-1.0, 1.0)
-    wide = wide.reindex(index=isos, columns=YEARS).astype(float)
-    vals, flags = fill_within(wide)
-    flags = flags.replace("", "unga")
-    out = pd.concat([to_long(vals, "alignment"),
-                     to_long(flags, "alignment_src")], axis=1)
+    stretched = up.where(smooth >= stats.m, down).clip(-1.0, 1.0)
+    stable, k = wd.stable_alignment(smooth, stats)
+    stats.attrs["K"] = k
+    parts = []
+    for wide, name in [(stable, "alignment"), (stretched, "alignment_stretched")]:
+        wide = wide.reindex(index=isos, columns=YEARS).astype(float)
+        vals, flags = fill_within(wide)
+        parts.append(to_long(vals, name))
+        if name == "alignment":
+            parts.append(to_long(flags.replace("", "unga"), "alignment_src"))
+    out = pd.concat(parts, axis=1)
     raw_cols = u.set_index(["iso3", "year"])[["alignment_index", "n_USA"]]
     raw_cols.columns = ["unga_index", "unga_votes"]
     return out.join(raw_cols, how="left"), stats
@@ -507,37 +503,9 @@ def build_milex(panel: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
                       to_long(flags, "milex_src")], axis=1)
 
 
-def build_trade(trade: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
-    """COW trade shares with CHN+RUS and USA+EU, carried after 2014."""
-    isos = list(states.iso3)
-    tyears = [y for y in YEARS if y <= LAST_TRADE_YEAR]
-    t = trade[trade.iso3.isin(isos) & trade.year.isin(tyears)]
-    out = {}
-    for col, name in [("share_east_CHN_RUS", "trade_sco"),
-                      ("share_west_USA_EU", "trade_west")]:
-        w = to_wide(t, col, isos, tyears)
-        vals, flags = fill_within(w, held_out=False)
-        flags = flags.replace("", "cow")
-        years = pd.DataFrame({iso: _source_year(w.loc[iso]) for iso in isos}).T
-        sub = states.set_index("iso3").subregion.reindex(isos)
-        med = w.groupby(sub).median()
-        none = vals.isna().all(axis=1)
-        for iso in none[none].index:
-            vals.loc[iso] = med.loc[sub[iso]]
-            flags.loc[iso] = "subregion_median"
-            years.loc[iso] = tyears
-        out[name] = (vals, flags, years)
-    sco, west = out["trade_sco"][0], out["trade_west"][0]
-    total = (sco + west).clip(lower=1.0)
-    sco, west = sco / total, west / total
-    flags, years = out["trade_sco"][1], out["trade_sco"][2]
-    later = [y for y in YEARS if y > LAST_TRADE_YEAR]
-    for y in later:  # carry the last trade year forward
-        sco[y], west[y] = sco[LAST_TRADE_YEAR], west[LAST_TRADE_YEAR]
-        flags[y], years[y] = flags[LAST_TRADE_YEAR], years[LAST_TRADE_YEAR]
-    return pd.concat([to_long(sco, "trade_sco"), to_long(west, "trade_west"),
-                      to_long(flags, "trade_src"),
-                      to_long(years.astype(int), "trade_year")], axis=1)
+def build_trade(cow: pd.DataFrame, dots: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
+    """Trade shares with CHN+RUS and USA+EU: COW to 2014, level-adjusted DOTS to 2020, carried."""
+    return wd.splice_trade(cow, dots, states, fill_within)
 
 
 def check_memberships(panel: pd.DataFrame, mem: pd.DataFrame) -> int:
@@ -559,7 +527,7 @@ def check_memberships(panel: pd.DataFrame, mem: pd.DataFrame) -> int:
 
 
 def build_security(panel: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
-    """Memberships, ATOP pacts (2018 carried) and security indices."""
+    """Memberships and ATOP pacts (2018 carried); the indices come from ``wd.security_indices``."""
     p = panel.set_index(["iso3", "year"]).reindex(
         pd.MultiIndex.from_product([isos, YEARS], names=["iso3", "year"]))
     out = pd.DataFrame(index=p.index)
@@ -574,15 +542,6 @@ def build_security(panel: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
                 w[y] = w[LAST_ATOP_YEAR]
         w.loc[who] = 1.0
         out[c] = to_long(w, c).astype(int)
-    sco_m = (out.sco_status == "member").astype(float)
-    sco_o = (out.sco_status == "observer").astype(float)
-    out["sec_west"] = np.minimum(1.0, 0.6 * out.nato + 0.4 * out.us_pact
-                                 + 0.1 * out.eu)
-    out["sec_sco"] = np.minimum(1.0, 0.5 * out.csto + 0.3 * sco_m + 0.1 * sco_o
-                                + 0.4 * out.ru_pact + 0.4 * out.cn_pact)
-    iso = out.index.get_level_values("iso3")
-    out.loc[iso == "USA", "sec_west"] = 1.0
-    out.loc[iso.isin(["CHN", "RUS"]), "sec_sco"] = 1.0
     return out
 
 
@@ -591,7 +550,8 @@ def build_security(panel: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 
 PANEL_COLS = [
-    "iso3", "year", "alignment", "alignment_src", "unga_index", "unga_votes",
+    "iso3", "year", "alignment", "alignment_src", "alignment_stretched", "ideal_point",
+    "alignment_ideal", "alignment_ideal_src", "unga_index", "unga_votes",
     "gdp_usd", "gdp_src", "population", "regime", "regime_src",
     "milex_share_gdp", "milex_src", "trade_sco", "trade_west", "trade_src",
     "trade_year", "sco_status", "sco_since", "nato", "eu", "csto", "brics", "us_pact",
@@ -600,7 +560,8 @@ PANEL_COLS = [
 NUMERIC_MODEL_COLS = ["alignment", "gdp_usd", "population", "regime",
                       "milex_share_gdp", "trade_sco", "trade_west", "sec_sco",
                       "sec_west"]
-FLOAT_COLS = ["alignment", "unga_index", "gdp_usd", "regime",
+FLOAT_COLS = ["alignment", "alignment_stretched", "ideal_point", "alignment_ideal",
+              "unga_index", "gdp_usd", "regime",
               "milex_share_gdp", "trade_sco", "trade_west", "sec_west",
               "sec_sco"]
 
@@ -619,19 +580,26 @@ def sco_since(panel: pd.DataFrame, mem: pd.DataFrame) -> pd.Series:
 
 
 def build_panel(src: Path, states: pd.DataFrame):
-    """Assemble the state-year panel from the source files."""
+    """Assemble the state-year panel and the drivers table from the source files."""
     isos = list(states.iso3)
     panel = pd.read_csv(src / "country_year_panel_2000_2024.csv")
     panel = panel[panel.iso3.isin(isos) & panel.year.isin(YEARS)]
     unga = pd.read_csv(src / "unga_alignment.csv")
-    trade = pd.read_csv(src / "trade_shares_cow_2000_2014.csv")
+    cow = pd.read_csv(src / "trade_shares_cow_2000_2014.csv")
+    dots = pd.read_csv(src / "trade_shares_imf_dots_2000_2020.csv")
+    dots = dots[dots.iso3.isin(isos)]  # drops non-member reporters (Aruba, Curacao, ...)
+    ideal = pd.read_csv(src / "unga_idealpoints_voeten_2000_2024.csv")
     mem = pd.read_csv(src / "memberships.csv")
     n_bad = check_memberships(panel, mem)
     align, stats = build_alignment(unga, isos)
+    ideal_cols, stats.attrs["ideal_map"] = wd.ideal_scale(ideal, isos, fill_within)
+    stats.attrs["trade_cmp"] = wd.compare_trade(cow, dots)
+    sec = build_security(panel, isos)
+    drivers = wd.build_drivers(src, isos, sec.brics, fill_within)
+    sec["sec_sco"], sec["sec_west"] = wd.security_indices(sec, drivers)
     pop = panel.set_index(["iso3", "year"]).population_wb.rename("population")
-    parts = [align, build_gdp(panel, isos), pop, build_regime(panel, isos),
-             build_milex(panel, isos), build_trade(trade, states),
-             build_security(panel, isos)]
+    parts = [align, ideal_cols, build_gdp(panel, isos), pop, build_regime(panel, isos),
+             build_milex(panel, isos), build_trade(cow, dots, states), sec]
     out = pd.concat(parts, axis=1).reset_index()
     out = out.sort_values(["iso3", "year"]).reset_index(drop=True)
     out["sco_since"] = sco_since(out, mem)
@@ -639,7 +607,11 @@ def build_panel(src: Path, states: pd.DataFrame):
     out["population"] = out.population.astype("int64")
     for c in FLOAT_COLS:
         out[c] = round_sig(out[c])
-    return out[PANEL_COLS], stats, n_bad
+    over = out.trade_sco + out.trade_west > 1  # only by rounding: shares were scaled to sum <= 1
+    out.loc[over, "trade_west"] = np.floor((1 - out.trade_sco[over]) * 1e5) / 1e5
+    for c in wd.DRIVER_FLOATS:
+        drivers[c] = round_sig(drivers[c])
+    return out[PANEL_COLS], drivers, stats, n_bad
 
 
 def report(panel: pd.DataFrame, stats: pd.DataFrame, borders: pd.DataFrame,
@@ -659,8 +631,7 @@ def report(panel: pd.DataFrame, stats: pd.DataFrame, borders: pd.DataFrame,
         print(f"  {c}: {panel[c].value_counts().to_dict()}")
     carried = (panel.trade_year != panel.year).sum()
     print(f"  trade_year != year: {carried} cells "
-          f"({(panel.year > LAST_TRADE_YEAR).sum()} carried after "
-          f"{LAST_TRADE_YEAR})")
+          f"({(panel.trade_src == 'carried').sum()} carried after {wd.LAST_DOTS_YEAR})")
     for c, v in [("regime_src", "fh_map"), ("regime_src", "estimate"),
                  ("gdp_src", "estimate"), ("trade_src", "subregion_median")]:
         print(f"  states with {c}={v}: "
@@ -702,18 +673,20 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
-    """Build and write states.csv, borders.csv and panel.csv."""
+    """Build and write states.csv, borders.csv, panel.csv and drivers.csv."""
     args = parse_args(argv)
     src, out = args.source.resolve(), args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     states = build_states()
     borders = build_borders(set(states.iso3))
-    panel, stats, n_bad = build_panel(src, states)
+    panel, drivers, stats, n_bad = build_panel(src, states)
     write_csv(states, out / "states.csv")
     write_csv(borders, out / "borders.csv")
     write_csv(panel, out / "panel.csv")
+    write_csv(drivers, out / "drivers.csv")
     report(panel, stats, borders, n_bad)
-    print(f"\nwrote {out}/states.csv, borders.csv, panel.csv")
+    wd.report(panel, drivers, stats)
+    print(f"\nwrote {out}/states.csv, borders.csv, panel.csv, drivers.csv")
     return 0
 
 
