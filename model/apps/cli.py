@@ -26,7 +26,7 @@ from model import __version__
 
 from ..base.errors import NonFiniteError, ScenarioError
 
-SUBCOMMANDS = ("run", "validate", "list", "batch", "compare")
+SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "history")
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
     compare.add_argument("--no-plots", action="store_true",
                          help="write the report without figures (tables only; much faster)")
+    from .history_command import add_history_arguments
+    add_history_arguments(sub.add_parser(
+        "history", help="rolling-origin hindcast: the model against baselines, report.html",
+        description="Forecast every state's alignment 1-10 years ahead from past origins "
+                    "(validation 2005-2013, test 2014-2023), with the model and statistical "
+                    "baselines, and score them (docs/model.md section 12)."))
     return parser
 
 
@@ -270,8 +276,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return run_compare_command(args)
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    """Run the rolling-origin hindcast (see ``history_command``)."""
+    from .history_command import run_history_command
+    return run_history_command(args)
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "batch": cmd_batch,
-            "compare": cmd_compare}
+            "compare": cmd_compare, "history": cmd_history}
 
 
 if __name__ == "__main__":  # ``python -m model.apps.cli`` (or ``python -m model``)
