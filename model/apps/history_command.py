@@ -81,12 +81,13 @@ def run_history_command(args: argparse.Namespace) -> int:
     """``blocsim history``: run the hindcasts, write the folder, print the headline."""
     from ..history.data import load_history
     from ..history.harness import run_hindcasts
-    from ..history.report import write_history
+    from ..history.report import check_out, write_history
     from ..history.tables import headline, score_table
 
     cfg = config_from_args(args)
     history = load_history()
     cfg.check(history)
+    check_out(args.out)
     t0 = time.perf_counter()
     forecasts, tuned = run_hindcasts(history, cfg)
     scores = score_table(forecasts, n_boot=cfg.n_boot, seed=cfg.seed)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from model import __version__
 
-from ..base.files import only_files, write_atomic_dir
+from ..base.files import check_output_dir, only_files, write_atomic_dir
 from ..report.html import _CSS, _html_table
 from .baselines import BASELINES
 from .data import History
@@ -30,7 +30,7 @@ from .regression import PENALTY
 from .simulate import REGIME_STEP
 from .tables import HEADLINE_HORIZONS, best_baselines, forecast_rows, headline
 
-__all__ = ["write_history", "MARKER", "SCORE_COLUMNS"]
+__all__ = ["write_history", "check_out", "MARKER", "SCORE_COLUMNS"]
 
 MARKER = "history.json"
 #: Columns of the per-horizon tables in the report.
@@ -146,6 +146,15 @@ def _render(scores: pd.DataFrame, forecasts: list[OriginForecast], history: Hist
     return "\n".join(parts)
 
 
+def _ours(folder: Path) -> bool:
+    return only_files(folder, FILES)
+
+
+def check_out(out: Path) -> None:
+    """Refuse, before any work, an output folder that holds anything but an earlier history."""
+    check_output_dir(Path(out), MARKER, replace_only=_ours)
+
+
 def write_history(out: Path, scores: pd.DataFrame, forecasts: list[OriginForecast],
                   history: History, cfg: HistoryConfig, tuned: dict, *, seconds: float) -> Path:
     """Write the tables and the report into ``out`` (built aside, then renamed into place)."""
@@ -165,4 +174,4 @@ def write_history(out: Path, scores: pd.DataFrame, forecasts: list[OriginForecas
         (tmp / "report.html").write_text(html_text, encoding="utf-8")
         (tmp / MARKER).write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
 
-    return write_atomic_dir(Path(out), fill, MARKER, replace_only=lambda p: only_files(p, FILES))
+    return write_atomic_dir(Path(out), fill, MARKER, replace_only=_ours)

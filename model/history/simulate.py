@@ -1,5 +1,4 @@
-"""The model's forecasts: the replication ensemble run from an origin's world, with or without
-what happened next.
+"""The model's forecasts: the replication ensemble from an origin's world, fed what happened or not.
 
 *Projection*: the scenario has no events, as a scenario run knows nothing after its start.
 *Conditional*: the observed changes after the origin become the scenario's events, as far as the
