@@ -10,7 +10,8 @@ from model.history.regression import regression_forecast
 H = np.array([1, 2, 5])
 
 
-def _past(rng=np.random.default_rng(0)):
+def _past():
+    rng = np.random.default_rng(0)
     return Past(x=rng.uniform(-1, 1, size=(8, 6)), subregion=np.array([0, 0, 1, 1, 2, 2]))
 
 
