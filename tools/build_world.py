@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import world_drivers as wd
 
 YEARS = list(range(2000, 2025))
 LAST_TRAIN_YEAR = 2014  # years <= this may be used for fitting
@@ -434,7 +435,7 @@ def build_borders(isos: set[str]) -> pd.DataFrame:
 
 
 def build_alignment(unga: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
-    """Year-centred, P5-anchored alignment of a trailing 3-year mean index, with flags."""
+    """Stable and year-stretched alignment of a trailing 3-year mean index, with flags."""
     u = unga[unga.iso3.isin(isos)].copy()
     ok = u[(u.n_USA >= MIN_VOTES) & u.alignment_index.notna()]
     raw = ok.pivot(index="iso3", columns="year", values="alignment_index")
@@ -446,12 +447,17 @@ def build_alignment(unga: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
     assert stats.notna().all().all(), stats
     up = (smooth - stats.m) / (stats.E - stats.m)
     down = (smooth - stats.m) / (stats.m - stats.W)
-    wide = up.where(smooth >= stats.m, down).clip(-1.0, 1.0)
-    wide = wide.reindex(index=isos, columns=YEARS).astype(float)
-    vals, flags = fill_within(wide)
-    flags = flags.replace("", "unga")
-    out = pd.concat([to_long(vals, "alignment"),
-                     to_long(flags, "alignment_src")], axis=1)
+    stretched = up.where(smooth >= stats.m, down).clip(-1.0, 1.0)
+    stable, k = wd.stable_alignment(smooth, stats)
+    stats.attrs["K"] = k
+    parts = []
+    for wide, name in [(stable, "alignment"), (stretched, "alignment_stretched")]:
+        wide = wide.reindex(index=isos, columns=YEARS).astype(float)
+        vals, flags = fill_within(wide)
+        parts.append(to_long(vals, name))
+        if name == "alignment":
+            parts.append(to_long(flags.replace("", "unga"), "alignment_src"))
+    out = pd.concat(parts, axis=1)
     raw_cols = u.set_index(["iso3", "year"])[["alignment_index", "n_USA"]]
     raw_cols.columns = ["unga_index", "unga_votes"]
     return out.join(raw_cols, how="left"), stats
@@ -507,37 +513,9 @@ def build_milex(panel: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
                       to_long(flags, "milex_src")], axis=1)
 
 
-def build_trade(trade: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
-    """COW trade shares with CHN+RUS and USA+EU, carried after 2014."""
-    isos = list(states.iso3)
-    tyears = [y for y in YEARS if y <= LAST_TRADE_YEAR]
-    t = trade[trade.iso3.isin(isos) & trade.year.isin(tyears)]
-    out = {}
-    for col, name in [("share_east_CHN_RUS", "trade_sco"),
-                      ("share_west_USA_EU", "trade_west")]:
-        w = to_wide(t, col, isos, tyears)
-        vals, flags = fill_within(w, held_out=False)
-        flags = flags.replace("", "cow")
-        years = pd.DataFrame({iso: _source_year(w.loc[iso]) for iso in isos}).T
-        sub = states.set_index("iso3").subregion.reindex(isos)
-        med = w.groupby(sub).median()
-        none = vals.isna().all(axis=1)
-        for iso in none[none].index:
-            vals.loc[iso] = med.loc[sub[iso]]
-            flags.loc[iso] = "subregion_median"
-            years.loc[iso] = tyears
-        out[name] = (vals, flags, years)
-    sco, west = out["trade_sco"][0], out["trade_west"][0]
-    total = (sco + west).clip(lower=1.0)
-    sco, west = sco / total, west / total
-    flags, years = out["trade_sco"][1], out["trade_sco"][2]
-    later = [y for y in YEARS if y > LAST_TRADE_YEAR]
-    for y in later:  # carry the last trade year forward
-        sco[y], west[y] = sco[LAST_TRADE_YEAR], west[LAST_TRADE_YEAR]
-        flags[y], years[y] = flags[LAST_TRADE_YEAR], years[LAST_TRADE_YEAR]
-    return pd.concat([to_long(sco, "trade_sco"), to_long(west, "trade_west"),
-                      to_long(flags, "trade_src"),
-                      to_long(years.astype(int), "trade_year")], axis=1)
+def build_trade(cow: pd.DataFrame, dots: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
+    """Trade shares with CHN+RUS and USA+EU: COW to 2014, level-adjusted DOTS to 2020, carried."""
+    return wd.splice_trade(cow, dots, states, fill_within)
 
 
 def check_memberships(panel: pd.DataFrame, mem: pd.DataFrame) -> int:
@@ -559,7 +537,7 @@ def check_memberships(panel: pd.DataFrame, mem: pd.DataFrame) -> int:
 
 
 def build_security(panel: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
-    """Memberships, ATOP pacts (2018 carried) and security indices."""
+    """Memberships and ATOP pacts (2018 carried); the indices come from ``wd.security_indices``."""
     p = panel.set_index(["iso3", "year"]).reindex(
         pd.MultiIndex.from_product([isos, YEARS], names=["iso3", "year"]))
     out = pd.DataFrame(index=p.index)
@@ -574,15 +552,6 @@ def build_security(panel: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
                 w[y] = w[LAST_ATOP_YEAR]
         w.loc[who] = 1.0
         out[c] = to_long(w, c).astype(int)
-    sco_m = (out.sco_status == "member").astype(float)
-    sco_o = (out.sco_status == "observer").astype(float)
-    out["sec_west"] = np.minimum(1.0, 0.6 * out.nato + 0.4 * out.us_pact
-                                 + 0.1 * out.eu)
-    out["sec_sco"] = np.minimum(1.0, 0.5 * out.csto + 0.3 * sco_m + 0.1 * sco_o
-                                + 0.4 * out.ru_pact + 0.4 * out.cn_pact)
-    iso = out.index.get_level_values("iso3")
-    out.loc[iso == "USA", "sec_west"] = 1.0
-    out.loc[iso.isin(["CHN", "RUS"]), "sec_sco"] = 1.0
     return out
 
 
@@ -591,7 +560,8 @@ def build_security(panel: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 
 PANEL_COLS = [
-    "iso3", "year", "alignment", "alignment_src", "unga_index", "unga_votes",
+    "iso3", "year", "alignment", "alignment_src", "alignment_stretched", "ideal_point",
+    "alignment_ideal", "alignment_ideal_src", "unga_index", "unga_votes",
     "gdp_usd", "gdp_src", "population", "regime", "regime_src",
     "milex_share_gdp", "milex_src", "trade_sco", "trade_west", "trade_src",
     "trade_year", "sco_status", "sco_since", "nato", "eu", "csto", "brics", "us_pact",
@@ -600,7 +570,8 @@ PANEL_COLS = [
 NUMERIC_MODEL_COLS = ["alignment", "gdp_usd", "population", "regime",
                       "milex_share_gdp", "trade_sco", "trade_west", "sec_sco",
                       "sec_west"]
-FLOAT_COLS = ["alignment", "unga_index", "gdp_usd", "regime",
+FLOAT_COLS = ["alignment", "alignment_stretched", "ideal_point", "alignment_ideal",
+              "unga_index", "gdp_usd", "regime",
               "milex_share_gdp", "trade_sco", "trade_west", "sec_west",
               "sec_sco"]
 
@@ -619,19 +590,26 @@ def sco_since(panel: pd.DataFrame, mem: pd.DataFrame) -> pd.Series:
 
 
 def build_panel(src: Path, states: pd.DataFrame):
-    """Assemble the state-year panel from the source files."""
+    """Assemble the state-year panel and the drivers table from the source files."""
     isos = list(states.iso3)
     panel = pd.read_csv(src / "country_year_panel_2000_2024.csv")
     panel = panel[panel.iso3.isin(isos) & panel.year.isin(YEARS)]
     unga = pd.read_csv(src / "unga_alignment.csv")
-    trade = pd.read_csv(src / "trade_shares_cow_2000_2014.csv")
+    cow = pd.read_csv(src / "trade_shares_cow_2000_2014.csv")
+    dots = pd.read_csv(src / "trade_shares_imf_dots_2000_2020.csv")
+    dots = dots[dots.iso3.isin(isos)]  # drops non-member reporters (Aruba, Curacao, ...)
+    ideal = pd.read_csv(src / "unga_idealpoints_voeten_2000_2024.csv")
     mem = pd.read_csv(src / "memberships.csv")
     n_bad = check_memberships(panel, mem)
     align, stats = build_alignment(unga, isos)
+    ideal_cols, stats.attrs["ideal_map"] = wd.ideal_scale(ideal, isos, fill_within)
+    stats.attrs["trade_cmp"] = wd.compare_trade(cow, dots)
+    sec = build_security(panel, isos)
+    drivers = wd.build_drivers(src, isos, sec.brics, fill_within)
+    sec["sec_sco"], sec["sec_west"] = wd.security_indices(sec, drivers)
     pop = panel.set_index(["iso3", "year"]).population_wb.rename("population")
-    parts = [align, build_gdp(panel, isos), pop, build_regime(panel, isos),
-             build_milex(panel, isos), build_trade(trade, states),
-             build_security(panel, isos)]
+    parts = [align, ideal_cols, build_gdp(panel, isos), pop, build_regime(panel, isos),
+             build_milex(panel, isos), build_trade(cow, dots, states), sec]
     out = pd.concat(parts, axis=1).reset_index()
     out = out.sort_values(["iso3", "year"]).reset_index(drop=True)
     out["sco_since"] = sco_since(out, mem)
@@ -639,7 +617,11 @@ def build_panel(src: Path, states: pd.DataFrame):
     out["population"] = out.population.astype("int64")
     for c in FLOAT_COLS:
         out[c] = round_sig(out[c])
-    return out[PANEL_COLS], stats, n_bad
+    over = out.trade_sco + out.trade_west > 1  # only by rounding: shares were scaled to sum <= 1
+    out.loc[over, "trade_west"] = np.floor((1 - out.trade_sco[over]) * 1e5) / 1e5
+    for c in wd.DRIVER_FLOATS:
+        drivers[c] = round_sig(drivers[c])
+    return out[PANEL_COLS], drivers, stats, n_bad
 
 
 def report(panel: pd.DataFrame, stats: pd.DataFrame, borders: pd.DataFrame,
@@ -708,12 +690,14 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     states = build_states()
     borders = build_borders(set(states.iso3))
-    panel, stats, n_bad = build_panel(src, states)
+    panel, drivers, stats, n_bad = build_panel(src, states)
     write_csv(states, out / "states.csv")
     write_csv(borders, out / "borders.csv")
     write_csv(panel, out / "panel.csv")
+    write_csv(drivers, out / "drivers.csv")
     report(panel, stats, borders, n_bad)
-    print(f"\nwrote {out}/states.csv, borders.csv, panel.csv")
+    wd.report(panel, drivers, stats)
+    print(f"\nwrote {out}/states.csv, borders.csv, panel.csv, drivers.csv")
     return 0
 
 

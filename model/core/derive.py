@@ -22,11 +22,6 @@ from .levers import LEVERS, is_plain, rate_table
 from .plan import EventAction, Params, Plan
 from .record import FADING, SOURCES, SRC
 
-#: Subregions whose states may seek SCO status (where every SCO member, observer and partner
-#: of 2024 lies), for states that are not NATO or EU members.
-SCO_ELIGIBLE_SUBREGIONS = ("Central Asia", "Southern Asia", "Eastern Asia", "South-eastern Asia",
-                           "Western Asia", "Eastern Europe", "Northern Africa")
-
 #: What joining an organisation does: (channel, share of room gained on joining / of value lost
 #: on leaving). SCO status bumps come from the parameters.
 ORG_TIES = {"NATO": (S_WEST, 0.5), "EU": (E_WEST, 0.2), "CSTO": (S_SCO, 0.4), "BRICS": (E_SCO, 0.03)}
@@ -43,7 +38,7 @@ class Fixed:
     smoothing: float
     thresholds: np.ndarray       # (4,)
     recept: np.ndarray           # (n,)
-    in_sco_region: np.ndarray    # (n,) bool
+    in_sco_region: np.ndarray    # (n,) bool: subregions with SCO ties in the start year
     has_relations: np.ndarray    # (n,) bool
     base: np.ndarray             # (channels, n) start structure
     a0: np.ndarray               # (n,) start alignment
@@ -77,7 +72,7 @@ def derive_fixed(world: World, params: Params, dt: float) -> Fixed:
         thresholds=np.array([-np.inf, p.partner_threshold, p.observer_threshold,
                              p.member_threshold]),
         recept=dyn.receptiveness(w.gdp_usd, p.gdp_ref_usd, p.size_elasticity),
-        in_sco_region=np.isin(w.subregion, SCO_ELIGIBLE_SUBREGIONS),
+        in_sco_region=w.sco_region.copy(),  # from the start year's statuses: no look-ahead
         has_relations=np.asarray(w.relations.sum(axis=1)).ravel() > 0,
         base=np.stack([w.e_sco, w.e_west, w.s_sco, w.s_west, w.governance]),
         a0=w.alignment.copy())

@@ -19,7 +19,6 @@ from . import dynamics as dyn
 from .derive import (  # noqa: F401 - the constants are re-exported
     ORG_FLAGS,
     ORG_TIES,
-    SCO_ELIGIBLE_SUBREGIONS,
     derive_fixed,
     derive_plan,
     event_step,

@@ -106,6 +106,20 @@ class World:
         return len(self.iso3)
 
     @cached_property
+    def sco_region(self) -> np.ndarray:
+        """Where a state may seek SCO status: subregions with SCO ties (or China, Russia) this year.
+
+        A subregion counts if a state in it holds any SCO status in this world's year, or if
+        China or Russia lies in it (the founders, for years before 2001). Read from this year's
+        statuses only, so a run that starts in year t knows nothing of the SCO's later reach
+        (a 2014 world does not know of Egypt's or Cambodia's later ties).
+        """
+        anchors = (self.sco_status > 0) | np.isin(self.iso3, ("CHN", "RUS"))
+        mask = np.isin(self.subregion, np.unique(self.subregion[anchors]))
+        mask.setflags(write=False)
+        return mask
+
+    @cached_property
     def _groups(self) -> dict[str, np.ndarray]:
         return self._make_groups()
 
