@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..base.errors import ScenarioError
-from .baselines import BASELINES, Baseline, Past
+from .baselines import BASELINES, Baseline, Past, spread_members
 from .data import History, scales_in
 from .regression import regression_forecast
 from .simulate import model_forecast
@@ -73,8 +73,13 @@ class OriginForecast:
     observed: np.ndarray       # (H, n)
     start: np.ndarray          # (n,) the origin's observed value
     points: dict = field(default_factory=dict)  # forecaster -> (H, n)
-    members: np.ndarray | None = None           # model runs (R, H, n)
+    ensembles: dict = field(default_factory=dict)  # "model" runs, "spread" members: (R, H, n)
     status_model: np.ndarray | None = None      # (R, H, n)
+
+    @property
+    def members(self) -> np.ndarray:
+        """The model's runs at each horizon: (R, H, n)."""
+        return self.ensembles["model"]
     status_observed: np.ndarray | None = None   # (H, n)
     status_start: np.ndarray | None = None      # (n,)
     events: int = 0
@@ -156,11 +161,14 @@ def run_hindcasts(history: History, cfg: HistoryConfig, progress=None) -> tuple[
                     continue
                 for mode in cfg.modes:
                     points, model = forecast_origin(history, scale, origin, hs, mode, tuned, cfg)
+                    spread = spread_members(_past(history, scale, origin), hs)
                     points["model"] = model.alignment[:, hs - 1].mean(axis=0)
+                    points["spread"] = spread.mean(axis=0)
                     forecasts.append(OriginForecast(
                         scale=scale, mode=mode, split=split, origin=origin, horizons=hs,
                         observed=x[origin + hs - FIRST_YEAR], start=x[origin - FIRST_YEAR],
-                        points=points, members=model.alignment[:, hs - 1],
+                        points=points,
+                        ensembles={"model": model.alignment[:, hs - 1], "spread": spread},
                         status_model=model.status[:, hs - 1],
                         status_observed=status[origin + hs - FIRST_YEAR],
                         status_start=status[origin - FIRST_YEAR], events=model.events))
@@ -170,8 +178,12 @@ def run_hindcasts(history: History, cfg: HistoryConfig, progress=None) -> tuple[
 
 
 def forecaster_names() -> list[str]:
-    """The forecasters in report order: the model, then the baselines, then the regression."""
-    return ["model", *(b.name for b in BASELINES), "regression"]
+    """The forecasters in report order: the model, the baselines, the regression, the spread.
+
+    ``spread`` is probabilistic persistence (``baselines.spread_members``), the fair rival of
+    the model's ensemble on CRPS and interval coverage.
+    """
+    return ["model", *(b.name for b in BASELINES), "regression", "spread"]
 
 
 def baseline(name: str) -> Baseline | None:
