@@ -50,6 +50,9 @@ class HistoryConfig:
             bad = [o for o in origins if not FIRST_YEAR + 1 <= o < last]
             if bad:
                 raise ScenarioError(f"{name}: {bad[0]} is outside {FIRST_YEAR + 1}..{last - 1}")
+        if not self.validation:
+            raise ScenarioError(f"--origins: at least one validation origin (before "
+                                f"{LAST_VALIDATION_YEAR}) is needed to tune the baselines")
         if any(o >= LAST_VALIDATION_YEAR for o in self.validation):
             raise ScenarioError(f"--origins: validation origins must be before "
                                 f"{LAST_VALIDATION_YEAR} (their targets end there)")
@@ -125,8 +128,10 @@ def tune(history: History, scale: str, cfg: HistoryConfig) -> dict[str, object]:
 
 
 def forecast_origin(history: History, scale: str, origin: int, horizons: np.ndarray, mode: str,
-                    tuned: dict, cfg: HistoryConfig) -> tuple[dict, object]:
-    """Every forecaster at one origin: ({name: (H, n)}, the model's ``ModelForecast``).
+                    tuned: dict, cfg: HistoryConfig) -> tuple[dict, object, np.ndarray]:
+    """Every forecaster at one origin: ({name: (H, n)}, the model's ``ModelForecast``, spread).
+
+    ``spread`` holds the members of probabilistic persistence (``baselines.spread_members``).
 
     Reads ``history`` only through ``upto(origin)`` or, in the conditional mode, through
     ``blind_after(origin)``.
@@ -139,7 +144,10 @@ def forecast_origin(history: History, scale: str, origin: int, horizons: np.ndar
                                                conditional=mode == "conditional")
     model = model_forecast(known, scale, origin, int(horizons.max()), runs=cfg.runs,
                            seed=cfg.seed, conditional=mode == "conditional")
-    return points, model
+    spread = spread_members(past, horizons)
+    points["model"] = model.alignment[:, horizons - 1].mean(axis=0)
+    points["spread"] = spread.mean(axis=0)
+    return points, model, spread
 
 
 def run_hindcasts(history: History, cfg: HistoryConfig, progress=None) -> tuple[list, dict]:
@@ -160,10 +168,8 @@ def run_hindcasts(history: History, cfg: HistoryConfig, progress=None) -> tuple[
                 if not len(hs):
                     continue
                 for mode in cfg.modes:
-                    points, model = forecast_origin(history, scale, origin, hs, mode, tuned, cfg)
-                    spread = spread_members(_past(history, scale, origin), hs)
-                    points["model"] = model.alignment[:, hs - 1].mean(axis=0)
-                    points["spread"] = spread.mean(axis=0)
+                    points, model, spread = forecast_origin(history, scale, origin, hs, mode,
+                                                            tuned, cfg)
                     forecasts.append(OriginForecast(
                         scale=scale, mode=mode, split=split, origin=origin, horizons=hs,
                         observed=x[origin + hs - FIRST_YEAR], start=x[origin - FIRST_YEAR],

@@ -79,6 +79,8 @@ def test_the_report_is_self_contained_and_labels_both_sets(tmp_path, history, ti
 def test_config_check_names_the_bad_option(history):
     with pytest.raises(ScenarioError, match="validation origins must be before"):
         HistoryConfig(validation=(2014,)).check(history)
+    with pytest.raises(ScenarioError, match="at least one validation origin"):
+        HistoryConfig(validation=()).check(history)
     with pytest.raises(ScenarioError, match="horizons"):
         HistoryConfig(horizons=(0,)).check(history)
     with pytest.raises(ScenarioError, match="outside"):
