@@ -1,7 +1,7 @@
 """Build the shipped world tables of blocsim from the shared source data.
 
 The model must not read the source folder at run time. This script derives
-three compact tables from it and writes them into the package:
+four compact tables from it and writes them into the package:
 
 * ``states.csv``: the 193 UN member states with their UN M49 region and
   sub-region (M49 intermediate regions for Sub-Saharan Africa and Latin
@@ -10,9 +10,15 @@ three compact tables from it and writes them into the package:
 * ``borders.csv``: land borders between UN member states, hand-compiled in
   this file from public knowledge (CIA World Factbook "land boundaries").
 * ``panel.csv``: one row per state and year 2000-2024 with the model's
-  initial alignment and the drivers (GDP, population, regime, military
+  initial alignment (stable scale), the year-stretched alignment and the
+  ideal-point scale, and the drivers (GDP, population, regime, military
   burden, trade shares, memberships, defence pacts, security indices), each
   with a flag saying whether the value was observed or imputed.
+* ``drivers.csv``: one row per state and year 2000-2024 of the observed
+  driver histories (arms imports by supplier, sanctions by sender, Belt and
+  Road MoUs, Chinese finance, Western aid, US troops, coups, leaders, BRICS),
+  derived by ``world_drivers.py`` (beside this script), which also splices the
+  trade shares and builds the security indices and the stable scales.
 
 Derivation of ``alignment``: the UNGA ``alignment_index`` (mean agreement
 with China and Russia minus agreement with the USA) is used only where the
@@ -20,8 +26,10 @@ state cast at least 20 votes comparable with the USA's. Per year, ``m`` is
 the median over those states, ``W`` the mean of USA, GBR and FRA and ``E``
 the mean of CHN and RUS, all computed on ``x``, the state's mean index over
 the observed years t-2..t (a trailing mean: it damps the year-to-year agenda
-noise and never looks ahead); ``x >= m`` maps to ``(x - m) / (E - m)``,
-``x < m`` to ``(x - m) / (m - W)``, clipped to [-1, +1].
+noise and never looks ahead). ``alignment = (x - m) / K`` clipped to
+[-1, +1], with one constant K = mean over 2000-2014 of (E - W) / 2.
+``alignment_stretched`` (the former scale) maps ``x >= m`` to
+``(x - m) / (E - m)`` and ``x < m`` to ``(x - m) / (m - W)``.
 
 Imputation: gaps are filled within each state by linear interpolation
 between observed years, else by the nearest observed year. To respect the
@@ -32,9 +40,9 @@ Remaining holes use the rules documented in ``model/data/README.md``
 sub-region median for trade, fixed public estimates listed there).
 
 Only these source files are read: ``unga_alignment.csv``,
-``trade_shares_cow_2000_2014.csv``, ``country_year_panel_2000_2024.csv``
-and ``memberships.csv`` (the last only to cross-check the panel's
-membership statuses).
+``unga_idealpoints_voeten_2000_2024.csv``, ``trade_shares_cow_2000_2014.csv``,
+``trade_shares_imf_dots_2000_2020.csv``, ``country_year_panel_2000_2024.csv``,
+``drivers/drivers_country_year_2000_2024.csv`` and ``memberships.csv``.
 
 Usage:
     python tools/build_world.py [--source ../shared/data] [--out model/data]
@@ -56,7 +64,6 @@ import world_drivers as wd
 
 YEARS = list(range(2000, 2025))
 LAST_TRAIN_YEAR = 2014  # years <= this may be used for fitting
-LAST_TRADE_YEAR = 2014  # COW dyadic trade ends here
 LAST_ATOP_YEAR = 2018  # ATOP 5.1 ends here
 MIN_VOTES = 20  # minimum n_USA for a usable UNGA state-year
 SMOOTH_YEARS = 3  # trailing window of the UNGA index (years t-2..t)
@@ -641,8 +648,7 @@ def report(panel: pd.DataFrame, stats: pd.DataFrame, borders: pd.DataFrame,
         print(f"  {c}: {panel[c].value_counts().to_dict()}")
     carried = (panel.trade_year != panel.year).sum()
     print(f"  trade_year != year: {carried} cells "
-          f"({(panel.year > LAST_TRADE_YEAR).sum()} carried after "
-          f"{LAST_TRADE_YEAR})")
+          f"({(panel.trade_src == 'carried').sum()} carried after {wd.LAST_DOTS_YEAR})")
     for c, v in [("regime_src", "fh_map"), ("regime_src", "estimate"),
                  ("gdp_src", "estimate"), ("trade_src", "subregion_median")]:
         print(f"  states with {c}={v}: "
@@ -684,7 +690,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
-    """Build and write states.csv, borders.csv and panel.csv."""
+    """Build and write states.csv, borders.csv, panel.csv and drivers.csv."""
     args = parse_args(argv)
     src, out = args.source.resolve(), args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -176,10 +176,14 @@ def compare_trade(cow: pd.DataFrame, dots: pd.DataFrame) -> dict:
     res = {}
     for c, dc, name in [("share_east_CHN_RUS", "share_cn_ru", "sco"),
                         ("share_west_USA_EU", "share_us_eu", "west")]:
-        ok = both[[c, dc]].dropna()
+        ok = both[["iso3", "year", c, dc]].dropna()
         diff = ok[c] - ok[dc]
+        first = ok.sort_values("year").groupby("iso3").first()
+        last = ok.sort_values("year").groupby("iso3").last()
+        span = last.year - first.year >= 10  # states seen in both over a decade or more
+        change = (last[c] - first[c])[span].corr((last[dc] - first[dc])[span])
         res[name] = {"n": len(ok), "corr": ok[c].corr(ok[dc]), "mean_diff": diff.mean(),
-                     "mad": diff.abs().mean()}
+                     "mad": diff.abs().mean(), "change_corr": change, "n_states": int(span.sum())}
     return res
 
 
@@ -292,18 +296,19 @@ def stable_alignment(smooth: pd.DataFrame, stats: pd.DataFrame) -> tuple[pd.Data
 def ideal_scale(ideal: pd.DataFrame, isos: list[str], fill_within):
     """Raw ideal points (sign: + = China/Russia side) and one affine map onto [-1, 1].
 
-    The map is fitted on years <= 2014 only: centre c = median of all state-years, half-width
-    k = mean over those years of (E_y - W_y) / 2 with E the mean of CHN and RUS and W the mean
-    of USA, GBR and FRA. Returns long ideal_point, alignment_ideal, alignment_ideal_src and
-    (c, k).
+    The map is fitted on years <= 2014 only: centre c = median of all state-years, unit
+    k = mean over those years of (m_y - W_y), the distance from the year's median state down to
+    the mean of USA, GBR and FRA (so the P3 average sits near -1 and the same unit applies above
+    the median). (E - W)/2, the stable alignment's choice, would clip a quarter of the cells at
+    -1 here, because the ideal points spread the Western states widely. Returns long
+    ideal_point, alignment_ideal, alignment_ideal_src and (c, k).
     """
     ip = ideal[ideal.iso3.isin(isos)].assign(ip=lambda t: -t.idealpointfp)
     wide = _wide(ip, "ip", isos)
     train = wide.loc[:, [y for y in YEARS if y <= LAST_TRAIN_YEAR]]
     c = float(np.nanmedian(train.to_numpy()))
-    e = train.reindex(["CHN", "RUS"]).mean()
     w = train.reindex(["USA", "GBR", "FRA"]).mean()
-    k = float(((e - w) / 2).mean())
+    k = float((train.median() - w).mean())
     mapped = ((wide - c) / k).clip(-1.0, 1.0)
     vals, flags = fill_within(mapped)
     flags = flags.replace("", "voeten")
@@ -319,10 +324,16 @@ def report(panel: pd.DataFrame, drivers: pd.DataFrame, stats: pd.DataFrame) -> N
     """Print the scale constants, the COW/DOTS comparison, the security and driver figures."""
     c, k = stats.attrs["ideal_map"]
     print(f"\nstable alignment: K = mean 2000-2014 of (E - W)/2 = {stats.attrs['K']:.4f}")
-    print(f"ideal-point map (fitted on <= 2014): centre {c:.4f}, half-width {k:.4f}")
+    print(f"ideal-point map (fitted on <= 2014): centre {c:.4f}, unit {k:.4f}")
+    for col in ["alignment", "alignment_stretched", "alignment_ideal"]:
+        w = panel.pivot(index="iso3", columns="year", values=col)
+        print(f"  {col}: cells at -1 {int((w <= -1).sum().sum())}, at +1 {int((w >= 1).sum().sum())}; "
+              f"s.d. of the 2014 -> 2024 change {(w[2024] - w[2014]).std():.3f}; "
+              f"median {w[2014].median():+.3f} (2014), {w[2024].median():+.3f} (2024)")
     for name, r in stats.attrs["trade_cmp"].items():
         print(f"COW vs DOTS 2000-2014, trade_{name}: n {r['n']}, correlation {r['corr']:.3f}, "
-              f"mean COW - DOTS {r['mean_diff']:+.4f}, mean |diff| {r['mad']:.4f}")
+              f"mean COW - DOTS {r['mean_diff']:+.4f}, mean |diff| {r['mad']:.4f}; correlation "
+              f"of first-to-last-year changes {r['change_corr']:.3f} ({r['n_states']} states)")
     print(f"  trade_src: {panel.trade_src.value_counts().to_dict()}")
     for y in [2014, 2024]:
         p = panel[panel.year == y]

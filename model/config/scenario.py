@@ -100,7 +100,7 @@ class Parameters(Strict):
     """Parameters of the dynamics (``docs/model.md`` gives the rationale and ranges)."""
 
     peer_weight: float = Field(0.15, ge=0, le=2, description="w: peer influence rate, 1/yr")
-    inertia: float = Field(0.23, ge=0, le=2, description="k: pull back to the start alignment, 1/yr")
+    inertia: float = Field(0.29, ge=0, le=2, description="k: pull back to the start alignment, 1/yr")
     econ_weight: float = Field(0.5, ge=0, le=5, description="push per unit change of trade share")
     security_weight: float = Field(0.6, ge=0, le=5, description="push per unit change of security ties")
     regime_weight: float = Field(0.3, ge=0, le=5,
@@ -108,7 +108,7 @@ class Parameters(Strict):
     econ_decay: float = Field(0.10, ge=0, le=2, description="fade of trade changes, 1/yr")
     security_decay: float = Field(0.05, ge=0, le=2, description="fade of security changes, 1/yr")
     governance_decay: float = Field(0.05, ge=0, le=2, description="fade of regime changes, 1/yr")
-    shock_sd: float = Field(0.17, ge=0, le=1, description="sd of random shocks per sqrt(year)")
+    shock_sd: float = Field(0.10, ge=0, le=1, description="sd of random shocks per sqrt(year)")
     size_elasticity: float = Field(0.3, ge=0, le=2, description="receptiveness falls with GDP")
     gdp_ref_usd: float = Field(1e11, gt=0, description="GDP at which receptiveness is 2**-elasticity")
     lean_threshold: float = Field(0.25, gt=0, lt=1, description="|a| above which a state leans to a camp")

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Past", "Baseline", "BASELINES", "subregion_means"]
+__all__ = ["Past", "Baseline", "BASELINES", "subregion_means", "spread_members", "SPREAD_MEMBERS"]
+
+SPREAD_MEMBERS = 20  # members of the probabilistic persistence (quantiles of past changes)
 
 
 @dataclass(frozen=True)
@@ -102,3 +104,23 @@ BASELINES: tuple[Baseline, ...] = (
     Baseline("ar_subregion", "a pooled AR(1) towards the origin's subregion mean, its rate "
              "fitted on the years up to each origin", _ar_subregion),
 )
+
+
+def spread_members(p: Past, h: np.ndarray, m: int = SPREAD_MEMBERS) -> np.ndarray:
+    """Probabilistic persistence: the origin's value plus quantiles of past h-year changes.
+
+    (members, horizons, states). The changes are pooled over every state and pair of years up
+    to the origin; a horizon longer than the past uses the longest one it holds. Without it the
+    model's ensemble would be compared on CRPS with a point forecast, whose CRPS is its absolute
+    error: any spread would then look like skill.
+    """
+    out = np.empty((m, len(h), p.x.shape[1]))
+    levels = (np.arange(m) + 0.5) / m
+    last = p.last
+    for k, hh in enumerate(np.asarray(h, dtype=int)):
+        lag = min(int(hh), len(p.x) - 1)
+        d = (p.x[lag:] - p.x[:-lag]).ravel() if lag > 0 else np.zeros(1)
+        d = d[np.isfinite(d)]
+        q = np.quantile(d, levels) if len(d) else np.zeros(m)
+        out[:, k, :] = last[None, :] + q[:, None]
+    return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..base.errors import ScenarioError
-from .baselines import BASELINES, Baseline, Past
+from .baselines import BASELINES, Baseline, Past, spread_members
 from .data import History, scales_in
 from .regression import regression_forecast
 from .simulate import model_forecast
@@ -50,6 +50,9 @@ class HistoryConfig:
             bad = [o for o in origins if not FIRST_YEAR + 1 <= o < last]
             if bad:
                 raise ScenarioError(f"{name}: {bad[0]} is outside {FIRST_YEAR + 1}..{last - 1}")
+        if not self.validation:
+            raise ScenarioError(f"--origins: at least one validation origin (before "
+                                f"{LAST_VALIDATION_YEAR}) is needed to tune the baselines")
         if any(o >= LAST_VALIDATION_YEAR for o in self.validation):
             raise ScenarioError(f"--origins: validation origins must be before "
                                 f"{LAST_VALIDATION_YEAR} (their targets end there)")
@@ -73,8 +76,13 @@ class OriginForecast:
     observed: np.ndarray       # (H, n)
     start: np.ndarray          # (n,) the origin's observed value
     points: dict = field(default_factory=dict)  # forecaster -> (H, n)
-    members: np.ndarray | None = None           # model runs (R, H, n)
+    ensembles: dict = field(default_factory=dict)  # "model" runs, "spread" members: (R, H, n)
     status_model: np.ndarray | None = None      # (R, H, n)
+
+    @property
+    def members(self) -> np.ndarray:
+        """The model's runs at each horizon: (R, H, n)."""
+        return self.ensembles["model"]
     status_observed: np.ndarray | None = None   # (H, n)
     status_start: np.ndarray | None = None      # (n,)
     events: int = 0
@@ -120,8 +128,10 @@ def tune(history: History, scale: str, cfg: HistoryConfig) -> dict[str, object]:
 
 
 def forecast_origin(history: History, scale: str, origin: int, horizons: np.ndarray, mode: str,
-                    tuned: dict, cfg: HistoryConfig) -> tuple[dict, object]:
-    """Every forecaster at one origin: ({name: (H, n)}, the model's ``ModelForecast``).
+                    tuned: dict, cfg: HistoryConfig) -> tuple[dict, object, np.ndarray]:
+    """Every forecaster at one origin: ({name: (H, n)}, the model's ``ModelForecast``, spread).
+
+    ``spread`` holds the members of probabilistic persistence (``baselines.spread_members``).
 
     Reads ``history`` only through ``upto(origin)`` or, in the conditional mode, through
     ``blind_after(origin)``.
@@ -134,7 +144,10 @@ def forecast_origin(history: History, scale: str, origin: int, horizons: np.ndar
                                                conditional=mode == "conditional")
     model = model_forecast(known, scale, origin, int(horizons.max()), runs=cfg.runs,
                            seed=cfg.seed, conditional=mode == "conditional")
-    return points, model
+    spread = spread_members(past, horizons)
+    points["model"] = model.alignment[:, horizons - 1].mean(axis=0)
+    points["spread"] = spread.mean(axis=0)
+    return points, model, spread
 
 
 def run_hindcasts(history: History, cfg: HistoryConfig, progress=None) -> tuple[list, dict]:
@@ -155,12 +168,13 @@ def run_hindcasts(history: History, cfg: HistoryConfig, progress=None) -> tuple[
                 if not len(hs):
                     continue
                 for mode in cfg.modes:
-                    points, model = forecast_origin(history, scale, origin, hs, mode, tuned, cfg)
-                    points["model"] = model.alignment[:, hs - 1].mean(axis=0)
+                    points, model, spread = forecast_origin(history, scale, origin, hs, mode,
+                                                            tuned, cfg)
                     forecasts.append(OriginForecast(
                         scale=scale, mode=mode, split=split, origin=origin, horizons=hs,
                         observed=x[origin + hs - FIRST_YEAR], start=x[origin - FIRST_YEAR],
-                        points=points, members=model.alignment[:, hs - 1],
+                        points=points,
+                        ensembles={"model": model.alignment[:, hs - 1], "spread": spread},
                         status_model=model.status[:, hs - 1],
                         status_observed=status[origin + hs - FIRST_YEAR],
                         status_start=status[origin - FIRST_YEAR], events=model.events))
@@ -170,8 +184,12 @@ def run_hindcasts(history: History, cfg: HistoryConfig, progress=None) -> tuple[
 
 
 def forecaster_names() -> list[str]:
-    """The forecasters in report order: the model, then the baselines, then the regression."""
-    return ["model", *(b.name for b in BASELINES), "regression"]
+    """The forecasters in report order: the model, the baselines, the regression, the spread.
+
+    ``spread`` is probabilistic persistence (``baselines.spread_members``), the fair rival of
+    the model's ensemble on CRPS and interval coverage.
+    """
+    return ["model", *(b.name for b in BASELINES), "regression", "spread"]
 
 
 def baseline(name: str) -> Baseline | None:

@@ -20,7 +20,7 @@ __all__ = ["skill_series", "plot_skill", "movers", "plot_paths", "FORECASTER_COL
 #: One colour per forecaster, the same in every figure.
 FORECASTER_COLOURS = {"model": "#c0392b", "persistence": "#222222", "damped": "#8c8c8c",
                       "smoothing": "#41b6c4", "recent_mean": "#9ecae1", "ar_subregion": "#7fbc41",
-                      "regression": "#2166ac"}
+                      "regression": "#2166ac", "spread": "#fdae6b"}
 
 
 def skill_series(scores: pd.DataFrame, scale: str, mode: str, split: str) -> pd.DataFrame:

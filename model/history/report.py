@@ -82,9 +82,12 @@ def _notes(cfg: HistoryConfig, history: History) -> str:
             "US troops, trade and security ties as such, SCO step-downs short of leaving. "
             "The baselines do not use the mode, except the regression, which in the conditional "
             f"mode also sees the observed changes after the origin (ridge penalty {PENALTY}).</p>"
-            "<p>CRPS of a point forecast is its absolute error; interval coverage applies to the "
-            "model's runs only. Direction: share of states that moved more than 0.1 whose "
-            "forecast moved the same way. Spurious / missed SCO status changes: states per "
+            "<p>CRPS of a point forecast is its absolute error, so the model's ensemble is compared "
+            "on CRPS and coverage with <b>spread</b>, probabilistic persistence (the origin's value "
+            "plus the quantiles of past h-year changes, pooled over states, years up to the "
+            "origin); interval coverage applies to those two only. Direction: share of states "
+            "that moved more than 0.1 whose forecast moved the same way. Spurious / missed SCO "
+            "status changes: states per "
             "origin (mean over runs) whose status the model changed although it did not change, "
             "or whose observed change the model did not reach.</p>")
 
@@ -140,7 +143,10 @@ def _render(scores: pd.DataFrame, forecasts: list[OriginForecast], history: Hist
     parts += [f"<li><b>{b.name}</b>: {html.escape(b.doc)}</li>" for b in BASELINES]
     parts += ["<li><b>regression</b>: a pooled direct ridge regression of the h-year change on "
               "what is known at the origin (and, conditional, on what happened after it), fitted "
-              "on pairs ending at the origin</li></ul>",
+              "on pairs ending at the origin</li>",
+              "<li><b>spread</b>: probabilistic persistence, the origin's value plus 20 quantiles "
+              "of the h-year changes seen up to the origin (its point forecast is their mean)</li>"
+              "</ul>",
               f'<p class="note">blocsim {__version__}; command: <code>blocsim history</code>; '
               "docs/model.md section 12.</p></body></html>\n"]
     return "\n".join(parts)

@@ -51,7 +51,8 @@ def score_table(forecasts: list[OriginForecast], *, n_boot: int = 500, seed: int
         per = {}
         for name in forecaster_names():
             point = np.stack([f.points[name][k] for f, k in cells])
-            members = np.stack([f.members[:, k] for f, k in cells], axis=1) if name == "model" else None
+            members = (np.stack([f.ensembles[name][:, k] for f, k in cells], axis=1)
+                       if name in cells[0][0].ensembles else None)
             s = cell_scores(point, y, start, members)
             per[name] = {m: weighted_mean(v, w) for m, v in s.items()}
         ref_rmse = np.sqrt(per["persistence"]["se"])
@@ -81,9 +82,9 @@ def score_table(forecasts: list[OriginForecast], *, n_boot: int = 500, seed: int
 
 
 def best_baselines(scores: pd.DataFrame) -> dict[tuple[str, str], str]:
-    """Per (scale, mode): the non-model forecaster (persistence aside) lowest in mean validation RMSE."""
+    """Per (scale, mode): the point baseline (persistence aside) lowest in mean validation RMSE."""
     val = scores[(scores["split"] == "validation")
-                 & ~scores["forecaster"].isin(["model", "persistence"])]
+                 & ~scores["forecaster"].isin(["model", "persistence", "spread"])]
     mean = val.groupby(["scale", "mode", "forecaster"])["rmse"].mean()
     return {key: str(part.idxmin()[2]) for key, part in mean.groupby(level=[0, 1])}
 
@@ -100,7 +101,7 @@ def headline(scores: pd.DataFrame, horizons=HEADLINE_HORIZONS) -> pd.DataFrame:
     for (scale, mode, h), part in test.groupby(["scale", "mode", "horizon"], sort=False):
         part = part.set_index("forecaster")
         b = best.get((scale, mode), "damped")
-        rivals = part.drop(index=["model", "persistence"])["rmse"]
+        rivals = part.drop(index=["model", "persistence", "spread"])["rmse"]
         rows.append({"scale": scale, "mode": mode, "horizon": int(h),
                      "model_rmse": part.at["model", "rmse"],
                      "persistence_rmse": part.at["persistence", "rmse"],
@@ -113,6 +114,8 @@ def headline(scores: pd.DataFrame, horizons=HEADLINE_HORIZONS) -> pd.DataFrame:
                      "ex_post_best": str(rivals.idxmin()), "ex_post_rmse": rivals.min(),
                      "model_crps": part.at["model", "crps"],
                      "model_cover90": part.at["model", "cover90"],
+                     "spread_crps": part.at["spread", "crps"],
+                     "spread_cover90": part.at["spread", "cover90"],
                      "model_spurious_sco": part.at["model", "spurious_sco"]})
     return pd.DataFrame(rows)
 

@@ -64,7 +64,9 @@ def assert_same_runs(sc: Scenario, seeds, *, world=None) -> list:
 def test_every_shipped_scenario_matches_the_model(path):
     sc = load_scenario(path)
     ref = assert_same_runs(sc, replication_seeds(sc.seed, 6))
-    assert any(r.status_log for r in ref)  # membership (or events) changed something to follow
+    # Membership (or events) changed something to follow, except in the classroom's five-year
+    # tug of war with small shocks, where no state reaches an SCO threshold (none in 20 runs).
+    assert any(r.status_log for r in ref) == (sc.name != "classroom")
 
 
 @pytest.mark.parametrize("name", ["hindcast_2014", "sco_expansion", "classroom"])

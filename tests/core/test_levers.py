@@ -144,6 +144,8 @@ class TestLeverContract:
         """Aimed at every state at once (no peers): the lever's bloc gains in each state.
 
         The one documented exception is civil-society support in closed regimes (backlash).
+        States already at the lever's pole (the stable scale clips 36 Western states at -1 in
+        2024) cannot move further; most of the others must move.
         """
         lever = LEVERS[key]
         low = final_alignment(one_lever(key, 0.3, ["world"], peer_weight=0.0))
@@ -153,7 +155,8 @@ class TestLeverContract:
             check = world.governance >= PARAMS["closed_regime_threshold"]
         diff = (high - low) * lever.sign
         assert np.all(diff[check] >= -1e-12), world.iso3[check][diff[check] < -1e-12]
-        assert (diff[check] > 0).sum() > world.n // 2
+        room = check & (world.alignment * lever.sign < 1.0)
+        assert (diff[room] > 0).sum() > 0.9 * room.sum()
 
 
 # --- civil society: backlash in closed regimes ------------------------------------------------

@@ -432,3 +432,21 @@ def test_a_non_finite_state_stops_the_run_naming_step_state_and_drivers(world):
     assert "step 3 (year 2024.75) in KAZ:" in msg
     assert "non-finite drivers: civil_society;" in msg
     assert "non-finite channels: civil_society.governance" in msg
+
+
+def test_eligibility_reads_the_start_year_not_the_future():
+    """A 2014 start knows the SCO statuses of 2014 only: ASEAN and North Africa stay closed.
+
+    A shock pushes every state far towards the SCO and the SCO admits at once, so every
+    eligible state climbs; none outside the start year's SCO subregions may (Brunei gained an
+    SCO tie in earlier hindcasts only because eligibility was read from 2024's statuses).
+    """
+    sc = make(start_year=2014, horizon=6,
+              parameters={"membership_years": 0.0, "admission_rate": 1.0, "shock_sd": 0.0},
+              events=[{"year": 2015, "type": "alignment_shock", "delta": 1.5, "states": ["world"]}])
+    res = model_from_scenario(sc, rng=np.random.default_rng(1)).run()
+    w = load_world(year=2014)
+    gained = res.status[-1] > w.sco_status
+    assert gained.any()
+    assert not gained[np.isin(w.subregion, ["South-eastern Asia", "Northern Africa"])].any()
+    assert not gained[~w.sco_region].any()

@@ -230,3 +230,27 @@ def test_builtin_world_read_without_pandas_equals_the_pandas_reading(year):
         assert getattr(w, attr).tobytes() == table[col].to_numpy(dtype=float).tobytes(), col
     for org in ("nato", "eu", "csto", "brics"):
         assert np.array_equal(getattr(w, org), table[org].to_numpy(dtype=float) > 0)
+
+
+@pytest.mark.parametrize("year, subregions", [
+    (2000, {"Eastern Asia", "Eastern Europe"}),  # before the SCO: where China and Russia lie
+    (2014, {"Central Asia", "Eastern Asia", "Eastern Europe", "Southern Asia", "Western Asia"}),
+    (2024, {"Central Asia", "Eastern Asia", "Eastern Europe", "Northern Africa",
+            "South-eastern Asia", "Southern Asia", "Western Asia"}),
+])
+def test_sco_region_comes_from_the_years_own_statuses(year, subregions):
+    """No look-ahead: a 2014 world does not know of the SCO's later partners in Africa or ASEAN."""
+    w = load_world(year=year)
+    assert set(w.subregion[w.sco_region]) == subregions
+    anchors = (w.sco_status > 0) | np.isin(w.iso3, ["CHN", "RUS"])
+    assert set(w.subregion[anchors]) == subregions
+
+
+def test_sco_region_of_a_custom_world_follows_its_statuses(tmp_path, w2024):
+    table = builtin_table(2024).copy()
+    table["sco_status"] = "none"
+    table.loc[table.iso3 == "BRA", "sco_status"] = "dialogue_partner"
+    path = tmp_path / "w.csv"
+    table.to_csv(path, index=False)
+    w = load_world(str(path), 2024)
+    assert set(w.subregion[w.sco_region]) == {"South America", "Eastern Asia", "Eastern Europe"}

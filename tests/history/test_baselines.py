@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.history.baselines import BASELINES, Past, subregion_means
+from model.history.baselines import BASELINES, Past, spread_members, subregion_means
 from model.history.regression import regression_forecast
 
 H = np.array([1, 2, 5])
@@ -66,3 +66,15 @@ def test_regression_learns_a_plain_drift(history):
                             conditional=False)
     last = -0.5 + 0.02 * 12
     assert np.allclose(f[0], last + 0.02, atol=0.005) and np.allclose(f[1], last + 0.06, atol=0.01)
+
+
+def test_spread_is_persistence_plus_the_quantiles_of_past_changes():
+    p = _past()
+    m = spread_members(p, np.array([1, 20]), m=10)
+    assert m.shape == (10, 2, 6)
+    changes = (p.x[1:] - p.x[:-1]).ravel()
+    offsets = m[:, 0, 0] - p.x[-1, 0]
+    assert np.allclose(offsets, np.quantile(changes, (np.arange(10) + 0.5) / 10))
+    longest = (p.x[7:] - p.x[:-7]).ravel()  # horizon 20 > the past: its longest lag (7)
+    assert np.allclose(m[:, 1, 0] - p.x[-1, 0], np.quantile(longest, (np.arange(10) + 0.5) / 10))
+    assert np.isfinite(m).all()

@@ -31,10 +31,10 @@ def test_validation_targets_stop_at_the_last_validation_year(run):
 def test_scores_cover_every_forecaster_and_persistence_has_zero_skill(run):
     _, _, scores = run
     assert set(scores["forecaster"]) == {"model", "persistence", "damped", "smoothing",
-                                         "recent_mean", "ar_subregion", "regression"}
+                                         "recent_mean", "ar_subregion", "regression", "spread"}
     pers = scores[scores["forecaster"] == "persistence"]
     assert np.allclose(pers["skill"], 0) and (pers["missed_sco"] >= 0).all()
-    model = scores[scores["forecaster"] == "model"]
+    model = scores[scores["forecaster"].isin(["model", "spread"])]
     assert model["cover90"].between(0, 1).all() and (model["cover90"] >= model["cover50"]).all()
     assert (scores["rmse_lo"] <= scores["rmse"] + 1e-12).all()
     assert (scores["rmse"] <= scores["rmse_hi"] + 1e-12).all()
@@ -79,6 +79,8 @@ def test_the_report_is_self_contained_and_labels_both_sets(tmp_path, history, ti
 def test_config_check_names_the_bad_option(history):
     with pytest.raises(ScenarioError, match="validation origins must be before"):
         HistoryConfig(validation=(2014,)).check(history)
+    with pytest.raises(ScenarioError, match="at least one validation origin"):
+        HistoryConfig(validation=()).check(history)
     with pytest.raises(ScenarioError, match="horizons"):
         HistoryConfig(horizons=(0,)).check(history)
     with pytest.raises(ScenarioError, match="outside"):

@@ -36,8 +36,9 @@ def _scrambled_after(history, origin):
 
 
 def _same(a, b):
-    points_a, model_a = a
-    points_b, model_b = b
+    points_a, model_a, spread_a = a
+    points_b, model_b, spread_b = b
+    assert np.array_equal(spread_a, spread_b)
     assert points_a.keys() == points_b.keys()
     for name in points_a:
         assert np.array_equal(points_a[name], points_b[name]), name
