@@ -222,8 +222,10 @@ def read_world(data: Path = DATA) -> tuple[pd.DataFrame, pd.DataFrame]:
 def markdown(table: pd.DataFrame, *, spec="changes", horizon=5, model=None) -> str:
     """The docs table: per term, both scales' estimate and 95% CI, 1-SD response, model's."""
     lines = ["| term | scale | estimate (per unit) | 95% CI | 1 SD of driver | data: 1-SD response "
-             "(95% CI) | model: 1-SD response |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    sub = table[(table.spec.isin([spec, "changes_aid_observed"])) & (table.horizon == horizon)]
+             "(95% CI) | model: 1-SD response | model inside the CI? |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    specs = [spec, f"{spec}_aid_observed"]
+    sub = table[(table.spec.isin(specs)) & (table.horizon == horizon)]
     for term in [*(t.name for t in TERMS), AID.name]:
         for scale in SCALES:
             r = sub[(sub.term == term) & (sub.scale == scale)]
@@ -231,10 +233,19 @@ def markdown(table: pd.DataFrame, *, spec="changes", horizon=5, model=None) -> s
                 continue
             r = r.iloc[0]
             sd = r.driver_sd
-            m = "" if model is None or scale != "stable" else _fmt(model.get(term, np.nan))
+            if np.isnan(r.estimate):
+                lines.append(f"| {term} | {scale} | not identified | | {sd:.3f} | | | |")
+                continue
+            m = v = ""
+            if model is not None and scale == "stable":
+                x = model.get(term, np.nan)
+                m = _fmt(x)
+                x = 0.0 if x is None else x
+                lo, hi = sorted((r.ci_low * sd, r.ci_high * sd))
+                v = "n/a" if np.isnan(x) or np.isnan(lo) else ("yes" if lo <= x <= hi else "**no**")
             lines.append(f"| {term} | {scale} | {r.estimate:+.3f} | [{r.ci_low:+.3f}, {r.ci_high:+.3f}] "
                          f"| {sd:.3f} | {r.estimate * sd:+.3f} ({r.ci_low * sd:+.3f}, "
-                         f"{r.ci_high * sd:+.3f}) | {m} |")
+                         f"{r.ci_high * sd:+.3f}) | {m} | {v} |")
     return "\n".join(lines)
 
 

@@ -105,7 +105,7 @@ def responses(table: pd.DataFrame, horizons=(1, 5)) -> dict[int, dict[str, float
     plan = origin_plan(horizon=max(horizons))
     out: dict[int, dict[str, float | None]] = {h: {} for h in horizons}
     for h in horizons:
-        rows = table[(table.spec == "changes") & (table.scale == "stable") & (table.horizon == h)]
+        rows = table[table.spec.str.startswith("changes") & (table.scale == "stable") & (table.horizon == h)]
         for term, sd in zip(rows.term, rows.driver_sd, strict=True):
             change = channel_change(term, float(sd), plan.base)
             out[h][term] = None if change is None else float(lone_response(plan, *change)[h])
