@@ -156,3 +156,29 @@ def test_event_rates_with_exact_poisson_intervals():
     assert r.loc["leader_change", "ci_low"] < 0.2 < r.loc["leader_change", "ci_high"]
     assert r.loc["coup", "ci_low"] == 0.0 and r.loc["coup", "ci_high"] == pytest.approx(3.689 / 150,
                                                                                          rel=1e-3)
+
+
+def test_channel_change_follows_the_data_build_and_names_drivers_without_a_channel():
+    from model.core.dynamics import CHANNELS
+
+    values = np.array([[0.2, 0.1], [0.5, 0.3], [0.4, 1.0], [0.0, 0.5], [0.6, 0.9]])  # (channels, n)
+    src, c, delta = estimate_model.channel_change("arms_rus", 0.1, values)
+    assert (src, CHANNELS[c]) == ("events", "s_sco")
+    assert delta == pytest.approx(estimate_model.ARMS_WEIGHT * (1 - values[c]) * 0.1)
+    _, c, delta = estimate_model.channel_change("regime", 0.2, values)
+    assert CHANNELS[c] == "governance" and delta == pytest.approx([0.2, 0.1])  # clipped to room
+    src, c, delta = estimate_model.channel_change("sanctions_west", 1.0, values)
+    assert src == "sanctions" and delta == pytest.approx(-0.3 * values[c])
+    for term in ("leader_change", "coup", "leader_left", "cn_finance", "bri_mou", "west_aid"):
+        assert estimate_model.channel_change(term, 1.0, values) is None
+
+
+@pytest.mark.slow
+def test_the_models_lone_response_is_zero_without_a_shift_and_westward_for_democratisation():
+    plan = estimate_model.origin_plan(2009, 2)
+    from model.core.dynamics import GOV
+
+    zero = estimate_model.lone_response(plan, "events", GOV, np.zeros(plan.n))
+    assert np.array_equal(zero, np.zeros(3))
+    up = estimate_model.lone_response(plan, "events", GOV, np.minimum(0.1, 1 - plan.base[GOV]))
+    assert up[0] == 0 and up[1] < 0 and up[2] < up[1]
