@@ -32,6 +32,18 @@ SANCTION_INTENSITY = 0.3  # the schema's default: what the hindcast's conditiona
 #: SCO rung bumps of the model's security ties (member, observer, partner defaults), averaged
 RUNG_BUMP = (0.05 + 0.10 + 0.25) / 3
 BRICS_BUMP = 0.03  # ORG_TIES["BRICS"]: share of trade room gained on joining
+#: candidate parameter sets of docs/estimates.md section 4 whose dynamics are shown too
+CANDIDATES = {"local level (inertia 0)": {"inertia": 0.0},
+              "local level, structural weights x0.2": {"inertia": 0.0, "econ_weight": 0.1,
+                                                       "security_weight": 0.12,
+                                                       "regime_weight": 0.06},
+              "local level, weights x0.2, tails h=0.15": {
+                  "inertia": 0.0, "econ_weight": 0.1, "security_weight": 0.12,
+                  "regime_weight": 0.06, "shock_tail": 0.15},
+              "local level, weights x0.2, tails h=0.25": {
+                  "inertia": 0.0, "econ_weight": 0.1, "security_weight": 0.12,
+                  "regime_weight": 0.06, "shock_tail": 0.25},
+              "anchor, tails h=0.25": {"shock_tail": 0.25}}
 
 #: term -> (attribution source, channel name, how the per-state change is sized)
 CHANNEL_MAP = {
@@ -88,7 +100,7 @@ def lone_response(plan, src: str, channel: int, delta: np.ndarray, seed: int = S
     return (a[states, :, states] - a[n, :, states]).mean(axis=0)
 
 
-def origin_plan(year: int = ORIGIN, horizon: int = 5):
+def origin_plan(year: int = ORIGIN, horizon: int = 5, params: dict | None = None):
     """The shared plan of a baseline run from ``year``'s world on the stable scale."""
     from model.config.build import prepare_plan
     from model.config.scenario import Scenario
@@ -96,7 +108,8 @@ def origin_plan(year: int = ORIGIN, horizon: int = 5):
 
     world = load_history().world(year, "alignment")
     scenario = Scenario.model_validate({"name": f"estimates_{year}", "start_year": year,
-                                        "horizon": horizon, "seed": SEED, "replications": 1})
+                                        "horizon": horizon, "seed": SEED, "replications": 1,
+                                        "parameters": params or {}})
     return prepare_plan(scenario, world=world)
 
 
@@ -147,12 +160,14 @@ def observed_paths(panel: pd.DataFrame, first: int, last: int) -> np.ndarray:
     return a.where(seen).to_numpy(dtype=float)
 
 
-def simulated_paths(origin: int, horizon: int = 10, runs: int = RUNS, seed: int = SEED) -> np.ndarray:
-    """Baseline runs (no events, default parameters) from ``origin``: (runs, horizon + 1, n)."""
+def simulated_paths(origin: int, horizon: int = 10, runs: int = RUNS, seed: int = SEED,
+                    params: dict | None = None) -> np.ndarray:
+    """Baseline runs (no events; default parameters unless ``params``) from ``origin``:
+    (runs, horizon + 1, n)."""
     from model.core.ensemble.engine import Ensemble
     from model.core.seeds import replication_seeds
 
-    plan = origin_plan(origin, horizon)
+    plan = origin_plan(origin, horizon, params)
     return Ensemble(plan, replication_seeds(seed, runs), attribution=False).run().alignment
 
 
@@ -192,6 +207,8 @@ def report(panel: pd.DataFrame, drivers: pd.DataFrame) -> str:
         smooth = trailing_mean(sim)
         rows.append(("  same, 3-yr trailing mean as the data", change_stats(
             smooth, decade=sim[:, 10] - sim[:, 0])))
+    for name, params in CANDIDATES.items():
+        rows.append((f"simulated from 2004, {name}", change_stats(simulated_paths(2004, params=params))))
     lines = ["| series | median abs yearly change | p95 | p99 | lag-1 autocorr. of changes "
              "| sd of 10-yr changes | yearly changes | 10-yr changes |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
