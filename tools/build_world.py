@@ -362,14 +362,6 @@ def _fill_series(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return full, flag
 
 
-def _source_year(s: pd.Series) -> pd.Series:
-    """Year each value of a filled series comes from (its own year if observed
-    or interpolated, else the nearest observed year)."""
-    inner = s.interpolate(method="index", limit_area="inside")
-    own = pd.Series(s.index, index=s.index, dtype=float)
-    return own.where(inner.notna()).ffill().bfill()
-
-
 def fill_within(wide: pd.DataFrame, held_out: bool = True):
     """Fill a state x year table within each state.
 
@@ -392,17 +384,8 @@ def fill_within(wide: pd.DataFrame, held_out: bool = True):
             pd.DataFrame(flags).T.reindex(columns=wide.columns))
 
 
-def to_wide(df: pd.DataFrame, col: str, isos: list[str], years=YEARS):
-    """Pivot a long (iso3, year) column to a states x years table."""
-    w = df.pivot(index="iso3", columns="year", values=col)
-    return w.reindex(index=isos, columns=years).astype(float)
-
-
-def to_long(wide: pd.DataFrame, name: str) -> pd.Series:
-    """Stack a states x years table to a Series indexed by (iso3, year)."""
-    s = wide.stack(future_stack=True)
-    s.index.names = ["iso3", "year"]
-    return s.rename(name)
+# The pivots are shared with world_drivers.py (states x years tables <-> (iso3, year) series).
+to_wide, to_long = wd.to_wide, wd.to_long
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:

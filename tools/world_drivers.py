@@ -50,12 +50,14 @@ DRIVER_FLOATS = ["arms_share_rus", "arms_share_chn", "arms_share_west", "arms_ti
                  "cn_finance_musd", "west_aid_musd"]
 
 
-def _wide(df: pd.DataFrame, col: str, isos: list[str]) -> pd.DataFrame:
+def to_wide(df: pd.DataFrame, col: str, isos: list[str], years=YEARS) -> pd.DataFrame:
+    """Pivot a long (iso3, year) column to a states x years table."""
     w = df.pivot(index="iso3", columns="year", values=col)
-    return w.reindex(index=isos, columns=YEARS).astype(float)
+    return w.reindex(index=isos, columns=years).astype(float)
 
 
-def _long(wide: pd.DataFrame, name: str) -> pd.Series:
+def to_long(wide: pd.DataFrame, name: str) -> pd.Series:
+    """Stack a states x years table to a Series indexed by (iso3, year)."""
     s = wide.stack(future_stack=True)
     s.index.names = ["iso3", "year"]
     return s.rename(name)
@@ -82,17 +84,17 @@ def arms_shares(d: pd.DataFrame, isos: list[str]) -> pd.DataFrame:
     """Supplier shares of the trailing ARMS_WINDOW-year sums of SIPRI TIV deliveries."""
     roll = {}
     for c in ["arms_tiv_total", "arms_tiv_RUS", "arms_tiv_CHN", "arms_tiv_USA", "arms_tiv_EUUK"]:
-        w = _wide(d, c, isos).fillna(0.0)
+        w = to_wide(d, c, isos).fillna(0.0)
         roll[c] = w.T.rolling(ARMS_WINDOW, min_periods=1).sum().T
     tot = roll["arms_tiv_total"]
     share = lambda x: (x / tot.where(tot > 0)).fillna(0.0).clip(0, 1)  # noqa: E731
     src = _flags(tot, "sipri")
     src.loc[:, [y for y in YEARS if y < YEARS[0] + ARMS_WINDOW - 1]] = "sipri_short_window"
     west = share(roll["arms_tiv_USA"] + roll["arms_tiv_EUUK"])
-    return pd.concat([_long(share(roll["arms_tiv_RUS"]), "arms_share_rus"),
-                      _long(share(roll["arms_tiv_CHN"]), "arms_share_chn"),
-                      _long(west, "arms_share_west"), _long(tot, "arms_tiv_total"),
-                      _long(src, "arms_src")], axis=1)
+    return pd.concat([to_long(share(roll["arms_tiv_RUS"]), "arms_share_rus"),
+                      to_long(share(roll["arms_tiv_CHN"]), "arms_share_chn"),
+                      to_long(west, "arms_share_west"), to_long(tot, "arms_tiv_total"),
+                      to_long(src, "arms_src")], axis=1)
 
 
 def build_drivers(src: Path, isos: list[str], brics: pd.Series, fill_within) -> pd.DataFrame:
@@ -105,28 +107,28 @@ def build_drivers(src: Path, isos: list[str], brics: pd.Series, fill_within) -> 
     d = d[d.iso3.isin(isos) & d.year.isin(YEARS)]
     parts = [arms_shares(d, isos)]
 
-    west = _wide(d, "sanct_west_cases", isos)
-    sco = _wide(d, "sanct_RUS_cases", isos) + _wide(d, "sanct_CHN_cases", isos)
+    west = to_wide(d, "sanct_west_cases", isos)
+    sco = to_wide(d, "sanct_RUS_cases", isos) + to_wide(d, "sanct_CHN_cases", isos)
     sflag = _flags(west, "gsdb")
     west, sflag = _carry(west, sflag, LAST_GSDB_YEAR, "carried")
     sco, _ = _carry(sco, sflag.copy(), LAST_GSDB_YEAR, "carried")
-    parts += [_long(west, "sanctions_west"), _long(sco, "sanctions_sco"),
-              _long(sflag, "sanctions_src")]
+    parts += [to_long(west, "sanctions_west"), to_long(sco, "sanctions_sco"),
+              to_long(sflag, "sanctions_src")]
 
-    bri = _wide(d, "bri_mou", isos)
+    bri = to_wide(d, "bri_mou", isos)
     bflag = _flags(bri, "lpv").where(bri.notna(), "none_known")
-    parts += [_long(bri.fillna(0.0), "bri_mou"), _long(bflag, "bri_src")]
+    parts += [to_long(bri.fillna(0.0), "bri_mou"), to_long(bflag, "bri_src")]
 
-    fin = _wide(d, "cn_finance_adj_musd", isos)
+    fin = to_wide(d, "cn_finance_adj_musd", isos)
     fflag = _flags(fin, "aiddata")
     late = [y for y in YEARS if y > LAST_AIDDATA_YEAR]
     recent = fin.loc[:, LAST_AIDDATA_YEAR - 2:LAST_AIDDATA_YEAR].mean(axis=1)
     for y in late:
         fin[y] = recent
         fflag[y] = "mean_2019_2021"
-    parts += [_long(fin, "cn_finance_musd"), _long(fflag, "cn_finance_src")]
+    parts += [to_long(fin, "cn_finance_musd"), to_long(fflag, "cn_finance_src")]
 
-    aid = _wide(d, "oda_net_musd_USA", isos) + _wide(d, "oda_net_musd_EUUK", isos)
+    aid = to_wide(d, "oda_net_musd_USA", isos) + to_wide(d, "oda_net_musd_EUUK", isos)
     never = aid.isna().all(axis=1)
     aid_v, aid_f = fill_within(aid)
     aid_f = aid_f.replace("", "oecd_dac")
@@ -134,29 +136,29 @@ def build_drivers(src: Path, isos: list[str], brics: pd.Series, fill_within) -> 
     aid_f.loc[never] = "not_recipient"
     late = [y for y in YEARS if y > LAST_DAC_YEAR]
     aid_f.loc[~never, late] = "carried"
-    parts += [_long(aid_v, "west_aid_musd"), _long(aid_f, "west_aid_src")]
+    parts += [to_long(aid_v, "west_aid_musd"), to_long(aid_f, "west_aid_src")]
 
-    troops = _wide(d, "us_troops", isos)
+    troops = to_wide(d, "us_troops", isos)
     tv, tf = fill_within(troops)
     tf = tf.replace("", "troopdata")
     tf = tf.where(tv.notna(), "none_recorded")
-    parts += [_long(tv.fillna(0.0), "us_troops"), _long(tf, "us_troops_src")]
+    parts += [to_long(tv.fillna(0.0), "us_troops"), to_long(tf, "us_troops_src")]
 
-    coup = (_wide(d, "coup_successes", isos) > 0).astype(int)
-    lead = _wide(d, "leader_changes", isos)
+    coup = (to_wide(d, "coup_successes", isos) > 0).astype(int)
+    lead = to_wide(d, "leader_changes", isos)
     lflag = _flags(lead, "reign").where(lead.notna(), "coup_only")
     lead = (lead.fillna(0) > 0).astype(int) | coup
-    parts += [_long(coup, "coup"), _long(lead, "leader_change"),
-              _long(lflag, "leader_change_src")]
+    parts += [to_long(coup, "coup"), to_long(lead, "leader_change"),
+              to_long(lflag, "leader_change_src")]
 
     ideo = d.assign(left=np.where(d.leader_ideology.isna(), np.nan,
                                   (d.leader_ideology == "leftist").astype(float)))
-    left = _wide(ideo, "left", isos)
+    left = to_wide(ideo, "left", isos)
     known = left.notna()
     left_f = _flags(left, "herre").where(known, "unknown")
     left_v = left.fillna(0.0)
     left_v, left_f = _carry(left_v, left_f, LAST_LEADER_YEAR, "carried")
-    parts += [_long(left_v.astype(int), "leader_left"), _long(left_f, "leader_left_src")]
+    parts += [to_long(left_v.astype(int), "leader_left"), to_long(left_f, "leader_left_src")]
 
     out = pd.concat(parts, axis=1)
     out["brics"] = brics.reindex(out.index).astype(int)
@@ -200,8 +202,8 @@ def splice_trade(cow: pd.DataFrame, dots: pd.DataFrame, states: pd.DataFrame,
     out = {}
     for c, dc, name in [("share_east_CHN_RUS", "share_cn_ru", "trade_sco"),
                         ("share_west_USA_EU", "share_us_eu", "trade_west")]:
-        cw = _wide(cow[cow.year <= LAST_COW_YEAR], c, isos)
-        dw = _wide(dots[dots.year <= LAST_DOTS_YEAR], dc, isos)
+        cw = to_wide(cow[cow.year <= LAST_COW_YEAR], c, isos)
+        dw = to_wide(dots[dots.year <= LAST_DOTS_YEAR], dc, isos)
         lo, hi = LAST_COW_YEAR - SPLICE_YEARS + 1, LAST_COW_YEAR
         gap = (cw.loc[:, lo:hi] - dw.loc[:, lo:hi]).mean(axis=1).fillna(0.0)
         base = cw.copy()
@@ -233,8 +235,8 @@ def splice_trade(cow: pd.DataFrame, dots: pd.DataFrame, states: pd.DataFrame,
     total = (sco + west).clip(lower=1.0)
     sco, west = sco / total, west / total
     flags, years = out["trade_sco"][1], out["trade_sco"][2]
-    return pd.concat([_long(sco, "trade_sco"), _long(west, "trade_west"),
-                      _long(flags, "trade_src"), _long(years.astype(int), "trade_year")], axis=1)
+    return pd.concat([to_long(sco, "trade_sco"), to_long(west, "trade_west"),
+                      to_long(flags, "trade_src"), to_long(years.astype(int), "trade_year")], axis=1)
 
 
 def _source_year(s: pd.Series) -> pd.Series:
@@ -304,7 +306,7 @@ def ideal_scale(ideal: pd.DataFrame, isos: list[str], fill_within):
     ideal_point, alignment_ideal, alignment_ideal_src and (c, k).
     """
     ip = ideal[ideal.iso3.isin(isos)].assign(ip=lambda t: -t.idealpointfp)
-    wide = _wide(ip, "ip", isos)
+    wide = to_wide(ip, "ip", isos)
     train = wide.loc[:, [y for y in YEARS if y <= LAST_TRAIN_YEAR]]
     c = float(np.nanmedian(train.to_numpy()))
     w = train.reindex(["USA", "GBR", "FRA"]).mean()
@@ -312,8 +314,8 @@ def ideal_scale(ideal: pd.DataFrame, isos: list[str], fill_within):
     mapped = ((wide - c) / k).clip(-1.0, 1.0)
     vals, flags = fill_within(mapped)
     flags = flags.replace("", "voeten")
-    return pd.concat([_long(wide, "ideal_point"), _long(vals, "alignment_ideal"),
-                      _long(flags, "alignment_ideal_src")], axis=1), (c, k)
+    return pd.concat([to_long(wide, "ideal_point"), to_long(vals, "alignment_ideal"),
+                      to_long(flags, "alignment_ideal_src")], axis=1), (c, k)
 
 
 # --------------------------------------------------------------------------

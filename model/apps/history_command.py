@@ -91,8 +91,7 @@ def run_history_command(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     forecasts, tuned = run_hindcasts(history, cfg)
     scores = score_table(forecasts, n_boot=cfg.n_boot, seed=cfg.seed)
-    path = write_history(args.out, scores, forecasts, history, cfg, tuned,
-                         seconds=time.perf_counter() - t0)
+    path = write_history(args.out, scores, forecasts, history, cfg, tuned)
     if not args.quiet:
         head = headline(scores)
         cols = ["scale", "mode", "horizon", "model_rmse", "persistence_rmse", "best_baseline",

@@ -11,7 +11,7 @@ origin year's rows alone, on the alignment scale being scored. Imports base, dat
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cached_property, partial
 
 import numpy as np
 import pandas as pd
@@ -52,32 +52,39 @@ class History:
         panel.loc[panel["year"] > year, columns] = np.nan
         return replace(self, panel=panel)
 
-    @property
+    @cached_property
     def iso3(self) -> np.ndarray:
         """Every state of the panel, sorted by code (the order of a ``World``)."""
         return np.sort(self.panel["iso3"].unique()).astype(str)
+
+    @cached_property
+    def _panel_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        return _cells(self.panel, self.iso3)
+
+    @cached_property
+    def _driver_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        return _cells(self.drivers, self.iso3)
 
     def last_year(self) -> int:
         """Last year of the panel."""
         return int(self.panel["year"].max())
 
-    def matrix(self, column: str, years, iso3: np.ndarray | None = None) -> np.ndarray:
+    def matrix(self, column: str, years) -> np.ndarray:
         """``column`` as a (years, states) float array; NaN where a year or state has no row."""
-        return _pivot(self.panel, column, years, self.iso3 if iso3 is None else iso3)
+        return _pivot(self.panel, column, years, self._panel_cells, len(self.iso3))
 
-    def status(self, years, iso3: np.ndarray | None = None) -> np.ndarray:
+    def status(self, years) -> np.ndarray:
         """SCO status codes (0 none .. 3 member) as a (years, states) array; -1 where unknown."""
         codes = self.panel["sco_status"].map({s: k for k, s in enumerate(SCO_STATUSES)})
         frame = self.panel.assign(sco_code=codes.astype(float))
-        m = _pivot(frame, "sco_code", years, self.iso3 if iso3 is None else iso3)
+        m = _pivot(frame, "sco_code", years, self._panel_cells, len(self.iso3))
         return np.where(np.isnan(m), -1, m).astype(np.int8)
 
-    def driver(self, column: str, years, iso3: np.ndarray | None = None) -> np.ndarray:
+    def driver(self, column: str, years) -> np.ndarray:
         """A driver column as a (years, states) array; NaN where unknown or not in the data."""
-        iso3 = self.iso3 if iso3 is None else iso3
         if self.drivers is None or column not in self.drivers.columns:
-            return np.full((len(years), len(iso3)), np.nan)
-        return _pivot(self.drivers, column, years, iso3)
+            return np.full((len(years), len(self.iso3)), np.nan)
+        return _pivot(self.drivers, column, years, self._driver_cells, len(self.iso3))
 
     def has(self, column: str) -> bool:
         """Whether the panel or the drivers hold ``column``."""
@@ -113,15 +120,25 @@ class History:
                      index={c: i for i, c in enumerate(arrays["iso3"])}, **arrays)
 
 
-def _pivot(frame: pd.DataFrame, column: str, years, iso3: np.ndarray) -> np.ndarray:
+def _cells(frame: pd.DataFrame | None, iso3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's year and state position in ``iso3`` (-1 for a state not in it)."""
+    if frame is None or frame.empty:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    return (frame["year"].to_numpy(dtype=int),
+            pd.Index(iso3).get_indexer(frame["iso3"].to_numpy()))
+
+
+def _pivot(frame: pd.DataFrame, column: str, years, cells: tuple[np.ndarray, np.ndarray],
+           n: int) -> np.ndarray:
     """``column`` of a long (iso3, year) table as a (years, states) array, NaN where absent."""
     years = np.asarray(years, dtype=int)
-    out = np.full((len(years), len(iso3)), np.nan)
+    out = np.full((len(years), n), np.nan)
     if column not in frame.columns or frame.empty:
         return out
-    yi = pd.Index(years).get_indexer(frame["year"].to_numpy())
-    si = pd.Index(iso3).get_indexer(frame["iso3"].to_numpy())
-    ok = (yi >= 0) & (si >= 0)
+    row_year, si = cells
+    yi = np.searchsorted(years, row_year)
+    ok = (si >= 0) & (yi < len(years))
+    ok[ok] = years[yi[ok]] == row_year[ok]
     vals = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     out[yi[ok], si[ok]] = vals[ok]
     return out

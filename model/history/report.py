@@ -3,7 +3,7 @@
 The folder holds ``scores.csv`` (every scale, mode, split, horizon and forecaster),
 ``headline.csv`` (test origins at horizons 1, 3, 5 and 10: the model, persistence and the
 baseline best on validation), ``tuned.csv`` (what was fitted on validation origins),
-``forecasts.csv`` (every forecast cell), ``history.json`` (the settings) and ``report.html``
+``forecasts.csv.gz`` (every forecast cell), ``history.json`` (the settings) and ``report.html``
 (figures inline as PNG). Validation and test are labelled everywhere. Imports report and history.
 """
 
@@ -37,7 +37,7 @@ MARKER = "history.json"
 SCORE_COLUMNS = ["horizon", "forecaster", "rmse", "rmse_lo", "rmse_hi", "skill", "skill_lo",
                  "skill_hi", "mae", "crps", "cover50", "cover90", "direction", "spurious_sco",
                  "missed_sco"]
-FILES = frozenset({MARKER, "scores.csv", "headline.csv", "tuned.csv", "forecasts.csv",
+FILES = frozenset({MARKER, "scores.csv", "headline.csv", "tuned.csv", "forecasts.csv.gz",
                    "report.html"})
 
 
@@ -61,8 +61,10 @@ def _stretch_table(scores: pd.DataFrame) -> pd.DataFrame:
     """The model's and persistence's test RMSE on each scale: how much hangs on the scale."""
     part = scores[(scores["split"] == "test") & scores["horizon"].isin(HEADLINE_HORIZONS)
                   & scores["forecaster"].isin(["model", "persistence"])]
-    return _round(part.pivot_table(index=["mode", "horizon"], columns=["scale", "forecaster"],
-                                   values="rmse")).reset_index()
+    table = part.pivot_table(index=["mode", "horizon"], columns=["scale", "forecaster"],
+                             values="rmse")
+    table.columns = [f"{scale}: {name}" for scale, name in table.columns]
+    return _round(table).reset_index()
 
 
 def _notes(cfg: HistoryConfig, history: History) -> str:
@@ -162,21 +164,25 @@ def check_out(out: Path) -> None:
 
 
 def write_history(out: Path, scores: pd.DataFrame, forecasts: list[OriginForecast],
-                  history: History, cfg: HistoryConfig, tuned: dict, *, seconds: float) -> Path:
-    """Write the tables and the report into ``out`` (built aside, then renamed into place)."""
+                  history: History, cfg: HistoryConfig, tuned: dict) -> Path:
+    """Write the tables and the report into ``out`` (built aside, then renamed into place).
+
+    The same forecasts give the same bytes (no times or dates are written).
+    """
     html_text = _render(scores, forecasts, history, cfg, tuned)
     rows = forecast_rows(forecasts, history.iso3)
     settings = {"validation": list(cfg.validation), "test": list(cfg.test),
                 "horizons": list(cfg.horizons), "runs": cfg.runs, "seed": cfg.seed,
                 "scales": sorted(scores["scale"].unique().tolist()), "modes": list(cfg.modes),
                 "n_boot": cfg.n_boot, "drivers": history.drivers is not None,
-                "version": __version__, "seconds": round(seconds, 1)}
+                "version": __version__}
 
     def fill(tmp: Path) -> None:
         _round(scores, 6).to_csv(tmp / "scores.csv", index=False)
         _round(headline(scores), 6).to_csv(tmp / "headline.csv", index=False)
         _tuned_table(tuned).to_csv(tmp / "tuned.csv", index=False)
-        _round(rows, 5).to_csv(tmp / "forecasts.csv", index=False)
+        _round(rows, 5).to_csv(tmp / "forecasts.csv.gz", index=False,
+                               compression={"method": "gzip", "mtime": 0})
         (tmp / "report.html").write_text(html_text, encoding="utf-8")
         (tmp / MARKER).write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
 

@@ -15,6 +15,7 @@ __all__ = ["crps_ensemble", "interval_hits", "bootstrap_weights", "weighted_mean
            "cell_scores"]
 
 MOVE = 0.1  # a state "moved" when its observed change exceeds this: direction is scored on those
+STILL = 1e-9  # a forecast change smaller than this is no change (persistence gets no direction)
 
 
 def crps_ensemble(members: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -43,9 +44,9 @@ def cell_scores(point: np.ndarray, y: np.ndarray, start: np.ndarray,
     err = point - y
     obs_change, pred_change = y - start, point - start
     moved = np.abs(obs_change) > MOVE
+    pred_sign = np.where(np.abs(pred_change) < STILL, 0.0, np.sign(pred_change))  # float dust
     out = {"se": err**2, "ae": np.abs(err),
-           "direction": np.where(moved, (np.sign(pred_change) == np.sign(obs_change)) * 1.0,
-                                 np.nan)}
+           "direction": np.where(moved, (pred_sign == np.sign(obs_change)) * 1.0, np.nan)}
     if members is None:
         out["crps"] = np.abs(err)
         out["cover50"] = out["cover90"] = np.full(y.shape, np.nan)

@@ -68,12 +68,12 @@ def test_best_baseline_is_chosen_on_validation_and_the_headline_reports_the_test
 @pytest.mark.slow
 def test_the_report_is_self_contained_and_labels_both_sets(tmp_path, history, tiny, run):
     forecasts, tuned, scores = run
-    out = write_history(tmp_path / "h", scores, forecasts, history, tiny, tuned, seconds=1.0)
+    out = write_history(tmp_path / "h", scores, forecasts, history, tiny, tuned)
     text = (out / "report.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in text and "http://" not in text and "https://" not in text
     assert "Validation origins" in text and "Test origins" in text
     assert {p.name for p in out.iterdir()} == {"history.json", "scores.csv", "headline.csv",
-                                               "tuned.csv", "forecasts.csv", "report.html"}
+                                               "tuned.csv", "forecasts.csv.gz", "report.html"}
 
 
 def test_config_check_names_the_bad_option(history):
@@ -101,7 +101,11 @@ def test_cli_refuses_a_folder_of_someone_else(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_cli_quick_writes_the_report(tmp_path, capsys):
-    assert main(["history", "--quick", "--out", str(tmp_path / "h")]) == 0
-    assert (tmp_path / "h" / "report.html").is_file()
+def test_cli_quick_writes_the_same_bytes_twice(tmp_path, capsys):
+    for name in ("a", "b"):
+        assert main(["history", "--quick", "--out", str(tmp_path / name)]) == 0
     assert "model_skill" in capsys.readouterr().out
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert "report.html" in files and files == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in files:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

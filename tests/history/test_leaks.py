@@ -85,6 +85,10 @@ def test_conditional_events_come_from_the_years_up_to_the_horizon_only(history):
     joins = {(e["year"], e["state"], e.get("status")) for e in events
              if e["type"] == "join" and e["org"] == "SCO"}
     assert (2017, "IND", "member") in joins and (2023, "IRN", "member") in joins
+    kinds = {(e["year"], e["state"], e["type"], e.get("org")) for e in events}
+    assert (2022, "RUS", "sanctions", None) in kinds  # new Western cases after the invasion
+    assert (2023, "FIN", "join", "NATO") in kinds and (2020, "GBR", "leave", "EU") in kinds
+    assert any(e["type"] == "government_change" for e in events)
 
 
 def test_tuning_reads_nothing_after_the_last_validation_year(history):

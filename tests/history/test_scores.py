@@ -44,6 +44,8 @@ def test_direction_is_scored_only_where_the_state_moved():
     assert s["direction"][0] == 1.0 and s["direction"][1] == 0.0 and np.isnan(s["direction"][2])
     assert np.allclose(s["crps"], np.abs(np.array([0.1, 0.1, 0.1]) - y))
     assert np.isnan(s["cover90"]).all()
+    dust = cell_scores(np.array([1e-15, -1e-15]), np.array([0.3, -0.3]), np.zeros(2))
+    assert (dust["direction"] == 0).all()  # no change forecast, however it rounds
 
 
 def test_bootstrap_row_zero_is_the_plain_mean_and_rows_resample_states():
