@@ -27,6 +27,8 @@ from model.run.design import expand
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 FIELDS = ("alignment", "structure", "status", "contributions", "times")
+#: Shipped scenarios whose first six runs change an SCO status (both script SCO accessions).
+MOVING_STATUSES = {"hindcast_2014", "sco_expansion"}
 
 
 def make(**fields) -> Scenario:
@@ -64,9 +66,11 @@ def assert_same_runs(sc: Scenario, seeds, *, world=None) -> list:
 def test_every_shipped_scenario_matches_the_model(path):
     sc = load_scenario(path)
     ref = assert_same_runs(sc, replication_seeds(sc.seed, 6))
-    # Membership (or events) changed something to follow, except in the classroom's five-year
-    # tug of war with small shocks, where no state reaches an SCO threshold (none in 20 runs).
-    assert any(r.status_log for r in ref) == (sc.name != "classroom")
+    # Where statuses change (scripted events, or the model's own moves), both logs are compared
+    # above. On the stable scale with the fitted shocks no state reaches an SCO threshold by
+    # itself in these six runs of the scenarios without status events; the CHURN tests below
+    # compare the membership rule under many moves.
+    assert any(r.status_log for r in ref) == (sc.name in MOVING_STATUSES)
 
 
 @pytest.mark.parametrize("name", ["hindcast_2014", "sco_expansion", "classroom"])

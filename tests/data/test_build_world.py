@@ -21,7 +21,7 @@ SOURCE = Path(os.environ.get("BLOCSIM_SHARED_DATA", ROOT.parent / "shared" / "da
 def test_build_script_reproduces_the_shipped_tables(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "tools" / "build_world.py"),
                            "--source", str(SOURCE), "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     for name in ("states.csv", "panel.csv", "borders.csv", "drivers.csv"):
         assert (tmp_path / name).read_bytes() == (ROOT / "model" / "data" / name).read_bytes(), name
