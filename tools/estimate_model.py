@@ -113,9 +113,13 @@ def origin_plan(year: int = ORIGIN, horizon: int = 5, params: dict | None = None
     return prepare_plan(scenario, world=world)
 
 
-def responses(table: pd.DataFrame, horizons=(1, 5)) -> dict[int, dict[str, float | None]]:
-    """The model's h-year response to one SD of each term's h-year change (stable scale)."""
-    plan = origin_plan(horizon=max(horizons))
+def responses(table: pd.DataFrame, horizons=(1, 5),
+              params: dict | None = None) -> dict[int, dict[str, float | None]]:
+    """The model's h-year response to one SD of each term's h-year change (stable scale).
+
+    ``params``: parameters other than the defaults (a candidate of docs/estimates.md section 4).
+    """
+    plan = origin_plan(horizon=max(horizons), params=params)
     out: dict[int, dict[str, float | None]] = {h: {} for h in horizons}
     for h in horizons:
         rows = table[table.spec.str.startswith("changes") & (table.scale == "stable") & (table.horizon == h)]
