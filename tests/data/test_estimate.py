@@ -182,3 +182,26 @@ def test_the_models_lone_response_is_zero_without_a_shift_and_westward_for_democ
     assert np.array_equal(zero, np.zeros(3))
     up = estimate_model.lone_response(plan, "events", GOV, np.minimum(0.1, 1 - plan.base[GOV]))
     assert up[0] == 0 and up[1] < 0 and up[2] < up[1]
+
+
+def test_the_spec_comparison_ranks_by_mean_crps_and_pairs_its_bootstrap():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import compare_specs
+    finally:
+        sys.path.pop(0)
+    rows = [{"candidate": c, "scale": s, "mode": "projection", "horizon": h, "rmse": 0.1,
+             "crps": base + 0.001 * h, "cover50": 0.5, "cover90": 0.9, "n": 10}
+            for c, base in (("a", 0.05), ("b", 0.04)) for s in ("x", "y") for h in (1, 3, 5, 10)]
+    table = pd.DataFrame(rows)
+    ranking = compare_specs.choose(table, ["a", "b"])
+    assert list(ranking.index) == ["b", "a"]
+    assert ranking.loc["b", "crps"] == pytest.approx(0.04 + 0.003)  # horizons 1, 3, 5 only
+    per_state = {"ref": [np.array([1.0, 2.0, 3.0]), np.ones(3)],
+                 "better": [np.array([0.5, 1.5, 2.5]), np.ones(3)]}
+    diff = compare_specs.paired_bootstrap(per_state, "ref", n_boot=200)
+    # the same resamples for both: a constant gap of 0.5 has an interval of width 0
+    assert diff.loc["better", "crps_minus_reference"] == pytest.approx(-0.5)
+    assert diff.loc["better", "ci_low"] == pytest.approx(-0.5)
+    assert diff.loc["better", "ci_high"] == pytest.approx(-0.5)
+    assert diff.loc["ref", "crps_minus_reference"] == 0
