@@ -26,7 +26,8 @@ from model import __version__
 
 from ..base.errors import NonFiniteError, ScenarioError
 
-SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "game", "serve", "search", "discover")
+SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "game", "serve", "search", "discover",
+               "history")
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
@@ -129,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Search allocations of a yearly budget over levers and target groups with "
                     "optuna, scoring each on the same seeds; writes the best as strategy files.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter))
+    from .history_command import add_history_arguments
+    add_history_arguments(sub.add_parser(
+        "history", help="rolling-origin hindcast: the model against baselines, report.html",
+        description="Forecast every state's alignment 1-10 years ahead from past origins "
+                    "(validation 2005-2013, test 2014-2023), with the model and statistical "
+                    "baselines, and score them (docs/model.md section 12)."))
     return parser
 
 
@@ -311,9 +318,15 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return run_discover_command(args)
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    """Run the rolling-origin hindcast (see ``history_command``)."""
+    from .history_command import run_history_command
+    return run_history_command(args)
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "batch": cmd_batch,
             "compare": cmd_compare, "game": cmd_game, "serve": cmd_serve, "search": cmd_search,
-            "discover": cmd_discover}
+            "discover": cmd_discover, "history": cmd_history}
 
 
 if __name__ == "__main__":  # ``python -m model.apps.cli`` (or ``python -m model``)

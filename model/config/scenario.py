@@ -109,6 +109,8 @@ class Parameters(Strict):
     security_decay: float = Field(0.05, ge=0, le=2, description="fade of security changes, 1/yr")
     governance_decay: float = Field(0.05, ge=0, le=2, description="fade of regime changes, 1/yr")
     shock_sd: float = Field(0.10, ge=0, le=1, description="sd of random shocks per sqrt(year)")
+    shock_tail: float = Field(0.0, ge=0, le=0.5,
+                              description="Tukey's h: heavier tails of the shocks, median kept (0: normal)")
     size_elasticity: float = Field(0.3, ge=0, le=2, description="receptiveness falls with GDP")
     gdp_ref_usd: float = Field(1e11, gt=0, description="GDP at which receptiveness is 2**-elasticity")
     lean_threshold: float = Field(0.25, gt=0, lt=1, description="|a| above which a state leans to a camp")

@@ -45,6 +45,7 @@ class Params:
     member_trade_bump: float
     closed_regime_threshold: float
     civil_society_backlash: float
+    shock_tail: float = 0.0  # Tukey's h of the shocks (0: normal); last, so that it may default
 
     def to_dict(self) -> dict[str, float]:
         """The parameters by name."""
@@ -52,8 +53,12 @@ class Params:
 
     @classmethod
     def from_dict(cls, d: dict) -> Params:
-        """From a mapping holding at least every field (other keys are ignored)."""
-        return cls(**{f.name: float(d[f.name]) for f in fields(cls)})
+        """From a mapping holding every field (other keys are ignored).
+
+        ``shock_tail`` may be missing, as in snapshots taken before it existed: it then takes
+        its default.
+        """
+        return cls(**{f.name: float(d[f.name] if f.name in d else f.default) for f in fields(cls)})
 
 
 @dataclass(frozen=True)

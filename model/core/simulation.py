@@ -238,7 +238,7 @@ class BlocModel(mesa.Model):
                                       self.has_relations)
         # Draw every step whatever the parameters, so replication k sees the same numbers under
         # every strategy (common random numbers).
-        eps = self.rng.standard_normal(self.world.n)
+        eps = dyn.heavy_tails(self.rng.standard_normal(self.world.n), p.shock_tail)
         draws = self.rng.random(self.world.n)
         relaxed = dyn.relax_to_anchor(self.a, self.a0, p.inertia, dt)
         pushes[n_src + 2] = dyn.shock_push(eps, relaxed, p.shock_sd, dt)

@@ -424,3 +424,16 @@ def test_check_finite_passes_numbers_and_names_what_is_not():
     assert "step 5 (year 2026.25) in BBB (and 1 other state)" in msg
     assert "non-finite drivers: lever;" in msg and "non-finite channels: lever.governance" in msg
     assert "\n" not in msg
+
+
+def test_heavy_tails_keep_the_median_and_the_draws_and_widen_the_tails():
+    from model.core import dynamics as dyn
+
+    z = np.random.default_rng(np.random.SeedSequence(3)).standard_normal(200_000)
+    assert dyn.heavy_tails(z, 0.0) is z  # the default leaves the draws untouched
+    t = dyn.heavy_tails(z, 0.25)
+    assert np.array_equal(np.sign(t), np.sign(z))
+    assert np.all(np.diff(t[np.argsort(z)]) > 0)  # monotone: same order as the draws
+    assert np.median(np.abs(t)) == pytest.approx(np.median(np.abs(z)), rel=0.01)
+    ratio = np.quantile(np.abs(t), 0.99) / np.quantile(np.abs(z), 0.99)
+    assert ratio == pytest.approx(np.exp(0.25 * (2.5758**2 - dyn.NORMAL_MEDIAN_ABS**2) / 2), rel=0.03)

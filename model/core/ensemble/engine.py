@@ -272,6 +272,7 @@ class Ensemble:
         a, a0 = self.a[:, sl], plan.a0[:, None]
         peer = dyn.peer_push(plan.relations, a, a0, p["peer_weight"], plan.has_relations[:, None])
         eps, draws = draw_step(self.rngs[sl], self.buf[:, :a.shape[1]])
+        eps = dyn.heavy_tails(eps, p["shock_tail"])
         relaxed = dyn.relax_to_anchor(a, a0, p["inertia"], dt)
         shock = dyn.shock_push(eps, relaxed, p["shock_sd"], dt)
         pos = add_dynamic(pos_s, peer, shock, 1.0)

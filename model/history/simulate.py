@@ -1,0 +1,110 @@
+"""The model's forecasts: the replication ensemble from an origin's world, fed what happened or not.
+
+*Projection*: the scenario has no events, as a scenario run knows nothing after its start.
+*Conditional*: the observed changes after the origin become the scenario's events, as far as the
+event schema can express them (``observed_events``; docs/model.md section 12 lists what is not
+fed). The ensemble engine (``config.build.run_ensemble``) runs R replications whose seeds are
+spawned with ``numpy.random.SeedSequence`` from the root seed and the origin, the same in both
+modes and on every scale (common random numbers). Imports config, core, data and history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config.build import run_ensemble
+from ..config.scenario import Scenario
+from ..core.seeds import replication_seeds
+from ..data.world import SCO_STATUSES
+from .data import History
+
+__all__ = ["ModelForecast", "model_forecast", "observed_events", "origin_seeds", "FLAG_ORGS",
+           "REGIME_STEP"]
+
+#: Organisations whose yearly membership flags in the panel become join and leave events.
+FLAG_ORGS = {"NATO": "nato", "EU": "eu", "CSTO": "csto", "BRICS": "brics"}
+#: A change of regime index at least this large is fed as a change of government.
+REGIME_STEP = 0.05
+
+
+@dataclass(frozen=True)
+class ModelForecast:
+    """R replications from one origin: alignment and SCO status, (runs, horizons, states)."""
+
+    alignment: np.ndarray
+    status: np.ndarray
+    events: int  # number of events fed (0 in the projection mode)
+
+
+def origin_seeds(root: int, origin: int, runs: int) -> list[int]:
+    """The replications' seeds for one origin, spawned from (root, origin)."""
+    child = np.random.SeedSequence([int(root), int(origin)])
+    return replication_seeds(int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)),
+                             runs)
+
+
+def _event(year: int, iso3: str, **what) -> dict:
+    return {"year": int(year), "state": str(iso3), **what}
+
+
+def observed_events(known: History, origin: int, horizon: int) -> list[dict]:
+    """What happened in ``origin+1 .. origin+horizon`` as scenario events, year by year.
+
+    SCO status rises (``join`` at the new status) and exits (``leave``); joining and leaving
+    NATO, the EU, the CSTO and BRICS; a new Western sanctions case (``sanctions``, the schema's
+    default intensity, one year); a coup, a leader change or a regime index change of at least
+    ``REGIME_STEP`` (``government_change`` to that year's observed regime index). An SCO step
+    down short of leaving cannot be expressed (a ``join`` never demotes) and is not fed.
+    """
+    years = np.arange(origin, origin + horizon + 1)
+    iso3 = known.iso3
+    events: list[dict] = []
+    status = known.status(years)
+    for t in range(1, len(years)):
+        up = (status[t] > status[t - 1]) & (status[t - 1] >= 0)
+        out = (status[t] == 0) & (status[t - 1] > 0)
+        events += [_event(years[t], iso3[i], type="join", org="SCO",
+                          status=SCO_STATUSES[status[t, i]]) for i in np.flatnonzero(up)]
+        events += [_event(years[t], iso3[i], type="leave", org="SCO") for i in np.flatnonzero(out)]
+    for org, col in FLAG_ORGS.items():
+        flag = known.matrix(col, years)
+        for t in range(1, len(years)):
+            for kind, moved in (("join", (flag[t] == 1) & (flag[t - 1] == 0)),
+                                ("leave", (flag[t] == 0) & (flag[t - 1] == 1))):
+                events += [_event(years[t], iso3[i], type=kind, org=org)
+                           for i in np.flatnonzero(moved)]
+    cases = known.driver("sanctions_west", years)
+    regime = known.matrix("regime", years)
+    shake = np.nan_to_num(known.driver("coup", years)) + np.nan_to_num(
+        known.driver("leader_change", years))
+    with np.errstate(invalid="ignore"):
+        for t in range(1, len(years)):
+            new_cases = cases[t] > cases[t - 1]
+            events += [_event(years[t], iso3[i], type="sanctions", by="west", duration=1)
+                       for i in np.flatnonzero(new_cases)]
+            changed = ((shake[t] > 0) | (np.abs(regime[t] - regime[t - 1]) >= REGIME_STEP)) \
+                & np.isfinite(regime[t])
+            events += [_event(years[t], iso3[i], type="government_change",
+                              regime=float(np.clip(regime[t, i], 0, 1)))
+                       for i in np.flatnonzero(changed)]
+    return events
+
+
+def model_forecast(known: History, scale: str, origin: int, horizon: int, *, runs: int,
+                   seed: int, conditional: bool) -> ModelForecast:
+    """Run the model's R replications from the origin's world on ``scale``.
+
+    ``known`` is what the mode may know: the world is built from the origin year's rows and,
+    in the conditional mode, the events from the rows after it (never their alignment).
+    """
+    world = known.world(origin, scale)
+    events = observed_events(known, origin, horizon) if conditional else []
+    scenario = Scenario.model_validate({
+        "name": f"history_{origin}", "start_year": origin, "horizon": horizon, "seed": seed,
+        "replications": runs, "events": events})
+    result = run_ensemble(scenario, origin_seeds(seed, origin, runs), world=world,
+                          attribution=False)
+    return ModelForecast(alignment=result.alignment[:, 1:, :], status=result.status[:, 1:, :],
+                         events=len(events))
