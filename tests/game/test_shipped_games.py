@@ -33,4 +33,5 @@ def test_moves_shift_key_states_more_than_the_dice(games_dir, tmp_path, name):
     dice = np.array(without).std(axis=0)
     top = int(np.argmax(np.abs(effect)))
     assert abs(effect[top]) > 3 * dice[top], (data["key_states"][top], effect[top], dice[top])
-    assert abs(effect[top]) > 0.02
+    # and big enough to show on the room's screens, which print alignment to two decimals
+    assert abs(effect[top]) > 0.01
