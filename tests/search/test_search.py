@@ -111,6 +111,10 @@ def test_the_comparison_runs_hand_written_strategies_at_the_best_cost(searched):
     ({"budget": -1}, "budget"),
     ({"budget": 5000, "targets": ["TUR"]}, "schema's limit"),
     ({"compare": ["nowhere.yaml"]}, "strategy file not found"),
+    ({"scenarios": [str(SCEN / "classroom.yaml"), str(SCEN / "hindcast_2014.yaml")], "horizon": 10},
+     "hindcast_2014.yaml simulates 2015-2024 but"),
+    ({"scenarios": [str(SCEN / "classroom.yaml"), str(SCEN / "baseline.yaml")], "horizon": None},
+     "baseline.yaml simulates 2025-2035 but"),
 ])
 def test_a_bad_spec_is_one_line_and_exit_2(tmp_path, capsys, fields, message):
     spec = write_spec(tmp_path, **fields)
