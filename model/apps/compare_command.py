@@ -42,7 +42,7 @@ def run_compare_command(args: argparse.Namespace) -> int:
     if not getattr(args, "quiet", False):
         for table in ("bottom_line.md", "ranking.md", "sensitivity.md", "discovery_boxes.md"):
             text = (path.parent / table).read_text(encoding="utf-8") if (path.parent / table).exists() else ""
-            if text.strip().count("\n") > 1:  # a table of no rows is not printed
+            if text and not (text.startswith("|") and text.strip().count("\n") < 2):  # no empty table
                 print(text)
         print(f"Report: {path}")
     return 0

@@ -23,6 +23,7 @@ from ..analysis.labels import diff_decimals, format_ci, format_diff, format_valu
 from ..core.outcomes import better_sign
 from .tables import Tables
 
+
 def _pct(x: float) -> str:
     return f"{x:.0%}"
 

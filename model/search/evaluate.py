@@ -74,8 +74,10 @@ def load_problem(spec: SearchSpec, base_dir: Path | None = None) -> Problem:
 
 
 def _one_period(spec: SearchSpec, docs: list[dict]) -> None:
-    """Every scenario must simulate the same years: a candidate's cost (and the comparison at
-    equal cost) is computed once, over one period, so scenarios of other years are refused."""
+    """Refuse scenarios of other years: a candidate is costed once, over one period.
+
+    The comparison at equal cost scales strategies over that period too.
+    """
     first = docs[0]
     for i, doc in enumerate(docs[1:], start=1):
         if (doc["start_year"], doc["horizon"]) != (first["start_year"], first["horizon"]):

@@ -4,8 +4,8 @@ Written into the search's folder beside its journal, each file whole or not at a
 (``base.files.write_file_atomic``); nothing in them depends on the clock or on the number of
 workers, so the same spec gives the same bytes. ``strategies/`` holds the best allocations and
 the hand-written strategies scaled to the best one's cost, beside ``none`` (no Western levers,
-the experiment's reference); ``search.json`` lists them
-(``files``), and a rerun replaces or removes only the files so listed, never one a user put there; ``experiment.yaml`` runs them all
+the experiment's reference); ``search.json`` lists them (``files``), and a rerun replaces or
+removes only the files so listed, never one a user put there. ``experiment.yaml`` runs them all
 through ``blocsim batch`` with the search's seed and replications, which gives the same outcomes
 as the search (common random numbers). The Pareto plot comes from ``plotter`` (the report
 layer's ``plot_search``), passed in by the command line.

@@ -114,7 +114,8 @@ def test_recorded_costs_add_the_cost_the_effect_per_billion_and_the_frontier():
     notes = table_notes(t, costs)
     assert not any("Costs are not compared" in n for n in notes)
     assert any("do not cost the same (US$ 2.0 to 8.0 bn a year" in n for n in notes)
-    # beta cheaper and better (the ranking forced to alpha first): alpha is off the frontier, and the sentence says why
+    # beta cheaper and better (the ranking forced to alpha first): alpha is off the frontier,
+    # and the sentence says why
     t2 = tables(outcomes({"none": 0.0, "alpha": -0.02, "beta": -0.03}))
     t2.ranking = t2.ranking.assign(rank=t2.ranking["strategy"].map({"alpha": 1, "beta": 2, "none": 3}))
     off = bottom_line(t2, costs=costed(t2, {"none": 0.0, "alpha": 8.0, "beta": 6.0}))[1]
