@@ -167,12 +167,14 @@ def report_markdown(run: SearchRun, tables: SearchTables, scenario: Scenario) ->
            f"{spec.step:g}); cost by the rule of docs/model.md 4.1 in {scenario.name}.", "",
            "## Best allocations (US$ bn a year per lever and target group)", ""]
     bn = [c for c in cand if c.startswith("bn_")]
-    head = ["rank", "trial", "cost/yr", criterion_label(spec), "mean", "worst"] + [c[3:] for c in bn]
+    head = (["rank", "trial", "cost/yr", criterion_label(spec), "mean", "worst", "worst in"]
+            + [c[3:] for c in bn])
     out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, row in cand[cand["rank"].between(1, spec.best)].sort_values("rank").iterrows():
         out.append("| " + " | ".join([str(int(row["rank"])), str(int(row["trial"])),
                                       _fmt(row["cost_bn_per_year"]), _fmt(row["criterion"]),
-                                      _fmt(row["mean"]), _fmt(row["worst"])]
+                                      _fmt(row["mean"]), _fmt(row["worst"]),
+                                      _worst_in(row, run.problem.names, spec.outcome)]
                                      + [_fmt(row[c]) for c in bn]) + " |")
     out += ["", f"Strategy files: `strategies/{spec.name}_best1.yaml` and the next ones; "
                 f"`blocsim batch experiment.yaml` runs them with the search's seeds.", "",
@@ -196,6 +198,36 @@ def report_markdown(run: SearchRun, tables: SearchTables, scenario: Scenario) ->
                        f"{_fmt(r['ci95_high'])} | {'yes' if r['best_beats_it'] else 'no'} |")
         others = comp.iloc[1:]
         verdict = ("beats every hand-written strategy" if bool(others["best_beats_it"].all())
-                   else "does not beat every hand-written strategy")
-        out += ["", f"At equal cost the best allocation {verdict} on the {criterion_label(spec)}."]
+                   else f"beats {int(others['best_beats_it'].sum())} of the {len(others)} "
+                        f"hand-written strategies")
+        clear = int((others["ci95_low"] > 0).sum())
+        out += ["", f"At equal cost the best allocation {verdict} on the {criterion_label(spec)}; "
+                    f"its paired advantage is clear of the noise (95% interval above zero) against "
+                    f"{clear} of {len(others)}. It was picked on these very seeds: check it on "
+                    f"fresh ones (below)."]
+    out += _next_steps(spec, tables)
     return "\n".join(out) + "\n"
+
+
+def _worst_in(row, names: list[str], outcome: str) -> str:
+    """The scenario of a candidate's worst mean (for the West)."""
+    sign = 1.0 if OUTCOMES[outcome].direction == "max" else -1.0
+    means = [sign * float(row[f"mean_{n}"]) for n in names]
+    return names[int(np.argmin(means))] if np.isfinite(means).all() else "n/a"
+
+
+def _next_steps(spec, tables: SearchTables) -> list[str]:
+    """The commands that check the best allocation as an analyst would, from this folder."""
+    if not tables.best:
+        return []
+    best, comp = tables.best[0].name, tables.comparison
+    rival = (comp.iloc[1:].sort_values("score", ascending=False, kind="stable")["strategy"].iloc[0]
+             if len(comp) > 1 else "none")
+    return ["", "## Next", "",
+            "From this folder (`experiment.yaml` runs the best allocations, the hand-written "
+            "strategies at the same cost and `none`, the reference):", "", "```sh",
+            "blocsim batch experiment.yaml --out check",
+            f'blocsim compare check --when "{best} loses to {rival}"   # bottom line: cost, '
+            f"where it loses",
+            "blocsim batch experiment.yaml --out fresh --seed 99 --runs 100   # fresh seeds",
+            "```"]
