@@ -2,7 +2,7 @@
 
 What wins, by how much, how sure, at what cost and whether anything cheaper does as well (from
 the batch's recorded costs: ``analysis.costs.cost_effect``), and where it fails (from scenario
-discovery, when it was run, or else from the scenarios). Every number comes from the tables
+the scenarios, and from scenario discovery when it was run). Every number comes from the tables
 passed in (``report.tables.Tables``, the lead of the winner over the runner-up, the cost-effect
 table, a ``Discovery``), so the text changes when they do.
 
@@ -223,8 +223,9 @@ def bottom_line(t: Tables, *, lead: pd.DataFrame | None = None, discovery: Disco
                  f"{_cost_phrase(costs, winner, t.primary, t.reference)}.")
     frontier = "" if winner == t.reference else _frontier_sentence(costs, winner, t.primary)
     out = [first] + ([frontier] if frontier else []) + [_lead_sentence(t, winner, runner_up, lead)]
-    third = _discovery_sentence(discovery) if discovery is not None else _scenario_sentence(t, winner)
-    return out + ([third] if third else [])
+    where = [_scenario_sentence(t, winner)]  # where it fails: the scenarios, then the discovery
+    where += [_discovery_sentence(discovery)] if discovery is not None else []
+    return out + [w for w in where if w]
 
 
 def constant_outcomes(t: Tables) -> list[str]:

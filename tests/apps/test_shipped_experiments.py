@@ -103,4 +103,5 @@ def test_west_budget_search_then_its_batch_then_compare(tmp_path, capsys):
     line = compare(batch, capsys, "--when", f"{manifest['best'][0]} loses to cybersecurity_at_10bn")
     assert "against none" in line and "at a cost of US$ 10.0 bn a year" in line
     assert "cost-effect frontier" in line
+    assert "It is best in every scenario" in line or "It is not best everywhere" in line
     assert f"{manifest['best'][0]} loses to cybersecurity_at_10bn" in line
