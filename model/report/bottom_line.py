@@ -1,8 +1,8 @@
 """The bottom line: two or three sentences that open the comparison report, written from its tables.
 
 What wins, by how much, how sure, at what cost and whether anything cheaper does as well (from
-the batch's recorded costs: ``analysis.costs.cost_effect``), and where it fails (from scenario
-the scenarios, and from scenario discovery when it was run). Every number comes from the tables
+the batch's recorded costs: ``analysis.costs.cost_effect``), and where it fails (from the
+scenarios, and from scenario discovery when it was run). Every number comes from the tables
 passed in (``report.tables.Tables``, the lead of the winner over the runner-up, the cost-effect
 table, a ``Discovery``), so the text changes when they do.
 
