@@ -124,7 +124,8 @@ def _frontier_sentence(costs: pd.DataFrame | None, winner: str, primary: str) ->
                     float(by.iloc[0]["cost_bn_per_year"]) if len(by) else np.nan))
     if not off:
         return ("It is also on the cost-effect frontier: no strategy that costs as little "
-                "does as well" + (" in any scenario." if len(w) > 1 else "."))
+                "does as well" + (" in any scenario" if len(w) > 1 else "")
+                + _per_bn_leader(costs, winner, primary) + ".")
     groups: dict[tuple[str, str], list[str]] = {}
     for sc, by, c in off:
         if by:
@@ -134,6 +135,17 @@ def _frontier_sentence(costs: pd.DataFrame | None, winner: str, primary: str) ->
     where = "" if len(off) == len(w) else f" in {len(off)} of the {len(w)} scenarios"
     return (f"It is not on the cost-effect frontier{where}" + (": " + "; ".join(parts) if parts
                                                               else "") + ".")
+
+
+def _per_bn_leader(costs: pd.DataFrame, winner: str, primary: str) -> str:
+    """'; per US$ bn, cybersecurity does more (0.016 pp against 0.0099 pp)', when one does."""
+    per = (better_sign(primary) * costs["effect_per_bn"].astype(float)).groupby(
+        costs["strategy"], sort=False).mean().dropna()
+    if winner not in per.index or per.idxmax() == winner or per.max() <= per[winner]:
+        return ""
+    top = per.idxmax()
+    return (f"; but for each US$ bn, {top} does more ({format_diff(primary, per[top], signed=False)}"
+            f" against {format_diff(primary, per[winner], signed=False)})")
 
 
 def _lead_sentence(t: Tables, winner: str, runner_up: str, lead: pd.DataFrame | None) -> str:

@@ -109,8 +109,14 @@ def test_recorded_costs_add_the_cost_the_effect_per_billion_and_the_frontier():
     assert f"at a cost of US$ 8.0 bn a year ({format_diff(t.primary, per, signed=False)} per US$ bn " \
            f"spent over the horizon)" in text[0]
     assert per == pytest.approx(0.02 / 80, rel=0.05)
-    assert text[1] == ("It is also on the cost-effect frontier: no strategy that costs as little "
-                       "does as well in any scenario.")
+    assert text[1].startswith("It is also on the cost-effect frontier: no strategy that costs as "
+                              "little does as well in any scenario")
+    # beta, a quarter of alpha's cost for half its effect, does more per US$ bn: said
+    cheap = bottom_line(t, costs=costed(t, {"none": 0.0, "alpha": 8.0, "beta": 2.0}))[1]
+    per_bn = costs.groupby("strategy")["effect_per_bn"].mean().abs()
+    assert cheap.endswith(f"; but for each US$ bn, beta does more "
+                          f"({format_diff(t.primary, per_bn['beta'], signed=False)} against "
+                          f"{format_diff(t.primary, per_bn['alpha'], signed=False)}).")
     notes = table_notes(t, costs)
     assert not any("Costs are not compared" in n for n in notes)
     assert any("do not cost the same (US$ 2.0 to 8.0 bn a year" in n for n in notes)
@@ -121,7 +127,10 @@ def test_recorded_costs_add_the_cost_the_effect_per_billion_and_the_frontier():
     off = bottom_line(t2, costs=costed(t2, {"none": 0.0, "alpha": 8.0, "beta": 6.0}))[1]
     assert off == ("It is not on the cost-effect frontier: in base and exp, beta (US$ 6.0 bn a "
                    "year) costs no more and does at least as well.")
-    # equal costs: no note on unequal money
+    # equal costs: no note on unequal money, nothing does more per US$ bn
+    even = costed(t, {"none": 0.0, "alpha": 5.0, "beta": 5.0})
+    assert bottom_line(t, costs=even)[1] == ("It is also on the cost-effect frontier: no strategy "
+                                             "that costs as little does as well in any scenario.")
     assert not any("do not cost the same" in n
                    for n in table_notes(t, costed(t, {"none": 0.0, "alpha": 5.0, "beta": 5.0})))
 
