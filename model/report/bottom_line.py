@@ -175,6 +175,10 @@ def _discovery_sentence(disc: Discovery) -> str:
     cases = "paired runs" if disc.paired else "runs"
     text = f"In {_pct(disc.base_rate)} of the {cases}, {phrase}"
     if disc.boxes.empty:
+        if list(disc.inputs) == ["scenario"]:  # a batch with no sweep: the scenario is all
+            return text + (": no scenario stands out (PRIM finds no box that chance would not "
+                           "explain), and the batch varies nothing else; sweep parameters to "
+                           "look further.")
         return text + (": no region of the inputs stands out (PRIM finds no box that chance would "
                        "not explain).")
     b = disc.boxes.iloc[0]

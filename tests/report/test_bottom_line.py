@@ -167,6 +167,15 @@ def test_a_discovery_adds_where_the_condition_concentrates():
     assert third == ("In 20% of the paired runs, alpha loses to beta on the SCO GDP share; 90% of those "
                      "cases lie where peer_weight ≥ 0.3, and there it happens in 75% of the cases "
                      "(PRIM, see Scenario discovery).")
+    # no box, and nothing but the scenario varies: the sentence says so and what to do
+    bare = Discovery("winner loses to beta", True, ["alpha", "beta"], 200, 40, ["scenario"],
+                     phrase="alpha loses to beta on the SCO GDP share")
+    assert bottom_line(t, discovery=bare)[-1] == (
+        "In 20% of the paired runs, alpha loses to beta on the SCO GDP share: no scenario stands "
+        "out (PRIM finds no box that chance would not explain), and the batch varies nothing "
+        "else; sweep parameters to look further.")
+    bare.inputs = ["scenario", "peer_weight"]
+    assert "no region of the inputs stands out" in bottom_line(t, discovery=bare)[-1]
     md = bottom_line_markdown(bottom_line(t, discovery=d), ["a note"])
     assert md.startswith("**Bottom line.** Of the 3") and md.endswith("- a note\n")
 
