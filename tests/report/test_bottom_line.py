@@ -200,6 +200,10 @@ def test_compare_prints_the_bottom_line_first_and_writes_it_into_the_report(batc
     page = (batch_dir / "report" / "report.html").read_text()
     assert page.index("Bottom line.") < page.index("<h2>Question</h2>")
     assert (batch_dir / "report" / "bottom_line.md").read_text() in out
+    # a batch written before costs were recorded: no cost in the bottom line, a note says why
+    assert "US$" not in out.split("\n")[0]
+    assert "- Costs are not compared: this batch recorded none (it predates costs)." in out
+    assert not (batch_dir / "report" / "cost_effect.csv").exists()
 
 
 @pytest.mark.parametrize("args, message", [
