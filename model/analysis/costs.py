@@ -27,8 +27,14 @@ def cost_table(manifest: dict) -> pd.DataFrame:
 
 
 def frontier(cost: np.ndarray, gain: np.ndarray) -> np.ndarray:
-    """True where no other point costs no more and gains at least as much, one strictly."""
-    c, g = np.asarray(cost, dtype=float), np.asarray(gain, dtype=float)
+    """True where no other point costs no more and gains at least as much, one strictly.
+
+    Costs equal to four significant digits count as equal: strategy files round budgets to six
+    (``search.space``), so two allocations of one budget differ by a few US$ thousand at most,
+    and the cheaper by that dust must not be kept for it.
+    """
+    c = np.array([float(f"{x:.4g}") if np.isfinite(x) else x for x in np.asarray(cost, dtype=float)])
+    g = np.asarray(gain, dtype=float)
     le = (c[:, None] <= c[None, :]) & (g[:, None] >= g[None, :])  # le[j, i]: j as good as i
     lt = (c[:, None] < c[None, :]) | (g[:, None] > g[None, :])
     return np.isfinite(c) & np.isfinite(g) & ~(le & lt).any(axis=0)

@@ -41,7 +41,8 @@ def run_compare_command(args: argparse.Namespace) -> int:
               f"partial; run the same 'blocsim batch' command again to complete it", file=sys.stderr)
     if not getattr(args, "quiet", False):
         for table in ("bottom_line.md", "ranking.md", "sensitivity.md", "discovery_boxes.md"):
-            if (path.parent / table).exists():
-                print((path.parent / table).read_text(encoding="utf-8"))
+            text = (path.parent / table).read_text(encoding="utf-8") if (path.parent / table).exists() else ""
+            if text and not (text.startswith("|") and text.strip().count("\n") < 2):  # no empty table
+                print(text)
         print(f"Report: {path}")
     return 0

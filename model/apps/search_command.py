@@ -15,7 +15,9 @@ from pathlib import Path
 EXAMPLES = """Examples:
   blocsim search scenarios/experiments/west_budget_search.yaml --workers 2
   blocsim search scenarios/experiments/west_budget_search.yaml --trials 600   # continues
-  blocsim batch out/search/west_budget_search/experiment.yaml --report       # check the best"""
+  blocsim batch out/search/west_budget_search/experiment.yaml --report       # check the best
+  blocsim compare out/batch/west_budget_search_check --when "west_budget_search_best1 loses to none"
+"""
 
 
 def add_search_arguments(p: argparse.ArgumentParser) -> None:
@@ -77,4 +79,6 @@ def run_search_command(args: argparse.Namespace) -> int:
             beaten = int(comp["best_beats_it"].iloc[1:].sum())
             print(f"At equal cost it beats {beaten} of {len(comp) - 1} hand-written strategies")
         print(f"Files in {out.out_dir}/ (report.md, candidates.csv, pareto.csv, strategies/)")
+        print(f"Check the best: blocsim batch {out.out_dir}/experiment.yaml, then blocsim compare "
+              f"on that batch (report.md, 'Next', has the commands)")
     return 0

@@ -1,9 +1,10 @@
 """The bottom line: two or three sentences that open the comparison report, written from its tables.
 
-What wins, by how much, how sure, where it fails (from scenario discovery, when it was run, or
-else from the scenarios) and at what cost (when the ranking carries a ``cost_bn`` column, US$ bn
-over the horizon). Every number comes from the tables passed in (``report.tables.Tables``, the
-lead of the winner over the runner-up, a ``Discovery``), so the text changes when they do.
+What wins, by how much, how sure, at what cost and whether anything cheaper does as well (from
+the batch's recorded costs: ``analysis.costs.cost_effect``), and where it fails (from the
+scenarios, and from scenario discovery when it was run). Every number comes from the tables
+passed in (``report.tables.Tables``, the lead of the winner over the runner-up, the cost-effect
+table, a ``Discovery``), so the text changes when they do.
 
 Notes beside it flag what the tables could mislead about: outcomes that never vary, and
 intervals whose width vanishes in the digits shown (a deterministic outcome, or a difference that
@@ -21,9 +22,6 @@ from ..analysis.discovery import Discovery, box_rule
 from ..analysis.labels import diff_decimals, format_ci, format_diff, format_value, outcome_label
 from ..core.outcomes import better_sign
 from .tables import Tables
-
-#: The column of the ranking that holds a strategy's total cost (US$ bn over the horizon).
-COST_COLUMN = "cost_bn"
 
 
 def _pct(x: float) -> str:
@@ -74,25 +72,80 @@ def _effect_phrase(t: Tables, winner: str) -> str:
             f"{t.reference}, depending on the scenario ({clear})")
 
 
-def costs_of(t: Tables) -> dict[str, float]:
-    """Each strategy's cost in US$ bn, from the ranking's ``cost_bn`` column (empty without it)."""
-    if COST_COLUMN not in t.ranking.columns:
-        return {}
-    c = t.ranking.set_index("strategy")[COST_COLUMN]
-    return {s: float(v) for s, v in c.items() if pd.notna(v)}
+def _bn(x: float) -> str:
+    """US$ bn as read: 12.3, 0.45."""
+    return f"{x:,.1f}" if abs(x) >= 1 else f"{x:.2g}"
 
 
-def _cost_phrase(t: Tables, winner: str) -> str:
-    costs = costs_of(t)
-    if winner not in costs:
+def _winner_costs(costs: pd.DataFrame | None, winner: str) -> pd.DataFrame:
+    if costs is None or costs.empty:
+        return pd.DataFrame()
+    return costs[costs["strategy"] == winner]
+
+
+def _cost_phrase(costs: pd.DataFrame | None, winner: str, primary: str, reference: str) -> str:
+    """', at a cost of US$ 6.0 bn a year (0.031 pp per US$ bn spent)', from the cost-effect table.
+
+    The effect per US$ bn is ``effect_per_bn`` of ``analysis.costs.cost_effect``: the paired
+    difference to the reference per extra US$ bn over the horizon, averaged over the scenarios.
+    """
+    w = _winner_costs(costs, winner)
+    if w.empty:
         return ""
-    text = f", at a cost of US$ {costs[winner]:,.1f} bn over the horizon"
-    d = t.paired_differences
-    d = d[(d["strategy"] == winner) & (d["outcome"] == t.primary)]
-    if costs[winner] > 0 and len(d):
-        per = abs(d["mean_diff"].mean()) / costs[winner]
-        text += f" ({format_diff(t.primary, per, signed=False)} per US$ bn)"
+    lo, hi = float(w["cost_bn_per_year"].min()), float(w["cost_bn_per_year"].max())
+    money = (f"US$ {_bn(lo)} bn a year" if _bn(lo) == _bn(hi)
+             else f"US$ {_bn(lo)} to {_bn(hi)} bn a year, depending on the scenario")
+    text = f", at a cost of {money}"
+    per = w["effect_per_bn"].astype(float)
+    per = per[np.isfinite(per)]
+    if len(per):
+        ref = costs[costs["strategy"] == reference]["cost_bn_total"]
+        beyond = f" beyond {reference}'s" if len(ref) and float(ref.max()) > 0 else ""
+        text += (f" ({format_diff(primary, abs(float(per.mean())), signed=False)} per US$ bn "
+                 f"spent{beyond} over the horizon)")
     return text
+
+
+def _frontier_sentence(costs: pd.DataFrame | None, winner: str, primary: str) -> str:
+    """Whether the winner is on the cost-effect frontier; if not, the cheaper strategy that does as well."""
+    w = _winner_costs(costs, winner)
+    if w.empty or costs["strategy"].nunique() < 2:
+        return ""
+    sign = better_sign(primary)
+    off = []
+    for r in w.itertuples(index=False):
+        if bool(r.frontier):
+            continue
+        sub = costs[(costs["scenario"] == r.scenario) & (costs["strategy"] != winner)]
+        gain, mine = sign * sub["mean_diff"].astype(float), sign * float(r.mean_diff)
+        beats = sub[(sub["cost_bn_per_year"] <= r.cost_bn_per_year) & (gain >= mine)]
+        by = beats.sort_values("cost_bn_per_year", kind="stable")
+        off.append((str(r.scenario), str(by.iloc[0]["strategy"]) if len(by) else "",
+                    float(by.iloc[0]["cost_bn_per_year"]) if len(by) else np.nan))
+    if not off:
+        return ("It is also on the cost-effect frontier: no strategy that costs as little "
+                "does as well" + (" in any scenario" if len(w) > 1 else "")
+                + _per_bn_leader(costs, winner, primary) + ".")
+    groups: dict[tuple[str, str], list[str]] = {}
+    for sc, by, c in off:
+        if by:
+            groups.setdefault((by, _bn(c)), []).append(sc)
+    parts = [f"in {_names(scs)}, {by} (US$ {c} bn a year) costs no more and does at least as well"
+             for (by, c), scs in groups.items()]
+    where = "" if len(off) == len(w) else f" in {len(off)} of the {len(w)} scenarios"
+    return (f"It is not on the cost-effect frontier{where}" + (": " + "; ".join(parts) if parts
+                                                              else "") + ".")
+
+
+def _per_bn_leader(costs: pd.DataFrame, winner: str, primary: str) -> str:
+    """'; per US$ bn, cybersecurity does more (0.016 pp against 0.0099 pp)', when one does."""
+    per = (better_sign(primary) * costs["effect_per_bn"].astype(float)).groupby(
+        costs["strategy"], sort=False).mean().dropna()
+    if winner not in per.index or per.idxmax() == winner or per.max() <= per[winner]:
+        return ""
+    top = per.idxmax()
+    return (f"; but for each US$ bn, {top} does more ({format_diff(primary, per[top], signed=False)}"
+            f" against {format_diff(primary, per[winner], signed=False)})")
 
 
 def _lead_sentence(t: Tables, winner: str, runner_up: str, lead: pd.DataFrame | None) -> str:
@@ -122,6 +175,10 @@ def _discovery_sentence(disc: Discovery) -> str:
     cases = "paired runs" if disc.paired else "runs"
     text = f"In {_pct(disc.base_rate)} of the {cases}, {phrase}"
     if disc.boxes.empty:
+        if list(disc.inputs) == ["scenario"]:  # a batch with no sweep: the scenario is all
+            return text + (": no scenario stands out (PRIM finds no box that chance would not "
+                           "explain), and the batch varies nothing else; sweep parameters to "
+                           "look further.")
         return text + (": no region of the inputs stands out (PRIM finds no box that chance would "
                        "not explain).")
     b = disc.boxes.iloc[0]
@@ -148,19 +205,20 @@ def _scenario_sentence(t: Tables, winner: str) -> str:
 
 
 def bottom_line(t: Tables, *, lead: pd.DataFrame | None = None, discovery: Discovery | None = None,
-                year: int | None = None) -> list[str]:
+                year: int | None = None, costs: pd.DataFrame | None = None) -> list[str]:
     """The report's opening sentences, from its tables.
 
     Args:
-        t: the comparison's tables (the ranking decides the winner; a ``cost_bn`` column, when
-            the ranking has one, adds the cost).
+        t: the comparison's tables (the ranking decides the winner).
         lead: ``paired_differences`` of the primary outcome with the runner-up as reference,
             pooled over scenarios (the winner's row is read); None leaves out its interval.
         discovery: the scenario discovery run with the report, if any.
         year: the horizon, for the wording.
+        costs: the cost-effect table (``analysis.costs.cost_effect``) of a batch that recorded
+            costs; it adds the winner's cost, its effect per US$ bn and the frontier.
 
     Returns:
-        Two to four sentences.
+        Two to five sentences.
     """
     label = outcome_label(t.primary)
     when = f" by {year}" if year else " at the horizon"
@@ -177,10 +235,13 @@ def bottom_line(t: Tables, *, lead: pd.DataFrame | None = None, discovery: Disco
                  f"({better} is better for the West); the closest is {runner_up}.")
     else:
         first = (f"Of the {len(rank)} strategies, {winner} does best on the {label}{when} ({better} "
-                 f"is better for the West): it {_effect_phrase(t, winner)}{_cost_phrase(t, winner)}.")
-    out = [first, _lead_sentence(t, winner, runner_up, lead)]
-    third = _discovery_sentence(discovery) if discovery is not None else _scenario_sentence(t, winner)
-    return out + ([third] if third else [])
+                 f"is better for the West): it {_effect_phrase(t, winner)}"
+                 f"{_cost_phrase(costs, winner, t.primary, t.reference)}.")
+    frontier = "" if winner == t.reference else _frontier_sentence(costs, winner, t.primary)
+    out = [first] + ([frontier] if frontier else []) + [_lead_sentence(t, winner, runner_up, lead)]
+    where = [_scenario_sentence(t, winner)]  # where it fails: the scenarios, then the discovery
+    where += [_discovery_sentence(discovery)] if discovery is not None else []
+    return out + [w for w in where if w]
 
 
 def constant_outcomes(t: Tables) -> list[str]:
@@ -230,15 +291,23 @@ def narrow_intervals(t: Tables, skip: set[str] = frozenset()) -> list[str]:
             f"known this precisely."]
 
 
-def table_notes(t: Tables) -> list[str]:
-    """The flags shown under the bottom line: constant outcomes, then intervals of no width."""
+def table_notes(t: Tables, costs: pd.DataFrame | None = None) -> list[str]:
+    """The flags under the bottom line: constant outcomes, intervals of no width, unequal costs."""
     constant = constant_outcomes(t)
     flagged = {n for n, g in t.summary.groupby("outcome", sort=False)
                if (g["sd"].fillna(0) == 0).all() and (g["p5"] == g["p95"]).all()}
     notes = constant + narrow_intervals(t, skip=flagged)
-    if not costs_of(t) and len(t.ranking) > 1:
-        notes.append("Costs are not compared: the strategies are run as written (e.g. at equal "
-                     "intensity), not at equal money.")
+    if len(t.ranking) < 2:
+        return notes
+    if costs is None or costs.empty:
+        notes.append("Costs are not compared: this batch recorded none (it predates costs).")
+        return notes
+    paid = costs[costs["strategy"] != t.reference]["cost_bn_per_year"].astype(float)
+    if len(paid) and float(paid.max()) > 1.01 * float(paid.min()):
+        notes.append(f"The strategies do not cost the same (US$ {_bn(float(paid.min()))} to "
+                     f"{_bn(float(paid.max()))} bn a year, docs/model.md 4.1): the ranking compares "
+                     f"them as written, not for the same money; see the effect per US$ bn and the "
+                     f"cost-effect frontier (cost_effect.csv), or set equal_cost in the experiment.")
     return notes
 
 
@@ -270,9 +339,11 @@ def winner_aliases(t: Tables) -> dict[str, str]:
 
 
 def opening(outcomes: pd.DataFrame, t: Tables, *, when: str | None = None, year: int | None = None,
-            min_density: float | None = None, n_boot: int = 2000,
-            seed: int = 0) -> tuple[list[str], list[str], Discovery | None]:
+            min_density: float | None = None, n_boot: int = 2000, seed: int = 0,
+            costs: pd.DataFrame | None = None) -> tuple[list[str], list[str], Discovery | None]:
     """The bottom line, its notes and the discovery (for ``when``), computed for a batch's tables.
+
+    ``costs`` is the batch's cost-effect table (``analysis.costs.cost_effect``), if it has one.
 
     The lead over the runner-up is the paired difference (winner − runner-up) pooled over
     scenarios, with the same bootstrap as the other intervals.
@@ -290,4 +361,5 @@ def opening(outcomes: pd.DataFrame, t: Tables, *, when: str | None = None, year:
         runner_up = str(rank.iloc[1]["strategy"])
         lead = paired_differences(outcomes, [t.primary], runner_up, n_boot=n_boot, seed=seed,
                                   pool_scenarios=True)
-    return bottom_line(t, lead=lead, discovery=disc, year=year), table_notes(t), disc
+    return (bottom_line(t, lead=lead, discovery=disc, year=year, costs=costs),
+            table_notes(t, costs), disc)

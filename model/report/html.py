@@ -396,8 +396,11 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
     from .discovery_report import discovery_figures, display_tables
 
     year = int(batch.blocs["year"].max()) if not batch.blocs.empty else None
+    ranked = batch.outcomes["strategy"].nunique() >= 2
+    costs = _cost_effect(batch, t) if ranked else None
     sentences, notes, disc = opening(batch.outcomes, t, when=when, year=year, min_density=min_density,
-                                     n_boot=n_boot, seed=seed)
+                                     n_boot=n_boot, seed=seed,
+                                     costs=costs[0] if costs is not None else None)
     t.when, t.min_density = when, min_density  # for the command that writes the report again
     out = Path(out_dir) if out_dir is not None else Path(batch_dir) / "report"
     display = {
@@ -409,7 +412,7 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
     }
     raw = {"ranking": t.ranking, "paired_differences": t.paired_differences, "summary": t.summary,
            "prob_best": t.prob_best, "robustness": t.robustness}
-    if batch.outcomes["strategy"].nunique() < 2:  # a sweep of one strategy: nothing to rank
+    if not ranked:  # a sweep of one strategy: nothing to rank
         for key in ("ranking", "paired_differences", "prob_best", "robustness"):
             display.pop(key)
             raw.pop(key)
@@ -418,7 +421,6 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
         raw["sensitivity"] = t.sensitivity
         raw["response"] = t.response
         display["response"] = t.response
-    costs = _cost_effect(batch, t) if "ranking" in raw else None
     if costs is not None:
         raw["cost_effect"], display["cost_effect"] = costs
     if disc is not None:

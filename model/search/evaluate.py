@@ -65,11 +65,26 @@ def load_problem(spec: SearchSpec, base_dir: Path | None = None) -> Problem:
         except KeyError as exc:
             raise spec.error(f"unknown state code or group {exc}", ("swing_group",)) from None
         docs.append(sc.model_dump(mode="json"))
+    _one_period(spec, docs)
     names = [d["name"] for d in docs]
     if len(set(names)) != len(names):
         raise spec.error("scenario names must differ", ("scenarios",))
     return Problem(tuple(docs), tuple(replication_seeds(spec.seed, spec.replications)),
                    spec.outcome, tuple(spec.swing_group))
+
+
+def _one_period(spec: SearchSpec, docs: list[dict]) -> None:
+    """Refuse scenarios of other years: a candidate is costed once, over one period.
+
+    The comparison at equal cost scales strategies over that period too.
+    """
+    first = docs[0]
+    for i, doc in enumerate(docs[1:], start=1):
+        if (doc["start_year"], doc["horizon"]) != (first["start_year"], first["horizon"]):
+            span = [f"{d['start_year'] + 1}-{d['start_year'] + d['horizon']}" for d in (doc, first)]
+            raise spec.error(f"{spec.scenarios[i]} simulates {span[0]} but {spec.scenarios[0]} "
+                             f"{span[1]}: a search costs its allocations over one period, so every "
+                             f"scenario must start in the same year and run as long", ("scenarios", i))
 
 
 class Evaluator:

@@ -3,7 +3,12 @@
 Outcome columns are in the outcome's own units (a share, a count), not turned to the West's
 point of view; ``score`` is the criterion turned so that larger is better. A candidate's cost is
 its strategy's cost in the first scenario (``config.costs``: US$ bn a year on average over the
-horizon, and in total); scenarios with the same start year and horizon cost the same.
+horizon, and in total): every scenario of a search simulates the same years (``evaluate``
+refuses others), and a strategy replaces a scenario's Western levers, so they all cost the same.
+
+The ranking's criterion is computed here over every candidate of the search: for ``regret``,
+against each scenario's best mean among all candidates, not the "so far" of the search loop
+(``robust``), so ``rank`` and the best files do not depend on the order candidates came in.
 
 The comparison at equal cost scales each hand-written strategy (``config.costs.scale_strategy``)
 to the best allocation's cost a year and runs it with the same seeds; the paired difference is

@@ -8,9 +8,15 @@ better), and a criterion reduces them to one score, larger is better:
 - ``mean``: the mean over scenarios of each scenario's mean over replications;
 - ``worst``: the worst scenario's mean (maximin);
 - ``regret``: minus the largest regret over scenarios, a scenario's regret being how far the
-  candidate's mean falls short of the best mean any candidate scored there so far (Savage's
-  minimax regret, as in EMA Workbench; "so far" is the search's journal up to that candidate,
-  and the final ranking takes every candidate);
+  candidate's mean falls short of the best mean any candidate scored there (Savage's minimax
+  regret, as in EMA Workbench). The final ranking (``results.search_tables``) takes the best of
+  every candidate of the search. While searching, the best is only known "so far" (the journal
+  up to the candidate's batch), and optuna cannot change a value once told; so the sampler is
+  told regret against the best so far, which can only be smaller than the final one (the bests
+  only improve). This steers where the sampler looks next, never what is ranked or written:
+  ``rank``, the best allocations and the progress bar's last value are the final regrets
+  (``worst``, ``mean`` and ``percentile`` depend on the candidate alone: the search and the
+  final ranking use the same numbers);
 - ``percentile``: the ``p``-th percentile of all runs pooled (the West's bad tail: p = 10 is the
   value 90% of runs do better than).
 

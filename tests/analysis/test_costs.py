@@ -77,6 +77,13 @@ def test_cost_effect_divides_the_difference_by_the_extra_money():
 
 
 @pytest.mark.slow
+def test_costs_equal_but_for_the_rounding_of_written_budgets_count_as_equal():
+    # two allocations of one 10 bn budget, the worse a few US$ thousand cheaper after rounding
+    cost = np.array([10.0000004, 9.9999996, 9.9])
+    gain = np.array([1.5, 1.4, 1.2])
+    assert frontier(cost, gain).tolist() == [True, False, True]
+
+
 def test_the_report_has_a_cost_table_and_a_frontier_plot(tmp_path):
     path = experiment(tmp_path)
     out = tmp_path / "b"

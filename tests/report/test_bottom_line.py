@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model.analysis.costs import cost_effect, cost_table
 from model.analysis.discovery import Discovery
+from model.analysis.labels import format_diff
 from model.analysis.results import Batch
 from model.apps.cli import main
 from model.core.outcomes import OUTCOMES
@@ -89,14 +91,48 @@ def test_no_strategy_beating_the_reference_is_said_plainly():
     assert bottom_line(t)[0].startswith("Of the 2 strategies, none beats none")
 
 
-def test_a_cost_column_adds_the_cost_and_the_effect_per_billion():
-    t = tables(outcomes({"none": 0.0, "alpha": -0.02, "beta": -0.01}))
+def costed(t, per_year: dict[str, float], years: int = 10, scenarios=("base", "exp")):
+    """The cost-effect table of ``t`` for strategies costing ``per_year`` US$ bn a year."""
+    rows = [{"scenario": sc, "strategy": st, "cost_bn_per_year": c, "cost_bn_total": c * years}
+            for sc in scenarios for st, c in per_year.items()]
+    return cost_effect(t.paired_differences, cost_table({"costs": rows}), t.primary, t.reference)
+
+
+def test_recorded_costs_add_the_cost_the_effect_per_billion_and_the_frontier():
+    o = outcomes({"none": 0.0, "alpha": -0.02, "beta": -0.01})
+    t = tables(o)
     assert "US$" not in " ".join(bottom_line(t))
     assert any("Costs are not compared" in n for n in table_notes(t))
-    t.ranking["cost_bn"] = t.ranking["strategy"].map({"none": 0.0, "alpha": 8.0, "beta": 2.0})
-    first = bottom_line(t)[0]
-    assert "at a cost of US$ 8.0 bn over the horizon (0.25 pp per US$ bn)" in first
-    assert not any("Costs are not compared" in n for n in table_notes(t))
+    costs = costed(t, {"none": 0.0, "alpha": 8.0, "beta": 2.0})
+    text = bottom_line(t, costs=costs)
+    per = costs.set_index("strategy").loc["alpha", "effect_per_bn"].abs().mean()
+    assert f"at a cost of US$ 8.0 bn a year ({format_diff(t.primary, per, signed=False)} per US$ bn " \
+           f"spent over the horizon)" in text[0]
+    assert per == pytest.approx(0.02 / 80, rel=0.05)
+    assert text[1].startswith("It is also on the cost-effect frontier: no strategy that costs as "
+                              "little does as well in any scenario")
+    # beta, a quarter of alpha's cost for half its effect, does more per US$ bn: said
+    cheap = bottom_line(t, costs=costed(t, {"none": 0.0, "alpha": 8.0, "beta": 2.0}))[1]
+    per_bn = costs.groupby("strategy")["effect_per_bn"].mean().abs()
+    assert cheap.endswith(f"; but for each US$ bn, beta does more "
+                          f"({format_diff(t.primary, per_bn['beta'], signed=False)} against "
+                          f"{format_diff(t.primary, per_bn['alpha'], signed=False)}).")
+    notes = table_notes(t, costs)
+    assert not any("Costs are not compared" in n for n in notes)
+    assert any("do not cost the same (US$ 2.0 to 8.0 bn a year" in n for n in notes)
+    # beta cheaper and better (the ranking forced to alpha first): alpha is off the frontier,
+    # and the sentence says why
+    t2 = tables(outcomes({"none": 0.0, "alpha": -0.02, "beta": -0.03}))
+    t2.ranking = t2.ranking.assign(rank=t2.ranking["strategy"].map({"alpha": 1, "beta": 2, "none": 3}))
+    off = bottom_line(t2, costs=costed(t2, {"none": 0.0, "alpha": 8.0, "beta": 6.0}))[1]
+    assert off == ("It is not on the cost-effect frontier: in base and exp, beta (US$ 6.0 bn a "
+                   "year) costs no more and does at least as well.")
+    # equal costs: no note on unequal money, nothing does more per US$ bn
+    even = costed(t, {"none": 0.0, "alpha": 5.0, "beta": 5.0})
+    assert bottom_line(t, costs=even)[1] == ("It is also on the cost-effect frontier: no strategy "
+                                             "that costs as little does as well in any scenario.")
+    assert not any("do not cost the same" in n
+                   for n in table_notes(t, costed(t, {"none": 0.0, "alpha": 5.0, "beta": 5.0})))
 
 
 def test_outcomes_that_never_vary_are_flagged():
@@ -131,6 +167,15 @@ def test_a_discovery_adds_where_the_condition_concentrates():
     assert third == ("In 20% of the paired runs, alpha loses to beta on the SCO GDP share; 90% of those "
                      "cases lie where peer_weight ≥ 0.3, and there it happens in 75% of the cases "
                      "(PRIM, see Scenario discovery).")
+    # no box, and nothing but the scenario varies: the sentence says so and what to do
+    bare = Discovery("winner loses to beta", True, ["alpha", "beta"], 200, 40, ["scenario"],
+                     phrase="alpha loses to beta on the SCO GDP share")
+    assert bottom_line(t, discovery=bare)[-1] == (
+        "In 20% of the paired runs, alpha loses to beta on the SCO GDP share: no scenario stands "
+        "out (PRIM finds no box that chance would not explain), and the batch varies nothing "
+        "else; sweep parameters to look further.")
+    bare.inputs = ["scenario", "peer_weight"]
+    assert "no region of the inputs stands out" in bottom_line(t, discovery=bare)[-1]
     md = bottom_line_markdown(bottom_line(t, discovery=d), ["a note"])
     assert md.startswith("**Bottom line.** Of the 3") and md.endswith("- a note\n")
 
@@ -155,6 +200,10 @@ def test_compare_prints_the_bottom_line_first_and_writes_it_into_the_report(batc
     page = (batch_dir / "report" / "report.html").read_text()
     assert page.index("Bottom line.") < page.index("<h2>Question</h2>")
     assert (batch_dir / "report" / "bottom_line.md").read_text() in out
+    # a batch written before costs were recorded: no cost in the bottom line, a note says why
+    assert "US$" not in out.split("\n")[0]
+    assert "- Costs are not compared: this batch recorded none (it predates costs)." in out
+    assert not (batch_dir / "report" / "cost_effect.csv").exists()
 
 
 @pytest.mark.parametrize("args, message", [

@@ -111,6 +111,10 @@ def test_the_comparison_runs_hand_written_strategies_at_the_best_cost(searched):
     ({"budget": -1}, "budget"),
     ({"budget": 5000, "targets": ["TUR"]}, "schema's limit"),
     ({"compare": ["nowhere.yaml"]}, "strategy file not found"),
+    ({"scenarios": [str(SCEN / "classroom.yaml"), str(SCEN / "hindcast_2014.yaml")], "horizon": 10},
+     "hindcast_2014.yaml simulates 2015-2024 but"),
+    ({"scenarios": [str(SCEN / "classroom.yaml"), str(SCEN / "baseline.yaml")], "horizon": None},
+     "baseline.yaml simulates 2025-2035 but"),
 ])
 def test_a_bad_spec_is_one_line_and_exit_2(tmp_path, capsys, fields, message):
     spec = write_spec(tmp_path, **fields)
@@ -130,6 +134,34 @@ def test_a_journal_of_another_search_or_a_foreign_folder_is_refused(searched, tm
     (tmp_path / "mine" / "notes.txt").write_text("x")
     assert main(["search", str(other), "--out", str(tmp_path / "mine"), "-q"]) == 2
     assert "not a blocsim search's" in capsys.readouterr().err
+
+
+def test_a_rerun_removes_only_its_own_strategy_files_never_a_users(searched, tmp_path, capsys):
+    import shutil
+
+    spec, out = searched
+    folder = tmp_path / "again"
+    shutil.copytree(out.out_dir, folder)
+    strategies = folder / "strategies"
+    mine = strategies / "my_variant.yaml"
+    mine.write_text("name: my_variant\nwest: {}\n")
+    listed = json.loads((folder / "search.json").read_text())["files"]
+    assert "strategies/t_best2.yaml" in listed and "strategies/my_variant.yaml" not in listed
+    fewer = write_spec(tmp_path, "fewer.yaml", spend="up_to", best=1,
+                       compare=[str(SCEN / "strategies" / "diplomatic_alliances.yaml")])
+    again = execute_search(fewer, out=folder, plotter=search_png)
+    assert again.run.scored_now == 0  # the journal holds every candidate
+    assert mine.read_text() == "name: my_variant\nwest: {}\n"  # the user's file is untouched
+    assert not (strategies / "t_best2.yaml").exists()  # the search's own extra is gone
+    assert (strategies / "t_best1.yaml").is_file()
+    assert "strategies/t_best2.yaml" not in json.loads((folder / "search.json").read_text())["files"]
+    # a user's file under a name the search writes is refused, and nothing is written
+    (strategies / "t_best2.yaml").write_text("mine")
+    before = files(folder)
+    assert main(["search", str(spec), "--out", str(folder), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "t_best2.yaml is not a file this search wrote" in err
+    assert files(folder) == before
 
 
 @pytest.mark.slow
