@@ -24,7 +24,7 @@ from ..config.yamlfile import parse_yaml
 from ..game.moves import Verdict
 from . import security as sec
 from .gamehost import GameHost
-from .gameviews import facilitator_view, public_view, team_view
+from .gameviews import facilitator_view, public_view, submitted, team_view, world_key
 
 #: Which field of a move's form a refusal belongs beside (others: beside the button).
 FIELD_OF = {"wrong_target": "targets", "too_many_targets": "targets",
@@ -82,7 +82,7 @@ def qr_svg(text: str) -> str:
     except ImportError:
         return ""
     buf = io.BytesIO()
-    segno.make(text, error="m").save(buf, kind="svg", scale=5, border=2, xmldecl=False,
+    segno.make(text, error="m").save(buf, kind="svg", scale=5, border=4, xmldecl=False,
                                      svgns=True, svgclass="qr")
     return buf.getvalue().decode("ascii")
 
@@ -96,13 +96,13 @@ class Views:
         self._public: tuple[int, dict] | None = None
 
     def public(self) -> dict:
-        """The world as everyone sees it now (``gameviews.public_view``)."""
+        """The world as everyone sees it now (``gameviews.public_view``) and who has submitted."""
         with self.host.lock:
-            v = self.host.version
+            key = world_key(self.host.game)
             with self._lock:
-                if self._public is None or self._public[0] != v:
-                    self._public = (v, public_view(self.host.game))
-                return self._public[1]
+                if self._public is None or self._public[0] != key:
+                    self._public = (key, public_view(self.host.game))
+                return {**self._public[1], "submitted": submitted(self.host.game)}
 
     def team(self, team: str) -> dict:
         """A team's page: the public world and its own view."""

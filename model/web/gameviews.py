@@ -19,8 +19,6 @@ from ..game.narrate import headlines, move_label, team_name, turn_report
 from ..game.spec import OWN
 from ..game.tiles import tile_layout
 from ..report.run_plots import CAMP_COLOURS, CAMP_LABELS
-from .charts import fan_svg
-from .whatif import Fan
 
 TILE = 30  # px per tile in the map's viewBox
 SHARES = ("west", "nonaligned", "sco")
@@ -36,54 +34,72 @@ def tile_map_svg(world, alignment: np.ndarray, key_states: list[str], title: str
     cmap = colormaps["RdBu_r"]
     keys = set(key_states)
     top = 70
-    w, h = (int(x.max()) + 1) * TILE + 10, top + (int(y.max()) + 1) * TILE + 40
+    w, h = (int(x.max()) + 1) * TILE + 70, top + (int(y.max()) + 1) * TILE + 50
     out = [f'<svg class="tiles" viewBox="0 0 {w} {h}" role="img" aria-label="{escape(title)}" '
            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
     for lx, name in labels:
         px = 5 + (lx + 0.5) * TILE
         out.append(f'<text x="{px:.0f}" y="{top - 6}" class="sub" transform="rotate(-40 '
                    f'{px:.0f} {top - 6})">{escape(name[:18])}</text>')
-    later = []
     for i in range(world.n):
         code, a = str(world.iso3[i]), float(alignment[i])
         px, py = 5 + x[i] * TILE, top + y[i] * TILE
-        fill = _hex(cmap((a + 1) / 2))
         ink = "#fff" if abs(a) > 0.55 else "#111"
-        tip = f"{world.name[i]} {a:+.2f}"
-        cell = (f'<rect x="{px + 1}" y="{py + 1}" width="{TILE - 2}" height="{TILE - 2}" '
-                f'fill="{fill}" data-state="{escape(code)}"><title>{escape(tip)}</title></rect>'
-                f'<text x="{px + TILE / 2:.0f}" y="{py + TILE / 2 + 3:.0f}" fill="{ink}" '
-                f'class="code">{escape(code)}</text>')
-        out.append(cell)
-        if code in keys:
-            later.append(f'<rect x="{px}" y="{py}" width="{TILE}" height="{TILE}" fill="none" '
-                         f'stroke="#000" stroke-width="3"/><text x="{px + TILE / 2:.0f}" '
-                         f'y="{py - 3 if y[i] else py + TILE + 12}" class="key">{escape(code)} '
-                         f'{a:+.2f}</text>')
-    out += later
-    legend_y = h - 22
+        key = code in keys
+        out.append(f'<rect x="{px + 1}" y="{py + 1}" width="{TILE - 2}" height="{TILE - 2}" '
+                   f'fill="{_hex(cmap((a + 1) / 2))}" data-state="{escape(code)}"'
+                   + (' stroke="#000" stroke-width="2.5"' if key else "")
+                   + f'><title>{escape(f"{world.name[i]} {a:+.2f}")}</title></rect>')
+        if key:  # the key states: code and alignment, inside their outlined tile
+            out.append(f'<text x="{px + TILE / 2:.0f}" y="{py + 13}" fill="{ink}" class="code k">'
+                       f'{escape(code)}</text><text x="{px + TILE / 2:.0f}" y="{py + 24}" '
+                       f'fill="{ink}" class="code k">{a:+.2f}</text>')
+        else:
+            out.append(f'<text x="{px + TILE / 2:.0f}" y="{py + TILE / 2 + 3:.0f}" fill="{ink}" '
+                       f'class="code">{escape(code)}</text>')
+    legend_y = h - 34
     for k, v in enumerate(np.linspace(-1, 1, 9)):
         out.append(f'<rect x="{5 + k * 36}" y="{legend_y}" width="36" height="12" '
                    f'fill="{_hex(cmap((v + 1) / 2))}"/>')
-    out.append(f'<text x="5" y="{legend_y + 24}" class="leg">-1 West</text><text x="{5 + 9 * 36}" '
-               f'y="{legend_y + 24}" class="leg end">+1 SCO</text><text x="{20 + 9 * 36}" '
-               f'y="{legend_y + 10}" class="leg">outlined: key states with their alignment</text>')
+    out.append(f'<text x="5" y="{legend_y + 26}" class="leg">-1 West</text><text x="{5 + 9 * 36}" '
+               f'y="{legend_y + 26}" class="leg end">+1 SCO</text><text x="{20 + 9 * 36}" '
+               f'y="{legend_y + 10}" class="leg">outlined: key states, with their alignment</text>')
     out.append("</svg>")
     return "".join(out)
 
 
 def shares_svg(game) -> str:
-    """Each camp's share of world GDP at the start and after every turn."""
+    """Each camp's share of world GDP at the start and after every turn (dots joined by lines)."""
     points = [game.start["outcomes"]] + [h["outcomes"] for h in game.state["history"]]
-    years = np.array([game.scenario.start_year + k * game.spec.years_per_turn
-                      for k in range(len(points))], dtype=float)
-    fans = [Fan(CAMP_LABELS[c], c, np.tile([p[f"gdp_share_{c}"] for p in points], (5, 1)))
-            for c in SHARES]
-    top = min(1.0, 0.1 * np.ceil(10 * max(float(f.q.max()) for f in fans) + 0.5))
-    return fan_svg(years, fans, title="Camps' share of world GDP, turn by turn",
-                   ylabel="share of world GDP", yrange=(0.0, top),
-                   colours=[CAMP_COLOURS[c] for c in SHARES], percent=True,
-                   chart_id="shares-chart")
+    w, h, left, right, top, bottom = 640, 260, 50, 150, 34, 34
+    pw, ph = w - left - right, h - top - bottom
+    n = max(len(points) - 1, 1)
+    xs = [left + pw * k / n for k in range(len(points))]
+
+    def y(v: float) -> float:
+        return top + (1 - v) * ph
+
+    title = "Camps' share of world GDP, turn by turn"
+    out = [f'<svg class="fan" id="shares-chart" viewBox="0 0 {w} {h}" role="img" '
+           f'aria-label="{title}" xmlns="http://www.w3.org/2000/svg"><title>{title}</title>'
+           f'<text x="{left}" y="18" class="t">{title}</text>']
+    for t in (0, 0.25, 0.5, 0.75, 1):
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
+                   f'class="grid"/><text x="{left - 6}" y="{y(t) + 4:.1f}" class="yt">'
+                   f'{t:.0%}</text>')
+    for k, xk in enumerate(xs):
+        out.append(f'<text x="{xk:.1f}" y="{top + ph + 18}" class="xt">'
+                   f'{"start" if k == 0 else f"turn {k}"}</text>')
+    for c in SHARES:
+        c_hex, vals = CAMP_COLOURS[c], [p[f"gdp_share_{c}"] for p in points]
+        path = " L".join(f"{xk:.1f},{y(v):.1f}" for xk, v in zip(xs, vals, strict=True))
+        out.append(f'<path d="M{path}" fill="none" stroke="{c_hex}" stroke-width="2.5"/>')
+        out += [f'<circle cx="{xk:.1f}" cy="{y(v):.1f}" r="4" fill="{c_hex}"/>'
+                for xk, v in zip(xs, vals, strict=True)]
+        out.append(f'<text x="{left + pw + 8}" y="{y(vals[-1]) + 4:.1f}" fill="{c_hex}" '
+                   f'class="lab">{CAMP_LABELS[c]} {vals[-1]:.1%}</text>')
+    out.append("</svg>")
+    return "".join(out)
 
 
 def key_states(game) -> list[str]:
@@ -91,8 +107,21 @@ def key_states(game) -> list[str]:
     return list(game.spec.key_states or game.scenario.key_states)
 
 
+def world_key(game) -> tuple:
+    """What the public world depends on: it changes when a turn opens, resolves or is undone."""
+    s = game.state
+    return s["turn"], s["phase"], len(s["history"]), s["turns_total"]
+
+
+def submitted(game) -> list[dict]:
+    """How many moves each team has in the open turn (not what they are)."""
+    return [{"team": t, "name": team_name(game.spec, t),
+             "moves": sum(1 for m in game.state["moves"] if m["team"] == t)}
+            for t in game.team_ids]
+
+
 def public_view(game) -> dict:
-    """The world as everyone may see it (no pending or secret moves)."""
+    """The world as everyone may see it (no pending or secret moves; ``submitted`` apart)."""
     results = game.history()
     keys = key_states(game)
     alignment = game.moment()["alignment"]
@@ -101,7 +130,6 @@ def public_view(game) -> dict:
     scores = game.scores()
     names = {t: team_name(game.spec, t) for t in game.team_ids}
     status = game.status()
-    submitted = {t: sum(1 for m in game.state["moves"] if m["team"] == t) for t in game.team_ids}
     return {
         "name": game.spec.name, "description": game.spec.description, "turn": game.turn,
         "phase": game.phase, "turns_total": status["turns_total"], "year": game.year,
@@ -116,15 +144,15 @@ def public_view(game) -> dict:
         "scoreboard": sorted(({"team": t, "name": names[t], "side": game.spec.teams[t].side,
                                "score": scores[t]["total"]} for t in game.team_ids),
                              key=lambda r: (-r["score"], game.team_ids.index(r["team"]))),
-        "submitted": [{"team": t, "name": names[t], "moves": submitted[t]}
-                      for t in game.team_ids],
         "shares": {c: float(game.moment()["outcomes"][f"gdp_share_{c}"]) for c in SHARES},
     }
 
 
-def _targets(item, team) -> list[str]:
-    """The targets a team may tick for a menu item (its own states written out)."""
-    return [s for t in item.targets for s in (team.states if t == OWN else [t])]
+def _targets(item, team, world) -> list[dict]:
+    """The targets a team may tick for a menu item (its own states written out), named."""
+    codes = [s for t in item.targets for s in (team.states if t == OWN else [t])]
+    return [{"code": c, "label": f"{c} {world.name[world.index[c]]}" if c in world.index
+             else c.replace("_", " ")} for c in codes]
 
 
 def _where(move: dict) -> str:
@@ -147,7 +175,7 @@ def team_view(game, team: str) -> dict:
         "spent": sum(m["cost"] for m in mine),
         "menu": [{"id": mid, "lever": item.lever.replace("_", " "),
                   "description": item.description, "cost": item.cost,
-                  "cost_per_target": item.cost_per_target, "targets": _targets(item, t),
+                  "cost_per_target": item.cost_per_target, "targets": _targets(item, t, game.world),
                   "max_targets": item.max_targets, "max_intensity": item.max_intensity,
                   "per_turn": item.per_turn} for mid, item in t.menu.items()],
         "moves": [{"id": m["id"], "label": move_label(m), "where": _where(m), "cost": m["cost"],
