@@ -91,12 +91,36 @@ def redraws(base: str, n: int) -> list[float]:
     return out
 
 
+class Recorder:
+    """Response times per route and the failed answers, from many threads."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.results: dict[str, list[float]] = {n: [] for n in names}
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+
+    def timed(self, name: str, call, ok=(200,)) -> None:
+        """Time ``call()``; an answer outside ``ok`` (or no answer) counts as an error."""
+        t = time.perf_counter()
+        try:
+            r = call()
+            good = r.status_code in ok
+        except httpx.HTTPError as exc:
+            good, r = False, exc
+        dt = time.perf_counter() - t
+        with self.lock:
+            self.results[name].append(dt)
+            if not good:
+                self.errors.append(f"{name}: {getattr(r, 'status_code', r)}")
+
+    def out(self) -> dict:
+        """What ``load`` and ``game_load`` report."""
+        return {"results": self.results, "errors": self.errors}
+
+
 def load(base: str, clients: int, movers: int, seconds: float, interval: float) -> dict:
-    results: dict[str, list[float]] = {"GET /whatif (first visit)": [],
-                                       "GET /board/version": [], "GET /board": [],
-                                       "POST /whatif/run": []}
-    errors: list[str] = []
-    lock = threading.Lock()
+    rec = Recorder(["GET /whatif (first visit)", "GET /board/version", "GET /board",
+                    "POST /whatif/run"])
     ready = threading.Barrier(clients + 1)
     stop = [0.0]
 
@@ -105,8 +129,8 @@ def load(base: str, clients: int, movers: int, seconds: float, interval: float) 
         client = httpx.Client(base_url=base, timeout=30)
         t = time.perf_counter()
         client, csrf = session(base, client)  # every client opens the what-if page first
-        with lock:
-            results["GET /whatif (first visit)"].append(time.perf_counter() - t)
+        with rec.lock:
+            rec.results["GET /whatif (first visit)"].append(time.perf_counter() - t)
         ready.wait()
         rng = np.random.default_rng(i)
         time.sleep(rng.uniform(0, interval))
@@ -118,17 +142,7 @@ def load(base: str, clients: int, movers: int, seconds: float, interval: float) 
                 value = float(rng.uniform(0, 1))
                 calls.append(("POST /whatif/run", lambda v=value: move(client, csrf, v)))
             for name, call in calls:
-                t = time.perf_counter()
-                try:
-                    r = call()
-                    ok = r.status_code in (200, 429)
-                except httpx.HTTPError as exc:
-                    ok, r = False, exc
-                dt = time.perf_counter() - t
-                with lock:
-                    results[name].append(dt)
-                    if not ok:
-                        errors.append(f"{name}: {getattr(r, 'status_code', r)}")
+                rec.timed(name, call, ok=(200, 429))
             k += 1
             time.sleep(interval)
 
@@ -139,7 +153,7 @@ def load(base: str, clients: int, movers: int, seconds: float, interval: float) 
     stop[0] = time.monotonic() + seconds
     for t in threads:
         t.join()
-    return {"results": results, "errors": errors}
+    return rec.out()
 
 
 def joined(base: str, code: str) -> tuple[httpx.Client, str]:
@@ -153,26 +167,13 @@ def joined(base: str, code: str) -> tuple[httpx.Client, str]:
 def game_load(base: str, keys: dict, menus: dict, clients: int, turns: int,
               turn_seconds: float, interval: float, submit_every: int) -> dict:
     """Devices of every team polling and submitting while a facilitator plays ``turns`` turns."""
-    names = ["GET /board/version", "GET /team", "GET /board", "POST /team/move",
-             "POST /facilitator/act"]
-    results: dict[str, list[float]] = {n: [] for n in names}
-    errors: list[str] = []
-    lock = threading.Lock()
+    rec = Recorder(["GET /board/version", "GET /team", "GET /board", "POST /team/move",
+                    "POST /facilitator/act"])
     teams = list(keys["teams"])
     done = threading.Event()
 
     def timed(name: str, call, ok=(200, 303, 422)) -> None:
-        t = time.perf_counter()
-        try:
-            r = call()
-            good = r.status_code in ok
-        except httpx.HTTPError as exc:
-            good, r = False, exc
-        dt = time.perf_counter() - t
-        with lock:
-            results[name].append(dt)
-            if not good:
-                errors.append(f"{name}: {getattr(r, 'status_code', r)}")
+        rec.timed(name, call, ok)
 
     def device(i: int) -> None:
         team = teams[i % len(teams)]
@@ -210,7 +211,7 @@ def game_load(base: str, keys: dict, menus: dict, clients: int, turns: int,
     facilitator()
     for t in threads:
         t.join()
-    return {"results": results, "errors": errors}
+    return rec.out()
 
 
 def run_game(args) -> None:
