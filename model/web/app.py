@@ -1,11 +1,11 @@
-"""The web app: the live what-if page now, and the frame the game's pages slot into later.
+"""The web app: the live what-if page, and a classroom game's pages when a game is served.
 
 Server-rendered pages (Starlette and Jinja2), HTMX for partial redraws (vendored in ``static/``,
 nothing fetched at run time), SVG charts drawn on the server. Every POST checks the session's
 CSRF token; what-if runs are rate-limited per session and a few at a time across the server and
-run in a worker thread. The game pages (join, team, facilitator, board) exist as role-checked
-frames that say plainly that they are not built yet: the wargame engine (issue 11) brings the
-rules, these pages will only call it. Imports layers 0-7 and web only.
+run in a worker thread. With a ``gamehost.GameHost`` the game's pages (team, facilitator,
+board, codes: ``gameroutes``) are served over the engine; without one, ``/team`` and
+``/facilitator`` are role-checked pages that say no game is served. Imports layers 0-7 and web.
 """
 
 from __future__ import annotations

@@ -50,7 +50,10 @@ def add_move(page, menu: str, targets: list[str], intensity: str) -> None:
     form.locator("input[name=intensity]").fill(intensity)
     form.locator("input[name=intensity]").dispatch_event("change")
     form.locator("button").click()
-    page.wait_for_url("**/team#moves")
+    page.wait_for_load_state()
+    if not page.url.endswith("/team#moves"):
+        shot(page, f"game-failed-{menu}")
+        raise AssertionError(page.locator(".status").first.inner_text())
 
 
 def test_three_turns_with_a_facilitator_two_teams_and_the_board(browser, tmp_path):
@@ -88,6 +91,9 @@ def test_three_turns_with_a_facilitator_two_teams_and_the_board(browser, tmp_pat
             facilitator_does(boss, f"Open turn {turn}")
             room.wait_for_selector(f".turnline:has-text('Turn {turn} of 4 is open')",
                                    timeout=15_000)  # the board reloaded by itself
+            if turn == 2:  # the west's page (a refused form's answer) went back to /team by
+                west.wait_for_url("**/team", timeout=15_000)  # itself, posting nothing again
+                assert [m["team"] for m in host.game.moves()] == []
             for team, page in (("west", west), ("sco", sco)):
                 page.goto(f"{base}/team")
                 menu, targets, intensity = plans[turn][team]

@@ -8,7 +8,7 @@ document.addEventListener("input", function (e) {
   }
 });
 
-// Game pages: reload when the game moves on (polling /board/version every 3 s). A team's or the
+// Game pages: load themselves again when the game moves on (polling /board/version every 3 s). A team's or the
 // facilitator's page waits while a form is being filled in ("idle"), and says so instead.
 (function () {
   var root = document.querySelector("[data-version]");
@@ -22,7 +22,8 @@ document.addEventListener("input", function (e) {
       .then(function (v) {
         if (v.trim() === seen) return;
         if (root.getAttribute("data-autoreload") === "always" || !dirty) {
-          window.location.reload();
+          // a GET of the page, never a reload: a refused form's answer would post it again
+          window.location.assign(root.getAttribute("data-home"));
         } else if (!document.getElementById("moved-on")) {
           var p = document.createElement("p");
           p.id = "moved-on"; p.className = "status bad";
