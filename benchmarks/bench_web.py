@@ -10,10 +10,11 @@ Starts ``blocsim serve`` as a subprocess on a free loopback port, then:
    what-if slider every few seconds: response-time percentiles per route, and errors.
 
 3. **Game** (``--game GAME.yaml``, instead of 1-2): the game served from a fresh save folder;
-   ``--clients`` devices join with the teams' codes (spread over the teams) and poll the board's
-   version every ``--interval`` seconds, reloading their team page every third poll and submitting a
-   move every ``--submit-every`` polls (each judged by the engine: accepted, or refused
-   with a 422); a facilitator thread opens and closes ``--turns`` turns of ``--turn-seconds``.
+   ``--clients`` devices join with the teams' codes (spread over the teams) and poll
+   ``/game/stamp`` (as a team's page does) every ``--interval`` seconds, reloading their team
+   page every third poll and submitting a move every ``--submit-every`` polls (each judged by
+   the engine: accepted, or refused with a 422); a facilitator thread opens and closes
+   ``--turns`` turns of ``--turn-seconds``.
 
 The issue's targets: a redraw of 100 replications of the baseline in at most 0.5 s, p95 page
 response under 200 ms with 40 clients. Wall times on a shared machine: the load average is printed.
@@ -167,7 +168,7 @@ def joined(base: str, code: str) -> tuple[httpx.Client, str]:
 def game_load(base: str, keys: dict, menus: dict, clients: int, turns: int,
               turn_seconds: float, interval: float, submit_every: int) -> dict:
     """Devices of every team polling and submitting while a facilitator plays ``turns`` turns."""
-    rec = Recorder(["GET /board/version", "GET /team", "GET /board", "POST /team/move",
+    rec = Recorder(["GET /game/stamp", "GET /team", "GET /board", "POST /team/move",
                     "POST /facilitator/act"])
     teams = list(keys["teams"])
     done = threading.Event()
@@ -182,7 +183,7 @@ def game_load(base: str, keys: dict, menus: dict, clients: int, turns: int,
         time.sleep(rng.uniform(0, interval))
         k = 0
         while not done.is_set():
-            timed("GET /board/version", lambda: client.get("/board/version"))
+            timed("GET /game/stamp", lambda: client.get("/game/stamp"))  # as a team's page does
             if k % 3 == 0:
                 timed("GET /team", lambda: client.get("/team"))
             if k % submit_every == submit_every - 1 and menus[team]:

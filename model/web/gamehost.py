@@ -74,6 +74,8 @@ class GameHost:
         self.board = Board()
         self.codes = Codes(keys["facilitator"], dict(keys["teams"]))
         self._debrief: tuple[int, str] | None = None
+        #: called under the lock after every action (the pages' views are made again)
+        self.listeners: list = []
 
     @classmethod
     def open(cls, game_file: Path | str, folder: Path | str) -> GameHost:
@@ -114,6 +116,8 @@ class GameHost:
                 self._set_clock(time.time())
             elif self.game.phase != "open" and phase == "open":
                 self._set_clock(None)
+            for listener in self.listeners:
+                listener()
         self.board.publish()
         return result
 

@@ -11,7 +11,6 @@ nothing: the moves live in the saved game, not in the page. Imports config, game
 from __future__ import annotations
 
 import io
-import threading
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -88,32 +87,49 @@ def qr_svg(text: str) -> str:
 
 
 class Views:
-    """The public view, made once per version of the game (40 devices polling share it)."""
+    """Every page's view of the game, made under the game's lock after each action.
+
+    Pages read the last views without taking the lock, so 40 devices polling never wait behind
+    a submission being saved; the public world is made again only when it changes (a turn
+    opened, resolved or undone), not on every submission.
+    """
 
     def __init__(self, host: GameHost) -> None:
         self.host = host
-        self._lock = threading.Lock()
-        self._public: tuple[int, dict] | None = None
+        self._public: tuple[tuple, dict] | None = None
+        self._views: dict = {}
+        with host.lock:
+            self.rebuild()
+            host.listeners.append(self.rebuild)
+
+    def rebuild(self) -> None:
+        """Make every view from the game as it stands (the caller holds the game's lock)."""
+        game = self.host.game
+        key = world_key(game)
+        if self._public is None or self._public[0] != key:
+            self._public = (key, public_view(game))
+        self._views = {"stamp": "-".join(map(str, key)),
+                       "world": {**self._public[1], "submitted": submitted(game)},
+                       "teams": {t: team_view(game, t) for t in game.team_ids},
+                       "fac": facilitator_view(game, self.host.opened_at)}
 
     def public(self) -> dict:
-        """The world as everyone sees it now (``gameviews.public_view``) and who has submitted."""
-        with self.host.lock:
-            key = world_key(self.host.game)
-            with self._lock:
-                if self._public is None or self._public[0] != key:
-                    self._public = (key, public_view(self.host.game))
-                return {**self._public[1], "submitted": submitted(self.host.game)}
+        """The world as everyone sees it (``gameviews.public_view``) and who has submitted."""
+        return self._views["world"]
+
+    def stamp(self) -> str:
+        """``gameviews.world_key`` as text."""
+        return self._views["stamp"]
 
     def team(self, team: str) -> dict:
         """A team's page: the public world and its own view."""
-        with self.host.lock:
-            return {"world": self.public(), "me": team_view(self.host.game, team)}
+        views = self._views
+        return {"world": views["world"], "me": views["teams"][team]}
 
     def facilitator(self) -> dict:
         """The facilitator's page: the public world and the facilitator's view."""
-        with self.host.lock:
-            return {"world": self.public(),
-                    "fac": facilitator_view(self.host.game, self.host.opened_at)}
+        views = self._views
+        return {"world": views["world"], "fac": views["fac"]}
 
 
 def game_routes(host: GameHost, page, checked_form, public_url: str | None = None) -> list:
@@ -149,9 +165,9 @@ def game_routes(host: GameHost, page, checked_form, public_url: str | None = Non
                         message=None) -> Response:
         if (refused := need_team(request)) is not None:
             return refused
-        ctx = await run_in_threadpool(views.team, team_of(request))
+        ctx = views.team(team_of(request))
         return page(request, "team.html", status=status, errors=errors or {},
-                    values=values or {}, message=message, version=host.board.version, **ctx)
+                    values=values or {}, message=message, version=views.stamp(), **ctx)
 
     async def team_move(request: Request) -> Response:
         form = await posted(request, need_team)
@@ -195,7 +211,7 @@ def game_routes(host: GameHost, page, checked_form, public_url: str | None = Non
     async def facilitator_page(request: Request, status=200, message=None) -> Response:
         if (refused := need_facilitator(request)) is not None:
             return refused
-        ctx = await run_in_threadpool(views.facilitator)
+        ctx = views.facilitator()
         return page(request, "facilitator.html", status=status, message=message,
                     version=host.board.version, **ctx)
 
@@ -244,8 +260,15 @@ def game_routes(host: GameHost, page, checked_form, public_url: str | None = Non
         return Response(html, media_type="text/html", headers={
             "content-disposition": f'attachment; filename="{name}"'})
 
+    async def stamp(request: Request) -> Response:
+        """The state of the world as a short text: a team's page loads itself again when it moves.
+
+        (``/board/version`` moves on every action, other teams' submissions included.)
+        """
+        return PlainTextResponse(views.stamp(), headers={"cache-control": "no-store"})
+
     async def board_page(request: Request) -> Response:
-        world = await run_in_threadpool(views.public)
+        world = views.public()
         return page(request, "board.html", world=world, version=host.board.version)
 
     return [
@@ -258,4 +281,5 @@ def game_routes(host: GameHost, page, checked_form, public_url: str | None = Non
         Route("/facilitator/codes", facilitator_codes),
         Route("/facilitator/debrief", facilitator_debrief),
         Route("/board", board_page),
+        Route("/game/stamp", stamp),
     ]

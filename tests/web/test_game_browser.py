@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("playwright")
+from playwright.sync_api import expect  # noqa: E402
+
 from .conftest import ROOT, free_port, serving, shot
 
 pytestmark = pytest.mark.slow
@@ -95,7 +98,10 @@ def test_three_turns_with_a_facilitator_two_teams_and_the_board(browser, tmp_pat
                 west.wait_for_url("**/team", timeout=15_000)  # itself, posting nothing again
                 assert [m["team"] for m in host.game.moves()] == []
             for team, page in (("west", west), ("sco", sco)):
-                page.goto(f"{base}/team")
+                # the team's page shows the open turn by itself (it watches /game/stamp)
+                page.wait_for_selector(f".turnline:has-text('Turn {turn} of 4 is open')",
+                                       timeout=15_000)
+                page.wait_for_load_state()
                 menu, targets, intensity = plans[turn][team]
                 add_move(page, menu, targets, intensity)
                 assert f"t{turn}:{team}:" in page.content()
@@ -129,8 +135,8 @@ def test_three_turns_with_a_facilitator_two_teams_and_the_board(browser, tmp_pat
                 assert [m["id"] for m in host.game.moves()] == before
                 west.goto(f"{base}/team")  # the same cookie still holds the west's session
                 assert all(i in west.content() for i in before if ":west:" in i)
-            boss.goto(f"{base}/facilitator")
-            assert boss.locator("table").first.inner_text().count("\u2713") == 2
+            # the facilitator's page shows who has submitted by itself
+            expect(boss.locator("td:has-text('\u2713')")).to_have_count(2, timeout=15_000)
             if turn == 1:
                 shot(boss, "game-facilitator-open")
             facilitator_does(boss, f"Close and resolve turn {turn}")
@@ -140,12 +146,11 @@ def test_three_turns_with_a_facilitator_two_teams_and_the_board(browser, tmp_pat
             shot(room, f"game-board-turn{turn}")
             assert host.game.turn == turn
             assert len(host.game.history()[-1].moves) == 2  # both teams' moves counted
-        west.goto(f"{base}/team")
-        assert "What your moves did" in west.content()
+        for page in (west, sco):  # the teams' pages show the results by themselves
+            page.wait_for_selector("h2:has-text('What your moves did') >> xpath=.. >> "
+                                   "h3:has-text('Turn 3')", timeout=15_000)
         shot(west, "game-team-west-results")
-        sco.goto(f"{base}/team")
         shot(sco, "game-team-sco-results-phone")
-        boss.goto(f"{base}/facilitator")
         shot(boss, "game-facilitator-after")
         with boss.expect_download(timeout=120_000) as dl:
             boss.click("a[href='/facilitator/debrief']")

@@ -214,3 +214,21 @@ def test_facilitator_injects_undoes_and_ends(served):
     assert all(f"{c[:4]}-{c[4:]}" in codes for c in host.codes.teams.values())
     assert codes.count('class="qr"') == 3
     assert host.codes.facilitator not in codes
+
+
+def test_team_pages_watch_the_world_not_other_teams_moves(served):
+    host, app = served
+    boss, bt = facilitator(host, app)
+    viewer = client(app)
+    before = viewer.get("/game/stamp").text
+    act(boss, bt, "open")
+    opened = viewer.get("/game/stamp").text
+    assert opened != before
+    west, wt = joined(app, host.codes.teams["west"])
+    version = int(viewer.get("/board/version").text)
+    assert west.post("/team/move", data=trade(wt)).status_code == 303
+    assert int(viewer.get("/board/version").text) == version + 1  # the board hears of it
+    assert viewer.get("/game/stamp").text == opened  # the other teams' pages do not reload
+    assert f'data-version="{opened}"' in west.get("/team").text
+    act(boss, bt, "close")
+    assert viewer.get("/game/stamp").text not in (before, opened)

@@ -8,8 +8,9 @@ document.addEventListener("input", function (e) {
   }
 });
 
-// Game pages: load themselves again when the game moves on (polling /board/version every 3 s). A team's or the
-// facilitator's page waits while a form is being filled in ("idle"), and says so instead.
+// Game pages: load themselves again when the game moves on, polling every 3 s: the board and the
+// facilitator's page /board/version (every action), a team's page /game/stamp (turns opened,
+// resolved or undone: not other teams' moves). A page being filled in ("idle") says so instead.
 (function () {
   var root = document.querySelector("[data-version]");
   if (!root) return;
@@ -17,7 +18,7 @@ document.addEventListener("input", function (e) {
   document.addEventListener("input", function () { dirty = true; });
   document.addEventListener("change", function () { dirty = true; });
   function check() {
-    fetch("/board/version", {cache: "no-store", credentials: "same-origin"})
+    fetch(root.getAttribute("data-watch") || "/board/version", {cache: "no-store", credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.text() : seen; })
       .then(function (v) {
         if (v.trim() === seen) return;
