@@ -232,3 +232,39 @@ def test_team_pages_watch_the_world_not_other_teams_moves(served):
     assert f'data-version="{opened}"' in west.get("/team").text
     act(boss, bt, "close")
     assert viewer.get("/game/stamp").text not in (before, opened)
+
+
+def test_a_swing_team_answers_offers_and_applies_and_the_deciding_team_decides(served):
+    host, app = served
+    boss, bt = facilitator(host, app)
+    act(boss, bt, "open")
+    swing, st = joined(app, host.codes.teams["middle_powers"])
+    page = unescape(swing.get("/team").text)
+    assert "Refuse or welcome offers" in page and "KAZ Kazakhstan" in page
+    r = swing.post("/team/move", data={"csrf": st, "kind": "respond", "form": "respond",
+                                       "respond": "refuse", "to": "sco", "lever": "",
+                                       "states": ["KAZ"]})
+    assert r.status_code == 303
+    r = swing.post("/team/move", data={"csrf": st, "kind": "apply", "form": "apply",
+                                       "apply": "sco", "state": "PAK"})
+    assert r.status_code == 422 and "plays KAZ, TUR, not 'PAK'" in unescape(r.text)
+    r = swing.post("/team/move", data={"csrf": st, "kind": "apply", "form": "apply",
+                                       "apply": "sco", "state": "TUR"})
+    assert r.status_code == 303
+    act(boss, bt, "close")
+    act(boss, bt, "open")
+    sco, ct = joined(app, host.codes.teams["sco"])
+    page = unescape(sco.get("/team").text)
+    assert "Applications you decide" in page and "TUR applies (sco)" in page
+    west, wt = joined(app, host.codes.teams["west"])
+    assert "Applications you decide" not in west.get("/team").text
+    r = west.post("/team/move", data={"csrf": wt, "kind": "decide", "decide": "admit",
+                                      "state": "TUR"})
+    assert r.status_code == 422 and "decided by sco, not west" in unescape(r.text)
+    r = sco.post("/team/move", data={"csrf": ct, "kind": "decide", "decide": "admit",
+                                     "state": "TUR", "form": "decide-TUR"})
+    assert r.status_code == 303
+    act(boss, bt, "close")
+    decided = host.game.history()[-1].applications
+    assert decided == [{"state": "TUR", "bloc": "sco", "team": "middle_powers", "turn": 1,
+                        "admitted": True, "by": "sco"}]
