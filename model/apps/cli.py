@@ -122,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="The classroom wargame: teams spend budgets on levers turn by turn."))
     from .serve_command import add_serve_arguments
     add_serve_arguments(sub.add_parser(
-        "serve", help="serve the web pages: the live what-if page (game pages to come)",
-        description="Serve the what-if page in a browser; on this machine only unless --host."))
+        "serve", help="serve the web pages: the what-if page, and a classroom game's pages",
+        description="Serve the what-if page, and with GAME.yaml the game's pages (join, team, "
+                    "facilitator, board), in a browser; on this machine only unless --host."))
     from .search_command import EXAMPLES, add_search_arguments
     add_search_arguments(sub.add_parser(
         "search", help="search allocations of a Western budget for the most robust strategy",

@@ -1,11 +1,11 @@
-"""The web app: the live what-if page now, and the frame the game's pages slot into later.
+"""The web app: the live what-if page, and a classroom game's pages when a game is served.
 
 Server-rendered pages (Starlette and Jinja2), HTMX for partial redraws (vendored in ``static/``,
 nothing fetched at run time), SVG charts drawn on the server. Every POST checks the session's
 CSRF token; what-if runs are rate-limited per session and a few at a time across the server and
-run in a worker thread. The game pages (join, team, facilitator, board) exist as role-checked
-frames that say plainly that they are not built yet: the wargame engine (issue 11) brings the
-rules, these pages will only call it. Imports layers 0-7 and web only.
+run in a worker thread. With a ``gamehost.GameHost`` the game's pages (team, facilitator,
+board, codes: ``gameroutes``) are served over the engine; without one, ``/team`` and
+``/facilitator`` are role-checked pages that say no game is served. Imports layers 0-7 and web.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from ..base.errors import NonFiniteError, ScenarioError
 from ..core.levers import LEVERS
 from . import security as sec
 from .board import Board
+from .gameroutes import game_routes
 from .pages import whatif_context
 
 HERE = Path(__file__).resolve().parent
@@ -97,9 +98,18 @@ def templates() -> Environment:
 
 
 def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
-               secret: str | None = None) -> Starlette:
-    """The ASGI app. ``secret`` signs session cookies (random per start when None)."""
+               secret: str | None = None, host=None, public_url: str | None = None) -> Starlette:
+    """The ASGI app. ``secret`` signs session cookies (random per start when None).
+
+    ``host``: a ``gamehost.GameHost`` to serve the game's pages; its codes, its signing key
+    (kept in the save folder) and its board are used. ``public_url``: the address printed on
+    the join codes (default: the one the facilitator's browser used).
+    """
+    if host is not None:
+        codes, secret = host.codes, host.keys["secret"]
     state = WebState(codes=codes, game_file=game_file)
+    if host is not None:
+        state.board = host.board
     env = templates()
 
     def page(request: Request, name: str, status: int = 200, **ctx) -> HTMLResponse:
@@ -118,7 +128,7 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         return form if sec.csrf_ok(request, csrf if isinstance(csrf, str) else None) else None
 
     async def index(request: Request) -> Response:
-        return page(request, "index.html")
+        return page(request, "index.html", serving=host is not None)
 
     async def whatif_page(request: Request) -> Response:
         source = request.query_params.get("scenario", "baseline")[:80]
@@ -238,7 +248,8 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
 
     async def join(request: Request) -> Response:
         if request.method == "GET":
-            return page(request, "join.html", message=None)
+            prefill = sec.normalise_code(request.query_params.get("code", ""))
+            return page(request, "join.html", message=None, prefill=prefill)
         form = await checked_form(request)
         if form is None:
             return sec.forbidden("refused: the form's security token is missing or stale; "
@@ -269,7 +280,9 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         return StreamingResponse(state.board.stream(), media_type="text/event-stream",
                                  headers={"cache-control": "no-store"})
 
+    game = [] if host is None else game_routes(host, page, checked_form, public_url)
     routes = [
+        *game,
         Route("/", index),
         Route("/whatif", whatif_page),
         Route("/whatif/run", whatif_run, methods=["POST"]),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from model.apps import cli, serve_command
@@ -37,11 +40,28 @@ def test_open_host_says_so(served, capsys):
     assert "OPEN TO THE NETWORK" in out and served[0][1]["host"] == "0.0.0.0"
 
 
-def test_game_file_is_named_as_not_yet_served(served, capsys, tmp_path):
-    game = tmp_path / "game.yaml"
-    game.write_text("name: g\n", encoding="utf-8")
-    assert cli.main(["serve", str(game)]) == 0
-    assert "game pages not yet available" in capsys.readouterr().out
+def test_a_game_prints_codes_and_resumes_from_its_folder(served, capsys, tmp_path):
+    game = Path(__file__).resolve().parents[2] / "scenarios" / "games" / "lesson_50min.yaml"
+    folder = tmp_path / "class"
+    assert cli.main(["serve", str(game), "--save", str(folder)]) == 0
+    out = capsys.readouterr().out
+    keys = json.loads((folder / "web.json").read_text(encoding="utf-8"))
+    assert "(new game)" in out and f"code {keys['facilitator']}" in out
+    assert all(f"team {t:<16} code {c}" in out for t, c in keys["teams"].items())
+    assert (folder / "save.json").exists()
+    assert cli.main(["serve", str(game), "--save", str(folder)]) == 0  # a restart
+    out = capsys.readouterr().out
+    assert "resumed: 0 of 4 turns played" in out and f"code {keys['facilitator']}" in out
+
+
+def test_a_folder_holding_another_game_is_refused(served, capsys, tmp_path):
+    games = Path(__file__).resolve().parents[2] / "scenarios" / "games"
+    folder = tmp_path / "class"
+    assert cli.main(["serve", str(games / "lesson_50min.yaml"), "--save", str(folder)]) == 0
+    capsys.readouterr()
+    assert cli.main(["serve", str(games / "exercise_90min.yaml"), "--save", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "holds the game 'lesson_50min'" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(("argv", "match"), [(["serve", "nosuch.yaml"], "game file not found"),

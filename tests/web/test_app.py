@@ -44,7 +44,7 @@ def whatif(client) -> tuple[str, str]:
 
 def test_index_and_security_headers(client):
     r = client.get("/")
-    assert r.status_code == 200 and "not yet available" in r.text
+    assert r.status_code == 200 and "No game is being served" in r.text
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert r.headers["x-frame-options"] == "DENY"
     assert "httponly" in r.headers["set-cookie"].lower()
