@@ -7,7 +7,9 @@ stored as raw bytes (zlib, base64) with dtype and shape, and JSON floats by ``re
 rounded, and the same game always gives the same bytes (no clock, no zip timestamps). A
 ``Session`` appends each action to ``log.jsonl`` and rewrites the save atomically after it;
 ``resume`` reads the save and replays any actions the log holds beyond it (a crash between
-the two writes loses nothing). ``replay`` plays a log from the start on a fresh game.
+the two writes loses nothing). ``replay`` plays a log from the start on a fresh game. A save is
+loaded by replaying its own log on its own game and scenario, and must come out the same: a save
+edited by hand or damaged is refused in one line, and its stored arrays are never decoded.
 
 Imports base, data, config and the game's own modules.
 """
@@ -32,6 +34,9 @@ from .spec import GameSpec, load_game
 FORMAT, VERSION = "blocsim-game-save", 1
 SAVE, LOG = "save.json", "log.jsonl"
 MAX_SAVE_BYTES = 256 << 20
+#: Bounds on a log (a replay's time): a 70-turn game of five busy teams logs a few thousand
+#: actions and resolves each turn once, plus the facilitator's undos.
+MAX_ACTIONS, MAX_RESOLUTIONS = 50_000, 500
 
 
 def encode_array(a: np.ndarray) -> dict:
@@ -41,18 +46,8 @@ def encode_array(a: np.ndarray) -> dict:
             "data": base64.b64encode(zlib.compress(a.tobytes(), 6)).decode("ascii")}
 
 
-def decode_array(d: dict) -> np.ndarray:
-    """What ``encode_array`` gave, back as an array."""
-    raw = zlib.decompress(base64.b64decode(d["data"]))
-    return np.frombuffer(raw, dtype=np.dtype(d["dtype"])).reshape(d["shape"]).copy()
-
-
 def _encode_snapshot(snap: Snapshot) -> dict:
     return {"header": snap.header, "arrays": {k: encode_array(v) for k, v in snap.arrays.items()}}
-
-
-def _decode_snapshot(d: dict) -> Snapshot:
-    return Snapshot(d["header"], {k: decode_array(v) for k, v in d["arrays"].items()})
 
 
 def _checkpoint_dict(cp: tuple) -> dict:
@@ -94,30 +89,68 @@ def new_game(path: Path | str) -> Game:
 
 
 def game_from_dict(d: dict, label: str = "<save>") -> Game:
-    """A game exactly as saved (``game_to_dict``)."""
+    """A game exactly as saved (``game_to_dict``), rebuilt by replaying the actions it logs.
+
+    The save's game, scenario and log are read, the log is played on a fresh game and the
+    result must be the save, to the value: a save edited by hand, damaged or written by another
+    version is refused with one line, and nothing the save holds is decoded or trusted beyond
+    that (its arrays are compared as text, never decompressed).
+    """
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise ScenarioError("not a blocsim game save file", file=label)
     if d.get("version") != VERSION:
         raise ScenarioError(f"save file version {d.get('version')} is not supported (this "
                             f"blocsim reads version {VERSION})", file=label)
     try:
+        log = check_log(d["log"], label)
         spec = parse(json.loads(d["game"]), GameSpec, {}, label)
         scenario = parse(json.loads(d["scenario"]), Scenario, {}, label)
+        if not isinstance(d["world_dir"], str):
+            raise TypeError("world_dir is not text")
         world = prepare_world(scenario, Path(d["world_dir"]))
         game = Game(spec, scenario, world)
         game.world_dir = d["world_dir"]
-        game.restore_checkpoint(_restore_cp(d["now"]), history=d["history"])
-        game.undo_stack = [_restore_cp(cp) for cp in d["undo"]]
-        game.log = d["log"]
-    except (KeyError, TypeError, ValueError, ScenarioError) as exc:
+        replay(game, log)
+    except ScenarioError as exc:
+        where = f"{exc.path}: " if exc.path else ""
+        raise ScenarioError(f"damaged save file ({where}{exc.detail})", file=label) from None
+    except _DAMAGE as exc:
         raise ScenarioError(f"damaged save file ({type(exc).__name__}: {exc})",
                             file=label) from None
+    if json.loads(save_bytes(game)) != d:
+        raise ScenarioError("damaged save file: it does not match the actions it logs (edited "
+                            "by hand, or written by another version of blocsim)", file=label)
     return game
 
 
-def _restore_cp(d: dict) -> tuple:
-    return (d["state"], _decode_snapshot(d["model"]), d["owners"],
-            {k: decode_array(v) for k, v in d["arrays"].items()})
+#: What a damaged save or log may raise while it is read and replayed (ArithmeticError: a
+#: hand-made scenario the model fails on).
+_DAMAGE = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError,
+           ArithmeticError)
+
+
+def check_log(entries: object, label: str, *, lines: list[int] | None = None,
+              before: list[dict] = ()) -> list[dict]:
+    """``entries`` if it is a log a game may replay, else a one-line ``ScenarioError``.
+
+    Each entry is a mapping whose ``action`` is a mapping; together with ``before`` (entries
+    already played) a log holds at most ``MAX_ACTIONS`` actions and ``MAX_RESOLUTIONS`` turn
+    resolutions, so a replay is bounded in time (``lines`` gives each entry's line for errors).
+    """
+    if not isinstance(entries, list):
+        raise ScenarioError("the log is not a list of actions", file=label)
+    for k, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("action"), dict):
+            raise ScenarioError("not a logged action (a mapping with an 'action' mapping)",
+                                file=label, line=lines[k] if lines else None,
+                                path=None if lines else f"log.{k}")
+    every = [*before, *entries]
+    resolutions = sum(1 for e in every if e["action"].get("do") in ("close", "skip"))
+    if len(every) > MAX_ACTIONS or resolutions > MAX_RESOLUTIONS:
+        raise ScenarioError(f"the log holds {len(every)} actions and {resolutions} turn "
+                            f"resolutions; a game has at most {MAX_ACTIONS} and "
+                            f"{MAX_RESOLUTIONS}", file=label)
+    return entries
 
 
 def load_save(path: Path | str) -> Game:
@@ -126,7 +159,7 @@ def load_save(path: Path | str) -> Game:
     raw = read_bounded(path, MAX_SAVE_BYTES, what="save file")
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested too deep
         raise ScenarioError(f"not a blocsim game save file ({exc})", file=str(path)) from None
     return game_from_dict(data, str(path))
 
@@ -161,19 +194,23 @@ def without_teams(entries: list[dict], teams: set[str] | list[str]) -> list[dict
     return out
 
 
-def read_log(path: Path | str) -> list[dict]:
-    """The entries of a ``log.jsonl`` file, one JSON object a line."""
+def read_log(path: Path | str, *, before: list[dict] = ()) -> list[dict]:
+    """The entries of a ``log.jsonl`` file, one JSON object a line (checked by ``check_log``)."""
     path = Path(path)
-    text = read_bounded(path, MAX_SAVE_BYTES, what="log file").decode("utf-8")
-    out = []
+    try:
+        text = read_bounded(path, MAX_SAVE_BYTES, what="log file").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+    out, lines = [], []
     for n, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             try:
                 out.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ScenarioError(f"not a JSON line ({exc.msg})", file=str(path),
-                                    line=n) from None
-    return out
+            except (ValueError, RecursionError) as exc:  # not JSON, or nested too deep
+                raise ScenarioError(f"not a JSON line ({getattr(exc, 'msg', exc)})",
+                                    file=str(path), line=n) from None
+            lines.append(n)
+    return check_log(out, str(path), lines=lines, before=before)
 
 
 class Session:
@@ -202,7 +239,12 @@ class Session:
         folder = Path(folder)
         game = load_save(folder / SAVE)
         entries = read_log(folder / LOG) if (folder / LOG).exists() else []
-        replay(game, entries[len(game.log):])
+        extra = check_log(entries[len(game.log):], str(folder / LOG), before=game.log)
+        try:
+            replay(game, extra)
+        except _DAMAGE as exc:
+            raise ScenarioError(f"damaged log ({type(exc).__name__}: {exc})",
+                                file=str(folder / LOG)) from None
         return cls(game, folder)
 
     def act(self, action: dict):

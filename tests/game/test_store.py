@@ -151,3 +151,98 @@ def test_a_log_without_a_teams_moves_replays_with_the_same_dice(game_file):
     kaz = game.world.index["KAZ"]
     assert full[0].team_effects("sco")[kaz] > 0
     assert alone.model.a[kaz] < game.model.a[kaz]  # without the SCO's railway, KAZ sits further West
+
+
+def _edited(saved: bytes, edit) -> bytes:
+    data = json.loads(saved)
+    edit(data)
+    return json.dumps(data).encode()
+
+
+def _budget(d):
+    d["now"]["state"]["left"]["sco"] = 99.0
+
+
+def _array(d):
+    d["now"]["model"]["arrays"]["a"]["data"] = "Z2FyYmFnZQ=="
+
+
+def _history(d):
+    d["history"] = [{"turn": 1}]
+
+
+def _header(d):
+    d["now"]["model"]["header"] = 5
+
+
+@pytest.mark.parametrize(("edit", "words"), [
+    (_budget, "does not match the actions it logs"),
+    (_array, "does not match the actions it logs"),
+    (_history, "does not match the actions it logs"),
+    (_header, "does not match the actions it logs"),
+    (lambda d: d.update(log=5), "the log is not a list"),
+    (lambda d: d.update(log=[5]), "not a logged action"),
+])
+def test_a_save_edited_by_hand_is_refused_in_one_line(straight, tmp_path, edit, words):
+    _, _, saved = straight
+    path = tmp_path / SAVE
+    path.write_bytes(_edited(saved, edit))
+    with pytest.raises(ScenarioError, match=words) as err:
+        load_save(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("content", [
+    lambda saved: saved[: len(saved) // 2],  # truncated
+    lambda saved: b"[" * 100_000 + b"]" * 100_000,  # nested past the parser's recursion
+    lambda saved: b'{"format": "blocsim-game-save", "version": 1, "x": ' + b"1" * 5000 + b"}",
+])
+def test_a_damaged_save_is_one_line(straight, tmp_path, content):
+    path = tmp_path / SAVE
+    path.write_bytes(content(straight[2]))
+    with pytest.raises(ScenarioError) as err:
+        load_save(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
+def test_a_save_is_never_decompressed(straight, monkeypatch):
+    """Its arrays are compared as text: a zlib bomb in a save cannot fill the memory."""
+    import zlib
+
+    def bomb(*args, **kwargs):
+        raise AssertionError("a save's arrays were decompressed")
+
+    monkeypatch.setattr(zlib, "decompress", bomb)
+    folder, _, saved = straight
+    assert save_bytes(load_save(folder / SAVE)) == saved
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    (b"not json", "not a JSON line"),
+    (b"5", "not a logged action"),
+    (b'{"action": null}', "not a logged action"),
+    (b"[" * 100_000 + b"]" * 100_000, "not a JSON line"),
+    (b'{"action": {"do": "\xff"}}', "not UTF-8"),
+])
+def test_a_garbage_line_in_the_log_is_one_line(straight, tmp_path, line, words):
+    folder, _, _ = straight
+    copy = tmp_path / "game"
+    shutil.copytree(folder, copy)
+    with open(copy / LOG, "ab") as fh:
+        fh.write(line + b"\n")
+    with pytest.raises(ScenarioError, match=words) as err:
+        Session.resume(copy)
+    assert "\n" not in str(err.value) and LOG in str(err.value)
+
+
+def test_a_log_too_long_to_replay_is_refused(straight, tmp_path, monkeypatch):
+    from model.game import store
+
+    folder, _, _ = straight
+    copy = tmp_path / "game"
+    shutil.copytree(folder, copy)
+    with open(copy / LOG, "a", encoding="utf-8") as fh:
+        fh.write('{"action": {"do": "close"}}\n' * 3)
+    monkeypatch.setattr(store, "MAX_RESOLUTIONS", 5)  # the lesson resolves 4 turns
+    with pytest.raises(ScenarioError, match="turn resolutions"):
+        Session.resume(copy)
