@@ -221,11 +221,21 @@ class Session:
 
     @classmethod
     def start(cls, game_file: Path | str, folder: Path | str) -> Session:
-        """A new game in ``folder`` (refused if the folder already holds a game)."""
+        """A new game in ``folder``, which must be new or empty.
+
+        A folder holding a game, or a user's files, is refused: the summary, plots and debrief
+        written there later must never replace a user's file.
+        """
         folder = Path(folder)
         if (folder / SAVE).exists() or (folder / LOG).exists():
             raise ScenarioError("already holds a game: resume it, or choose another folder",
                                 file=str(folder))
+        if folder.exists() and not folder.is_dir():
+            raise ScenarioError("is a file, not a folder: give a folder for the game",
+                                file=str(folder))
+        if folder.is_dir() and any(folder.iterdir()):  # a user's folder: its files stay theirs
+            raise ScenarioError("holds files and no game (save.json); nothing was written: "
+                                "choose a new or empty folder", file=str(folder))
         game = new_game(game_file)
         session = cls(game, folder)
         folder.mkdir(parents=True, exist_ok=True)

@@ -99,3 +99,28 @@ def test_class_measures_are_the_games_outcomes_and_runs_are_reproducible(lesson)
     assert [c.text for c in a] == [c.text for c in b]
     assert {c.ensemble for c in a} == {"scenario", "nothing"}
     assert all(len(c.runs) == 8 for c in a)
+
+
+def test_the_debrief_never_replaces_a_users_file(lesson, tmp_path, monkeypatch):
+    """--out naming a user's file, or the game's own save.json, is refused before any work."""
+    import model.game.debrief as debrief
+
+    def render_stub(game, runs):
+        return debrief.HEAD + "stub</title></head><body></body></html>\n"
+
+    monkeypatch.setattr(debrief, "render", render_stub)
+    mine = tmp_path / "notes.html"
+    mine.write_text("<p>my notes</p>", encoding="utf-8")
+    save = tmp_path / "save.json"
+    save.write_text('{"format": "blocsim-game-save"}', encoding="utf-8")
+    for path in (mine, save):
+        before = path.read_bytes()
+        with pytest.raises(ScenarioError, match="is not a debrief") as err:
+            write_debrief(lesson, path, runs=5)
+        assert str(path) in str(err.value) and path.read_bytes() == before
+    with pytest.raises(ScenarioError, match="is not a file"):
+        write_debrief(lesson, tmp_path, runs=5)
+    out = tmp_path / "debrief.html"
+    write_debrief(lesson, out, runs=5)  # new, then an earlier debrief: replaced
+    assert write_debrief(lesson, out, runs=5) == out
+    assert out.read_text(encoding="utf-8").startswith(debrief.HEAD)

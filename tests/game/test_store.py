@@ -246,3 +246,22 @@ def test_a_log_too_long_to_replay_is_refused(straight, tmp_path, monkeypatch):
     monkeypatch.setattr(store, "MAX_RESOLUTIONS", 5)  # the lesson resolves 4 turns
     with pytest.raises(ScenarioError, match="turn resolutions"):
         Session.resume(copy)
+
+
+def test_a_game_is_not_started_in_a_users_folder(games_dir, tmp_path):
+    """The game folder gets summary.txt, PNGs and debrief.html: a user's files there would go."""
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "summary.txt").write_text("my notes", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="holds files and no game") as err:
+        Session.start(games_dir / "lesson_50min.yaml", mine)
+    assert str(mine) in str(err.value)
+    assert sorted(p.name for p in mine.iterdir()) == ["summary.txt"]
+    assert (mine / "summary.txt").read_text(encoding="utf-8") == "my notes"
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="is a file, not a folder"):
+        Session.start(games_dir / "lesson_50min.yaml", a_file)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert Session.start(games_dir / "lesson_50min.yaml", empty).game.turn == 0
