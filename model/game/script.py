@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..base.errors import ScenarioError
 from ..base.files import write_atomic_dir
@@ -34,6 +34,13 @@ class ScriptTurn(Strict):
     moves: list[dict] = Field(default_factory=list)
     injects: list[str | dict] = Field(default_factory=list)
     skip: bool = False
+
+    @model_validator(mode="after")
+    def _skip(self) -> ScriptTurn:
+        if self.skip and self.moves:  # they would be accepted, then silently not played
+            raise ValueError("a skipped turn is resolved without the teams' moves: leave out "
+                             "its moves, or skip: false")
+        return self
 
 
 class MovesFile(Located):

@@ -195,6 +195,11 @@ class GameSpec(Located):
         if self.horizon > 100:
             raise ValueError(f"(turns + extra_turns) x years_per_turn is {self.horizon} years; "
                              f"the model runs at most 100")
+        shown = [team.name or tid for tid, team in self.teams.items()]
+        twice = sorted({n for n in shown if shown.count(n) > 1})
+        if twice:  # summaries, scores and the debrief name teams by these
+            raise ValueError(f"two teams are shown as {', '.join(map(repr, twice))}: give each "
+                             f"team its own name")
         for bloc in ("sco", "west"):
             who = getattr(self.applications, bloc).decided_by
             if who != "rule" and who not in self.teams:

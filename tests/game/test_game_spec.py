@@ -94,6 +94,7 @@ BAD = [
     ("partnership", [{"type": "alignment_shock", "delta": -0.1, "state": "TUR"}],
      "partnership.0", "leave out state"),
     ("key_states", ["asean"], "key_states", "is a group"),
+    ("teams.west.name", "sco", None, "two teams are shown as 'sco'"),  # the SCO's id, shown
 ]
 
 
