@@ -313,8 +313,15 @@ def scenario_of(spec: GameSpec, base_dir: Path) -> tuple[Scenario, World]:
     spath = Path(spec.scenario)
     spath = spath if spath.is_absolute() else base_dir / spath
     if not spath.exists():
+        set_in = spec._where.get(("scenario",), (spec._source, None))[0]
+        hint = "" if Path(spec.scenario).is_absolute() or set_in == spec._source else (
+            f"; a relative path is read from the folder of {spec._source}, the game file "
+            f"named on the command line, not of {set_in}, which set it")
         raise spec.error(f"scenario file not found: {spec.scenario} (looked in "
-                         f"{spath.parent})", ("scenario",))
+                         f"{spath.parent}){hint}", ("scenario",))
+    if not spath.is_file():
+        raise spec.error(f"{spec.scenario} is not a regular file (a folder or a device): give "
+                         f"the scenario's YAML file", ("scenario",))
     scenario = load_scenario(spath)
     world = prepare_world(scenario, spath.parent)
     params = scenario.parameters.model_copy(
