@@ -84,8 +84,18 @@ def new_game(path: Path | str) -> Game:
     """A new game from a game file (validated with its scenario and world)."""
     spec, scenario, world = load_game(path)
     game = Game(spec, scenario, world)
-    game.world_dir = str(Path(scenario._source).parent)
+    game.world_dir = world_dir(scenario)
     return game
+
+
+def world_dir(scenario: Scenario) -> str:
+    """Where a save looks for the scenario's world file.
+
+    "." for the built-in world, so the save's bytes do not depend on how the game file's path
+    was typed; else the scenario's folder as an absolute path, so the game resumes from any
+    working directory.
+    """
+    return "." if scenario.world == "builtin" else str(Path(scenario._source).parent.resolve())
 
 
 def game_from_dict(d: dict, label: str = "<save>") -> Game:

@@ -265,3 +265,15 @@ def test_a_game_is_not_started_in_a_users_folder(games_dir, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert Session.start(games_dir / "lesson_50min.yaml", empty).game.turn == 0
+
+
+def test_the_save_does_not_depend_on_how_the_game_files_path_is_written(games_dir, tmp_path,
+                                                                       monkeypatch):
+    """Same game, moves and seed, from another working directory: the same bytes."""
+    from model.game.script import resolve_game
+
+    moves = games_dir / "lesson_50min.moves.yaml"
+    absolute, _ = resolve_game(games_dir / "lesson_50min.yaml", moves)
+    monkeypatch.chdir(games_dir.parent)
+    relative, _ = resolve_game("games/../games/lesson_50min.yaml", moves)
+    assert save_bytes(relative) == save_bytes(absolute)
