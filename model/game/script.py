@@ -21,7 +21,7 @@ from ..base.files import write_atomic_dir
 from ..config.scenario import Located, Strict, _resolve_extends, locate, parse
 from .engine import Game
 from .moves import Verdict
-from .store import LOG, SAVE, new_game, save_bytes
+from .store import LOG, SAVE, log_line, new_game, save_bytes
 from .turns import TurnResult, summary_text
 
 SUMMARY, TURNS = "summary.txt", "turns.json"
@@ -125,8 +125,7 @@ def write_game_folder(game: Game, results: list[TurnResult], out: Path | str) ->
 
     def fill(tmp: Path) -> None:
         (tmp / SAVE).write_bytes(save_bytes(game))
-        (tmp / LOG).write_text("".join(json.dumps(e, sort_keys=True, allow_nan=False) + "\n"
-                                       for e in game.log), encoding="utf-8")
+        (tmp / LOG).write_text("".join(log_line(e) for e in game.log), encoding="utf-8")
         (tmp / SUMMARY).write_text(summary(game, results), encoding="utf-8")
         (tmp / TURNS).write_text(json.dumps([r.to_dict() for r in results], sort_keys=True,
                                             allow_nan=False), encoding="utf-8")

@@ -204,19 +204,26 @@ def without_teams(entries: list[dict], teams: set[str] | list[str]) -> list[dict
     return out
 
 
-def read_log(path: Path | str, *, before: list[dict] = ()) -> list[dict]:
-    """The entries of a ``log.jsonl`` file, one JSON object a line (checked by ``check_log``)."""
+def read_log(path: Path | str, *, before: list[dict] = (), cut_short: bool = False) -> list[dict]:
+    """The entries of a ``log.jsonl`` file, one JSON object a line (checked by ``check_log``).
+
+    With ``cut_short``, a last line that is not JSON and has no line end (a write cut short by
+    a full disk or a kill) is left out instead of refused.
+    """
     path = Path(path)
     try:
         text = read_bounded(path, MAX_SAVE_BYTES, what="log file").decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
     out, lines = [], []
-    for n, line in enumerate(text.splitlines(), start=1):
+    rows = text.splitlines()
+    for n, line in enumerate(rows, start=1):
         if line.strip():
             try:
                 out.append(json.loads(line))
             except (ValueError, RecursionError) as exc:  # not JSON, or nested too deep
+                if cut_short and n == len(rows) and not text.endswith("\n"):
+                    break
                 raise ScenarioError(f"not a JSON line ({getattr(exc, 'msg', exc)})",
                                     file=str(path), line=n) from None
             lines.append(n)
@@ -255,23 +262,35 @@ class Session:
 
     @classmethod
     def resume(cls, folder: Path | str) -> Session:
-        """The game saved in ``folder``, with any logged actions the save missed replayed."""
+        """The game saved in ``folder``, with any logged actions the save missed replayed.
+
+        A log cut short (its last line torn) or shorter than the save's is written again from
+        the game, so that the next action is appended to whole lines.
+        """
         folder = Path(folder)
         game = load_save(folder / SAVE)
-        entries = read_log(folder / LOG) if (folder / LOG).exists() else []
+        entries = read_log(folder / LOG, cut_short=True) if (folder / LOG).exists() else []
         extra = check_log(entries[len(game.log):], str(folder / LOG), before=game.log)
         try:
             replay(game, extra)
         except _DAMAGE as exc:
             raise ScenarioError(f"damaged log ({type(exc).__name__}: {exc})",
                                 file=str(folder / LOG)) from None
+        text = "".join(log_line(e) for e in game.log)
+        log = folder / LOG
+        if not log.is_file() or log.read_bytes() != text.encode("utf-8"):
+            write_file_atomic(log, text)
         return cls(game, folder)
 
     def act(self, action: dict):
         """``Game.act``, then one line appended to the log and the save rewritten."""
         result = self.game.act(action)
-        entry = json.dumps(self.game.log[-1], sort_keys=True, allow_nan=False)
         with open(self.folder / LOG, "a", encoding="utf-8") as fh:
-            fh.write(entry + "\n")
+            fh.write(log_line(self.game.log[-1]))
         save_game(self.game, self.folder / SAVE)
         return result
+
+
+def log_line(entry: dict) -> str:
+    """One entry of ``log.jsonl``, with its line end."""
+    return json.dumps(entry, sort_keys=True, allow_nan=False) + "\n"

@@ -277,3 +277,18 @@ def test_the_save_does_not_depend_on_how_the_game_files_path_is_written(games_di
     monkeypatch.chdir(games_dir.parent)
     relative, _ = resolve_game("games/../games/lesson_50min.yaml", moves)
     assert save_bytes(relative) == save_bytes(absolute)
+
+
+def test_a_log_line_cut_short_is_left_out_and_the_game_goes_on(straight, tmp_path):
+    """A full disk or a kill mid-append: the save is whole, the torn line is dropped, and the
+    next action starts on a line of its own."""
+    folder, _, saved = straight
+    copy = tmp_path / "torn"
+    shutil.copytree(folder, copy)
+    whole = (copy / LOG).read_bytes()
+    with open(copy / LOG, "ab") as fh:
+        fh.write(b'{"action": {"do": "und')
+    session = Session.resume(copy)
+    assert save_bytes(session.game) == saved and (copy / LOG).read_bytes() == whole
+    session.act({"do": "undo"})
+    assert len(read_log(copy / LOG)) == len(session.game.log)
