@@ -124,3 +124,21 @@ def test_the_debrief_never_replaces_a_users_file(lesson, tmp_path, monkeypatch):
     write_debrief(lesson, out, runs=5)  # new, then an earlier debrief: replaced
     assert write_debrief(lesson, out, runs=5) == out
     assert out.read_text(encoding="utf-8").startswith(debrief.HEAD)
+
+
+def test_team_names_with_dollars_or_underscores_draw_as_written(make_game_file):
+    """'$' starts matplotlib's mathtext (a lone one raised on drawing); '_x' hid the legend."""
+    from model.game.tiles import game_figures, plain_label, png_bytes
+
+    path = make_game_file()
+    text = path.read_text(encoding="utf-8").replace(
+        "  sco:\n", "  sco:\n    name: SCO $\\frac{1 cost\n", 1).replace(
+        "  west:\n", "  west:\n    name: _west\n", 1)
+    path.write_text(text, encoding="utf-8")
+    game = new_game(path)
+    game.open_turn()
+    game.close_turn()
+    fig = game_figures(game)[PLOTS[2]]
+    assert png_bytes(fig)[:4] == b"\x89PNG"
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert plain_label("SCO $\\frac{1 cost") in labels and " _west" in labels
