@@ -235,6 +235,7 @@ class Session:
 
     def __init__(self, game: Game, folder: Path | str) -> None:
         self.game, self.folder = game, Path(folder)
+        self.stale_log = False  # the log is written again whole before the next append
 
     @classmethod
     def start(cls, game_file: Path | str, folder: Path | str) -> Session:
@@ -265,7 +266,7 @@ class Session:
         """The game saved in ``folder``, with any logged actions the save missed replayed.
 
         A log cut short (its last line torn) or shorter than the save's is written again from
-        the game, so that the next action is appended to whole lines.
+        the game before the next action is appended (reading a game writes nothing).
         """
         folder = Path(folder)
         game = load_save(folder / SAVE)
@@ -276,15 +277,18 @@ class Session:
         except _DAMAGE as exc:
             raise ScenarioError(f"damaged log ({type(exc).__name__}: {exc})",
                                 file=str(folder / LOG)) from None
-        text = "".join(log_line(e) for e in game.log)
+        session = cls(game, folder)
         log = folder / LOG
-        if not log.is_file() or log.read_bytes() != text.encode("utf-8"):
-            write_file_atomic(log, text)
-        return cls(game, folder)
+        whole = "".join(log_line(e) for e in game.log).encode("utf-8")
+        session.stale_log = not log.is_file() or log.read_bytes() != whole
+        return session
 
     def act(self, action: dict):
         """``Game.act``, then one line appended to the log and the save rewritten."""
         result = self.game.act(action)
+        if self.stale_log:  # cut short or shorter than the save (``resume``): whole again
+            write_file_atomic(self.folder / LOG, "".join(log_line(e) for e in self.game.log[:-1]))
+            self.stale_log = False
         with open(self.folder / LOG, "a", encoding="utf-8") as fh:
             fh.write(log_line(self.game.log[-1]))
         save_game(self.game, self.folder / SAVE)

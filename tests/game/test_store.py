@@ -289,6 +289,8 @@ def test_a_log_line_cut_short_is_left_out_and_the_game_goes_on(straight, tmp_pat
     with open(copy / LOG, "ab") as fh:
         fh.write(b'{"action": {"do": "und')
     session = Session.resume(copy)
-    assert save_bytes(session.game) == saved and (copy / LOG).read_bytes() == whole
+    assert save_bytes(session.game) == saved
+    assert (copy / LOG).read_bytes() == whole + b'{"action": {"do": "und'  # reading writes nothing
     session.act({"do": "undo"})
-    assert len(read_log(copy / LOG)) == len(session.game.log)
+    assert read_log(copy / LOG) == session.game.log
+    assert (copy / LOG).read_bytes().startswith(whole)
