@@ -239,10 +239,11 @@ class Session:
 
     @classmethod
     def start(cls, game_file: Path | str, folder: Path | str) -> Session:
-        """A new game in ``folder``, which must be new or empty.
+        """A new game in ``folder``, which must be new, empty or hold only the team briefs.
 
         A folder holding a game, or a user's files, is refused: the summary, plots and debrief
-        written there later must never replace a user's file.
+        written there later must never replace a user's file. The briefs (``game brief``'s
+        default folder is ``briefs`` in the game's default folder) are written first.
         """
         folder = Path(folder)
         if (folder / SAVE).exists() or (folder / LOG).exists():
@@ -251,7 +252,7 @@ class Session:
         if folder.exists() and not folder.is_dir():
             raise ScenarioError("is a file, not a folder: give a folder for the game",
                                 file=str(folder))
-        if folder.is_dir() and any(folder.iterdir()):  # a user's folder: its files stay theirs
+        if folder.is_dir() and any(not _briefs(p) for p in folder.iterdir()):  # a user's files
             raise ScenarioError("holds files and no game (save.json); nothing was written: "
                                 "choose a new or empty folder", file=str(folder))
         game = new_game(game_file)
@@ -293,6 +294,11 @@ class Session:
             fh.write(log_line(self.game.log[-1]))
         save_game(self.game, self.folder / SAVE)
         return result
+
+
+def _briefs(path: Path) -> bool:
+    """``path`` is the team briefs' folder (``game brief``) inside a game folder."""
+    return path.name == "briefs" and path.is_dir() and (path / "briefs.html").is_file()
 
 
 def log_line(entry: dict) -> str:

@@ -265,6 +265,10 @@ def test_a_game_is_not_started_in_a_users_folder(games_dir, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert Session.start(games_dir / "lesson_50min.yaml", empty).game.turn == 0
+    briefed = tmp_path / "briefed"  # game brief's default folder lies in game play's
+    (briefed / "briefs").mkdir(parents=True)
+    (briefed / "briefs" / "briefs.html").write_text("<html>", encoding="utf-8")
+    assert Session.start(games_dir / "lesson_50min.yaml", briefed).game.turn == 0
 
 
 def test_the_save_does_not_depend_on_how_the_game_files_path_is_written(games_dir, tmp_path,
