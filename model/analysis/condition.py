@@ -234,13 +234,17 @@ class _Parser:
         return tok[1]
 
     def duel(self) -> Duel:
+        first = self.peek()
         a = self.strategy()
         beats = self.take("kw")[1] == "beats"
         if not beats:
             self.expect("kw", "to", "'to' after 'loses'")
+        second = self.peek()
         b = self.strategy()
-        if a == b:
-            raise self.error("a strategy cannot duel itself")
+        if a == b:  # 'winner loses to reference' when the reference is the winner
+            names = " and ".join(dict.fromkeys((first[1], second[1])))
+            raise self.error(f"a strategy cannot duel itself ({names} are both {a})"
+                             if names != a else "a strategy cannot duel itself", first)
         if self.take("kw", "on"):
             outcome = self.outcome()
         elif self.default_outcome is None:

@@ -362,6 +362,11 @@ def discover(outcomes: pd.DataFrame, text: str, *, aliases: dict[str, str] | Non
     cond = parse_condition(text, outcomes=known, strategies=strategies, aliases=aliases,
                            default_outcome=default_outcome)
     x, values, dropped = case_table(outcomes, cond)
+    if len(values) == 0:  # every run failed, or none has the outcomes the condition reads
+        cases = "pairs of completed runs" if cond.paired else "completed runs"
+        raise ScenarioError(f"no case to read the condition on: the batch has no {cases} with "
+                            f"a value for {', '.join(values.columns)} ({dropped} left out for "
+                            f"a missing value, of {len(outcomes)} runs)")
     if x.shape[1] == 0:
         raise ScenarioError(f"nothing to discover over: the batch sweeps no parameter and has one "
                             f"scenario ({', '.join(scenario_order(outcomes))}); add a sweep "

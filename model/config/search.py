@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..core.levers import WEST_LEVERS
 from ..core.outcomes import INFO, OUTCOMES
+from .experiment import MAX_RUNS
 from .scenario import Located, Name, parse, read_yaml
 
 ROBUSTNESS = ("mean", "worst", "regret", "percentile")
@@ -84,6 +85,11 @@ class SearchSpec(Located):
         units = len(self.levers) * len(self.targets)
         if units > 100:
             raise ValueError(f"{units} lever x target pairs; at most 100 in one search")
+        runs = (self.trials + len(self.compare)) * self.replications * len(self.scenarios)
+        if runs > MAX_RUNS:  # each field alone is in range; together they could take years
+            raise ValueError(f"(trials + compared strategies) x replications x scenarios is "
+                             f"{runs:,} model runs; at most {MAX_RUNS:,} in one search, as in "
+                             f"one batch: use fewer trials or replications")
         return self
 
 

@@ -39,6 +39,7 @@ from .narrate import (
 from .tiles import game_figures, png_bytes
 
 DEBRIEF = "debrief.html"
+HEAD = "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Debrief: "  # how one starts
 DECISIVE = 8  # moments listed
 OUTCOME_ROWS = ("gdp_share_west", "gdp_share_sco", "states_west", "states_sco",
                 "gdp_weighted_alignment")
@@ -306,13 +307,34 @@ def render(game, runs: int = RUNS) -> str:
         f"{spec.seed}: the model's generator is SeedSequence({spec.seed}, spawn_key=(0,)), "
         f"chance cards SeedSequence({spec.seed}, spawn_key=(1, turn)); the model runs use "
         f"replication_seeds({spec.seed}, {runs}). The game replays exactly from its log.</p>"]
-    return ("<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-            f"<title>Debrief: {_e(spec.name)}</title><style>{CSS}</style></head><body>"
+    return (f"{HEAD}{_e(spec.name)}</title><style>{CSS}</style></head><body>"
             + "\n".join(body) + "</body></html>\n")
 
 
 def write_debrief(game, out: Path | str, runs: int = RUNS) -> Path:
-    """Write the debrief of ``game`` to ``out`` (one HTML file, atomically)."""
+    """Write the debrief of ``game`` to ``out`` (one HTML file, atomically).
+
+    ``out`` must be new or an earlier debrief, checked before the work: a user's file (or the
+    game's own save) is never replaced.
+    """
     out = Path(out)
+    check_debrief_out(out)
     write_file_atomic(out, render(game, runs))
     return out
+
+
+def check_debrief_out(out: Path) -> None:
+    """Refuse ``out`` if it exists and is not a debrief (by how its text starts), in one line."""
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_file():
+        raise ScenarioError("is not a file: give the debrief's file name (--out FILE)",
+                            file=str(out))
+    try:
+        with open(out, "rb") as fh:
+            head = fh.read(len(HEAD.encode()))
+    except OSError as exc:
+        raise ScenarioError(f"cannot read it: {exc.strerror or exc}", file=str(out)) from None
+    if head != HEAD.encode():
+        raise ScenarioError("exists and is not a debrief; nothing was written: give a new file "
+                            "name (--out FILE)", file=str(out))

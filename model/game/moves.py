@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
 from ..config.scenario import Strict
+from ..core.levers import LEVERS
 from ..data.world import World
 from .spec import OWN, GameSpec, MenuItem
 
@@ -68,6 +69,8 @@ class MoveSpec(Strict):
                        if getattr(self, k) is not None and k not in allowed)
         if extra:
             raise ValueError(f"a {kinds[0]} move takes no {', '.join(extra)}")
+        if self.lever is not None and self.lever not in LEVERS:  # it would match no offer
+            raise ValueError(f"unknown lever {self.lever!r}; known: {', '.join(LEVERS)}")
         if kinds[0] == "move" and not self.targets:
             raise ValueError("a move needs targets (a list of states or groups)")
         if kinds[0] in ("apply", "decide") and self.state is None:

@@ -9,7 +9,7 @@ is in ``HELP``; a refused move prints the engine's reason and changes nothing. `
 in the game folder holds every resolved turn's summary.
 
 Input and output are two functions (``input``, ``print`` by default) so tests can drive it.
-Imports base, data and the game's own modules (and yaml).
+Imports base, data, config and the game's own modules.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
-
 from ..base.errors import ScenarioError
 from ..base.files import write_file_atomic
+from ..config.yamlfile import parse_yaml
 from .debrief import DEBRIEF, write_debrief
 from .moves import Verdict
 from .narrate import move_label, team_name, turn_text
@@ -181,7 +180,7 @@ class Terminal:
         """``drop N``: withdraw the team's N-th move of the turn."""
         mine = self.game.moves(team)
         parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= len(mine):
+        if len(parts) != 2 or not 1 <= _count(parts[1], 0) <= len(mine):
             self.say(f"  ? drop N, with N from 1 to {len(mine)}" if mine else
                      "  ? you have no move to drop")
             return
@@ -227,7 +226,10 @@ class Terminal:
                 self.say(f"? team NAME, one of {', '.join(self.game.team_ids)}, while a turn is "
                          f"open")
         elif word == "extend":
-            n = int(rest) if rest.isdigit() else 1
+            n = _count(rest, 0) if rest else 1
+            if n < 1:
+                self.say("? extend N, with N a whole number of turns (extend alone adds one)")
+                return
             v = self.act({"do": "extend", "turns": n})
             self.say(f"The game now has {self.game.state['turns_total']} turns." if v.ok
                      else f"refused ({v.code}): {v.reason}")
@@ -276,10 +278,10 @@ class Terminal:
                              f"{card.description}")
             return
         if rest.startswith("{"):
-            try:
-                event = yaml.safe_load(rest)
-            except yaml.YAMLError as exc:
-                self.say(f"? not an event: {str(exc).splitlines()[0]}")
+            try:  # the bounded reader: no anchors (a typed line could expand to gigabytes)
+                event, _ = parse_yaml(rest, "inject")
+            except ScenarioError as exc:
+                self.say(f"? not an event: {exc.detail}")
                 return
             verdict = self.act({"do": "inject", "event": event})
         else:
@@ -327,6 +329,11 @@ def _where(m: dict) -> list[str]:
     return mv.get("targets") or mv.get("states") or ([mv["state"]] if "state" in mv else [])
 
 
+def _count(token: str, default: int) -> int:
+    """A whole number typed in ASCII digits (not '²' or '٣'), else ``default``."""
+    return int(token) if token.isascii() and token.isdigit() and len(token) < 10 else default
+
+
 def _number(token: str) -> float | None:
     try:
         return float(token)
@@ -364,7 +371,7 @@ def parse_line(game, team: str, line: str) -> dict | str:
             return f"{head.lower()} STATE"
         return {"team": team, "decide": head.lower(), "state": codes[0]}
     menu = list(spec.teams[team].menu)
-    name = menu[int(head) - 1] if head.isdigit() and 1 <= int(head) <= len(menu) else head
+    name = menu[_count(head, 0) - 1] if 1 <= _count(head, 0) <= len(menu) else head
     if name not in menu:
         return f"'{head}' is not on your menu ({', '.join(menu) or 'nothing'})"
     intensity = _number(codes[-1]) if codes else None

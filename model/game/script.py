@@ -14,14 +14,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..base.errors import ScenarioError
 from ..base.files import write_atomic_dir
 from ..config.scenario import Located, Strict, _resolve_extends, locate, parse
 from .engine import Game
 from .moves import Verdict
-from .store import LOG, SAVE, new_game, save_bytes
+from .store import LOG, SAVE, log_line, new_game, save_bytes
 from .turns import TurnResult, summary_text
 
 SUMMARY, TURNS = "summary.txt", "turns.json"
@@ -34,6 +34,13 @@ class ScriptTurn(Strict):
     moves: list[dict] = Field(default_factory=list)
     injects: list[str | dict] = Field(default_factory=list)
     skip: bool = False
+
+    @model_validator(mode="after")
+    def _skip(self) -> ScriptTurn:
+        if self.skip and self.moves:  # they would be accepted, then silently not played
+            raise ValueError("a skipped turn is resolved without the teams' moves: leave out "
+                             "its moves, or skip: false")
+        return self
 
 
 class MovesFile(Located):
@@ -118,8 +125,7 @@ def write_game_folder(game: Game, results: list[TurnResult], out: Path | str) ->
 
     def fill(tmp: Path) -> None:
         (tmp / SAVE).write_bytes(save_bytes(game))
-        (tmp / LOG).write_text("".join(json.dumps(e, sort_keys=True, allow_nan=False) + "\n"
-                                       for e in game.log), encoding="utf-8")
+        (tmp / LOG).write_text("".join(log_line(e) for e in game.log), encoding="utf-8")
         (tmp / SUMMARY).write_text(summary(game, results), encoding="utf-8")
         (tmp / TURNS).write_text(json.dumps([r.to_dict() for r in results], sort_keys=True,
                                             allow_nan=False), encoding="utf-8")

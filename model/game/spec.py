@@ -195,6 +195,11 @@ class GameSpec(Located):
         if self.horizon > 100:
             raise ValueError(f"(turns + extra_turns) x years_per_turn is {self.horizon} years; "
                              f"the model runs at most 100")
+        shown = [team.name or tid for tid, team in self.teams.items()]
+        twice = sorted({n for n in shown if shown.count(n) > 1})
+        if twice:  # summaries, scores and the debrief name teams by these
+            raise ValueError(f"two teams are shown as {', '.join(map(repr, twice))}: give each "
+                             f"team its own name")
         for bloc in ("sco", "west"):
             who = getattr(self.applications, bloc).decided_by
             if who != "rule" and who not in self.teams:
@@ -308,8 +313,15 @@ def scenario_of(spec: GameSpec, base_dir: Path) -> tuple[Scenario, World]:
     spath = Path(spec.scenario)
     spath = spath if spath.is_absolute() else base_dir / spath
     if not spath.exists():
+        set_in = spec._where.get(("scenario",), (spec._source, None))[0]
+        hint = "" if Path(spec.scenario).is_absolute() or set_in == spec._source else (
+            f"; a relative path is read from the folder of {spec._source}, the game file "
+            f"named on the command line, not of {set_in}, which set it")
         raise spec.error(f"scenario file not found: {spec.scenario} (looked in "
-                         f"{spath.parent})", ("scenario",))
+                         f"{spath.parent}){hint}", ("scenario",))
+    if not spath.is_file():
+        raise spec.error(f"{spec.scenario} is not a regular file (a folder or a device): give "
+                         f"the scenario's YAML file", ("scenario",))
     scenario = load_scenario(spath)
     world = prepare_world(scenario, spath.parent)
     params = scenario.parameters.model_copy(

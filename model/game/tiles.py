@@ -140,12 +140,21 @@ def plot_scores(results: list[TurnResult], start: dict[str, dict], names: dict[s
     turns = np.arange(len(results) + 1)
     for team, name in names.items():
         ax.plot(turns, [start[team]["total"], *[r.scores[team]["total"] for r in results]],
-                marker="o", label=name)
+                marker="o", label=plain_label(name))
     ax.set_xticks(turns, ["start", *[f"turn {t}" for t in turns[1:]]])
     ax.set_ylabel("score (points)")
     ax.set_title("Scores after each turn", loc="left", fontsize=11)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax.figure
+
+
+def plain_label(text: str) -> str:
+    """A name from a game file, as matplotlib shows it literally.
+
+    A '$' would start mathtext (a lone one fails to draw), a leading '_' hides a legend entry.
+    """
+    text = text.replace("$", r"\$")
+    return f" {text}" if text.startswith("_") else text
 
 
 def png_bytes(fig: Figure) -> bytes:

@@ -112,6 +112,18 @@ def test_a_batch_with_nothing_varying_is_refused():
         discover(o, "boost loses to none", default_outcome="gdp_share_sco")
 
 
+@pytest.mark.parametrize(("spoil", "text"), [
+    (lambda o: o.assign(status="failed"), "boost loses to none"),
+    (lambda o: o.assign(gdp_share_sco=np.nan), "gdp_share_sco > 30%"),
+])
+def test_a_batch_with_no_case_to_read_says_so(spoil, text):
+    """Every run failed, or none has the outcome: that, not 'the batch sweeps no parameter'."""
+    o = spoil(outcomes_table())
+    with pytest.raises(ScenarioError, match="no case to read the condition on") as err:
+        discover(o, text, default_outcome="gdp_share_sco")
+    assert f"of {len(o)} runs" in str(err.value) and "sweeps no parameter" not in str(err.value)
+
+
 def test_a_condition_that_never_holds_says_so_without_boxes():
     d = discover(outcomes_table(), "gdp_share_sco > 90%")
     assert isinstance(d, Discovery) and d.k == 0 and "none of the" in d.note

@@ -99,3 +99,46 @@ def test_class_measures_are_the_games_outcomes_and_runs_are_reproducible(lesson)
     assert [c.text for c in a] == [c.text for c in b]
     assert {c.ensemble for c in a} == {"scenario", "nothing"}
     assert all(len(c.runs) == 8 for c in a)
+
+
+def test_the_debrief_never_replaces_a_users_file(lesson, tmp_path, monkeypatch):
+    """--out naming a user's file, or the game's own save.json, is refused before any work."""
+    import model.game.debrief as debrief
+
+    def render_stub(game, runs):
+        return debrief.HEAD + "stub</title></head><body></body></html>\n"
+
+    monkeypatch.setattr(debrief, "render", render_stub)
+    mine = tmp_path / "notes.html"
+    mine.write_text("<p>my notes</p>", encoding="utf-8")
+    save = tmp_path / "save.json"
+    save.write_text('{"format": "blocsim-game-save"}', encoding="utf-8")
+    for path in (mine, save):
+        before = path.read_bytes()
+        with pytest.raises(ScenarioError, match="is not a debrief") as err:
+            write_debrief(lesson, path, runs=5)
+        assert str(path) in str(err.value) and path.read_bytes() == before
+    with pytest.raises(ScenarioError, match="is not a file"):
+        write_debrief(lesson, tmp_path, runs=5)
+    out = tmp_path / "debrief.html"
+    write_debrief(lesson, out, runs=5)  # new, then an earlier debrief: replaced
+    assert write_debrief(lesson, out, runs=5) == out
+    assert out.read_text(encoding="utf-8").startswith(debrief.HEAD)
+
+
+def test_team_names_with_dollars_or_underscores_draw_as_written(make_game_file):
+    """'$' starts matplotlib's mathtext (a lone one raised on drawing); '_x' hid the legend."""
+    from model.game.tiles import game_figures, plain_label, png_bytes
+
+    path = make_game_file()
+    text = path.read_text(encoding="utf-8").replace(
+        "  sco:\n", "  sco:\n    name: SCO $\\frac{1 cost\n", 1).replace(
+        "  west:\n", "  west:\n    name: _west\n", 1)
+    path.write_text(text, encoding="utf-8")
+    game = new_game(path)
+    game.open_turn()
+    game.close_turn()
+    fig = game_figures(game)[PLOTS[2]]
+    assert png_bytes(fig)[:4] == b"\x89PNG"
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert plain_label("SCO $\\frac{1 cost") in labels and " _west" in labels

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from model.base.errors import ScenarioError
 from model.config.build import run_scenario
 from model.core.levers import LEVERS
 from model.game.engine import model_seed
@@ -217,3 +218,15 @@ def test_status_shows_what_the_facilitator_needs(game):
     st = game.status()
     assert st["budgets"]["west"] == pytest.approx(9) and st["moves"] == 1
     assert set(st["scores"]) == {"sco", "west", "mid"}
+
+
+def test_a_skipped_turn_with_moves_is_a_mistake_in_the_moves_file(tmp_path):
+    """Its moves would be accepted, then not played: the file is refused, naming the turn."""
+    from model.game.script import load_moves
+
+    path = tmp_path / "moves.yaml"
+    path.write_text("turns:\n  - moves: []\n  - skip: true\n    moves:\n"
+                    "      - {team: sco, move: rail, targets: [KAZ]}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="a skipped turn is resolved without") as err:
+        load_moves(path)
+    assert err.value.path == "turns.1" and err.value.line == 3

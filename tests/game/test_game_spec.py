@@ -42,6 +42,18 @@ def test_extends_a_game_file(tmp_path, game_file):
     assert (spec.name, spec.turns, list(spec.teams)) == ("child", 2, ["sco", "west", "mid"])
 
 
+def test_a_relative_scenario_set_in_an_extended_file_says_where_it_is_read_from(tmp_path):
+    from .conftest import GAMES
+
+    (tmp_path / "mine").mkdir()
+    child = tmp_path / "mine" / "child.yaml"
+    child.write_text(f"extends: {GAMES / 'lesson_50min.yaml'}\nname: child\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="scenario file not found") as err:
+        load_game(child)
+    assert f"read from the folder of {child}, the game file named" in str(err.value)
+    assert err.value.file == str(GAMES / "lesson_50min.yaml") and err.value.path == "scenario"
+
+
 def test_a_game_longer_than_the_model_runs_is_refused(make_game_file):
     with pytest.raises(ScenarioError, match="at most 100"):
         load_game(make_game_file(turns=20, years_per_turn=10))
@@ -68,6 +80,8 @@ BAD = [
     ("turnz", 3, "turnz", "unknown field 'turnz' (did you mean 'turns'?)"),
     ("turns", 0, "turns", "greater than or equal to 1"),
     ("scenario", "nowhere.yaml", "scenario", "scenario file not found"),
+    ("scenario", "/dev/null", "scenario", "not a regular file"),
+    ("scenario", ".", "scenario", "not a regular file"),
     ("teams.sco.menu.rail.lever", "railway", "teams.sco.menu.rail", "unknown lever 'railway'"),
     ("teams.sco.menu.rail.targets", ["KAZZ"], "teams.sco.menu.rail.targets",
      "unknown state code or group 'KAZZ'"),
@@ -94,6 +108,7 @@ BAD = [
     ("partnership", [{"type": "alignment_shock", "delta": -0.1, "state": "TUR"}],
      "partnership.0", "leave out state"),
     ("key_states", ["asean"], "key_states", "is a group"),
+    ("teams.west.name", "sco", None, "two teams are shown as 'sco'"),  # the SCO's id, shown
 ]
 
 

@@ -46,6 +46,8 @@ def test_moves_before_the_first_turn_and_after_close_are_refused(game):
     ({"team": "sco", "respond": "refuse"}, "not_swing", "not a swing team"),
     ({"team": "mid", "respond": "refuse", "states": ["UZB"]}, "not_your_state", "not 'UZB'"),
     ({"team": "mid", "apply": "sco", "state": "IND"}, "not_your_state", "not 'IND'"),
+    ({"team": "mid", "respond": "refuse", "lever": "bribes"}, "malformed",  # would match nothing
+     "unknown lever 'bribes'"),
     ({"team": "mid", "move": "hedge_west", "targets": ["UZB"]}, "wrong_target", "'UZB'"),
     ({"team": "sco", "decide": "admit", "state": "KAZ"}, "no_application", "no application"),
 ])

@@ -184,3 +184,20 @@ def test_undo_quit_and_resume_in_process(tmp_path):
     from model.game.store import load_save
     game = load_save(folder / "save.json")
     assert game.history()[0].moves == []  # the SCO's rail corridor was dropped after the undo
+
+
+def test_odd_digits_typed_are_mistakes_not_crashes(tmp_path):
+    """'²' and '٣' pass str.isdigit but are not numbers int() reads in ASCII: one '?' line each."""
+    text = run_lines(tmp_path / "g", ["²", "drop ²", "", "", "", "", "extend ٣", "quit"])
+    assert "'²' is not on your menu" in text
+    assert "you have no move to drop" in text
+    assert "? extend N" in text
+
+
+@pytest.mark.parametrize("event", [
+    "{a: &a [x, x, x, x, x, x, x, x], b: &b [*a, *a, *a, *a, *a, *a, *a, *a]}",  # expands
+    "{a: " + "[" * 3000 + "]" * 3000 + "}",  # nested past Python's recursion limit
+])
+def test_an_inject_typed_on_the_spot_is_read_with_bounds(tmp_path, event):
+    text = run_lines(tmp_path / "g", [f"inject {event}", "quit"])
+    assert "? not an event:" in text

@@ -151,3 +151,150 @@ def test_a_log_without_a_teams_moves_replays_with_the_same_dice(game_file):
     kaz = game.world.index["KAZ"]
     assert full[0].team_effects("sco")[kaz] > 0
     assert alone.model.a[kaz] < game.model.a[kaz]  # without the SCO's railway, KAZ sits further West
+
+
+def _edited(saved: bytes, edit) -> bytes:
+    data = json.loads(saved)
+    edit(data)
+    return json.dumps(data).encode()
+
+
+def _budget(d):
+    d["now"]["state"]["left"]["sco"] = 99.0
+
+
+def _array(d):
+    d["now"]["model"]["arrays"]["a"]["data"] = "Z2FyYmFnZQ=="
+
+
+def _history(d):
+    d["history"] = [{"turn": 1}]
+
+
+def _header(d):
+    d["now"]["model"]["header"] = 5
+
+
+@pytest.mark.parametrize(("edit", "words"), [
+    (_budget, "does not match the actions it logs"),
+    (_array, "does not match the actions it logs"),
+    (_history, "does not match the actions it logs"),
+    (_header, "does not match the actions it logs"),
+    (lambda d: d.update(log=5), "the log is not a list"),
+    (lambda d: d.update(log=[5]), "not a logged action"),
+])
+def test_a_save_edited_by_hand_is_refused_in_one_line(straight, tmp_path, edit, words):
+    _, _, saved = straight
+    path = tmp_path / SAVE
+    path.write_bytes(_edited(saved, edit))
+    with pytest.raises(ScenarioError, match=words) as err:
+        load_save(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("content", [
+    lambda saved: saved[: len(saved) // 2],  # truncated
+    lambda saved: b"[" * 100_000 + b"]" * 100_000,  # nested past the parser's recursion
+    lambda saved: b'{"format": "blocsim-game-save", "version": 1, "x": ' + b"1" * 5000 + b"}",
+])
+def test_a_damaged_save_is_one_line(straight, tmp_path, content):
+    path = tmp_path / SAVE
+    path.write_bytes(content(straight[2]))
+    with pytest.raises(ScenarioError) as err:
+        load_save(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
+def test_a_save_is_never_decompressed(straight, monkeypatch):
+    """Its arrays are compared as text: a zlib bomb in a save cannot fill the memory."""
+    import zlib
+
+    def bomb(*args, **kwargs):
+        raise AssertionError("a save's arrays were decompressed")
+
+    monkeypatch.setattr(zlib, "decompress", bomb)
+    folder, _, saved = straight
+    assert save_bytes(load_save(folder / SAVE)) == saved
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    (b"not json", "not a JSON line"),
+    (b"5", "not a logged action"),
+    (b'{"action": null}', "not a logged action"),
+    (b"[" * 100_000 + b"]" * 100_000, "not a JSON line"),
+    (b'{"action": {"do": "\xff"}}', "not UTF-8"),
+])
+def test_a_garbage_line_in_the_log_is_one_line(straight, tmp_path, line, words):
+    folder, _, _ = straight
+    copy = tmp_path / "game"
+    shutil.copytree(folder, copy)
+    with open(copy / LOG, "ab") as fh:
+        fh.write(line + b"\n")
+    with pytest.raises(ScenarioError, match=words) as err:
+        Session.resume(copy)
+    assert "\n" not in str(err.value) and LOG in str(err.value)
+
+
+def test_a_log_too_long_to_replay_is_refused(straight, tmp_path, monkeypatch):
+    from model.game import store
+
+    folder, _, _ = straight
+    copy = tmp_path / "game"
+    shutil.copytree(folder, copy)
+    with open(copy / LOG, "a", encoding="utf-8") as fh:
+        fh.write('{"action": {"do": "close"}}\n' * 3)
+    monkeypatch.setattr(store, "MAX_RESOLUTIONS", 5)  # the lesson resolves 4 turns
+    with pytest.raises(ScenarioError, match="turn resolutions"):
+        Session.resume(copy)
+
+
+def test_a_game_is_not_started_in_a_users_folder(games_dir, tmp_path):
+    """The game folder gets summary.txt, PNGs and debrief.html: a user's files there would go."""
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "summary.txt").write_text("my notes", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="holds files and no game") as err:
+        Session.start(games_dir / "lesson_50min.yaml", mine)
+    assert str(mine) in str(err.value)
+    assert sorted(p.name for p in mine.iterdir()) == ["summary.txt"]
+    assert (mine / "summary.txt").read_text(encoding="utf-8") == "my notes"
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="is a file, not a folder"):
+        Session.start(games_dir / "lesson_50min.yaml", a_file)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert Session.start(games_dir / "lesson_50min.yaml", empty).game.turn == 0
+    briefed = tmp_path / "briefed"  # game brief's default folder lies in game play's
+    (briefed / "briefs").mkdir(parents=True)
+    (briefed / "briefs" / "briefs.html").write_text("<html>", encoding="utf-8")
+    assert Session.start(games_dir / "lesson_50min.yaml", briefed).game.turn == 0
+
+
+def test_the_save_does_not_depend_on_how_the_game_files_path_is_written(games_dir, tmp_path,
+                                                                       monkeypatch):
+    """Same game, moves and seed, from another working directory: the same bytes."""
+    from model.game.script import resolve_game
+
+    moves = games_dir / "lesson_50min.moves.yaml"
+    absolute, _ = resolve_game(games_dir / "lesson_50min.yaml", moves)
+    monkeypatch.chdir(games_dir.parent)
+    relative, _ = resolve_game("games/../games/lesson_50min.yaml", moves)
+    assert save_bytes(relative) == save_bytes(absolute)
+
+
+def test_a_log_line_cut_short_is_left_out_and_the_game_goes_on(straight, tmp_path):
+    """A full disk or a kill mid-append: the save is whole, the torn line is dropped, and the
+    next action starts on a line of its own."""
+    folder, _, saved = straight
+    copy = tmp_path / "torn"
+    shutil.copytree(folder, copy)
+    whole = (copy / LOG).read_bytes()
+    with open(copy / LOG, "ab") as fh:
+        fh.write(b'{"action": {"do": "und')
+    session = Session.resume(copy)
+    assert save_bytes(session.game) == saved
+    assert (copy / LOG).read_bytes() == whole + b'{"action": {"do": "und'  # reading writes nothing
+    session.act({"do": "undo"})
+    assert read_log(copy / LOG) == session.game.log
+    assert (copy / LOG).read_bytes().startswith(whole)
