@@ -52,6 +52,15 @@ def test_any_floats_match_python(x):
 
 
 @settings(max_examples=100, deadline=None)
+@given(arrays(np.float64, st.integers(1, 20), elements=st.floats(allow_nan=False, width=64)),
+       st.integers(2, 5))
+def test_repeated_values_are_formatted_once_and_gathered(x, times):
+    # repeated values are formatted once and gathered: the same text as one by one
+    x = np.tile(np.concatenate([x, -x]), times)
+    assert texts(g6_bytes(x)) == python_g6(x)
+
+
+@settings(max_examples=100, deadline=None)
 @given(arrays(np.float32, st.integers(0, 30), elements=st.floats(allow_nan=False, width=32)))
 def test_float32_is_formatted_as_its_float64_value(x):
     assert texts(g6_bytes(x)) == [G6 % v for v in x.tolist()]
