@@ -164,7 +164,7 @@ def write_text(text: str, path: Path) -> None:
 
 
 def csv_text(df: pd.DataFrame, block: int = 65_536) -> str:
-    """Byte for byte pandas' ``to_csv(index=False, float_format=FLOAT_FORMAT)`` (Unix line ends), ~5x faster.
+    """Byte for byte pandas' ``to_csv(index=False, float_format=FLOAT_FORMAT)`` (Unix line ends), faster.
 
     pandas formats every float through Python one value at a time; ``columns_csv`` does it in
     numpy. Frames with missing values or other column types go to pandas.
