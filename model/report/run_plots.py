@@ -96,7 +96,8 @@ def bloc_share_series(blocs: pd.DataFrame, measure: str = "gdp_share") -> pd.Dat
 def _names(traj: pd.DataFrame) -> dict[str, str]:
     """State names by ISO3 code (the code itself when the table has no names)."""
     col = "name" if "name" in traj.columns else "iso3"
-    return dict(zip(traj["iso3"], traj[col], strict=True))
+    one = traj[["iso3", col]].drop_duplicates("iso3", keep="last")  # a state's rows share its name
+    return dict(zip(one["iso3"], one[col], strict=True))
 
 
 def key_state_series(traj: pd.DataFrame, iso3s: Sequence[str]) -> pd.DataFrame:
@@ -463,10 +464,24 @@ def write_plots(traj: pd.DataFrame, blocs: pd.DataFrame, world, scenario, out_di
     paths = []
     for filename, draw in figures.items():
         fig = draw()
-        box, (width, height) = fig.get_tightbbox(), fig.get_size_inches()  # inches
-        fig.text(box.x0 / width, (box.y0 - 0.1) / height, f"blocsim scenario: {scenario.name}",
-                 fontsize=7, color="#777777", ha="left", va="top")
         path = out_dir / filename
-        fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(path, dpi=DPI, bbox_inches=_footed_bbox(fig, f"blocsim scenario: {scenario.name}"),
+                    metadata={"Software": None})
         paths.append(path)
     return paths
+
+
+def _footed_bbox(fig: Figure, footnote: str):
+    """Put ``footnote`` under the figure's content; return what ``bbox_inches="tight"`` would crop to.
+
+    The same box savefig computes for "tight" (the tight box with the note, padded by
+    ``savefig.pad_inches``), measured with the renderer savefig draws with; handing it over spares
+    savefig its own layout pass, a whole draw without pixels. The files are the same bytes.
+    """
+    from matplotlib import rcParams
+
+    box, (width, height) = fig.get_tightbbox(), fig.get_size_inches()  # inches
+    fig.text(box.x0 / width, (box.y0 - 0.1) / height, footnote, fontsize=7, color="#777777",
+             ha="left", va="top")
+    pad = rcParams["savefig.pad_inches"]
+    return fig.get_tightbbox().padded(pad, pad)

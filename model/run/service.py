@@ -24,7 +24,6 @@ tables are made, and mesa only when a run falls back to ``BlocModel``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from ..config.scenario import Scenario
     from ..core.record import RunResult
     from ..data.world import World
+    from .tables import RunTables
 
 __all__ = ["execute_run", "RunOutput", "DEFAULT_OUT", "replicate", "run_replications",
            "replication_seeds", "write_run", "check_memory", "apply_override", "MEMORY_LIMIT"]
@@ -213,18 +213,33 @@ def apply_override(document, field: str, value, flag: str | None = None) -> None
 
 # --- the service --------------------------------------------------------------------------------
 
-@dataclass
 class RunOutput:
-    """What a scenario run produced, as tables, and where it was written (None: in memory)."""
+    """What a scenario run produced, as tables, and where it was written (None: in memory).
 
-    out_dir: Path | None
-    trajectories: pd.DataFrame
-    blocs: pd.DataFrame
-    status_changes: pd.DataFrame
-    plots: list[Path]
-    seeds: list[int]
-    scenario: Scenario | None = None
-    world: World | None = None
+    ``trajectories``, ``blocs`` and ``status_changes`` are DataFrames made from the run's
+    columns when first read (``run.tables.RunTables``): a run that only writes its files never
+    loads pandas.
+    """
+
+    def __init__(self, out_dir: Path | None, tables: RunTables, plots: list[Path], seeds: list[int],
+                 scenario: Scenario | None = None, world: World | None = None):
+        self.out_dir, self.tables, self.plots, self.seeds = out_dir, tables, plots, seeds
+        self.scenario, self.world = scenario, world
+
+    @property
+    def trajectories(self) -> pd.DataFrame:
+        """One row per run, year and state (``trajectories.csv``)."""
+        return self.tables.frame("trajectories")
+
+    @property
+    def blocs(self) -> pd.DataFrame:
+        """One row per run and year (``blocs.csv``)."""
+        return self.tables.frame("blocs")
+
+    @property
+    def status_changes(self) -> pd.DataFrame:
+        """One row per change of SCO status (``status_changes.csv``)."""
+        return self.tables.frame("status_changes")
 
 
 def execute_run(scenario: Scenario | str | Path, *, seed: int | None = None,
@@ -288,21 +303,18 @@ def execute_run(scenario: Scenario | str | Path, *, seed: int | None = None,
             progress(done[0], len(seeds), scenario.name)
     results = replicate(scenario, seeds, world, progress=step)
     if out_dir is None:
-        traj, blocs, changes = _frames(scenario, world, results)
-        return RunOutput(None, traj, blocs, changes, [], seeds, scenario, world)
+        return RunOutput(None, _tables(scenario, world, results), [], seeds, scenario, world)
     output = write_run(scenario, world, results, seeds, out_dir, plotter=plotter)
     output.scenario, output.world = scenario, world
     return output
 
 
-def _frames(scenario: Scenario, world: World, results: list[RunResult]):
+def _tables(scenario: Scenario, world: World, results: list[RunResult]) -> RunTables:
     """The three tables of a run, in memory."""
-    from . import tables
+    from .tables import RunTables
 
-    threshold = scenario.parameters.lean_threshold
     names = dict(zip(world.iso3, world.name, strict=True))
-    return (tables.trajectories_frame(results, names, threshold),
-            tables.blocs_frame(results, threshold), tables.status_frame(results))
+    return RunTables(results, names, scenario.parameters.lean_threshold)
 
 
 def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds: list[int],
@@ -315,20 +327,18 @@ def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds:
     from ..base.files import only_run_files, write_atomic_dir
     from . import tables
 
-    traj, blocs, changes = _frames(scenario, world, results)
+    tabs = _tables(scenario, world, results)
     written: list[Path] = []
 
     def fill(tmp: Path) -> None:
-        tables.write_csv(traj, tmp / "trajectories.csv")
-        tables.write_csv(blocs, tmp / "blocs.csv")
-        tables.write_csv(changes, tmp / "status_changes.csv")
+        for name in ("trajectories", "blocs", "status_changes"):
+            tables.write_text(tabs.csv(name), tmp / f"{name}.csv")
         (tmp / "scenario.resolved.yaml").write_text(
             tables.resolved_yaml(scenario, seeds), encoding="utf-8")
         if plotter is not None:
-            written.extend(p.relative_to(tmp) for p in plotter(traj, blocs, world, scenario,
-                                                                tmp / "plots"))
+            drawn = plotter(tabs.frame("trajectories"), tabs.frame("blocs"), world, scenario, tmp / "plots")
+            written.extend(p.relative_to(tmp) for p in drawn)
 
     out_dir = write_atomic_dir(out_dir, fill, marker="scenario.resolved.yaml",
                                replace_only=only_run_files)
-    return RunOutput(out_dir, traj, blocs, changes, [out_dir / p for p in written], list(seeds),
-                     scenario, world)
+    return RunOutput(out_dir, tabs, [out_dir / p for p in written], list(seeds), scenario, world)

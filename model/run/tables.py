@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from model import __version__
@@ -20,58 +20,121 @@ from ..core.dynamics import CHANNELS
 from ..core.record import DRIVERS, RunResult  # not simulation: reading tables needs no Mesa
 from ..core.seeds import SEED_RULE
 from ..data.world import SCO_STATUSES
+from . import csvtext
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CONTRIB_COLUMNS = tuple(f"c_{d}" for d in DRIVERS)
+STATUS_COLUMNS = ("run", "year", "iso3", "from_status", "to_status", "cause")
 FLOAT_FORMAT = "%.6g"
 
+
+class RunTables:
+    """A run's three tables as numpy columns, written without pandas; frames made when asked for.
+
+    ``blocsim run --no-plots`` writes the CSVs straight from the columns, so pandas (half a
+    second of imports) is loaded only by whoever reads ``frame``.
+    """
+
+    def __init__(self, results: Sequence[RunResult], names: dict[str, str] | None, threshold: float):
+        self.columns = {"trajectories": trajectories_columns(results, names, threshold),
+                        "blocs": blocs_columns(results, threshold)}
+        self.status_rows = status_rows(results)
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """``trajectories``, ``blocs`` or ``status_changes`` as a DataFrame (made once)."""
+        if name not in self._frames:
+            import pandas as pd
+
+            self._frames[name] = (pd.DataFrame(list(self.status_rows), columns=list(STATUS_COLUMNS))
+                                  if name == "status_changes" else pd.DataFrame(self.columns[name]))
+        return self._frames[name]
+
+    def csv(self, name: str) -> str:
+        """The table's CSV text: the bytes ``write_csv(frame(name))`` writes."""
+        if name == "status_changes":
+            rows = self.status_rows
+            text = columns_csv({c: _column([row[j] for row in rows]) for j, c in enumerate(STATUS_COLUMNS)}
+                               ) if rows else None  # no rows: pandas' header of an empty frame
+        else:
+            text = columns_csv(self.columns[name])
+        return text if text is not None else csv_text(self.frame(name))
+
+
+def trajectories_columns(results: Sequence[RunResult], names: dict[str, str] | None = None,
+                         threshold: float = 0.25) -> dict[str, np.ndarray]:
+    """One row per run, year and state: alignment, camp, structure, status, contributions."""
+    if not results:
+        raise ValueError("No objects to concatenate")  # as pd.concat([]) says
+
+    def joined(part) -> np.ndarray:
+        return np.concatenate([part(r) for r in results])
+
+    iso3 = joined(lambda r: np.tile(r.iso3, r.alignment.shape[0]))
+    cols: dict[str, np.ndarray] = {
+        "run": np.concatenate([np.full(r.alignment.size, run, dtype=np.int32)
+                               for run, r in enumerate(results)]),
+        "year": joined(lambda r: np.repeat(_years(r.times), r.alignment.shape[1])),
+        "iso3": iso3,
+    }
+    if names:
+        codes, table = _codes(iso3)
+        mapped = [names.get(c) for c in table.tolist()]
+        cols["name"] = np.array(mapped, dtype=object if None in mapped else str)[codes]
+    cols["alignment"] = joined(lambda r: r.alignment.ravel())
+    cols["camp"] = np.asarray(CAMPS)[joined(lambda r: camp_of(r.alignment, threshold).ravel())]
+    for c, name in enumerate(CHANNELS):  # e_sco, e_west, s_sco, s_west, governance
+        cols[name] = joined(lambda r, c=c: r.structure[:, c, :].ravel())
+    cols["sco_status"] = np.asarray(SCO_STATUSES)[joined(lambda r: r.status.ravel())]
+    for d, name in enumerate(CONTRIB_COLUMNS):
+        cols[name] = joined(lambda r, d=d: r.contributions[:, d, :].ravel())
+    return cols
 
 
 def trajectories_frame(results: Sequence[RunResult], names: dict[str, str] | None = None,
                        threshold: float = 0.25) -> pd.DataFrame:
-    """One row per run, year and state: alignment, camp, structure, status, contributions."""
-    frames = []
-    for run, r in enumerate(results):
-        T, n = r.alignment.shape
-        cols: dict[str, np.ndarray] = {
-            "run": np.full(T * n, run, dtype=np.int32),
-            "year": np.repeat(_years(r.times), n),
-            "iso3": np.tile(r.iso3, T),
-            "alignment": r.alignment.ravel(),
-            "camp": np.asarray(CAMPS)[camp_of(r.alignment, threshold)].ravel(),
-        }
-        for c, name in enumerate(CHANNELS):  # e_sco, e_west, s_sco, s_west, governance
-            cols[name] = r.structure[:, c, :].ravel()
-        cols["sco_status"] = np.asarray(SCO_STATUSES)[r.status].ravel()
-        for d, name in enumerate(CONTRIB_COLUMNS):
-            cols[name] = r.contributions[:, d, :].ravel()
-        frames.append(pd.DataFrame(cols))
-    df = pd.concat(frames, ignore_index=True)
-    if names:
-        df.insert(3, "name", df["iso3"].map(names))
-    return df
+    """``trajectories_columns`` as a DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(trajectories_columns(results, names, threshold))
 
 
-
-def blocs_frame(results: Sequence[RunResult], threshold: float) -> pd.DataFrame:
+def blocs_columns(results: Sequence[RunResult], threshold: float) -> dict[str, np.ndarray]:
     """Per run and year: states and shares of world GDP and population in each camp.
 
     Also the SCO's members and states with any status, and the mean and GDP-weighted mean
     alignment (``bloc_series``).
     """
-    frames = []
+    if not results:
+        raise ValueError("No objects to concatenate")  # as pd.concat([]) says
+    parts = []
     for run, r in enumerate(results):
+        years = _years(r.times)
         series = bloc_series(r.alignment, r.status, r.gdp_usd, r.population, threshold)
-        frames.append(pd.DataFrame({"run": run, "year": _years(r.times), **series,
-                                    "lean_threshold": threshold}))
-    return pd.concat(frames, ignore_index=True)
+        parts.append({"run": np.full(len(years), run, dtype=np.int64), "year": years, **series,
+                      "lean_threshold": np.full(len(years), threshold)})
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
+
+def blocs_frame(results: Sequence[RunResult], threshold: float) -> pd.DataFrame:
+    """``blocs_columns`` as a DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(blocs_columns(results, threshold))
+
+
+def status_rows(results: Sequence[RunResult]) -> list[tuple]:
+    """One row per change of SCO status: run, year, state, from, to, and what caused it."""
+    return [(run, *entry) for run, r in enumerate(results) for entry in r.status_log]
 
 
 def status_frame(results: Sequence[RunResult]) -> pd.DataFrame:
-    """One row per change of SCO status: run, year, state, from, to, and what caused it."""
-    rows = [(run, *entry) for run, r in enumerate(results) for entry in r.status_log]
-    return pd.DataFrame(rows, columns=["run", "year", "iso3", "from_status", "to_status", "cause"])
+    """``status_rows`` as a DataFrame (``STATUS_COLUMNS``)."""
+    import pandas as pd
 
+    return pd.DataFrame(status_rows(results), columns=list(STATUS_COLUMNS))
 
 
 def _years(times: np.ndarray) -> np.ndarray:
@@ -79,51 +142,81 @@ def _years(times: np.ndarray) -> np.ndarray:
     return times.astype(int) if np.allclose(times, np.round(times)) else np.round(times, 2)
 
 
+def _column(values: list) -> np.ndarray:
+    """Python values of one column as the numpy column pandas would infer (int, float or text)."""
+    kinds = {type(v) for v in values}
+    if kinds <= {int}:
+        return np.array(values, dtype=np.int64)
+    if kinds <= {int, float}:
+        return np.array(values, dtype=np.float64)
+    return np.array(values, dtype=object)
+
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
     """CSV with a fixed float format, so identical runs give identical bytes."""
-    text = csv_text(df)
+    write_text(csv_text(df), path)
+
+
+def write_text(text: str, path: Path) -> None:
+    """Text as UTF-8 with the line ends as given."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(text)
 
 
+def csv_text(df: pd.DataFrame, block: int = 65_536) -> str:
+    """Byte for byte pandas' ``to_csv(index=False, float_format=FLOAT_FORMAT)`` (Unix line ends), faster.
 
-def csv_text(df: pd.DataFrame, block: int = 16_384) -> str:
-    """Byte for byte pandas' ``to_csv(index=False, float_format=FLOAT_FORMAT)`` (Unix line ends), ~7x faster.
-
-    pandas formats every float through Python one value at a time. Here a block of rows is one
-    ``%``-format of a repeated row template over the block's values (a C loop, the same ``%.6g``
-    and ``%d`` as pandas applies), and text is quoted as the csv module's QUOTE_MINIMAL quotes it.
-    Frames with missing values or other column types go to pandas.
+    pandas formats every float through Python one value at a time; ``columns_csv`` does it in
+    numpy. Frames with missing values or other column types go to pandas.
     """
-    specs, cols = [], []
-    for name in df.columns:
-        values = df[name].to_numpy()
-        kind = values.dtype.kind
-        if kind == "f" and not np.isnan(values).any():
-            specs.append(FLOAT_FORMAT)
-        elif kind in "iu":
-            specs.append("%d")
-        elif kind == "O" or isinstance(df[name].dtype, pd.StringDtype):
-            values = df[name].to_numpy(dtype=object)
-            if not all(isinstance(v, str) and v for v in set(values.tolist())):
-                return _pandas_csv(df)  # missing or empty text: pandas' rules
-            values = _quoted(values)
-            specs.append("%s")
-        else:
-            return _pandas_csv(df)
-        cols.append(values)
-    header = ",".join(_quoted(np.array([str(c) for c in df.columns], dtype=object))) + "\n"
-    row = ",".join(specs) + "\n"
-    out = [header]
-    for lo in range(0, len(df), block):
-        hi = min(len(df), lo + block)
-        cells = np.empty((hi - lo, len(cols)), dtype=object)
-        for j, values in enumerate(cols):
-            cells[:, j] = values[lo:hi]
-        out.append((row * (hi - lo)) % tuple(cells.ravel().tolist()))
-    return "".join(out)
+    import pandas as pd
 
+    cols: dict[str, np.ndarray | tuple] = {}
+    for name in df.columns:
+        if df[name].dtype.kind == "O" or isinstance(df[name].dtype, pd.StringDtype):
+            codes, uniq = pd.factorize(df[name], use_na_sentinel=True)  # fast on pyarrow text
+            if (codes < 0).any():
+                return _pandas_csv(df)
+            cols[name] = (list(uniq), codes)
+        else:
+            cols[name] = df[name].to_numpy()
+    text = columns_csv(cols, block)
+    return text if text is not None else _pandas_csv(df)
+
+
+def columns_csv(columns: dict[str, np.ndarray | tuple], block: int = 65_536) -> str | None:
+    """The CSV pandas writes for a frame of these columns (``FLOAT_FORMAT``), or None: ask pandas.
+
+    Floats are formatted in numpy (``csvtext.g6_bytes``, the text of ``"%.6g" % x``), integers
+    and text once per distinct value; text is quoted as the csv module's QUOTE_MINIMAL quotes
+    it. A text column may come as ``(distinct values, codes)``. None for missing values (NaN,
+    None, empty text) and other types, whose rules are pandas'.
+    """
+    cells = []
+    for values in columns.values():
+        if isinstance(values, tuple) or values.dtype.kind in "OU":
+            if not isinstance(values, tuple) and values.dtype.kind == "O" and \
+                    not all(isinstance(v, str) for v in set(values.tolist())):
+                return None
+            texts, codes = values if isinstance(values, tuple) else _codes(values)[::-1]
+            if not all(isinstance(v, str) and v and "\0" not in v for v in texts):
+                return None
+            cells.append(csvtext.text_bytes(_quoted(np.array(texts, dtype=object)).tolist(), codes))
+        elif values.dtype.kind == "f" and not np.isnan(values).any():
+            cells.append(csvtext.g6_bytes(values))
+        elif values.dtype.kind in "iu":
+            cells.append(csvtext.python_bytes(values, "%d"))
+        else:
+            return None
+    header = ",".join(_quoted(np.array([str(c) for c in columns], dtype=object))) + "\n"
+    return header + csvtext.join_rows(cells, block).decode("utf-8")
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """(codes, distinct values) of a text column (numpy text, or objects that are all str)."""
+    keys = values.astype(str) if values.dtype.kind == "O" else values
+    _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+    return codes.ravel(), values[first]
 
 
 def _quoted(values: np.ndarray) -> np.ndarray:
@@ -135,10 +228,8 @@ def _quoted(values: np.ndarray) -> np.ndarray:
     return np.array([quote.get(v, v) for v in values.tolist()], dtype=object)
 
 
-
 def _pandas_csv(df: pd.DataFrame) -> str:
     return df.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-
 
 
 def resolved_yaml(scenario, seeds: Sequence[int]) -> str:

@@ -61,3 +61,12 @@ def test_replications_on_the_engine_import_no_mesa(argv, tmp_path):
     rc, mods = loaded(*argv, "--out", str(tmp_path / "out"))
     assert rc == 0
     assert "mesa" not in mods, f"{' '.join(argv)} imported mesa"
+
+
+def test_run_without_plots_writes_its_tables_without_pandas(tmp_path):
+    """``run --no-plots --quiet`` writes its CSVs from numpy columns: no pandas, pyarrow or matplotlib."""
+    rc, mods = loaded("run", "scenarios/baseline.yaml", "--runs", "3", "--quiet", "--no-plots",
+                      "--out", str(tmp_path / "out"))
+    assert rc == 0
+    assert not mods & {"pandas", "pyarrow", "matplotlib", "mesa"}, sorted(mods)
+    assert (tmp_path / "out" / "trajectories.csv").stat().st_size > 0

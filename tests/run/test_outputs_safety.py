@@ -125,7 +125,7 @@ def test_unwritable_parent_is_eacces_before_the_run(tmp_path, no_simulation, mon
 def test_a_failing_write_is_one_line_and_leaves_nothing(code, tmp_path, monkeypatch, capsys):
     def full(df, path):
         raise OSError(code, os.strerror(code), str(path))
-    monkeypatch.setattr(model.run.tables, "write_csv", full)
+    monkeypatch.setattr(model.run.tables, "write_text", full)
     (tmp_path / "mine.txt").write_text("mine")
     out = tmp_path / "o"
     assert main(["run", str(BASELINE), "--runs", "1", "--out", str(out), "--no-plots", "-q"]) == 2
@@ -141,7 +141,7 @@ def test_a_failing_write_keeps_the_earlier_output(tmp_path, monkeypatch, capsys)
 
     def full(df, path):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    monkeypatch.setattr(model.run.tables, "write_csv", full)
+    monkeypatch.setattr(model.run.tables, "write_text", full)
     assert main(["run", str(BASELINE), "--runs", "1", "--out", str(out), "--no-plots", "-q"]) == 2
     assert "ENOSPC" in error_line(capsys)
     assert tree(tmp_path) == before
