@@ -56,8 +56,9 @@ class RunTables:
         """The table's CSV text: the bytes ``write_csv(frame(name))`` writes."""
         if name == "status_changes":
             rows = self.status_rows
-            text = columns_csv({c: _column([row[j] for row in rows]) for j, c in enumerate(STATUS_COLUMNS)}
-                               ) if rows else None  # no rows: pandas' header of an empty frame
+            if not rows:  # what pandas writes for an empty frame: the header alone
+                return ",".join(STATUS_COLUMNS) + "\n"
+            text = columns_csv({c: _column([row[j] for row in rows]) for j, c in enumerate(STATUS_COLUMNS)})
         else:
             text = columns_csv(self.columns[name])
         return text if text is not None else csv_text(self.frame(name))

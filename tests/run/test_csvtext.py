@@ -80,3 +80,14 @@ def test_rows_are_joined_with_commas_and_newlines(rows, block):
         [sorted({r[j] for r in rows}).index(r[j]) for r in rows], dtype=np.intp)) for j in range(3)]
     expected = "".join(",".join(r) + "\n" for r in rows)
     assert join_rows(cols, block).decode() == expected
+
+
+def test_an_empty_status_table_is_the_header_pandas_writes():
+    """A run with no status change writes the same header as pandas, without importing it."""
+    import pandas as pd
+
+    from model.run.tables import STATUS_COLUMNS, RunTables, csv_text
+
+    tabs = RunTables.__new__(RunTables)
+    tabs.status_rows, tabs._frames = [], {}
+    assert tabs.csv("status_changes") == csv_text(pd.DataFrame([], columns=list(STATUS_COLUMNS)))
