@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 import warnings
 from collections.abc import Callable
@@ -57,29 +58,20 @@ def _damaged(path: Path, line: int, what: str) -> ScenarioError:
                          f"away to start the search again)", file=str(path), line=line)
 
 
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
 def _depth(line: bytes) -> int:
     """The deepest nesting of ``[``/``{`` outside strings (a cheap scan before json.loads)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for c in line:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif c == 0x5C:  # backslash
-                escaped = True
-            elif c == 0x22:
-                in_string = False
-        elif c == 0x22:
-            in_string = True
-        elif c in (0x5B, 0x7B):
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_DEPTH:
-                    break
-        elif c in (0x5D, 0x7D):
-            depth -= 1
-    return deepest
+    opened = line.count(b"[") + line.count(b"{")
+    if opened <= MAX_DEPTH:  # the common case
+        return opened
+    brackets = np.frombuffer(_STRING.sub(b"", line).translate(None, _NOT_BRACKETS), np.uint8)
+    if brackets.size == 0:
+        return 0
+    steps = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1)
+    return int(np.cumsum(steps).max())
 
 
 def _journal_line(line: bytes, path: Path, number: int) -> dict:

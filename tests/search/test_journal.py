@@ -81,3 +81,10 @@ def test_the_command_prints_one_line_and_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "journal.jsonl:2:" in err
     assert journal.read_bytes() == before
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(tmp_path):
+    name = '[[[[[[[[[[{{{{{{{{{"\\'  # a weight's name is text: only nesting outside strings counts
+    line = json.dumps({"trial": 0, "params": {name: 0.5}, "values": [[0.1]] * 12}) + "\n"
+    j = Journal(write(tmp_path, HEADER, line), "d" * 64)
+    assert j.trials[0][0] == {name: 0.5} and j.trials[0][1].shape == (12, 1)
