@@ -189,6 +189,8 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         from .whatif import digest, read_upload, upload_label
         upload = form.get("file")
         sid = sec.session_id(request)
+        if why := refused(request, sid):  # reading and checking an upload costs a world's build
+            return page(request, "_upload_error.html", status=429, message=why)
         if upload is None or isinstance(upload, str):
             return page(request, "_upload_error.html", status=422, message="choose a file")
         data = await upload.read(sec.MAX_BODY + 1)

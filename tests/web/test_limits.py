@@ -90,3 +90,16 @@ def test_a_target_repeated_hundreds_of_times_counts_once():
     out = wi.apply_levers(s, {"lever-cpec-intensity": ["0.9"],
                               "lever-cpec-targets": ["PAK"] * 390 + ["IRN", "PAK"]})
     assert out.sco.cpec.targets == ["PAK", "IRN"]
+
+
+def test_uploads_count_against_the_same_limits():
+    app = create_app(secret="s")
+    codes = []
+    for k in range(10):  # a fresh session each time, one address
+        client = fresh(app)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/whatif").text).group(1)
+        mine = BASELINE.replace(b"seed: 20240", f"seed: {900 + k}".encode())
+        codes.append(client.post("/whatif/upload", data={"csrf": csrf},
+                                 files={"file": ("m.yaml", mine)},
+                                 follow_redirects=False).status_code)
+    assert codes == [303] * 8 + [429] * 2
