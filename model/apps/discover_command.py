@@ -64,16 +64,21 @@ def run_discover_command(args: argparse.Namespace) -> int:
     """
     from ..analysis.discovery import MIN_DENSITY, discover
     from ..analysis.results import load_batch
+    from ..base.files import check_output_dir, check_writable
     from ..report.discovery_report import discovery_markdown
     from ..report.tables import to_markdown
 
+    if args.out is not None:  # a folder of the user's is refused before any work
+        check_output_dir(args.out, MARKER, replace_only=_only_discovery_files)
+        check_writable(args.out)
     batch = load_batch(args.batch_dir)
     aliases, primary = _aliases(batch, args.reference, args.primary)
     disc = discover(batch.outcomes, args.when, aliases=aliases, default_outcome=primary,
                     min_density=args.min_density or MIN_DENSITY, max_boxes=args.max_boxes)
-    print(discovery_markdown(disc, to_markdown))
+    text = discovery_markdown(disc, to_markdown)
+    print(text)
     if args.out is not None:
-        _write(disc, args.out)
+        _write(disc, text, args.out)
         print(f"Tables and plots in {args.out}/")
     return 0
 
@@ -100,11 +105,28 @@ def _aliases(batch, reference: str | None, primary: str | None) -> tuple[dict[st
     return aliases, primary
 
 
-def _write(disc, out: Path) -> None:
-    """The discovery's tables and plots into ``out``, built aside and renamed into place."""
-    from ..base.files import only_files, write_atomic_dir
+#: The file that marks a folder as discover's output (the printed tables): ``condition.txt``
+#: alone is too common a name to tell a user's folder from ours.
+MARKER = "discovery.md"
+
+
+def _only_discovery_files(folder: Path) -> bool:
+    """True if ``folder`` holds nothing but what ``discover --out`` writes."""
+    from ..base.files import only_files
+    from ..report.discovery_report import DISCOVERY_TABLES
+
+    names = {f"{n}.{e}" for n in DISCOVERY_TABLES for e in ("csv", "md")}
+    return only_files(folder, names | {"condition.txt", MARKER})
+
+
+def _write(disc, text: str, out: Path) -> None:
+    """The discovery (``text`` as printed), its tables and plots into ``out``, built aside.
+
+    An existing ``out`` is replaced only if it is an earlier discover output and nothing else.
+    """
+    from ..base.files import write_atomic_dir
     from ..report.compare_plots import png_bytes
-    from ..report.discovery_report import DISCOVERY_TABLES, discovery_figures, display_tables
+    from ..report.discovery_report import discovery_figures, display_tables
     from ..report.tables import to_csv, to_markdown
 
     raw, shown = display_tables(disc)
@@ -112,6 +134,7 @@ def _write(disc, out: Path) -> None:
 
     def fill(tmp: Path) -> None:
         (tmp / "condition.txt").write_text(disc.condition + "\n", encoding="utf-8")
+        (tmp / MARKER).write_text(text + "\n", encoding="utf-8", newline="")
         for name, df in raw.items():
             (tmp / f"{name}.csv").write_text(to_csv(df), encoding="utf-8", newline="")
             (tmp / f"{name}.md").write_text(to_markdown(shown[name]), encoding="utf-8", newline="")
@@ -120,5 +143,4 @@ def _write(disc, out: Path) -> None:
         for name, png in figures:
             (tmp / "plots" / name).write_bytes(png)
 
-    names = {f"{n}.{e}" for n in DISCOVERY_TABLES for e in ("csv", "md")} | {"condition.txt"}
-    write_atomic_dir(out, fill, marker="condition.txt", replace_only=lambda f: only_files(f, names))
+    write_atomic_dir(out, fill, marker=MARKER, replace_only=_only_discovery_files)

@@ -26,6 +26,27 @@ def _human_size(n: int) -> str:
 
 
 
+def _not_regular(mode: int, what: str) -> str:
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode)
+            or stat.S_ISBLK(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    return f"not a regular file ({kind}); give a {what}"
+
+
+def file_problem(path: Path, what: str = "file") -> str | None:
+    """Why ``path`` cannot be read as a ``what`` (``read_bounded``'s words), or None if it can.
+
+    For a spec naming other files: checked up front so the error can name the spec's field.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return f"{what} not found"
+    except OSError as exc:
+        return f"cannot read {what}: {exc.strerror or exc}"
+    return None if stat.S_ISREG(st.st_mode) else _not_regular(st.st_mode, what)
+
+
 def read_bounded(path: Path, limit: int, *, what: str = "file") -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes, or a one-line ScenarioError."""
     label = str(path)
@@ -36,10 +57,7 @@ def read_bounded(path: Path, limit: int, *, what: str = "file") -> bytes:
     except OSError as exc:
         raise ScenarioError(f"cannot read {what}: {exc.strerror or exc}", file=label) from None
     if not stat.S_ISREG(st.st_mode):
-        kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
-                or stat.S_ISBLK(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
-                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
-        raise ScenarioError(f"not a regular file ({kind}); give a {what}", file=label)
+        raise ScenarioError(_not_regular(st.st_mode, what), file=label)
     too_big = f"{what} is larger than the {_human_size(limit)} limit"
     if st.st_size > limit:
         raise ScenarioError(f"{too_big} ({_human_size(st.st_size)})", file=label)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import weakref
 import zlib
 from pathlib import Path
 
@@ -56,6 +57,27 @@ def _checkpoint_dict(cp: tuple) -> dict:
             "arrays": {k: encode_array(v) for k, v in arrays.items()}}
 
 
+#: Each game's undo checkpoints as encoded, keyed by the checkpoint's id (the checkpoint is
+#: kept with its encoding, so the id cannot be reused while the entry lives). A checkpoint on
+#: the stack never changes (its state is a deep copy, the model and ledger arrays are copies),
+#: so its encoding is made once, not at every save: most of a save's time otherwise.
+_UNDO_CACHE: weakref.WeakKeyDictionary[Game, dict[int, tuple[tuple, dict]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _undo_dicts(game: Game) -> list[dict]:
+    """The undo stack encoded (``_checkpoint_dict``), from the cache where it can be."""
+    cache = _UNDO_CACHE.setdefault(game, {})
+    out, kept = [], {}
+    for cp in game.undo_stack:
+        hit = cache.get(id(cp))
+        encoded = hit[1] if hit is not None and hit[0] is cp else _checkpoint_dict(cp)
+        kept[id(cp)] = (cp, encoded)
+        out.append(encoded)
+    _UNDO_CACHE[game] = kept  # undone checkpoints are dropped
+    return out
+
+
 def game_to_dict(game: Game) -> dict:
     """The whole game as JSON-able data (see the module docstring)."""
     return {"format": FORMAT, "version": VERSION,
@@ -64,7 +86,7 @@ def game_to_dict(game: Game) -> dict:
             "scenario": json.dumps(game.scenario.model_dump(mode="json"), allow_nan=False),
             "world_dir": game.world_dir, "history": game.state["history"],
             "now": _checkpoint_dict(game.checkpoint()),
-            "undo": [_checkpoint_dict(cp) for cp in game.undo_stack], "log": game.log}
+            "undo": _undo_dicts(game), "log": game.log}
 
 
 def save_bytes(game: Game) -> bytes:

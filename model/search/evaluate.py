@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..base.files import file_problem
 from ..config.checks import prepare_world
 from ..config.scenario import Scenario, Strategy, load_scenario, read_yaml
 from ..config.search import SearchSpec
@@ -47,8 +48,8 @@ def load_problem(spec: SearchSpec, base_dir: Path | None = None) -> Problem:
     docs = []
     for i, rel in enumerate(spec.scenarios):
         path = base / rel
-        if not path.is_file():
-            raise spec.error(f"scenario file not found: {rel}", ("scenarios", i))
+        if why := file_problem(path, "scenario file"):
+            raise spec.error(f"{why}: {rel}", ("scenarios", i))
         keys = set(read_yaml(path)[0])
         if "west" in keys and keys <= {"name", "description", "west"}:
             raise spec.error(f"{rel} is a strategy (only name, description and west), not a "

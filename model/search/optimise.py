@@ -12,7 +12,10 @@ trial number, weights, every run's outcome), flushed and synced at once. A searc
 replays the same proposals and takes the scores of the trials already in the journal instead of
 running them: an interrupted search, resumed, ends exactly as one that was never interrupted,
 and raising ``trials`` continues a finished one. A journal of another search (another digest of
-what decides the results) is refused. A candidate met twice in one search is scored once.
+what decides the results) is refused, and so is a damaged one (a bad line anywhere but a last
+line without its newline, which a kill mid-write leaves and is dropped; over ``MAX_JOURNAL``
+bytes; nested deeper than ``MAX_DEPTH``): one line naming the file and line, nothing changed.
+A candidate met twice in one search is scored once.
 
 Imports base, data, core, config, run and search only (optuna inside the functions).
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 import warnings
 from collections.abc import Callable
@@ -33,7 +37,7 @@ import numpy as np
 from model import __version__
 
 from ..base.errors import ScenarioError
-from ..base.files import os_error
+from ..base.files import os_error, read_bounded
 from ..config.search import SearchSpec
 from ..core.outcomes import better_sign
 from .evaluate import Evaluator, Problem
@@ -41,6 +45,64 @@ from .robust import scores
 from .space import Space, corners, spent, to_strategy
 
 JOURNAL = "journal.jsonl"
+
+
+#: Largest journal read (a trial is a few hundred bytes to a few KiB: ample for any search).
+MAX_JOURNAL = 256 << 20
+#: Deepest bracket nesting a journal line may have (a trial's is 2).
+MAX_DEPTH = 8
+
+
+def _damaged(path: Path, line: int, what: str) -> ScenarioError:
+    return ScenarioError(f"{what}; the journal is damaged and nothing was changed (move it "
+                         f"away to start the search again)", file=str(path), line=line)
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _depth(line: bytes) -> int:
+    """The deepest nesting of ``[``/``{`` outside strings (a cheap scan before json.loads)."""
+    opened = line.count(b"[") + line.count(b"{")
+    if opened <= MAX_DEPTH:  # the common case
+        return opened
+    brackets = np.frombuffer(_STRING.sub(b"", line).translate(None, _NOT_BRACKETS), np.uint8)
+    if brackets.size == 0:
+        return 0
+    steps = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1)
+    return int(np.cumsum(steps).max())
+
+
+def _journal_line(line: bytes, path: Path, number: int) -> dict:
+    """One complete journal line as a JSON object, or a ScenarioError naming the line."""
+    if _depth(line) > MAX_DEPTH:
+        raise _damaged(path, number, f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        doc = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _damaged(path, number, f"not JSON ({str(exc)[:80]})") from None
+    if not isinstance(doc, dict):
+        raise _damaged(path, number, f"a {type(doc).__name__}, not a JSON object")
+    return doc
+
+
+def _trial_of(doc: dict, path: Path, number: int) -> tuple[int, dict[str, float], np.ndarray]:
+    """A trial line's number, weights and outcomes, checked (errors name the line)."""
+    trial, params, values = doc.get("trial"), doc.get("params"), doc.get("values")
+    if not isinstance(trial, int) or isinstance(trial, bool) or trial < 0:
+        raise _damaged(path, number, f"'trial' must be a whole number >= 0, not {trial!r:.40}")
+    if not isinstance(params, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in params.values()):
+        raise _damaged(path, number, "'params' must map names to numbers")
+    try:
+        arr = np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.ndim != 2 or not isinstance(values, list):
+        raise _damaged(path, number, "'values' must be a table of numbers (scenarios x runs)")
+    return trial, {str(k): float(v) for k, v in params.items()}, arr
+
 
 
 @dataclass
@@ -93,29 +155,29 @@ class Journal:
             self._append({"journal": "blocsim search", "digest": digest_})
 
     def _read(self) -> None:
-        raw = self.path.read_bytes()
-        good = 0
-        for k, line in enumerate(raw.splitlines(keepends=True)):
-            try:
-                doc = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                doc = None
-            if doc is None or not line.endswith(b"\n"):  # a line cut short by a kill: the end
-                break
+        """Load the trials; only a last line without its newline (a kill mid-write) is dropped.
+
+        Any other bad line is refused with the file and line, and the file is left as it was.
+        """
+        raw = read_bounded(self.path, MAX_JOURNAL, what="search journal")
+        lines = raw.split(b"\n")
+        torn = lines.pop()  # b"" when the file ends with a newline
+        for k, line in enumerate(lines):
+            doc = _journal_line(line, self.path, k + 1)
             if k == 0:
                 if doc.get("digest") != self.digest:
                     raise ScenarioError(f"{self.path} is the journal of another search (digest "
                                         f"{str(doc.get('digest'))[:12]}, not {self.digest[:12]}); "
                                         f"nothing was changed: choose another --out")
             else:
-                self.trials[int(doc["trial"])] = (doc["params"], np.array(doc["values"], dtype=float))
-            good += len(line)
-        if good == 0:
+                number, params, values = _trial_of(doc, self.path, k + 1)
+                self.trials[number] = (params, values)
+        if not lines:
             raise ScenarioError(f"{self.path}: no header line; is it damaged? (move it away to "
                                 f"start the search again)")
-        if good < len(raw):
+        if torn:
             with open(self.path, "r+b") as fh:
-                fh.truncate(good)
+                fh.truncate(len(raw) - len(torn))
 
     def _append(self, doc: dict) -> None:
         try:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..base.files import file_problem
 from ..config.costs import cost_summary, scale_strategy
 from ..config.scenario import Scenario, Strategy, load_strategy
 from ..config.search import SearchSpec
@@ -123,8 +124,8 @@ def _compare(run: SearchRun, table: pd.DataFrame, best: list[Strategy], scenario
     others: list[Strategy] = []
     for i, rel in enumerate(spec.compare):
         path = Path(base_dir) / rel
-        if not path.is_file():
-            raise spec.error(f"strategy file not found: {rel}", ("compare", i))
+        if why := file_problem(path, "strategy file"):
+            raise spec.error(f"{why}: {rel}", ("compare", i))
         st = load_strategy(path)
         scaled = scale_strategy(st, scenario, world, budget)
         others.append(scaled.model_copy(update={

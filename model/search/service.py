@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..base.errors import ScenarioError
-from ..base.files import check_writable, default_out_dir
+from ..base.files import check_writable, default_out_dir, file_problem
 from ..config.checks import prepare_world
 from ..config.scenario import Scenario, load_strategy
 from ..config.search import SearchSpec, load_search
@@ -65,8 +65,8 @@ def prepare(spec_file: Path, *, trials: int | None = None, seed: int | None = No
     space = make_space(spec, world)
     for i, rel in enumerate(spec.compare):  # checked before any run, not after the search
         path = Path(spec._source).parent / rel
-        if not path.is_file():
-            raise spec.error(f"strategy file not found: {rel}", ("compare", i))
+        if why := file_problem(path, "strategy file"):
+            raise spec.error(f"{why}: {rel}", ("compare", i))
         load_strategy(path)
     return spec, problem, scenario, world, space
 

@@ -2,10 +2,11 @@
 
 Server-rendered pages (Starlette and Jinja2), HTMX for partial redraws (vendored in ``static/``,
 nothing fetched at run time), SVG charts drawn on the server. Every POST checks the session's
-CSRF token; what-if runs are rate-limited per session and a few at a time across the server and
-run in a worker thread. With a ``gamehost.GameHost`` the game's pages (team, facilitator,
-board, codes: ``gameroutes``) are served over the engine; without one, ``/team`` and
-``/facilitator`` are role-checked pages that say no game is served. Imports layers 0-7 and web.
+CSRF token; what-if runs are rate-limited per session, per client address and across the
+server, and run a few at a time in worker threads; event streams are capped. With a
+``gamehost.GameHost`` the game's pages (team, facilitator, board, codes: ``gameroutes``) are
+served over the engine; without one, ``/team`` and ``/facilitator`` are role-checked pages that
+say no game is served. Imports layers 0-7 and web.
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ HERE = Path(__file__).resolve().parent
 DIGEST = re.compile(r"^[0-9a-f]{20}$")
 #: The what-if form's fields that can carry an error message beside them.
 FIELDS = ("states", *(f"lever-{name}" for name in LEVERS))
+#: What a refused what-if says, by the limit that refused it (``security.RunLimits``).
+TOO_MANY = {"session": "too many what-ifs at once: wait a second and move again",
+            "address": "too many what-ifs from this address: wait a few seconds and move again",
+            "server": "the server is busy with many what-ifs: wait a few seconds and try again"}
+#: Messages an event stream sends before it ends (the browser reconnects by itself): with a
+#: keep-alive every 15 s, a stream lives at most 5 minutes, so a forgotten tab frees its slot.
+STREAM_MESSAGES = 20
 
 
 @dataclass
@@ -49,7 +57,8 @@ class WebState:
     codes: sec.Codes | None = None
     game_file: Path | None = None
     store: sec.BoundedStore = field(default_factory=sec.BoundedStore)
-    limiter: sec.RateLimiter = field(default_factory=sec.RateLimiter)
+    limits: sec.RunLimits = field(default_factory=sec.RunLimits)
+    streams: sec.StreamSlots = field(default_factory=sec.StreamSlots)
     gate: Gate = field(default_factory=lambda: Gate(2))
     board: Board = field(default_factory=Board)
     outcomes: OrderedDict = field(default_factory=OrderedDict)
@@ -130,9 +139,17 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
     async def index(request: Request) -> Response:
         return page(request, "index.html", serving=host is not None)
 
+    def refused(request: Request, sid: str) -> str | None:
+        """Why a what-if run may not start now (``TOO_MANY``), or None."""
+        which = state.limits.allow(sid, sec.client_address(request))
+        return TOO_MANY[which] if which else None
+
     async def whatif_page(request: Request) -> Response:
         source = request.query_params.get("scenario", "baseline")[:80]
         sid = sec.session_id(request)
+        # the baseline's page is cached; any other source may run the model
+        if source != "baseline" and (why := refused(request, sid)):
+            return sec.forbidden(why, status=429)
         try:
             ctx = await _run_view(request, sid, source, {}, first=True)
         except (ScenarioError, NonFiniteError) as exc:
@@ -149,9 +166,8 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
             return sec.forbidden("refused: the form's security token is missing or stale; "
                                  "reload the page")
         sid = sec.session_id(request)
-        if not state.limiter.allow(sid):
-            return page(request, "_errors.html", status=429, errors={},
-                        status_text="too many what-ifs at once: wait a second and move again",
+        if why := refused(request, sid):
+            return page(request, "_errors.html", status=429, errors={}, status_text=why,
                         reswap=True)
         values = {k: form.getlist(k) for k in form.keys() if k != "csrf"}
         source = str(form.get("source", "baseline"))[:80]
@@ -173,6 +189,8 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         from .whatif import digest, read_upload, upload_label
         upload = form.get("file")
         sid = sec.session_id(request)
+        if why := refused(request, sid):  # reading and checking an upload costs a world's build
+            return page(request, "_upload_error.html", status=429, message=why)
         if upload is None or isinstance(upload, str):
             return page(request, "_upload_error.html", status=422, message="choose a file")
         data = await upload.read(sec.MAX_BODY + 1)
@@ -233,8 +251,8 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
         entry = _owned(request, "run", key)
         if entry is None:
             return PlainTextResponse("no such what-if in this session\n", status_code=404)
-        if not state.limiter.allow(sec.session_id(request)):
-            return PlainTextResponse("too many requests; wait a second\n", status_code=429)
+        if why := refused(request, sec.session_id(request)):
+            return sec.forbidden(why, status=429)
         from .whatif import numbers_csv
         scenario, world = entry[0], entry[1]
         try:
@@ -277,8 +295,13 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
                                  headers={"cache-control": "no-store"})
 
     async def board_events(request: Request) -> Response:
-        return StreamingResponse(state.board.stream(), media_type="text/event-stream",
-                                 headers={"cache-control": "no-store"})
+        address = sec.client_address(request)
+        if not state.streams.acquire(address):
+            return sec.forbidden("too many open event streams from this address or in all; "
+                                 "poll /board/version instead", status=429)
+        return _SlotStream(lambda: state.streams.release(address),
+                           state.board.stream(limit=STREAM_MESSAGES),
+                           media_type="text/event-stream", headers={"cache-control": "no-store"})
 
     game = [] if host is None else game_routes(host, page, checked_form, public_url)
     routes = [
@@ -309,6 +332,20 @@ def create_app(*, codes: sec.Codes | None = None, game_file: Path | None = None,
     app = Starlette(routes=routes, middleware=middleware)
     app.state.web = state
     return app
+
+
+class _SlotStream(StreamingResponse):
+    """A streaming answer that gives its slot back when it ends, however it ends."""
+
+    def __init__(self, release, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 def _field_errors(exc: ScenarioError) -> dict[str, str]:

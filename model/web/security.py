@@ -6,7 +6,8 @@
   session id, a CSRF token and a role: ``viewer``, ``team:<name>`` or ``facilitator``. The
   cookie's key is random per server unless one is given.
 * Every POST carries the session's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``).
-* What-if runs are limited per session (a token bucket) and across the server (a few at a time).
+* What-if runs are limited per session, per client address and across the server (token
+  buckets), and run a few at a time; event streams are capped per address and in all.
 * Request bodies are cut off at ``MAX_BODY`` bytes before any parsing.
 
 Imports the standard library and Starlette only.
@@ -141,6 +142,66 @@ class RateLimiter:
             while len(self._buckets) > self.max_keys:
                 self._buckets.popitem(last=False)
             return ok
+
+
+class RunLimits:
+    """What-if runs allowed per session, per client address and across the server.
+
+    A session is only a cookie: a client that drops it gets a fresh one, so the session's
+    bucket alone does not hold; the address's and the server's do. Devices behind one NAT or
+    proxy share an address (``X-Forwarded-For`` is not trusted): its bucket allows a class's
+    few devices each moving a slider, not a script. ``allow`` names the limit that refused.
+    """
+
+    def __init__(self, session: RateLimiter | None = None, address: RateLimiter | None = None,
+                 server: RateLimiter | None = None) -> None:
+        self.session = session or RateLimiter(burst=4, every=1.5)
+        self.address = address or RateLimiter(burst=8, every=0.75)
+        self.server = server or RateLimiter(burst=30, every=0.2, max_keys=1)
+
+    def allow(self, sid: str, address: str) -> str | None:
+        """None if a run may start now, else the limit that refused: session, address, server.
+
+        A refusal by a later limit still spends the earlier ones' tokens.
+        """
+        for name, limiter, key in (("session", self.session, sid),
+                                   ("address", self.address, address),
+                                   ("server", self.server, "")):
+            if not limiter.allow(key):
+                return name
+        return None
+
+
+class StreamSlots:
+    """Open event streams counted per client address and across the server, both capped."""
+
+    def __init__(self, per_address: int = 6, total: int = 200) -> None:
+        self.per_address, self.total = per_address, total
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, address: str) -> bool:
+        """Take a slot for ``address`` if both caps allow (give it back with ``release``)."""
+        with self._lock:
+            mine = self._open.get(address, 0)
+            if mine >= self.per_address or sum(self._open.values()) >= self.total:
+                return False
+            self._open[address] = mine + 1
+            return True
+
+    def release(self, address: str) -> None:
+        """Give back a slot taken by ``acquire``."""
+        with self._lock:
+            left = self._open.get(address, 0) - 1
+            if left > 0:
+                self._open[address] = left
+            else:
+                self._open.pop(address, None)
+
+
+def client_address(request: Request) -> str:
+    """The peer's address as the server sees it (not a header the client may set)."""
+    return request.client.host if request.client else "unknown"
 
 
 class BoundedStore:

@@ -151,7 +151,8 @@ def apply_levers(scenario: Scenario, form: Mapping[str, Sequence[str]]) -> Scena
         if len(values) != 1:
             raise ScenarioError("give one intensity", path=field)
         intensity = _number(values[0], field)
-        targets = [t for t in form.get(f"lever-{name}-targets", ()) if t]
+        # each once, in order: a target repeated hundreds of times would cost a run as much
+        targets = list(dict.fromkeys(t for t in form.get(f"lever-{name}-targets", ()) if t))
         if cfg is None and intensity == 0:
             continue
         entry = dict(doc[block][name] or {"start": None, "end": None, "efficiency": 1.0})

@@ -298,3 +298,37 @@ def test_a_log_line_cut_short_is_left_out_and_the_game_goes_on(straight, tmp_pat
     session.act({"do": "undo"})
     assert read_log(copy / LOG) == session.game.log
     assert (copy / LOG).read_bytes().startswith(whole)
+
+
+def _uncached_bytes(game) -> bytes:
+    """The save as encoded without the undo cache (every checkpoint encoded afresh)."""
+    from model.game import store
+
+    d = {**store.game_to_dict(game), "undo": [store._checkpoint_dict(cp) for cp in game.undo_stack]}
+    return json.dumps(d, sort_keys=True, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+def test_the_undo_cache_keeps_the_save_bytes_and_encodes_each_checkpoint_once(game, monkeypatch):
+    from model.game import store
+
+    calls = []
+    real = store.encode_array
+    monkeypatch.setattr(store, "encode_array", lambda a: calls.append(1) or real(a))
+    seen = []
+    for _ in range(3):
+        game.open_turn()
+        game.submit({"team": "sco", "move": "rail", "targets": ["KAZ"], "intensity": 0.5})
+        game.close_turn()
+        seen.append(save_bytes(game))
+        assert seen[-1] == _uncached_bytes(game)
+    assert len(game.undo_stack) == 3
+    calls.clear()
+    assert save_bytes(game) == seen[-1]
+    now_only = len(calls)
+    assert now_only == len(store._checkpoint_dict(game.checkpoint())["arrays"]) + len(
+        game.checkpoint()[1].arrays)  # the three undo checkpoints came from the cache
+    assert game.undo().ok and save_bytes(game) == _uncached_bytes(game)
+    game.open_turn()
+    game.submit({"team": "west", "move": "talk", "targets": ["KAZ"], "intensity": 1.0})
+    game.close_turn()
+    assert save_bytes(game) == _uncached_bytes(game)

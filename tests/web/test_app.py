@@ -26,7 +26,12 @@ def token(html: str) -> str:
 
 @pytest.fixture(scope="module")
 def app():
-    return create_app(codes=sec.Codes.issue(["red", "blue"]), secret="test-secret")
+    app = create_app(codes=sec.Codes.issue(["red", "blue"]), secret="test-secret")
+    # every client here has the same address: only the session's limit is tested here (the
+    # address's and the server's: test_limits.py)
+    app.state.web.limits = sec.RunLimits(address=sec.RateLimiter(burst=10_000),
+                                         server=sec.RateLimiter(burst=10_000, max_keys=1))
+    return app
 
 
 @pytest.fixture
