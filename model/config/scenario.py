@@ -100,18 +100,20 @@ class Parameters(Strict):
     """Parameters of the dynamics (``docs/model.md`` gives the rationale and ranges)."""
 
     peer_weight: float = Field(0.15, ge=0, le=2, description="w: peer influence rate, 1/yr")
-    inertia: float = Field(0.29, ge=0, le=2, description="k: pull back to the start alignment, 1/yr")
-    econ_weight: float = Field(0.5, ge=0, le=5, description="push per unit change of trade share")
-    security_weight: float = Field(0.6, ge=0, le=5, description="push per unit change of security ties")
-    regime_weight: float = Field(0.3, ge=0, le=5,
+    inertia: float = Field(0.0, ge=0, le=2, description="k: pull back to the start alignment, 1/yr")
+    econ_weight: float = Field(0.001, ge=0, le=5, description="push per unit change of trade share")
+    security_weight: float = Field(0.01, ge=0, le=5, description="push per unit change of security ties")
+    regime_weight: float = Field(0.05, ge=0, le=5,
                                  description="push per unit change of regime's natural alignment")
     econ_decay: float = Field(0.10, ge=0, le=2, description="fade of trade changes, 1/yr")
     security_decay: float = Field(0.05, ge=0, le=2, description="fade of security changes, 1/yr")
     governance_decay: float = Field(0.05, ge=0, le=2, description="fade of regime changes, 1/yr")
     shock_sd: float = Field(0.10, ge=0, le=1, description="sd of random shocks per sqrt(year)")
-    shock_tail: float = Field(0.0, ge=0, le=0.5,
+    shock_tail: float = Field(0.15, ge=0, le=0.5,
                               description="Tukey's h: heavier tails of the shocks, median kept (0: normal)")
-    size_elasticity: float = Field(0.3, ge=0, le=2, description="receptiveness falls with GDP")
+    shock_persistence: float = Field(
+        0.0, ge=0, lt=1, description="lag-1 autocorrelation of yearly shocks (0: independent)")
+    size_elasticity: float = Field(0.0, ge=0, le=2, description="receptiveness falls with GDP")
     gdp_ref_usd: float = Field(1e11, gt=0, description="GDP at which receptiveness is 2**-elasticity")
     lean_threshold: float = Field(0.25, gt=0, lt=1, description="|a| above which a state leans to a camp")
     partner_threshold: float = Field(0.35, ge=-1, le=1, description="alignment to become dialogue partner")
@@ -132,7 +134,7 @@ class Parameters(Strict):
                                      description="share of trade room a new member gains with China+Russia")
     closed_regime_threshold: float = Field(0.35, gt=0, le=1,
                                            description="governance below which civil-society aid backfires")
-    civil_society_backlash: float = Field(0.04, ge=0, le=1,
+    civil_society_backlash: float = Field(0.006, ge=0, le=1,
                                           description="push to the SCO per unit effort, most closed regime")
 
     @model_validator(mode="after")

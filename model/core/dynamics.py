@@ -114,6 +114,20 @@ def heavy_tails(eps: np.ndarray, h: float) -> np.ndarray:
     return eps * np.exp(h * (eps * eps - NORMAL_MEDIAN_ABS**2) / 2.0)
 
 
+def persistent_shocks(eps: np.ndarray, prev: np.ndarray | None, rho: float, dt: float) -> np.ndarray:
+    """Shocks that persist: ``r prev + sqrt(1 - r**2) eps`` with ``r = rho**dt`` (AR(1), unit variance).
+
+    The observed yearly changes are positively autocorrelated (docs/estimates.md section 3);
+    independent shocks, pulled back by the peers, give the wrong sign. The first step (``prev``
+    None) takes ``eps`` itself, so the series starts stationary; ``rho = 0`` returns ``eps``
+    (the draws, the stream and every run unchanged to the byte).
+    """
+    if rho == 0 or prev is None:
+        return eps
+    r = rho**dt
+    return r * prev + np.sqrt(1.0 - r * r) * eps
+
+
 def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarray:
     """Random shocks as a push: ``sd * eps * (1 + a sign(eps)) / sqrt(dt)``.
 

@@ -46,6 +46,7 @@ class Params:
     closed_regime_threshold: float
     civil_society_backlash: float
     shock_tail: float = 0.0  # Tukey's h of the shocks (0: normal); last, so that it may default
+    shock_persistence: float = 0.0  # lag-1 autocorrelation of the shocks (0: independent)
 
     def to_dict(self) -> dict[str, float]:
         """The parameters by name."""
@@ -55,8 +56,8 @@ class Params:
     def from_dict(cls, d: dict) -> Params:
         """From a mapping holding every field (other keys are ignored).
 
-        ``shock_tail`` may be missing, as in snapshots taken before it existed: it then takes
-        its default.
+        ``shock_tail`` and ``shock_persistence`` may be missing, as in snapshots taken before
+        they existed: they then take their defaults.
         """
         return cls(**{f.name: float(d[f.name] if f.name in d else f.default) for f in fields(cls)})
 

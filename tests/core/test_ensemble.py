@@ -258,3 +258,10 @@ def test_heavy_tailed_shocks_match_the_model():
     sc = make(start_year=2014, horizon=6, replications=3,
               parameters={"shock_tail": 0.25, "inertia": 0.0})
     assert_same_runs(sc, replication_seeds(5, 3))
+
+
+def test_persistent_shocks_match_the_model():
+    """``shock_persistence`` carries each run's last shocks in both engines: runs equal to the bit."""
+    sc = make(start_year=2014, horizon=6, replications=3,
+              parameters={"shock_persistence": 0.4, "shock_tail": 0.15, "inertia": 0.0})
+    assert_same_runs(sc, replication_seeds(5, 3))

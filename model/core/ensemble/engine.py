@@ -52,6 +52,7 @@ class Ensemble:
         self.a_decide = tile(plan.a0)
         self.status_anchor = tile(plan.a0)
         self.streak = np.zeros((n, R))
+        self.eps_prev = np.zeros((n, R))  # the last step's shocks (persistent shocks carry them)
         self.status = tile(plan.status0)
         self.status_moved = np.zeros((n, R), dtype=bool)
         self.status_shared = plan.status0.copy()
@@ -273,6 +274,9 @@ class Ensemble:
         peer = dyn.peer_push(plan.relations, a, a0, p["peer_weight"], plan.has_relations[:, None])
         eps, draws = draw_step(self.rngs[sl], self.buf[:, :a.shape[1]])
         eps = dyn.heavy_tails(eps, p["shock_tail"])
+        eps = dyn.persistent_shocks(eps, self.eps_prev[:, sl] if self.k > 1 else None,
+                                    p["shock_persistence"], dt)
+        self.eps_prev[:, sl] = eps
         relaxed = dyn.relax_to_anchor(a, a0, p["inertia"], dt)
         shock = dyn.shock_push(eps, relaxed, p["shock_sd"], dt)
         pos = add_dynamic(pos_s, peer, shock, 1.0)
