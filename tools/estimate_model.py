@@ -36,7 +36,8 @@ BRICS_BUMP = 0.03  # ORG_TIES["BRICS"]: share of trade room gained on joining
 #: the defaults before the validation winner (docs/estimates.md section 4) became the default;
 #: the candidates are written as changes to them, as they were scored
 PREVIOUS = {"inertia": 0.29, "econ_weight": 0.5, "security_weight": 0.6, "regime_weight": 0.3,
-            "shock_tail": 0.0, "shock_persistence": 0.0}
+            "shock_tail": 0.0, "shock_persistence": 0.0, "leader_change_rate": 0.0,
+            "leader_change_effect": 0.0}
 X02 = {"inertia": 0.0, "econ_weight": 0.1, "security_weight": 0.12, "regime_weight": 0.06}
 ESTIMATED = {"inertia": 0.0, "econ_weight": 0.001, "security_weight": 0.01, "regime_weight": 0.05}
 CANDIDATES = {name: {**PREVIOUS, **change} for name, change in {
@@ -107,6 +108,23 @@ def lone_response(plan, src: str, channel: int, delta: np.ndarray, seed: int = S
     return (a[states, :, states] - a[n, :, states]).mean(axis=0)
 
 
+def leader_response(plan, sd: float, seed: int = SEED) -> np.ndarray:
+    """``lone_response`` for leader changes: replication i starts with state i shifted as
+    ``sd`` scripted leader changes would shift it (``leader_change_effect`` each, scaled by the
+    room as an ``alignment_shock``). The random leader changes of every run share the seed."""
+    from model.core.ensemble.engine import Ensemble
+
+    n = plan.n
+    delta = plan.params["leader_change_effect"] * sd
+    ens = Ensemble(plan, [seed] * (n + 1), attribution=False)
+    states = np.arange(n)
+    a = ens.a[states, states]
+    ens.a[states, states] = a + np.where(delta < 0, (1.0 + a) * np.expm1(delta),
+                                         -(1.0 - a) * np.expm1(-delta))
+    out = ens.run().alignment
+    return (out[states, :, states] - out[n, :, states]).mean(axis=0)
+
+
 def origin_plan(year: int = ORIGIN, horizon: int = 5, params: dict | None = None):
     """The shared plan of a baseline run from ``year``'s world on the stable scale."""
     from model.config.build import prepare_plan
@@ -131,6 +149,9 @@ def responses(table: pd.DataFrame, horizons=(1, 5),
     for h in horizons:
         rows = table[table.spec.str.startswith("changes") & (table.scale == "stable") & (table.horizon == h)]
         for term, sd in zip(rows.term, rows.driver_sd, strict=True):
+            if term == "leader_change" and plan.params["leader_change_effect"] != 0:
+                out[h][term] = float(leader_response(plan, float(sd))[h])
+                continue
             change = channel_change(term, float(sd), plan.base)
             out[h][term] = None if change is None else float(lone_response(plan, *change)[h])
     return out

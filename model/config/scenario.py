@@ -113,6 +113,12 @@ class Parameters(Strict):
                               description="Tukey's h: heavier tails of the shocks, median kept (0: normal)")
     shock_persistence: float = Field(
         0.0, ge=0, lt=1, description="lag-1 autocorrelation of yearly shocks (0: independent)")
+    leader_change_rate: float = Field(
+        0.178, ge=0, le=2, description="leader changes per state-year (REIGN, 2000-2014)")
+    leader_change_effect: float = Field(
+        -0.021, ge=-0.5, le=0.5, description="alignment shift of a leader change (panel estimate)")
+    leader_change_draws: float = Field(
+        1.0, ge=0, le=1, description="share of leader changes drawn at random (0: scripted only)")
     size_elasticity: float = Field(0.0, ge=0, le=2, description="receptiveness falls with GDP")
     gdp_ref_usd: float = Field(1e11, gt=0, description="GDP at which receptiveness is 2**-elasticity")
     lean_threshold: float = Field(0.25, gt=0, lt=1, description="|a| above which a state leans to a camp")
@@ -244,6 +250,12 @@ class EconomicShockEvent(_Event):
     delta: float = Field(ge=-1, le=1)
 
 
+class LeaderChangeEvent(_Event):
+    """A change of leader: alignment shifts by ``leader_change_effect`` (docs/estimates.md)."""
+
+    type: Literal["leader_change"]
+
+
 class GovernmentChangeEvent(_Event):
     """A change of government: governance jumps to ``regime`` (0 closed .. 1 open)."""
 
@@ -253,7 +265,7 @@ class GovernmentChangeEvent(_Event):
 
 Event = Annotated[
     JoinEvent | LeaveEvent | SanctionsEvent | AlignmentShockEvent | EconomicShockEvent
-    | GovernmentChangeEvent,
+    | GovernmentChangeEvent | LeaderChangeEvent,
     Field(discriminator="type"),
 ]
 

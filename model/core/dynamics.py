@@ -128,6 +128,23 @@ def persistent_shocks(eps: np.ndarray, prev: np.ndarray | None, rho: float, dt: 
     return r * prev + np.sqrt(1.0 - r * r) * eps
 
 
+def leader_change_push(u: np.ndarray, rate: float, effect: float, draws: float,
+                       dt: float) -> np.ndarray:
+    """Leader changes as random events: a push that moves a state by about ``effect`` when one occurs.
+
+    A change occurs with the chance ``1 - exp(-rate draws dt)`` a step (``u`` uniform draws);
+    ``effect`` is the panel estimate of a change's 5-year effect *relative to the other states
+    of the same years* (docs/estimates.md), and the stable scale is centred every year, so the
+    push is centred too: ``effect (L - p)`` with ``p = 1 - exp(-rate dt)`` the expected number
+    a step. States without a change drift by ``-effect p`` a year, so leader changes move no
+    one on average. ``draws = 0`` keeps the centring but draws none (the conditional hindcast
+    scripts the observed changes instead). As a push: ``2 (shift) / dt``, as ``alignment_shock``.
+    """
+    p = -np.expm1(-rate * dt)
+    occurred = u < -np.expm1(-rate * draws * dt)
+    return 2.0 * effect * (occurred - p) / dt
+
+
 def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarray:
     """Random shocks as a push: ``sd * eps * (1 + a sign(eps)) / sqrt(dt)``.
 

@@ -456,3 +456,18 @@ def test_persistent_shocks_have_the_asked_autocorrelation_and_unit_variance():
     # half-year steps: two steps carry as much as one year
     assert dyn.persistent_shocks(z[1], z[0], 0.25, 0.5) == pytest.approx(
         0.5 * z[0] + np.sqrt(0.75) * z[1])
+
+
+def test_leader_changes_are_centred_and_shift_by_the_effect():
+    from model.core import dynamics as dyn
+
+    u = np.random.default_rng(np.random.SeedSequence(5)).random(400_000)
+    push = dyn.leader_change_push(u, 0.178, -0.021, 1.0, 1.0)
+    p = -np.expm1(-0.178)
+    assert np.mean(u < p) == pytest.approx(p, abs=0.003)
+    assert push.mean() == pytest.approx(0.0, abs=2e-4)  # no one moves on average
+    # as a push, 2 shift / dt: a change shifts by effect (1 - p), the others by -effect p
+    assert set(np.round(push / 2, 12)) == {round(-0.021 * (1 - p), 12), round(0.021 * p, 12)}
+    scripted = dyn.leader_change_push(u, 0.178, -0.021, 0.0, 1.0)  # none drawn, centring kept
+    assert np.all(scripted == 2 * 0.021 * p)
+    assert np.all(dyn.leader_change_push(u, 0.0, -0.021, 1.0, 1.0) == 0)
