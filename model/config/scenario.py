@@ -465,7 +465,7 @@ def _explain(exc: ValidationError, model: type[BaseModel], where: dict, label: s
 
 _EVENT_TAGS = tuple(e.model_fields["type"].annotation.__args__[0] for e in (
     JoinEvent, LeaveEvent, SanctionsEvent, AlignmentShockEvent, EconomicShockEvent,
-    GovernmentChangeEvent))
+    GovernmentChangeEvent, LeaderChangeEvent))
 
 
 def parse(data: dict, model: type[BaseModel], where: dict, label: str):
