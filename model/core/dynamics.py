@@ -7,8 +7,9 @@ out in ``docs/model.md``; the names here follow it.
 Conventions: alignment ``a`` lies in [-1, +1] (-1 West, +1 SCO); a *push* is a rate per year,
 positive towards the SCO. The model is a perturbation model around the observed world of the
 start year: structural drivers push in proportion to how far a state's trade, security ties and
-regime have moved from where they stood at the start (``dev`` arrays), and an anchor pulls each
-state back towards its starting alignment (Friedkin and Johnsen's stubbornness).
+regime have moved from where they stood at the start (``dev`` arrays), and an optional anchor
+pulls each state back towards its starting alignment (Friedkin and Johnsen's stubbornness; off
+by default: ``inertia`` 0, a local level).
 
 Part of the core: imports numpy, base and data only.
 """
