@@ -226,6 +226,35 @@ def event_rates(drivers: pd.DataFrame, first: int = 2000, last: int = 2014) -> p
     return pd.DataFrame(rows)
 
 
+def status_rises(first: int = 2002, last: int = 2014) -> pd.DataFrame:
+    """SCO status rises in first..last and how well the prior year's alignment separates them.
+
+    Every state-year below member whose status is known, ``rise`` if its rung went up that year;
+    per scale the risers' median and largest prior alignment and the AUC (Mann-Whitney) of the
+    prior alignment for rises against the rest (0.5: no separation). 2001, the founding, is left
+    out by default.
+    """
+    from scipy.stats import mannwhitneyu
+
+    from model.history.data import load_history
+
+    h = load_history()
+    years = np.arange(first - 1, last + 1)
+    st = h.status(years)
+    known = (st[:-1] >= 0) & (st[:-1] < 3) & (st[1:] >= 0)
+    rise = (st[1:] > st[:-1])[known]
+    rows = []
+    for scale in ("alignment", "alignment_ideal"):
+        prior = h.matrix(scale, years)[:-1][known]
+        ok = np.isfinite(prior)
+        x, y = prior[ok & rise], prior[ok & ~rise]
+        auc = mannwhitneyu(x, y).statistic / (len(x) * len(y))
+        rows.append({"scale": scale, "rises": int(len(x)), "state_years": int(ok.sum()),
+                     "risers_median": float(np.median(x)), "risers_max": float(x.max()),
+                     "others_median": float(np.median(y)), "auc": float(auc)})
+    return pd.DataFrame(rows)
+
+
 def report(panel: pd.DataFrame, drivers: pd.DataFrame) -> str:
     """The dynamics and event-rate tables of docs/estimates.md, as markdown."""
     panel = panel.sort_values(["year", "iso3"])
@@ -247,6 +276,11 @@ def report(panel: pd.DataFrame, drivers: pd.DataFrame) -> str:
     for name, s in rows:
         lines.append(f"| {name} | {s['median']:.3f} | {s['p95']:.3f} | {s['p99']:.3f} | "
                      f"{s['ac1']:+.2f} | {s['sd10']:.3f} | {s['n_changes']} | {s['n_decades']} |")
+    lines += ["", "| scale | SCO status rises 2002-2014 | state-years | risers' prior alignment: "
+              "median (max) | others' median | AUC |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in status_rises().itertuples():
+        lines.append(f"| {r.scale} | {r.rises} | {r.state_years} | {r.risers_median:+.3f} "
+                     f"({r.risers_max:+.3f}) | {r.others_median:+.3f} | {r.auc:.2f} |")
     rates = event_rates(drivers)
     lines += ["", "| event | events | state-years | rate per state-year | 95% CI |",
               "| --- | --- | --- | --- | --- |"]
