@@ -1,4 +1,4 @@
-"""The current model beside the estimates: its responses to the drivers and its dynamics.
+"""The shipped model beside the estimates: its responses to the drivers and its dynamics.
 
 Used by ``tools/estimate.py`` (which prints what this module computes into docs/estimates.md).
 

@@ -129,7 +129,7 @@ def persistent_shocks(eps: np.ndarray, prev: np.ndarray | None, rho: float, dt: 
     return r * prev + np.sqrt(1.0 - r * r) * eps
 
 
-def leader_change_push(u: np.ndarray, rate: float, effect: float, draws: float,
+def leader_change_push(u: np.ndarray, a: np.ndarray, rate: float, effect: float, draws: float,
                        dt: float) -> np.ndarray:
     """Leader changes as random events: a push that moves a state by about ``effect`` when one occurs.
 
@@ -139,11 +139,14 @@ def leader_change_push(u: np.ndarray, rate: float, effect: float, draws: float,
     push is centred too: ``effect (L - p)`` with ``p = 1 - exp(-rate dt)`` the expected number
     a step. States without a change drift by ``-effect p`` a year, so leader changes move no
     one on average. ``draws = 0`` keeps the centring but draws none (the conditional hindcast
-    scripts the observed changes instead). As a push: ``2 (shift) / dt``, as ``alignment_shock``.
+    scripts the observed changes instead). As a push scaled like ``shock_push``,
+    ``2 kick (1 + a sign(kick)) / dt``: after the room factor a kick moves a state by about
+    ``kick (1 - a**2)`` either way, so the centring holds wherever the state stands (a push
+    scaled by the room of one side would drift states at the West pole towards the SCO).
     """
     p = -np.expm1(-rate * dt)
-    occurred = u < -np.expm1(-rate * draws * dt)
-    return 2.0 * effect * (occurred - p) / dt
+    kick = effect * ((u < -np.expm1(-rate * draws * dt)) - p)
+    return 2.0 * kick * (1.0 + a * np.sign(kick)) / dt
 
 
 def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarray:

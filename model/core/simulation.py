@@ -246,7 +246,8 @@ class BlocModel(mesa.Model):
         leaders = self.rng.random(self.world.n)
         relaxed = dyn.relax_to_anchor(self.a, self.a0, p.inertia, dt)
         pushes[n_src + 2] = dyn.shock_push(eps, relaxed, p.shock_sd, dt) + dyn.leader_change_push(
-            leaders, p.leader_change_rate, p.leader_change_effect, p.leader_change_draws, dt)
+            leaders, relaxed, p.leader_change_rate, p.leader_change_effect, p.leader_change_draws,
+            dt)
         new, contrib = dyn.alignment_step(relaxed, pushes, dt)
         contrib[n_src + 1] = relaxed - self.a  # inertia's share (its push row stays zero)
         self.a = new

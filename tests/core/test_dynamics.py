@@ -462,12 +462,19 @@ def test_leader_changes_are_centred_and_shift_by_the_effect():
     from model.core import dynamics as dyn
 
     u = np.random.default_rng(np.random.SeedSequence(5)).random(400_000)
-    push = dyn.leader_change_push(u, 0.178, -0.021, 1.0, 1.0)
+    centre = np.zeros_like(u)
+    push = dyn.leader_change_push(u, centre, 0.178, -0.021, 1.0, 1.0)
     p = -np.expm1(-0.178)
     assert np.mean(u < p) == pytest.approx(p, abs=0.003)
     assert push.mean() == pytest.approx(0.0, abs=2e-4)  # no one moves on average
-    # as a push, 2 shift / dt: a change shifts by effect (1 - p), the others by -effect p
+    # at the centre, as a push 2 shift / dt: a change shifts by effect (1 - p), the others by -effect p
     assert set(np.round(push / 2, 12)) == {round(-0.021 * (1 - p), 12), round(0.021 * p, 12)}
-    scripted = dyn.leader_change_push(u, 0.178, -0.021, 0.0, 1.0)  # none drawn, centring kept
+    scripted = dyn.leader_change_push(u, centre, 0.178, -0.021, 0.0, 1.0)  # none drawn, centred
     assert np.all(scripted == 2 * 0.021 * p)
-    assert np.all(dyn.leader_change_push(u, 0.0, -0.021, 1.0, 1.0) == 0)
+    assert np.all(dyn.leader_change_push(u, centre, 0.0, -0.021, 1.0, 1.0) == 0)
+    # off the centre the moves stay centred: after the room factor of the update no drift,
+    # even at the West pole (a push scaled by one side's room would drift it towards the SCO)
+    for a0 in (-1.0, -0.5, 0.6):
+        a = np.full_like(u, a0)
+        new, _ = dyn.alignment_step(a, dyn.leader_change_push(u, a, 0.178, -0.021, 1.0, 1.0)[None], 1.0)
+        assert (new - a).mean() == pytest.approx(0.0, abs=2e-4)

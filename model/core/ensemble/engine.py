@@ -279,7 +279,8 @@ class Ensemble:
         self.eps_prev[:, sl] = eps
         relaxed = dyn.relax_to_anchor(a, a0, p["inertia"], dt)
         shock = dyn.shock_push(eps, relaxed, p["shock_sd"], dt) + dyn.leader_change_push(
-            leaders, p["leader_change_rate"], p["leader_change_effect"], p["leader_change_draws"], dt)
+            leaders, relaxed, p["leader_change_rate"], p["leader_change_effect"],
+            p["leader_change_draws"], dt)
         pos = add_dynamic(pos_s, peer, shock, 1.0)
         neg = add_dynamic(neg_s, peer, shock, -1.0)
         if pi.size:
