@@ -3,8 +3,9 @@
 Issue 10: the local level of item 1 (``inertia: 0``: no anchor to the start value; a state keeps
 what the pushes of its changed channels and its peers gave it, plus its shocks), structural
 weights at the size of the panel estimates (item 2, ``docs/estimates.md`` section 2) and shocks
-with the observed heavy tails (item 5, ``shock_tail``). Every candidate is a setting of
-parameters whose defaults are unchanged, so the default behaviour is untouched.
+with the observed heavy tails, persistent shocks and random leader changes (item 5). Every
+candidate is written as a change to the previous defaults (``PREVIOUS``), so it means what it
+meant when it was scored; the shipped default is round 5's candidate with leader changes.
 
 Each candidate runs the model's replication ensemble (as ``model.history.simulate`` does, with
 the candidate's parameters) from every validation origin (2005-2013; targets up to 2014 only),
@@ -12,8 +13,8 @@ in both modes and on the stable and ideal-point scales, and is scored with the h
 (RMSE of the ensemble mean, CRPS, 50% and 90% coverage) beside persistence and probabilistic
 persistence. The rule, fixed before any score was seen: the winner has the lowest CRPS averaged
 over scales, modes and horizons 1, 3 and 5 of the validation origins (the candidates came in
-three rounds, ``docs/estimates.md`` section 4). Only then, with ``--test``, are the winner and
-the current default scored on the test origins (2014-2023).
+five rounds, ``docs/estimates.md`` section 4). Only then, with ``--test``, are the winner and
+the previous defaults scored on the test origins (2014-2023).
 
     python tools/compare_specs.py            # validation origins: every candidate (~2 min)
     python tools/compare_specs.py --test     # and then the test origins: the winner and the default
@@ -31,10 +32,20 @@ from model.config.scenario import Scenario
 from model.history.baselines import Past, spread_members
 from model.history.data import load_history
 from model.history.scores import cell_scores
-from model.history.simulate import observed_events, origin_seeds
+from model.history.simulate import CONDITIONAL_PARAMETERS, observed_events, origin_seeds
 
-CANDIDATES = {
-    "current (anchor to start)": {},
+#: the structural weights of round 4: half the largest weight whose 5-year responses all lie
+#: inside the panel estimates' 95% intervals (docs/estimates.md section 2)
+ESTIMATED = {"econ_weight": 0.001, "security_weight": 0.01, "regime_weight": 0.05}
+#: the defaults before round 4's winner became the default (every candidate below is written
+#: as changes to these, so the rounds mean what they meant when they were scored)
+PREVIOUS = {"inertia": 0.29, "econ_weight": 0.5, "security_weight": 0.6, "regime_weight": 0.3,
+            "shock_tail": 0.0, "shock_persistence": 0.0, "leader_change_rate": 0.0,
+            "leader_change_effect": 0.0}
+REFERENCE = "previous defaults (anchor to start)"
+WINNER = "local level, estimated weights, tails h=0.15"
+_CANDIDATES = {
+    REFERENCE: {},
     "anchor, shocks x2": {"shock_sd": 0.20},
     "local level": {"inertia": 0.0},
     "local level, shocks x1.5": {"inertia": 0.0, "shock_sd": 0.15},
@@ -55,7 +66,34 @@ CANDIDATES = {
                                                 "security_weight": 0.12, "regime_weight": 0.06,
                                                 "shock_tail": 0.15},
     "anchor, tails h=0.25": {"shock_tail": 0.25},
+    # round 4 (issue 10 items 2 and 5, written before its scores were seen): each structural
+    # weight at half the largest value that keeps every 5-year response of its channels inside
+    # the panel estimates' 95% intervals (docs/estimates.md section 2; security 0.01, regime
+    # 0.05, trade 0.001), and shocks that persist from year to year (``shock_persistence``)
+    # with the tails at h = 0.25 and rho = 0.3, the values at which the simulated yearly
+    # changes match the 2000-2014 median, p95, p99, autocorrelation sign and decade spread
+    # (section 3). Rule for round 4: the same (lowest mean CRPS); where the best of round 4 is
+    # within the paired interval of the overall best, prefer the one whose responses and
+    # dynamics meet issue 10's targets, which are fitted on years up to 2014 too.
+    **{name: {"inertia": 0.0, **ESTIMATED, **extra} for name, extra in {
+        "local level, estimated weights, tails h=0.15": {"shock_tail": 0.15},
+        "local level, estimated weights, tails h=0.25, persistence 0.3":
+            {"shock_tail": 0.25, "shock_persistence": 0.3},
+        "local level, estimated weights, tails h=0.15, persistence 0.3":
+            {"shock_tail": 0.15, "shock_persistence": 0.3},
+    }.items()},
+    "local level, weights x0.2, tails h=0.25, persistence 0.3": {
+        "inertia": 0.0, "econ_weight": 0.1, "security_weight": 0.12, "regime_weight": 0.06,
+        "shock_tail": 0.25, "shock_persistence": 0.3},
+    # round 5 (issue 10 item 5): round 4's winner with leader changes as random events at the
+    # rate and with the effect estimated on 2000-2014 (docs/estimates.md); in the conditional
+    # mode the observed ones are scripted instead. Rule, before its scores: keep them unless
+    # the paired interval of the CRPS difference from round 4's winner lies above zero.
+    "winner with leader changes (rate 0.178, effect -0.021)": {
+        "inertia": 0.0, **ESTIMATED, "shock_tail": 0.15, "leader_change_rate": 0.178,
+        "leader_change_effect": -0.021},
 }
+CANDIDATES = {name: {**PREVIOUS, **change} for name, change in _CANDIDATES.items()}
 VALIDATION = tuple(range(2005, 2014))
 TEST = tuple(range(2014, 2024))
 LAST_VALIDATION_YEAR = 2014
@@ -71,7 +109,8 @@ def forecast(history, scale, origin, horizon, mode, params, runs, seed) -> np.nd
     events = observed_events(known, origin, horizon) if mode == "conditional" else []
     scenario = Scenario.model_validate({
         "name": f"spec_{origin}", "start_year": origin, "horizon": horizon, "seed": seed,
-        "replications": runs, "events": events, "parameters": params})
+        "replications": runs, "events": events,
+        "parameters": {**params, **(CONDITIONAL_PARAMETERS if mode == "conditional" else {})}})
     result = run_ensemble(scenario, origin_seeds(seed, origin, runs),
                           world=known.world(origin, scale), attribution=False)
     return result.alignment[:, 1:, :]
@@ -179,14 +218,16 @@ def main(argv=None) -> int:
     ranking = choose(val, CANDIDATES)
     print("## Validation origins 2005-2013 (targets <= 2014)\n")
     print(choose(val, val.candidate.unique()).round(4).to_string())
-    print("\nCRPS minus the current model's, every validation cell of horizons 1, 3, 5 pooled, "
+    print("\nCRPS minus the previous defaults', every validation cell of horizons 1, 3, 5 pooled, "
           "95% interval over states:\n")
-    print(paired_bootstrap(per_state, "current (anchor to start)").round(4).to_string())
+    print(paired_bootstrap(per_state, REFERENCE).round(4).to_string())
+    print(f"\nCRPS minus round 4's winner ({WINNER}), the same cells:\n")
+    print(paired_bootstrap(per_state, WINNER).round(4).to_string())
     print(markdown(val))
     winner = ranking.index[0]
     print(f"\nwinner on validation: {winner}")
     if args.test:
-        chosen = {k: CANDIDATES[k] for k in dict.fromkeys([winner, "current (anchor to start)"])}
+        chosen = {k: CANDIDATES[k] for k in dict.fromkeys([winner, REFERENCE])}
         test = score(history, TEST, history.last_year(), chosen, runs=args.runs)
         print("\n## Test origins 2014-2023 (scored after the choice)\n")
         print(markdown(test, horizons=(1, 3, 5, 10)))

@@ -269,10 +269,10 @@ def main(argv=None) -> int:
 
         model = estimate_model.responses(table)
         print(estimate_model.report(panel, drivers))
-        winner = "local level, weights x0.2, tails h=0.15"
-        print(f"\n### spec changes, horizon 5, model: {winner} (docs/estimates.md section 4)\n")
+        before = "previous defaults (anchor to start)"
+        print(f"\n### spec changes, horizon 5, model: {before} (docs/estimates.md section 4)\n")
         print(markdown(table, spec="changes", horizon=5,
-                       model=estimate_model.responses(table, (5,), estimate_model.CANDIDATES[winner])[5]))
+                       model=estimate_model.responses(table, (5,), estimate_model.CANDIDATES[before])[5]))
     for spec in ("changes", "levels"):
         for h in HORIZONS:
             print(f"\n### spec {spec}, horizon {h}\n")

@@ -53,9 +53,16 @@ def lever_action(scenario: Scenario, name: str, cfg, world: World) -> LeverActio
                        last_year=last, efficiency=cfg.efficiency)
 
 
-def event_action(ev, world: World) -> EventAction:
-    """One scenario event as the model's ``EventAction`` (targets as state indices)."""
+def event_action(ev, world: World, leader_change_effect: float = 0.0) -> EventAction:
+    """One scenario event as the model's ``EventAction`` (targets as state indices).
+
+    A ``leader_change`` is carried out as an ``alignment_shock`` of ``leader_change_effect``.
+    """
     extra: dict = {}
+    if ev.type == "leader_change":
+        targets = tuple(np.flatnonzero(world.mask(ev.targets())).tolist())
+        return EventAction(kind="alignment_shock", year=ev.year, targets=targets,
+                           delta=leader_change_effect)
     if ev.type in ("join", "leave"):
         extra["org"] = ev.org
     if ev.type == "join":
@@ -76,7 +83,8 @@ def plan_from_scenario(scenario: Scenario, world: World) -> Plan:
     """The scenario's levers (in registry order) and events (in file order) as a ``Plan``."""
     return Plan(levers=tuple(lever_action(scenario, name, cfg, world)
                              for name, cfg in scenario.lever_configs()),
-                events=tuple(event_action(ev, world) for ev in scenario.events))
+                events=tuple(event_action(ev, world, scenario.parameters.leader_change_effect)
+                             for ev in scenario.events))
 
 
 def model_from_scenario(scenario: Scenario, *, rng=None, world: World | None = None,

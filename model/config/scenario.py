@@ -100,18 +100,26 @@ class Parameters(Strict):
     """Parameters of the dynamics (``docs/model.md`` gives the rationale and ranges)."""
 
     peer_weight: float = Field(0.15, ge=0, le=2, description="w: peer influence rate, 1/yr")
-    inertia: float = Field(0.29, ge=0, le=2, description="k: pull back to the start alignment, 1/yr")
-    econ_weight: float = Field(0.5, ge=0, le=5, description="push per unit change of trade share")
-    security_weight: float = Field(0.6, ge=0, le=5, description="push per unit change of security ties")
-    regime_weight: float = Field(0.3, ge=0, le=5,
+    inertia: float = Field(0.0, ge=0, le=2, description="k: pull back to the start alignment, 1/yr")
+    econ_weight: float = Field(0.001, ge=0, le=5, description="push per unit change of trade share")
+    security_weight: float = Field(0.01, ge=0, le=5, description="push per unit change of security ties")
+    regime_weight: float = Field(0.05, ge=0, le=5,
                                  description="push per unit change of regime's natural alignment")
     econ_decay: float = Field(0.10, ge=0, le=2, description="fade of trade changes, 1/yr")
     security_decay: float = Field(0.05, ge=0, le=2, description="fade of security changes, 1/yr")
     governance_decay: float = Field(0.05, ge=0, le=2, description="fade of regime changes, 1/yr")
     shock_sd: float = Field(0.10, ge=0, le=1, description="sd of random shocks per sqrt(year)")
-    shock_tail: float = Field(0.0, ge=0, le=0.5,
+    shock_tail: float = Field(0.15, ge=0, le=0.5,
                               description="Tukey's h: heavier tails of the shocks, median kept (0: normal)")
-    size_elasticity: float = Field(0.3, ge=0, le=2, description="receptiveness falls with GDP")
+    shock_persistence: float = Field(
+        0.0, ge=0, lt=1, description="lag-1 autocorrelation of yearly shocks (0: independent)")
+    leader_change_rate: float = Field(
+        0.178, ge=0, le=2, description="leader changes per state-year (REIGN, 2000-2014)")
+    leader_change_effect: float = Field(
+        -0.021, ge=-0.5, le=0.5, description="alignment shift of a leader change (panel estimate)")
+    leader_change_draws: float = Field(
+        1.0, ge=0, le=1, description="share of leader changes drawn at random (0: scripted only)")
+    size_elasticity: float = Field(0.0, ge=0, le=2, description="receptiveness falls with GDP")
     gdp_ref_usd: float = Field(1e11, gt=0, description="GDP at which receptiveness is 2**-elasticity")
     lean_threshold: float = Field(0.25, gt=0, lt=1, description="|a| above which a state leans to a camp")
     partner_threshold: float = Field(0.35, ge=-1, le=1, description="alignment to become dialogue partner")
@@ -132,7 +140,7 @@ class Parameters(Strict):
                                      description="share of trade room a new member gains with China+Russia")
     closed_regime_threshold: float = Field(0.35, gt=0, le=1,
                                            description="governance below which civil-society aid backfires")
-    civil_society_backlash: float = Field(0.04, ge=0, le=1,
+    civil_society_backlash: float = Field(0.006, ge=0, le=1,
                                           description="push to the SCO per unit effort, most closed regime")
 
     @model_validator(mode="after")
@@ -242,6 +250,12 @@ class EconomicShockEvent(_Event):
     delta: float = Field(ge=-1, le=1)
 
 
+class LeaderChangeEvent(_Event):
+    """A change of leader: alignment shifts by ``leader_change_effect`` (docs/estimates.md)."""
+
+    type: Literal["leader_change"]
+
+
 class GovernmentChangeEvent(_Event):
     """A change of government: governance jumps to ``regime`` (0 closed .. 1 open)."""
 
@@ -251,7 +265,7 @@ class GovernmentChangeEvent(_Event):
 
 Event = Annotated[
     JoinEvent | LeaveEvent | SanctionsEvent | AlignmentShockEvent | EconomicShockEvent
-    | GovernmentChangeEvent,
+    | GovernmentChangeEvent | LeaderChangeEvent,
     Field(discriminator="type"),
 ]
 
@@ -451,7 +465,7 @@ def _explain(exc: ValidationError, model: type[BaseModel], where: dict, label: s
 
 _EVENT_TAGS = tuple(e.model_fields["type"].annotation.__args__[0] for e in (
     JoinEvent, LeaveEvent, SanctionsEvent, AlignmentShockEvent, EconomicShockEvent,
-    GovernmentChangeEvent))
+    GovernmentChangeEvent, LeaderChangeEvent))
 
 
 def parse(data: dict, model: type[BaseModel], where: dict, label: str):

@@ -7,8 +7,9 @@ out in ``docs/model.md``; the names here follow it.
 Conventions: alignment ``a`` lies in [-1, +1] (-1 West, +1 SCO); a *push* is a rate per year,
 positive towards the SCO. The model is a perturbation model around the observed world of the
 start year: structural drivers push in proportion to how far a state's trade, security ties and
-regime have moved from where they stood at the start (``dev`` arrays), and an anchor pulls each
-state back towards its starting alignment (Friedkin and Johnsen's stubbornness).
+regime have moved from where they stood at the start (``dev`` arrays), and an optional anchor
+pulls each state back towards its starting alignment (Friedkin and Johnsen's stubbornness; off
+by default: ``inertia`` 0, a local level).
 
 Part of the core: imports numpy, base and data only.
 """
@@ -112,6 +113,40 @@ def heavy_tails(eps: np.ndarray, h: float) -> np.ndarray:
     if h == 0:
         return eps
     return eps * np.exp(h * (eps * eps - NORMAL_MEDIAN_ABS**2) / 2.0)
+
+
+def persistent_shocks(eps: np.ndarray, prev: np.ndarray | None, rho: float, dt: float) -> np.ndarray:
+    """Shocks that persist: ``r prev + sqrt(1 - r**2) eps`` with ``r = rho**dt`` (AR(1), unit variance).
+
+    The observed yearly changes are positively autocorrelated (docs/estimates.md section 3);
+    independent shocks, pulled back by the peers, give the wrong sign. The first step (``prev``
+    None) takes ``eps`` itself, so the series starts stationary; ``rho = 0`` returns ``eps``
+    (the draws, the stream and every run unchanged to the byte).
+    """
+    if rho == 0 or prev is None:
+        return eps
+    r = rho**dt
+    return r * prev + np.sqrt(1.0 - r * r) * eps
+
+
+def leader_change_push(u: np.ndarray, a: np.ndarray, rate: float, effect: float, draws: float,
+                       dt: float) -> np.ndarray:
+    """Leader changes as random events: a push that moves a state by about ``effect`` when one occurs.
+
+    A change occurs with the chance ``1 - exp(-rate draws dt)`` a step (``u`` uniform draws);
+    ``effect`` is the panel estimate of a change's 5-year effect *relative to the other states
+    of the same years* (docs/estimates.md), and the stable scale is centred every year, so the
+    push is centred too: ``effect (L - p)`` with ``p = 1 - exp(-rate dt)`` the expected number
+    a step. States without a change drift by ``-effect p`` a year, so leader changes move no
+    one on average. ``draws = 0`` keeps the centring but draws none (the conditional hindcast
+    scripts the observed changes instead). As a push scaled like ``shock_push``,
+    ``2 kick (1 + a sign(kick)) / dt``: after the room factor a kick moves a state by about
+    ``kick (1 - a**2)`` either way, so the centring holds wherever the state stands (a push
+    scaled by the room of one side would drift states at the West pole towards the SCO).
+    """
+    p = -np.expm1(-rate * dt)
+    kick = effect * ((u < -np.expm1(-rate * draws * dt)) - p)
+    return 2.0 * kick * (1.0 + a * np.sign(kick)) / dt
 
 
 def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarray:

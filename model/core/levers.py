@@ -172,7 +172,7 @@ class CulturalExchange(Lever):
     bloc = "sco"
     family = "influence"
     default_targets = ("sco_members", "sco_observers", "sco_dialogue_partners")
-    direct = 0.03
+    direct = 0.005
 
 
 # --- Western counter-strategies ---------------------------------------------------------------
@@ -189,7 +189,7 @@ class DiplomaticAlliances(Lever):
     family = "influence"
     default_targets = ("swing_states",)
     rates = {"s_west": 0.02}
-    direct = 0.05
+    direct = 0.008
 
 
 class TradeAgreements(Lever):
@@ -262,7 +262,7 @@ class PublicDiplomacy(Lever):
     bloc = "west"
     family = "influence"
     default_targets = ("swing_states",)
-    direct = 0.03
+    direct = 0.005
     half_budget_bn = 0.3
 
 

@@ -46,6 +46,10 @@ class Params:
     closed_regime_threshold: float
     civil_society_backlash: float
     shock_tail: float = 0.0  # Tukey's h of the shocks (0: normal); last, so that it may default
+    shock_persistence: float = 0.0  # lag-1 autocorrelation of the shocks (0: independent)
+    leader_change_rate: float = 0.0  # random leader changes per state-year
+    leader_change_effect: float = 0.0  # alignment shift of one
+    leader_change_draws: float = 1.0  # share of the rate drawn at random (0: scripted only)
 
     def to_dict(self) -> dict[str, float]:
         """The parameters by name."""
@@ -55,8 +59,8 @@ class Params:
     def from_dict(cls, d: dict) -> Params:
         """From a mapping holding every field (other keys are ignored).
 
-        ``shock_tail`` may be missing, as in snapshots taken before it existed: it then takes
-        its default.
+        The fields after ``civil_society_backlash`` may be missing, as in snapshots taken before
+        they existed: they then take their defaults.
         """
         return cls(**{f.name: float(d[f.name] if f.name in d else f.default) for f in fields(cls)})
 

@@ -138,6 +138,7 @@ class BlocModel(mesa.Model):
         self.a_decide = w.alignment.copy()  # alignment as membership decisions see it (smoothed)
         self.status_anchor = w.alignment.copy()
         self.status_moved = np.zeros(w.n, dtype=bool)
+        self.eps_prev = np.zeros(w.n)  # the last step's shocks (persistent shocks carry them)
         self.orgs = {org: getattr(w, flag).copy() for org, flag in ORG_FLAGS.items()}
         # (first year, last year, mask, intensity, channel)
         self.sanctions: list[tuple[int, int, np.ndarray, float, int]] = []
@@ -239,9 +240,14 @@ class BlocModel(mesa.Model):
         # Draw every step whatever the parameters, so replication k sees the same numbers under
         # every strategy (common random numbers).
         eps = dyn.heavy_tails(self.rng.standard_normal(self.world.n), p.shock_tail)
+        eps = self.eps_prev = dyn.persistent_shocks(eps, self.eps_prev if k else None,
+                                                    p.shock_persistence, dt)
         draws = self.rng.random(self.world.n)
+        leaders = self.rng.random(self.world.n)
         relaxed = dyn.relax_to_anchor(self.a, self.a0, p.inertia, dt)
-        pushes[n_src + 2] = dyn.shock_push(eps, relaxed, p.shock_sd, dt)
+        pushes[n_src + 2] = dyn.shock_push(eps, relaxed, p.shock_sd, dt) + dyn.leader_change_push(
+            leaders, relaxed, p.leader_change_rate, p.leader_change_effect, p.leader_change_draws,
+            dt)
         new, contrib = dyn.alignment_step(relaxed, pushes, dt)
         contrib[n_src + 1] = relaxed - self.a  # inertia's share (its push row stays zero)
         self.a = new
@@ -383,7 +389,7 @@ class BlocModel(mesa.Model):
         arrays = {
             "a": self.a, "dev": self.dev, "status": self.status, "streak": self.streak,
             "a_decide": self.a_decide, "status_anchor": self.status_anchor,
-            "status_moved": self.status_moved,
+            "status_moved": self.status_moved, "eps_prev": self.eps_prev,
             **{f"org_{org}": flags for org, flags in self.orgs.items()},
             "sanction_masks": np.array([m for _, _, m, _, _ in self.sanctions],
                                        dtype=bool).reshape(len(self.sanctions), self.world.n),
@@ -439,6 +445,8 @@ class BlocModel(mesa.Model):
         self.a_decide = arr["a_decide"].astype(float, copy=True)
         self.status_anchor = arr["status_anchor"].astype(float, copy=True)
         self.status_moved = arr["status_moved"].astype(bool, copy=True)
+        # snapshots from before persistent shocks hold no last shocks: with rho = 0 none matter
+        self.eps_prev = arr["eps_prev"].astype(float, copy=True) if "eps_prev" in arr else np.zeros(n)
         self.orgs = {org: arr[f"org_{org}"].astype(bool, copy=True) for org in h["orgs"]}
         masks = arr["sanction_masks"].astype(bool)
         self.sanctions = [(first, last, masks[j].copy(), x, channel)

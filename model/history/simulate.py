@@ -21,10 +21,13 @@ from ..data.world import SCO_STATUSES
 from .data import History
 
 __all__ = ["ModelForecast", "model_forecast", "observed_events", "origin_seeds", "FLAG_ORGS",
-           "REGIME_STEP"]
+           "REGIME_STEP", "CONDITIONAL_PARAMETERS"]
 
 #: Organisations whose yearly membership flags in the panel become join and leave events.
 FLAG_ORGS = {"NATO": "nato", "EU": "eu", "CSTO": "csto", "BRICS": "brics"}
+#: The conditional mode knows the leader changes after the origin: it scripts them and draws none
+#: (the centring of their effect is kept: ``core.dynamics.leader_change_push``).
+CONDITIONAL_PARAMETERS = {"leader_change_draws": 0.0}
 #: A change of regime index at least this large is fed as a change of government.
 REGIME_STEP = 0.05
 
@@ -55,8 +58,10 @@ def observed_events(known: History, origin: int, horizon: int) -> list[dict]:
     SCO status rises (``join`` at the new status) and exits (``leave``); joining and leaving
     NATO, the EU, the CSTO and BRICS; a new Western sanctions case (``sanctions``, the schema's
     default intensity, one year); a coup, a leader change or a regime index change of at least
-    ``REGIME_STEP`` (``government_change`` to that year's observed regime index). An SCO step
-    down short of leaving cannot be expressed (a ``join`` never demotes) and is not fed.
+    ``REGIME_STEP`` (``government_change`` to that year's observed regime index); each leader
+    change (a successful coup counts as one) also as a ``leader_change``, which the conditional
+    mode feeds instead of drawing leader changes at random (``CONDITIONAL_PARAMETERS``). An SCO
+    step down short of leaving cannot be expressed (a ``join`` never demotes) and is not fed.
     """
     years = np.arange(origin, origin + horizon + 1)
     iso3 = known.iso3
@@ -77,8 +82,8 @@ def observed_events(known: History, origin: int, horizon: int) -> list[dict]:
                            for i in np.flatnonzero(moved)]
     cases = known.driver("sanctions_west", years)
     regime = known.matrix("regime", years)
-    shake = np.nan_to_num(known.driver("coup", years)) + np.nan_to_num(
-        known.driver("leader_change", years))
+    leaders = np.nan_to_num(known.driver("leader_change", years))
+    shake = np.nan_to_num(known.driver("coup", years)) + leaders
     with np.errstate(invalid="ignore"):
         for t in range(1, len(years)):
             new_cases = cases[t] > cases[t - 1]
@@ -89,6 +94,8 @@ def observed_events(known: History, origin: int, horizon: int) -> list[dict]:
             events += [_event(years[t], iso3[i], type="government_change",
                               regime=float(np.clip(regime[t, i], 0, 1)))
                        for i in np.flatnonzero(changed)]
+            events += [_event(years[t], iso3[i], type="leader_change")
+                       for i in np.flatnonzero(leaders[t] > 0)]
     return events
 
 
@@ -103,7 +110,8 @@ def model_forecast(known: History, scale: str, origin: int, horizon: int, *, run
     events = observed_events(known, origin, horizon) if conditional else []
     scenario = Scenario.model_validate({
         "name": f"history_{origin}", "start_year": origin, "horizon": horizon, "seed": seed,
-        "replications": runs, "events": events})
+        "replications": runs, "events": events,
+        "parameters": CONDITIONAL_PARAMETERS if conditional else {}})
     result = run_ensemble(scenario, origin_seeds(seed, origin, runs), world=world,
                           attribution=False)
     return ModelForecast(alignment=result.alignment[:, 1:, :], status=result.status[:, 1:, :],

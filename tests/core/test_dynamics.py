@@ -437,3 +437,44 @@ def test_heavy_tails_keep_the_median_and_the_draws_and_widen_the_tails():
     assert np.median(np.abs(t)) == pytest.approx(np.median(np.abs(z)), rel=0.01)
     ratio = np.quantile(np.abs(t), 0.99) / np.quantile(np.abs(z), 0.99)
     assert ratio == pytest.approx(np.exp(0.25 * (2.5758**2 - dyn.NORMAL_MEDIAN_ABS**2) / 2), rel=0.03)
+
+
+def test_persistent_shocks_have_the_asked_autocorrelation_and_unit_variance():
+    from model.core import dynamics as dyn
+
+    z = np.random.default_rng(np.random.SeedSequence(4)).standard_normal((20_000, 8))
+    first, second = z[0], z[1]
+    assert dyn.persistent_shocks(second, first, 0.0, 1.0) is second  # the default: draws untouched
+    assert dyn.persistent_shocks(first, None, 0.5, 1.0) is first  # the first step starts stationary
+    e = [z[0]]
+    for row in z[1:]:
+        e.append(dyn.persistent_shocks(row, e[-1], 0.5, 1.0))
+    e = np.array(e)
+    assert e.std() == pytest.approx(1.0, rel=0.02)
+    lag1 = np.corrcoef(e[1:].ravel(), e[:-1].ravel())[0, 1]
+    assert lag1 == pytest.approx(0.5, abs=0.02)
+    # half-year steps: two steps carry as much as one year
+    assert dyn.persistent_shocks(z[1], z[0], 0.25, 0.5) == pytest.approx(
+        0.5 * z[0] + np.sqrt(0.75) * z[1])
+
+
+def test_leader_changes_are_centred_and_shift_by_the_effect():
+    from model.core import dynamics as dyn
+
+    u = np.random.default_rng(np.random.SeedSequence(5)).random(400_000)
+    centre = np.zeros_like(u)
+    push = dyn.leader_change_push(u, centre, 0.178, -0.021, 1.0, 1.0)
+    p = -np.expm1(-0.178)
+    assert np.mean(u < p) == pytest.approx(p, abs=0.003)
+    assert push.mean() == pytest.approx(0.0, abs=2e-4)  # no one moves on average
+    # at the centre, as a push 2 shift / dt: a change shifts by effect (1 - p), the others by -effect p
+    assert set(np.round(push / 2, 12)) == {round(-0.021 * (1 - p), 12), round(0.021 * p, 12)}
+    scripted = dyn.leader_change_push(u, centre, 0.178, -0.021, 0.0, 1.0)  # none drawn, centred
+    assert np.all(scripted == 2 * 0.021 * p)
+    assert np.all(dyn.leader_change_push(u, centre, 0.0, -0.021, 1.0, 1.0) == 0)
+    # off the centre the moves stay centred: after the room factor of the update no drift,
+    # even at the West pole (a push scaled by one side's room would drift it towards the SCO)
+    for a0 in (-1.0, -0.5, 0.6):
+        a = np.full_like(u, a0)
+        new, _ = dyn.alignment_step(a, dyn.leader_change_push(u, a, 0.178, -0.021, 1.0, 1.0)[None], 1.0)
+        assert (new - a).mean() == pytest.approx(0.0, abs=2e-4)

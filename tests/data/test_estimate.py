@@ -205,3 +205,26 @@ def test_the_spec_comparison_ranks_by_mean_crps_and_pairs_its_bootstrap():
     assert diff.loc["better", "ci_low"] == pytest.approx(-0.5)
     assert diff.loc["better", "ci_high"] == pytest.approx(-0.5)
     assert diff.loc["ref", "crps_minus_reference"] == 0
+
+
+@pytest.mark.slow
+def test_the_models_leader_change_response_is_the_effect_scaled_by_the_room():
+    plan = estimate_model.origin_plan(2009, 2)
+    r = estimate_model.leader_response(plan, 1.0)
+    a = plan.a0
+    shift = ((1 + a) * np.expm1(plan.params["leader_change_effect"])).mean()  # room-scaled, < 0
+    assert r[0] == 0 and r[1] == pytest.approx(shift, rel=0.15) and r[1] < 0
+    none = estimate_model.origin_plan(2009, 2, params={"leader_change_effect": 0.0})
+    assert np.array_equal(estimate_model.leader_response(none, 1.0), np.zeros(3))
+
+
+@pytest.mark.slow
+def test_status_rises_count_the_panels_rung_increases():
+    """The rises ``status_rises`` scores are the panel's own year-on-year rung increases."""
+    panel = pd.read_csv(ROOT / "model" / "data" / "panel.csv", usecols=["iso3", "year", "sco_status"])
+    rung = {"none": 0, "dialogue_partner": 1, "observer": 2, "member": 3}
+    wide = panel.assign(r=panel.sco_status.map(rung)).pivot(index="year", columns="iso3", values="r")
+    ups = int(((wide.diff() > 0) & wide.shift().notna()).loc[2002:2014].to_numpy().sum())
+    r = estimate_model.status_rises().set_index("scale")
+    assert r.loc["alignment", "rises"] == ups == 8  # Mongolia 2004 .. Afghanistan, Turkey 2012
+    assert 0.0 <= r.loc["alignment", "auc"] <= 1.0

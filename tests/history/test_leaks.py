@@ -97,3 +97,11 @@ def test_tuning_reads_nothing_after_the_last_validation_year(history):
                                                    "alignment", cfg)
     assert tune(history, "alignment", cfg) == tune(
         _scrambled_after(history, LAST_VALIDATION_YEAR), "alignment", cfg)
+
+
+def test_observed_leader_changes_are_fed_as_leader_change_events(history):
+    events = observed_events(history, 2009, 5)
+    leaders = [e for e in events if e["type"] == "leader_change"]
+    years = np.arange(2010, 2015)
+    count = np.nan_to_num(history.driver("leader_change", years))
+    assert len(leaders) == int((count > 0).sum()) > 0

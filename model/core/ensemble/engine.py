@@ -44,7 +44,7 @@ class Ensemble:
         n, R, T = plan.n, len(self.seeds), plan.steps
         self.R = R
         self.rngs = start_generators(self.seeds)
-        self.buf = np.empty((2, min(R, self.block), n))
+        self.buf = np.empty((3, min(R, self.block), n))
         self.k = 0
         self.t = float(plan.start_year)
         tile = lambda x: np.repeat(x[:, None], R, axis=1)  # noqa: E731
@@ -52,6 +52,7 @@ class Ensemble:
         self.a_decide = tile(plan.a0)
         self.status_anchor = tile(plan.a0)
         self.streak = np.zeros((n, R))
+        self.eps_prev = np.zeros((n, R))  # the last step's shocks (persistent shocks carry them)
         self.status = tile(plan.status0)
         self.status_moved = np.zeros((n, R), dtype=bool)
         self.status_shared = plan.status0.copy()
@@ -271,10 +272,15 @@ class Ensemble:
         plan, p, dt = self.plan, self.plan.params, self.plan.dt
         a, a0 = self.a[:, sl], plan.a0[:, None]
         peer = dyn.peer_push(plan.relations, a, a0, p["peer_weight"], plan.has_relations[:, None])
-        eps, draws = draw_step(self.rngs[sl], self.buf[:, :a.shape[1]])
+        eps, draws, leaders = draw_step(self.rngs[sl], self.buf[:, :a.shape[1]])
         eps = dyn.heavy_tails(eps, p["shock_tail"])
+        eps = dyn.persistent_shocks(eps, self.eps_prev[:, sl] if self.k > 1 else None,
+                                    p["shock_persistence"], dt)
+        self.eps_prev[:, sl] = eps
         relaxed = dyn.relax_to_anchor(a, a0, p["inertia"], dt)
-        shock = dyn.shock_push(eps, relaxed, p["shock_sd"], dt)
+        shock = dyn.shock_push(eps, relaxed, p["shock_sd"], dt) + dyn.leader_change_push(
+            leaders, relaxed, p["leader_change_rate"], p["leader_change_effect"],
+            p["leader_change_draws"], dt)
         pos = add_dynamic(pos_s, peer, shock, 1.0)
         neg = add_dynamic(neg_s, peer, shock, -1.0)
         if pi.size:

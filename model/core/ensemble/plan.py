@@ -125,13 +125,14 @@ def start_generators(seeds) -> list[np.random.Generator]:
 
 
 
-def draw_step(rngs: list[np.random.Generator], buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One step's shocks and membership draws for every run, as (n, R) arrays.
+def draw_step(rngs: list[np.random.Generator], buf: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One step's shocks, membership draws and leader-change draws for every run, (n, R) each.
 
-    Each run draws ``standard_normal(n)`` then ``random(n)`` from its own generator, as
-    ``BlocModel.step`` does every step whatever the parameters; ``buf`` is (2, R, n) scratch.
+    Each run draws ``standard_normal(n)`` then ``random(n)`` twice from its own generator, as
+    ``BlocModel.step`` does every step whatever the parameters; ``buf`` is (3, R, n) scratch.
     """
     for r, g in enumerate(rngs):
         g.standard_normal(out=buf[0, r])
         g.random(out=buf[1, r])
-    return np.ascontiguousarray(buf[0].T), np.ascontiguousarray(buf[1].T)
+        g.random(out=buf[2, r])
+    return tuple(np.ascontiguousarray(buf[j].T) for j in range(3))
