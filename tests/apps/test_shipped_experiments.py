@@ -21,7 +21,8 @@ EXPERIMENTS = Path(__file__).resolve().parents[2] / "scenarios" / "experiments"
 
 
 def test_every_shipped_spec_has_an_end_to_end_test():
-    tested = {"west_strategies", "sensitivity", "where_it_fails", "west_budget_search"}
+    tested = {"west_strategies", "sensitivity", "where_it_fails", "west_budget_search",
+              "parameter_uncertainty"}
     assert {p.stem for p in EXPERIMENTS.glob("*.yaml")} == tested
 
 
@@ -105,3 +106,21 @@ def test_west_budget_search_then_its_batch_then_compare(tmp_path, capsys):
     assert "cost-effect frontier" in line
     assert "It is best in every scenario" in line or "It is not best everywhere" in line
     assert f"{manifest['best'][0]} loses to cybersecurity_at_10bn" in line
+
+
+@pytest.mark.slow
+def test_parameter_uncertainty_ranks_the_strategies_over_drawn_parameters(tmp_path, capsys):
+    """Each sweep point draws the parameters; every strategy runs at every point (paired)."""
+    out = tmp_path / "b"
+    assert main(["batch", str(EXPERIMENTS / "parameter_uncertainty.yaml"), "--runs", "1",
+                 "--out", str(out), "-q"]) == 0
+    batch = load_batch(out)
+    outcomes = batch.outcomes
+    assert outcomes["strategy"].nunique() == 5
+    assert outcomes.groupby("strategy")["point"].nunique().eq(40).all()
+    for name in ("econ_weight", "security_weight", "regime_weight", "inertia"):
+        drawn = outcomes.groupby("point")[f"param_{name}"]
+        assert drawn.nunique().eq(1).all()  # one draw per point, shared by every strategy
+        assert drawn.first().nunique() == 40  # and a different draw at every point
+    line = compare(out, capsys)
+    assert line.startswith("**Bottom line.** Of the 5 strategies,")
