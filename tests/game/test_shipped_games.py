@@ -33,5 +33,4 @@ def test_moves_shift_key_states_more_than_the_dice(games_dir, tmp_path, name):
     dice = np.array(without).std(axis=0)
     top = int(np.argmax(np.abs(effect)))
     assert abs(effect[top]) > 3 * dice[top], (data["key_states"][top], effect[top], dice[top])
-    # and big enough to show on the room's screens, which print alignment to two decimals
-    assert abs(effect[top]) > 0.01
+    assert abs(effect[top]) > 0.02
