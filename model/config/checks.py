@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 
 from ..base.errors import ScenarioError
+from ..base.files import file_problem
 from ..data.world import World, load_world
-from .scenario import Scenario
+from .scenario import Scenario, load_scenario, read_yaml
 
 # A few common names that are not the data's own (states.csv has one name per state).
 ALTERNATIVE_NAMES = {
@@ -93,3 +94,27 @@ def prepare_world(scenario: Scenario, base_dir: Path | None = None) -> World:
         raise scenario.error(exc.detail, (exc.path or "world",)) from None
     check_scenario(scenario, world)
     return world
+
+
+def load_listed_scenario(spec, base: Path, rel: str, index: int, horizon: int | None = None,
+                         hint: str = "") -> tuple[Scenario, World]:
+    """A scenario listed by an experiment or search spec, with its world, checked up front.
+
+    The file must be a regular file and not a strategy; the spec's ``horizon`` (if any) replaces
+    the scenario's and a custom world is resolved beside the scenario. Errors name the spec's
+    ``scenarios`` entry (``hint`` ends the strategy message).
+    """
+    path = base / rel
+    if why := file_problem(path, "scenario file"):
+        raise spec.error(f"{why}: {rel}", ("scenarios", index))
+    keys = set(read_yaml(path)[0])
+    if "west" in keys and keys <= {"name", "description", "west"}:
+        raise spec.error(f"{rel} is a strategy (only name, description and west), not a "
+                         f"scenario{hint}", ("scenarios", index))
+    sc = load_scenario(path)
+    if horizon is not None:
+        sc.horizon = horizon
+        sc.check_horizon()
+    if sc.world != "builtin":
+        sc.world = str((path.parent / sc.world).resolve())
+    return sc, prepare_world(sc)

@@ -20,15 +20,13 @@ from pydantic import ValidationError
 from model import __version__
 
 from ..base.errors import ScenarioError
-from ..config.checks import prepare_world
+from ..config.checks import load_listed_scenario, prepare_world
 from ..config.costs import cost_summary, scale_strategy
 from ..config.experiment import ExperimentSpec, check_sweep
 from ..config.scenario import (
     Scenario,
     Strategy,
-    load_scenario,
     load_strategy,
-    read_yaml,
 )
 from ..core.seeds import replication_seeds
 
@@ -130,20 +128,8 @@ def expand(spec: ExperimentSpec, *, base_dir: Path | None = None) -> Design:
     check_sweep(spec)
     scenarios: list[Scenario] = []
     for i, rel in enumerate(spec.scenarios):
-        path = base / rel
-        if not path.exists():
-            raise spec.error(f"scenario file not found: {rel}", ("scenarios", i))
-        keys = set(read_yaml(path)[0])
-        if "west" in keys and keys <= {"name", "description", "west"}:
-            raise spec.error(f"{rel} is a strategy (only name, description and west); "
-                             f"list it under strategies", ("scenarios", i))
-        sc = load_scenario(path)
-        if spec.horizon is not None:
-            sc.horizon = spec.horizon
-            sc.check_horizon()
-        if sc.world != "builtin":
-            sc.world = str((path.parent / sc.world).resolve())
-        prepare_world(sc)
+        sc, _ = load_listed_scenario(spec, base, rel, i, spec.horizon,
+                                     hint="; list it under strategies")
         scenarios.append(sc)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):

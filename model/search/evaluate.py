@@ -19,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..base.files import file_problem
-from ..config.checks import prepare_world
-from ..config.scenario import Scenario, Strategy, load_scenario, read_yaml
+from ..config.checks import load_listed_scenario, prepare_world
+from ..config.scenario import Scenario, Strategy
 from ..config.search import SearchSpec
 from ..core.blocs import bloc_series
 from ..core.seeds import replication_seeds
@@ -47,20 +46,7 @@ def load_problem(spec: SearchSpec, base_dir: Path | None = None) -> Problem:
     base = Path(base_dir) if base_dir else Path(spec._source).parent
     docs = []
     for i, rel in enumerate(spec.scenarios):
-        path = base / rel
-        if why := file_problem(path, "scenario file"):
-            raise spec.error(f"{why}: {rel}", ("scenarios", i))
-        keys = set(read_yaml(path)[0])
-        if "west" in keys and keys <= {"name", "description", "west"}:
-            raise spec.error(f"{rel} is a strategy (only name, description and west), not a "
-                             f"scenario", ("scenarios", i))
-        sc = load_scenario(path)
-        if spec.horizon is not None:
-            sc.horizon = spec.horizon
-            sc.check_horizon()
-        if sc.world != "builtin":
-            sc.world = str((path.parent / sc.world).resolve())
-        world = prepare_world(sc)
+        sc, world = load_listed_scenario(spec, base, rel, i, spec.horizon)
         try:
             world.mask(list(spec.swing_group))
         except KeyError as exc:

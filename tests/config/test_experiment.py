@@ -302,6 +302,13 @@ def test_strategy_file_listed_under_scenarios(tmp_path):
     assert "is a strategy" in msg and "list it under strategies" in msg
 
 
+def test_a_folder_listed_under_scenarios_is_not_a_regular_file(tmp_path):
+    """As for a search spec: the same check (config.checks.load_listed_scenario) names the entry."""
+    (tmp_path / "folder.yaml").mkdir()
+    msg = error(tmp_path, scenarios=[str(BASELINE), str(tmp_path / "folder.yaml")])
+    assert "scenarios.1" in msg and "not a regular file" in msg
+
+
 def test_scenario_file_given_as_strategy(tmp_path):
     msg = error(tmp_path, strategies=[str(STRATS / "none.yaml"), str(CLASSROOM)])
     assert "classroom.yaml" in msg and "looks like a scenario" in msg

@@ -22,7 +22,7 @@ def nothing_built(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("the design was built before its size was checked")
     monkeypatch.setattr(model.run.design, "sweep_points", boom)
-    monkeypatch.setattr(model.run.design, "load_scenario", boom)
+    monkeypatch.setattr(model.run.design, "load_listed_scenario", boom)
 
 
 def one_error(capsys) -> str:
