@@ -283,7 +283,7 @@ class TiesEvent(_Event):
     def _some_level(self) -> TiesEvent:
         if not self.levels():
             raise ValueError("give at least one of e_sco, e_west, s_sco, s_west (a level 0..1)")
-        if self.e_sco is not None and self.e_west is not None and self.e_sco + self.e_west > 1:
+        if self.e_sco is not None and self.e_west is not None and self.e_sco + self.e_west > 1 + 1e-9:
             raise ValueError(f"e_sco + e_west is {self.e_sco + self.e_west:g}: trade shares "
                              f"together cannot pass 1")
         return self
