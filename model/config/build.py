@@ -75,6 +75,8 @@ def event_action(ev, world: World, leader_change_effect: float = 0.0) -> EventAc
         extra.update(bloc=ev.bloc, delta=ev.delta)
     if ev.type == "government_change":
         extra["regime"] = ev.regime
+    if ev.type == "ties":
+        extra["levels"] = ev.levels()
     targets = tuple(np.flatnonzero(world.mask(ev.targets())).tolist())
     return EventAction(kind=ev.type, year=ev.year, targets=targets, **extra)
 

@@ -32,6 +32,7 @@ from pydantic import (
 
 from ..base.errors import ScenarioError
 from ..core.levers import LEVERS, SCO_LEVERS, WEST_LEVERS
+from ..core.plan import TIE_CHANNELS
 from .yamlfile import MAX_YAML_BYTES, LineMap, read_bounded, read_yaml  # noqa: F401 - read_yaml is part of this module's API
 
 MIN_YEAR, MAX_YEAR = 2000, 2024
@@ -263,9 +264,38 @@ class GovernmentChangeEvent(_Event):
     regime: float = Field(ge=0, le=1)
 
 
+class TiesEvent(_Event):
+    """Trade shares or security ties jump to observed levels (what a hindcast knows happened).
+
+    Each channel given (``e_sco``, ``e_west``: trade shares with China+Russia and with the West;
+    ``s_sco``, ``s_west``: security ties) is set to that level, in [0, 1]; the others keep
+    theirs. The two trade shares together cannot pass 1: a share given alone is cut to the room
+    the other leaves. The change lasts, as other events' changes do.
+    """
+
+    type: Literal["ties"]
+    e_sco: float | None = Field(None, ge=0, le=1)
+    e_west: float | None = Field(None, ge=0, le=1)
+    s_sco: float | None = Field(None, ge=0, le=1)
+    s_west: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _some_level(self) -> TiesEvent:
+        if not self.levels():
+            raise ValueError("give at least one of e_sco, e_west, s_sco, s_west (a level 0..1)")
+        if self.e_sco is not None and self.e_west is not None and self.e_sco + self.e_west > 1 + 1e-9:
+            raise ValueError(f"e_sco + e_west is {self.e_sco + self.e_west:g}: trade shares "
+                             f"together cannot pass 1")
+        return self
+
+    def levels(self) -> tuple[tuple[str, float], ...]:
+        """The channels given, as ``(channel, level)`` pairs in ``TIE_CHANNELS`` order."""
+        return tuple((c, getattr(self, c)) for c in TIE_CHANNELS if getattr(self, c) is not None)
+
+
 Event = Annotated[
     JoinEvent | LeaveEvent | SanctionsEvent | AlignmentShockEvent | EconomicShockEvent
-    | GovernmentChangeEvent | LeaderChangeEvent,
+    | GovernmentChangeEvent | LeaderChangeEvent | TiesEvent,
     Field(discriminator="type"),
 ]
 
@@ -465,7 +495,7 @@ def _explain(exc: ValidationError, model: type[BaseModel], where: dict, label: s
 
 _EVENT_TAGS = tuple(e.model_fields["type"].annotation.__args__[0] for e in (
     JoinEvent, LeaveEvent, SanctionsEvent, AlignmentShockEvent, EconomicShockEvent,
-    GovernmentChangeEvent, LeaderChangeEvent))
+    GovernmentChangeEvent, LeaderChangeEvent, TiesEvent))
 
 
 def parse(data: dict, model: type[BaseModel], where: dict, label: str):

@@ -279,6 +279,31 @@ def out_of_bounds(values: np.ndarray, tol: float = 1e-12) -> bool:
                 or (values[E_SCO] + values[E_WEST] > 1 + tol).any())
 
 
+def level_changes(values: np.ndarray, idx: np.ndarray, levels) -> np.ndarray:
+    """The changes that bring some channels of the states ``idx`` to given levels (a ties event).
+
+    Security ties are clipped to [0, 1]; a trade share to [0, 1 - the other share], the other's
+    new level if it is given too, so that the two never pass 1 together.
+
+    Args:
+        values: (channels, n) current structure.
+        idx: indices of the states the event sets.
+        levels: ``(channel name, level)`` pairs; channels not named keep their values.
+
+    Returns:
+        (channels, len(idx)) changes, zero in the channels not named.
+    """
+    now = values[:, idx]
+    target = now.copy()
+    given = {CHANNELS.index(name): float(x) for name, x in levels}
+    for c, x in given.items():
+        target[c] = np.clip(x, 0.0, 1.0)
+    for c, other in ((E_SCO, E_WEST), (E_WEST, E_SCO)):
+        if c in given:
+            target[c] = np.minimum(target[c], 1.0 - target[other])
+    return target - now
+
+
 def decay(dev: np.ndarray, rates: np.ndarray, dt: float) -> np.ndarray:
     """Deviations fade back to the start values when nothing sustains them.
 

@@ -14,7 +14,9 @@ from dataclasses import asdict, dataclass, field, fields
 
 #: The kinds of event the model carries out (``BlocModel._apply_event``).
 EVENT_KINDS = ("join", "leave", "sanctions", "alignment_shock", "economic_shock",
-               "government_change")
+               "government_change", "ties")
+#: The channels a ``ties`` event may set to a level (``core.dynamics.level_changes``).
+TIE_CHANNELS = ("e_sco", "e_west", "s_sco", "s_west")
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class EventAction:
     are used by some kinds only: ``org`` (join, leave), ``status`` (join SCO), ``bloc`` (whose
     trade: the sanctioning bloc, or the bloc of an economic shock), ``intensity`` and
     ``duration`` (sanctions), ``delta`` (alignment and economic shocks), ``regime`` (government
-    change).
+    change), ``levels`` (ties: ``(channel, level)`` pairs, channels among ``TIE_CHANNELS``).
     """
 
     kind: str
@@ -106,11 +108,20 @@ class EventAction:
     duration: int | None = None
     delta: float | None = None
     regime: float | None = None
+    levels: tuple[tuple[str, float], ...] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {self.kind!r}; expected one of {EVENT_KINDS}")
         object.__setattr__(self, "targets", tuple(int(i) for i in self.targets))
+        if self.levels is not None:  # pairs (or a mapping) as JSON gives them back
+            pairs = self.levels.items() if isinstance(self.levels, dict) else self.levels
+            levels = tuple((str(c), float(x)) for c, x in pairs)
+            bad = [c for c, _ in levels if c not in TIE_CHANNELS]
+            if bad:
+                raise ValueError(f"ties event: unknown channel {bad[0]!r}; expected one of "
+                                 f"{TIE_CHANNELS}")
+            object.__setattr__(self, "levels", levels)
 
 
 @dataclass(frozen=True)

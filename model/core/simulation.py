@@ -338,6 +338,8 @@ class BlocModel(mesa.Model):
             self.dev[src, c, idx] += np.clip(ev.delta, lo, hi)
         elif ev.kind == "government_change":
             self.dev[src, GOV, idx] += ev.regime - values[GOV, idx]
+        elif ev.kind == "ties":  # observed levels: the jump lasts, as other events' changes do
+            self.dev[src][:, idx] += dyn.level_changes(values, idx, ev.levels)
 
     # --- recording ----------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import pandas as pd
 from ..base.errors import ScenarioError
 from ..data.world import DATA, SCO_STATUSES, World, build_relations
 
-__all__ = ["History", "load_history", "SCALES", "scales_in"]
+__all__ = ["History", "load_history", "SCALES", "scales_in", "trade_levels"]
 
 #: Alignment scales a hindcast can be scored on, in order of preference (missing ones skipped):
 #: the stable scale (one constant for all years), the yearly stretched one, the ideal points.
@@ -101,15 +101,13 @@ class History:
         if rows.empty:
             raise ScenarioError(f"no data for {year}", path="origins")
         f = lambda c: rows[c].to_numpy(dtype=float)  # noqa: E731
-        e_sco, e_west = f("trade_sco"), f("trade_west")
-        total = e_sco + e_west
-        norm = np.where(total > 1, 1 / np.maximum(total, 1e-12), 1.0)
+        e_sco, e_west = trade_levels(f("trade_sco"), f("trade_west"))
         text = lambda c: rows[c].to_numpy(dtype=str)  # noqa: E731
         arrays = dict(
             iso3=text("iso3"), name=text("name"), region=text("region"),
             subregion=text("subregion"), alignment=f(scale), gdp_usd=f("gdp_usd"),
-            population=f("population"), governance=f("regime"), e_sco=e_sco * norm,
-            e_west=e_west * norm, s_sco=f("sec_sco"), s_west=f("sec_west"),
+            population=f("population"), governance=f("regime"), e_sco=e_sco,
+            e_west=e_west, s_sco=f("sec_sco"), s_west=f("sec_west"),
             sco_status=np.array([SCO_STATUSES.index(s) for s in rows["sco_status"]], dtype=np.int8),
             nato=f("nato") > 0, eu=f("eu") > 0, csto=f("csto") > 0, brics=f("brics") > 0)
         for a in arrays.values():
@@ -118,6 +116,14 @@ class History:
                             {"iso_a": self.borders[0], "iso_b": self.borders[1]})
         return World(year=int(year), relations=relations, source=f"history:{scale}",
                      index={c: i for i, c in enumerate(arrays["iso3"])}, **arrays)
+
+
+def trade_levels(e_sco: np.ndarray, e_west: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trade shares as a world carries them: scaled down together where they pass 1 together."""
+    total = e_sco + e_west
+    with np.errstate(invalid="ignore"):
+        norm = np.where(total > 1, 1 / np.maximum(total, 1e-12), 1.0)
+    return e_sco * norm, e_west * norm
 
 
 def _cells(frame: pd.DataFrame | None, iso3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

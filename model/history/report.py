@@ -27,7 +27,7 @@ from .data import History
 from .harness import FIRST_YEAR, HistoryConfig, OriginForecast
 from .plots import movers, plot_paths, plot_skill
 from .regression import PENALTY
-from .simulate import REGIME_STEP
+from .simulate import REGIME_STEP, TIES_STEP
 from .tables import HEADLINE_HORIZONS, best_baselines, forecast_rows, headline
 
 __all__ = ["write_history", "check_out", "MARKER", "SCORE_COLUMNS"]
@@ -71,7 +71,10 @@ def _notes(cfg: HistoryConfig, history: History) -> str:
     fed = ("SCO status rises and exits; joining and leaving NATO, the EU, the CSTO and BRICS "
            "(panel flags); a new Western sanctions case (one year, the default intensity); a coup, "
            f"a leader change or a regime index change of at least {REGIME_STEP} (a change of "
-           "government to that year's regime index)")
+           "government to that year's regime index); the observed trade shares and security "
+           f"ties, once they have moved more than {TIES_STEP} from the level last fed (trade is "
+           "carried forward after 2020, so it gives no change then; arms shares and US troops "
+           "enter through the security ties)")
     drivers = "present" if history.drivers is not None else "absent (only panel columns fed)"
     return (f"<p>Origins: validation {min(cfg.validation)}-{max(cfg.validation)} (targets up to "
             f"2014, the only scores used to choose anything), test {min(cfg.test)}-"
@@ -80,8 +83,8 @@ def _notes(cfg: HistoryConfig, history: History) -> str:
             f"resamples of the states (90% intervals). Driver histories: {drivers}.</p>"
             f"<p><b>Projection</b>: the model runs from the origin's world with no events. "
             f"<b>Conditional</b>: it is fed what happened after the origin: {fed}. Not fed (no "
-            "event in the schema): arms deliveries, aid and Chinese finance, Belt and Road MoUs, "
-            "US troops, trade and security ties as such, SCO step-downs short of leaving. "
+            "event in the schema): aid and Chinese finance, Belt and Road MoUs, SCO step-downs "
+            "short of leaving. "
             "The baselines do not use the mode, except the regression, which in the conditional "
             f"mode also sees the observed changes after the origin (ridge penalty {PENALTY}).</p>"
             "<p>CRPS of a point forecast is its absolute error, so the model's ensemble is compared "

@@ -2,10 +2,11 @@
 
 *Projection*: the scenario has no events, as a scenario run knows nothing after its start.
 *Conditional*: the observed changes after the origin become the scenario's events, as far as the
-event schema can express them (``observed_events``; docs/model.md section 12 lists what is not
-fed). The ensemble engine (``config.build.run_ensemble``) runs R replications whose seeds are
-spawned with ``numpy.random.SeedSequence`` from the root seed and the origin, the same in both
-modes and on every scale (common random numbers). Imports config, core, data and history.
+event schema can express them (``observed_events``: statuses, memberships, sanctions, leaders,
+regimes, trade shares and security ties; docs/model.md section 12 lists what is not fed). The
+ensemble engine (``config.build.run_ensemble``) runs R replications whose seeds are spawned
+with ``numpy.random.SeedSequence`` from the root seed and the origin, the same in both modes and
+on every scale (common random numbers). Imports config, core, data and history.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from ..config.build import run_ensemble
 from ..config.scenario import Scenario
 from ..core.seeds import replication_seeds
 from ..data.world import SCO_STATUSES
-from .data import History
+from .data import History, trade_levels
 
 __all__ = ["ModelForecast", "model_forecast", "observed_events", "origin_seeds", "FLAG_ORGS",
-           "REGIME_STEP", "CONDITIONAL_PARAMETERS"]
+           "REGIME_STEP", "TIES_STEP", "TIE_COLUMNS", "CONDITIONAL_PARAMETERS"]
 
 #: Organisations whose yearly membership flags in the panel become join and leave events.
 FLAG_ORGS = {"NATO": "nato", "EU": "eu", "CSTO": "csto", "BRICS": "brics"}
@@ -30,6 +31,13 @@ FLAG_ORGS = {"NATO": "nato", "EU": "eu", "CSTO": "csto", "BRICS": "brics"}
 CONDITIONAL_PARAMETERS = {"leader_change_draws": 0.0}
 #: A change of regime index at least this large is fed as a change of government.
 REGIME_STEP = 0.05
+#: A trade share or security tie is fed (a ``ties`` event) once its observed level has moved
+#: more than this from the level last fed (the origin's at first): slow drifts add up and are
+#: fed when they pass it, and the event lists stay short.
+TIES_STEP = 0.01
+#: The panel column of each channel a ``ties`` event sets.
+TIE_COLUMNS = {"e_sco": "trade_sco", "e_west": "trade_west", "s_sco": "sec_sco",
+               "s_west": "sec_west"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,8 @@ def observed_events(known: History, origin: int, horizon: int) -> list[dict]:
     change (a successful coup counts as one) also as a ``leader_change``, which the conditional
     mode feeds instead of drawing leader changes at random (``CONDITIONAL_PARAMETERS``). An SCO
     step down short of leaving cannot be expressed (a ``join`` never demotes) and is not fed.
+    Last in each year, so that they win over the ties a status change brings, the observed trade
+    shares and security ties (``ties``: ``_observed_ties``).
     """
     years = np.arange(origin, origin + horizon + 1)
     iso3 = known.iso3
@@ -96,6 +106,32 @@ def observed_events(known: History, origin: int, horizon: int) -> list[dict]:
                        for i in np.flatnonzero(changed)]
             events += [_event(years[t], iso3[i], type="leader_change")
                        for i in np.flatnonzero(leaders[t] > 0)]
+    return events + _observed_ties(known, years)
+
+
+def _observed_ties(known: History, years: np.ndarray) -> list[dict]:
+    """The observed trade shares and security ties after the origin as ``ties`` events.
+
+    Each channel of ``TIE_COLUMNS`` that has moved more than ``TIES_STEP`` from the level last fed
+    is set to the year's observed level (trade shares scaled as the world scales them,
+    ``data.trade_levels``). Unknown (non-finite) levels are never fed. Trade after 2020 is carried
+    forward in the data, so it gives no event then.
+    """
+    e_sco, e_west = trade_levels(known.matrix("trade_sco", years),
+                                 known.matrix("trade_west", years))
+    levels = np.stack([e_sco, e_west, known.matrix("sec_sco", years),
+                       known.matrix("sec_west", years)])  # (channels, years, states)
+    names = list(TIE_COLUMNS)
+    fed = levels[:, 0].copy()
+    events: list[dict] = []
+    for t in range(1, len(years)):
+        now = levels[:, t]
+        with np.errstate(invalid="ignore"):
+            moved = np.isfinite(now) & ~(np.abs(now - fed) <= TIES_STEP)
+        fed[moved] = now[moved]
+        for i in np.flatnonzero(moved.any(axis=0)):
+            events.append(_event(years[t], known.iso3[i], type="ties", **{
+                names[c]: float(np.clip(now[c, i], 0.0, 1.0)) for c in np.flatnonzero(moved[:, i])}))
     return events
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from model.config.build import model_from_scenario, run_scenario
 from model.config.scenario import Scenario, load_scenario
-from model.core.dynamics import E_WEST, GOV, S_SCO, SCO_STATUSES
+from model.core.dynamics import E_SCO, E_WEST, GOV, S_SCO, S_WEST, SCO_STATUSES
 from model.core.levers import LEVERS
 from model.core.seeds import replication_seeds
 from model.core.simulation import DRIVERS, SOURCES, StateAgent
@@ -198,6 +198,30 @@ def test_government_change_sets_governance(world):
                           events=[{"year": 2026, "type": "government_change", "regime": 0.8,
                                    "state": "EGY"}]))
     np.testing.assert_allclose(r.structure[row(r, 2026):, GOV, i], 0.8)
+
+
+def test_ties_event_sets_the_observed_levels_and_the_jump_lasts(world):
+    i = world.index["KAZ"]
+    ties = {"year": 2026, "type": "ties", "e_sco": 0.6, "s_west": 0.05, "state": "KAZ"}
+    r = run_scenario(make(horizon=4, parameters=STILL, events=[ties]))
+    plain = run_scenario(make(horizon=4, parameters=STILL))
+    y = row(r, 2026)
+    np.testing.assert_allclose(r.structure[y - 1], plain.structure[y - 1])  # nothing before
+    np.testing.assert_allclose(r.structure[y:, E_SCO, i], 0.6)  # set, and it does not fade
+    np.testing.assert_allclose(r.structure[y:, S_WEST, i], 0.05)
+    np.testing.assert_allclose(r.structure[y:, E_WEST, i], plain.structure[y:, E_WEST, i])
+    np.testing.assert_allclose(r.structure[y:, S_SCO, i], plain.structure[y:, S_SCO, i])
+    # More trade with China+Russia, fewer Western ties: a push towards the SCO, from 'events'.
+    assert r.alignment[-1, i] > plain.alignment[-1, i]
+    assert r.contributions[y:, DRIVERS.index("events"), i].sum() > 0
+
+
+def test_ties_event_keeps_the_trade_shares_within_one(world):
+    i = world.index["TUR"]
+    r = run_scenario(make(horizon=2, parameters=STILL, events=[
+        {"year": 2025, "type": "ties", "e_sco": 1.0, "state": "TUR"}]))
+    assert r.structure[1, E_SCO, i] == pytest.approx(1.0 - world.e_west[i])
+    assert r.structure[1, E_SCO, i] + r.structure[1, E_WEST, i] <= 1.0 + 1e-12
 
 
 def test_western_sanctions_lower_trade_with_the_west_while_active(world):

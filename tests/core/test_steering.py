@@ -48,6 +48,7 @@ def rich(step: str) -> Scenario:
         {"year": 2027, "type": "government_change", "regime": 0.2, "state": "KGZ"},
         {"year": 2029, "type": "alignment_shock", "delta": 0.3, "state": "TUR"},
         {"year": 2029, "type": "join", "org": "BRICS", "state": "TUR"},
+        {"year": 2028, "type": "ties", "e_sco": 0.4, "s_west": 0.2, "states": ["UZB", "TUR"]},
         {"year": 2030, "type": "leave", "org": "SCO", "state": "BLR"},
     ]
     params = {**sc.parameters.model_dump(), "admission_rate": 1.0, "membership_years": 0.5,
@@ -80,7 +81,7 @@ def test_plan_round_trips_through_json(world):
     assert back == plan
     kinds = {ev.kind for ev in plan.events}
     assert kinds == {"join", "leave", "sanctions", "economic_shock", "government_change",
-                     "alignment_shock"}
+                     "alignment_shock", "ties"}
 
 
 def test_the_model_needs_no_scenario(world):

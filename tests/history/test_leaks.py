@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from model.history.data import ALIGNMENT_COLUMNS
 from model.history.harness import (
     LAST_VALIDATION_YEAR,
     HistoryConfig,
@@ -21,17 +22,16 @@ from model.history.harness import (
 )
 from model.history.simulate import observed_events
 
-SCALES = ("alignment", "alignment_stretched", "alignment_ideal")
 
-
-def _scrambled_after(history, origin):
-    """The data with every alignment scale after ``origin`` replaced by noise."""
+def _scrambled_after(history, origin, columns=ALIGNMENT_COLUMNS, low=-1.0):
+    """The data with ``columns`` (every alignment scale and what reveals it) after ``origin``
+    replaced by noise."""
     panel = history.panel.copy()
     later = panel["year"] > origin
     rng = np.random.default_rng(origin)
-    for col in SCALES:
+    for col in columns:
         if col in panel.columns:
-            panel.loc[later, col] = rng.uniform(-1, 1, later.sum())
+            panel.loc[later, col] = rng.uniform(low, 1, later.sum())
     return replace(history, panel=panel)
 
 
@@ -75,6 +75,19 @@ def test_the_leak_test_can_fail(history, tiny):
                             "projection", tuned, tiny)
     assert not np.array_equal(full[0]["ar_subregion"], noisy[0]["ar_subregion"])
     assert not np.array_equal(full[1].alignment, noisy[1].alignment)
+
+
+def test_conditional_reads_the_observed_ties_after_the_origin(history, tiny):
+    """Noise in the trade shares and security ties after the origin changes what the conditional
+    mode feeds and forecasts (the ties are read), and nothing in the projection mode."""
+    hs = np.array([1, 3])
+    tuned = tune(history, "alignment", tiny)
+    ties = ("trade_sco", "trade_west", "sec_sco", "sec_west")
+    noisy = _scrambled_after(history, 2014, ties, low=0.0)
+    for mode, same in (("conditional", False), ("projection", True)):
+        a = forecast_origin(history, "alignment", 2014, hs, mode, tuned, tiny)[1]
+        b = forecast_origin(noisy, "alignment", 2014, hs, mode, tuned, tiny)[1]
+        assert np.array_equal(a.alignment, b.alignment) is same, mode
 
 
 def test_conditional_events_come_from_the_years_up_to_the_horizon_only(history):

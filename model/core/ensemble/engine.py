@@ -183,6 +183,8 @@ class Ensemble:
                 dev[src, c, sel] += np.clip(ev.delta, -values[c, sel], room[c, sel])
             elif ev.kind == "government_change":
                 dev[src, GOV, sel] += ev.regime - values[GOV, sel]
+            elif ev.kind == "ties":
+                dev[src][:, sel] += dyn.level_changes(values, sel, ev.levels)
 
     # --- bounds ---
 
