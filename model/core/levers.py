@@ -4,8 +4,16 @@ Each lever is one class with a name, the bloc it serves, a docstring saying what
 where the idea comes from, its default targets and its rates (how fast full effort changes each
 channel of a target state, as a share of the room left in that channel per year). Adding a lever
 is one class here, one line in ``LEVERS`` and one parametrised case in ``tests/core/test_levers.py``
-(the shared contract test covers the rest). Sources for the programmes: the MERICS article in
-``../shared/seeds`` and the design card's table of Western counter-strategies.
+(the shared contract test covers the rest).
+
+Every channel rate is measured, not judged (issue 10, item 3): ``units`` names, per channel, the
+observable of ``model/data/lever_units.csv`` (written by ``tools/lever_units.py`` from the years up
+to 2014) and the factor applied to its rate at the 90th percentile of historical 5-year rises, so
+full effective effort changes the observable as much as one state-window in ten did. A factor
+other than 1 is a judgement (a secondary effect kept at its former ratio to the primary);
+``tests/core/test_levers.py`` checks every rate against the table to three decimals. Sources for
+the programmes: the MERICS article in ``../shared/seeds`` and the design card's table of Western
+counter-strategies.
 
 Effort in a target is ``intensity`` (0..1) or, from a budget in USD bn per target per year,
 ``1 - exp(-budget / half_budget_bn)``; it is then scaled by the target's receptiveness (small
@@ -33,6 +41,8 @@ class Lever:
         default_targets: states or groups aimed at when a scenario names none.
         rates: per channel (see ``dynamics.CHANNELS``), the share of the room left that full
             effective effort fills per year; a negative rate takes that share of the current value.
+        units: per channel of ``rates``, ``(observable, factor)``: the rate is ``factor`` times
+            the observable's ``rate_q90`` in ``model/data/lever_units.csv``, rounded to 3 decimals.
         direct: direct alignment push per year at full effective effort, towards ``bloc``.
         half_budget_bn: budget (USD bn per target per year) that buys 63% of full effort.
     """
@@ -42,6 +52,7 @@ class Lever:
     family: ClassVar[str] = ""
     default_targets: ClassVar[tuple[str, ...]] = ()
     rates: ClassVar[dict[str, float]] = {}
+    units: ClassVar[dict[str, tuple[str, float]]] = {}
     direct: ClassVar[float] = 0.0
     half_budget_bn: ClassVar[float] = 1.0
 
@@ -88,7 +99,8 @@ class TradeFacilitation(Lever):
     bloc = "sco"
     family = "trade"
     default_targets = ("sco_members",)
-    rates = {"e_sco": 0.04}
+    rates = {"e_sco": 0.037}
+    units = {"e_sco": ("trade_sco", 1.0)}
 
 
 class DevelopmentBank(Lever):
@@ -98,21 +110,24 @@ class DevelopmentBank(Lever):
     bloc = "sco"
     family = "trade"
     default_targets = ("sco_members", "sco_observers", "sco_dialogue_partners")
-    rates = {"e_sco": 0.05}
+    rates = {"e_sco": 0.037}
+    units = {"e_sco": ("trade_sco", 1.0)}
     half_budget_bn = 2.0
 
 
 class CPEC(Lever):
     """China-Pakistan Economic Corridor: energy and transport investment in Pakistan (BRI flagship).
 
-    Ties Pakistan's economy and, through the security of the corridor, its security to China.
+    Ties Pakistan's economy and, through the security of the corridor, its security to China; the
+    security rate keeps its former ratio to the trade rate (a quarter: judgement).
     """
 
     name = "cpec"
     bloc = "sco"
     family = "trade"
     default_targets = ("PAK",)
-    rates = {"e_sco": 0.08, "s_sco": 0.02}
+    rates = {"e_sco": 0.037, "s_sco": 0.009}
+    units = {"e_sco": ("trade_sco", 1.0), "s_sco": ("trade_sco", 0.25)}
     half_budget_bn = 5.0
 
 
@@ -123,7 +138,8 @@ class EurasianRailway(Lever):
     bloc = "sco"
     family = "trade"
     default_targets = ("central_asia", "RUS", "BLR", "MNG")
-    rates = {"e_sco": 0.05}
+    rates = {"e_sco": 0.037}
+    units = {"e_sco": ("trade_sco", 1.0)}
     half_budget_bn = 3.0
 
 
@@ -136,7 +152,8 @@ class JointExercises(Lever):
     bloc = "sco"
     family = "security"
     default_targets = ("sco_members",)
-    rates = {"s_sco": 0.05}
+    rates = {"s_sco": 0.051}
+    units = {"s_sco": ("arms_sco", 1.0)}
 
 
 class ArmsTransfers(Lever):
@@ -146,7 +163,8 @@ class ArmsTransfers(Lever):
     bloc = "sco"
     family = "security"
     default_targets = ("sco_members", "sco_observers")
-    rates = {"s_sco": 0.06}
+    rates = {"s_sco": 0.051}
+    units = {"s_sco": ("arms_sco", 1.0)}
     half_budget_bn = 2.0
 
 
@@ -155,14 +173,16 @@ class CounterTerrorism(Lever):
 
     Intelligence sharing ties security services together and, in the literature on authoritarian
     cooperation (Cooley 2012, *Great Games, Local Rules*), strengthens regimes against their
-    opponents: a small negative rate on governance.
+    opponents: a small negative rate on governance (a third of the security rate, its former
+    ratio: judgement).
     """
 
     name = "counter_terrorism"
     bloc = "sco"
     family = "security"
     default_targets = ("sco_members",)
-    rates = {"s_sco": 0.03, "governance": -0.01}
+    rates = {"s_sco": 0.051, "governance": -0.017}
+    units = {"s_sco": ("arms_sco", 1.0), "governance": ("arms_sco", -1 / 3)}
 
 
 class CulturalExchange(Lever):
@@ -181,14 +201,17 @@ class DiplomaticAlliances(Lever):
     """Building coalitions; intended outcome: enhanced global influence (design card).
 
     Summits, partnerships and coalition diplomacy pull a state's alignment directly and add a
-    little to its security ties with the West.
+    little to its security ties with the West (0.8 of cybersecurity cooperation's security rate,
+    its former ratio: judgement). The direct push has no observable: it is bounded by the
+    leader-change estimate (docs/model.md section 7).
     """
 
     name = "diplomatic_alliances"
     bloc = "west"
     family = "influence"
     default_targets = ("swing_states",)
-    rates = {"s_west": 0.02}
+    rates = {"s_west": 0.033}
+    units = {"s_west": ("arms_west", 0.8)}
     direct = 0.008
 
 
@@ -196,14 +219,15 @@ class TradeAgreements(Lever):
     """Economic resilience; intended outcome: reduced dependency on SCO trade (design card).
 
     Free-trade and supply-chain agreements raise trade with the West and divert some trade away
-    from China and Russia.
+    from China and Russia (0.6 of the Western rate, its former ratio: judgement).
     """
 
     name = "trade_agreements"
     bloc = "west"
     family = "trade"
     default_targets = ("swing_states",)
-    rates = {"e_west": 0.05, "e_sco": -0.03}
+    rates = {"e_west": 0.041, "e_sco": -0.025}
+    units = {"e_west": ("trade_west", 1.0), "e_sco": ("trade_west", -0.6)}
     half_budget_bn = 2.0
 
 
@@ -211,17 +235,19 @@ class CybersecurityCooperation(Lever):
     """Protecting infrastructure; intended outcome: greater security (design card).
 
     Capacity building and trusted networks raise security ties with the West and displace some
-    dependence on Chinese and Russian security technology. A narrower tie than arms or joint
-    exercises, so half the rate of ``JointExercises``: security ties are sticky (they fade at
-    ``security_decay``), and a larger rate let a decade of it pull CSTO members out of the
-    Russian camp.
+    dependence on Chinese and Russian security technology (0.4 of the Western rate, its former
+    ratio: judgement). Full effort raises security ties with the West as much as a 90th-percentile
+    rise of the Western arms-import share did; its former half-of-joint-exercises rate was set
+    when the security weight was 60 times the estimate, to keep a decade of it from pulling
+    CSTO members out of the Russian camp.
     """
 
     name = "cybersecurity_cooperation"
     bloc = "west"
     family = "security"
     default_targets = ("swing_states",)
-    rates = {"s_west": 0.025, "s_sco": -0.01}
+    rates = {"s_west": 0.042, "s_sco": -0.017}
+    units = {"s_west": ("arms_west", 1.0), "s_sco": ("arms_west", -0.4)}
     half_budget_bn = 0.5
 
 
@@ -234,16 +260,17 @@ class CivilSociety(Lever):
     ``closed_regime_threshold``, with ``gap = (closed - g) / closed``: the governance gain is
     cut by the factor ``(1 - gap)**2`` (the restrictions work: nothing opens in the most closed
     regimes), and a direct push towards the SCO of ``civil_society_backlash * eff * gap`` lasts
-    as long as the funding does. Over a decade the most closed regimes (g below about 0.2 at
-    the defaults) end nearer the SCO the more they are funded; regimes near the threshold still
-    open up and move West.
+    as long as the funding does. Over a decade the most closed regimes (g below about 0.14 at
+    the defaults; 0.2 at the former governance rate 0.02) end nearer the SCO the more they are
+    funded; regimes near the threshold still open up and move West.
     """
 
     name = "civil_society"
     bloc = "west"
     family = "influence"
     default_targets = ("swing_states",)
-    rates = {"governance": 0.02}
+    rates = {"governance": 0.03}
+    units = {"governance": ("regime", 1.0)}
     half_budget_bn = 0.3
 
     def effects(self, eff, values, room, params):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +19,8 @@ from model.core.levers import LEVERS, SCO_LEVERS, WEST_LEVERS, Lever
 from model.data.world import load_world
 
 PARAMS = Parameters().model_dump()
+with (Path(__file__).resolve().parents[2] / "model" / "data" / "lever_units.csv").open() as fh:
+    LEVER_UNITS = {row["key"]: row for row in csv.DictReader(fh)}
 NAMES = list(LEVERS)
 FAMILIES = {"trade", "security", "influence"}
 HORIZON = 4
@@ -79,6 +83,17 @@ class TestLeverContract:
         assert lever.direct >= 0
         assert lever.half_budget_bn > 0
         assert lever.rates or lever.direct > 0, "a lever must do something"
+
+    def test_rates_come_from_the_measured_lever_units(self, key):
+        """Every channel rate is its observable's 90th-percentile rate times its stated factor
+        (``model/data/lever_units.csv``, ``tools/lever_units.py``), to the stated 3 decimals."""
+        lever = LEVERS[key]
+        assert set(lever.units) == set(lever.rates)
+        for channel, (observable, factor) in lever.units.items():
+            row = LEVER_UNITS[observable]
+            if factor == 1.0:
+                assert row["channel"] == channel  # the primary acts on its own observable's channel
+            assert lever.rates[channel] == round(factor * float(row["rate_q90"]), 3), channel
 
     def test_effort_from_intensity_or_budget(self, key):
         lever = LEVERS[key]
@@ -171,11 +186,13 @@ def test_civil_society_backfires_in_closed_regimes(target, world):
     assert high > low  # towards the SCO, away from the funder
 
 
-@pytest.mark.parametrize("target", ["SAU", "TKM", "VNM", "PRK"])
+@pytest.mark.parametrize("target", ["SAU", "ERI", "MMR", "PRK"])
 def test_civil_society_backlash_persists_over_a_scenario_horizon(target, world):
-    """Closed regimes 'answer foreign funding with restrictions and move away from the funder'
-    (``levers.CivilSociety``): over the shipped scenarios' horizon (11 years) more funding must
-    not have moved a closed regime towards the West. PRK sits at +1, so it can only stay.
+    """The most closed regimes 'answer foreign funding with restrictions and move away from the
+    funder' (``levers.CivilSociety``): over the shipped scenarios' horizon (11 years) more funding
+    must not have moved them towards the West. PRK sits at +1, so it can only stay. With the
+    measured governance rate (0.03) this holds below g of about 0.14 (2024: SAU 0.015, ERI 0.069,
+    MMR 0.080, PRK 0.084); nearer the threshold the governance gain wins within a decade.
     """
     i = world.index[target]
     assert world.governance[i] < PARAMS["closed_regime_threshold"]

@@ -368,7 +368,22 @@ def test_cap_is_skipped_only_when_levers_cannot_overfill(shipped):
     blocks = {"sco": {}, "west": {}}
     for name, lv in LEVERS.items():
         blocks[lv.bloc][name] = {"intensity": 1.0, "efficiency": 5.0, "targets": ["world"]}
-    assert model_from_scenario(make(horizon=2, **blocks)).cap_needed
+    # At the measured rates (model/data/lever_units.csv) every lever at full effort and the
+    # largest efficiency adds at most 0.95 of the trade room a year: only sanctions need the cap.
+    assert not model_from_scenario(make(horizon=2, **blocks)).cap_needed
+    from model.core.derive import levers_can_overfill
+    from model.core.levers import Lever
+
+    class Bigger(Lever):
+        """A lever with twice the trade rate of the largest measured one."""
+
+        rates = {"e_sco": 0.1}
+
+    full = np.full(3, 5.0)
+    items = [(0, LEVERS[name], full) for name in LEVERS]
+    assert not levers_can_overfill(items, 1.0)
+    assert levers_can_overfill([*items, (0, Bigger(), full)], 1.0)
+    assert not levers_can_overfill([*items, (0, Bigger(), full)], 0.25)  # a quarter's share
 
 
 @pytest.mark.parametrize("name", ["sco_expansion", "hindcast_2014"])
