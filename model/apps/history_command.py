@@ -47,6 +47,9 @@ def add_history_arguments(p: argparse.ArgumentParser) -> None:
                    help="score on this scale (repeatable; default: every scale in the data)")
     p.add_argument("--mode", action="append", choices=("projection", "conditional"),
                    help="projection and/or conditional (default: both)")
+    p.add_argument("--membership-rule", choices=("threshold", "hazard"),
+                   help="the model's SCO membership rule (default: the scenario default, "
+                        "threshold; docs/model.md 4.11)")
     p.add_argument("--quick", action="store_true",
                    help="a small run: origins 2009, 2011 | 2014, 2019, horizons 1, 3, 5, 8 runs")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the report's path")
@@ -74,6 +77,8 @@ def config_from_args(args: argparse.Namespace):
         values["scales"] = tuple(dict.fromkeys(args.scale))
     if args.mode:
         values["modes"] = tuple(dict.fromkeys(args.mode))
+    if args.membership_rule:
+        values["membership_rule"] = args.membership_rule
     return HistoryConfig(**values)
 
 

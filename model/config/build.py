@@ -35,7 +35,7 @@ __all__ = ["params_from_scenario", "plan_from_scenario", "model_from_scenario", 
 def params_from_scenario(scenario: Scenario) -> Params:
     """The scenario's parameters of the dynamics (those the outputs alone use are left out)."""
     p = scenario.parameters
-    return Params(**{f.name: float(getattr(p, f.name)) for f in fields(Params)})
+    return Params.from_dict({f.name: getattr(p, f.name) for f in fields(Params)})
 
 
 def lever_action(scenario: Scenario, name: str, cfg, world: World) -> LeverAction:

@@ -133,6 +133,15 @@ class Parameters(Strict):
                                       description="years over which membership decisions average alignment")
     admission_rate: float = Field(0.2, ge=0, le=1,
                                   description="yearly chance the SCO admits a qualified applicant")
+    membership_rule: Literal["threshold", "hazard"] = Field(
+        "threshold", description="how states rise in SCO status: alignment thresholds with an "
+        "admission draw, or the yearly hazard fitted on 2002-2014 (docs/model.md 4.11)")
+    rise_hazard_intercept: float = Field(
+        -3.73, ge=-20, le=20, description="hazard rule: logit of the yearly chance of a rise at "
+        "alignment 0 (tools/estimate_sco_rule.py)")
+    rise_hazard_alignment: float = Field(
+        1.44, ge=-20, le=20, description="hazard rule: slope of that logit per unit of the "
+        "year-before alignment")
     member_security_bump: float = Field(0.25, ge=0, le=1,
                                         description="share of room in SCO security ties a new member gains")
     observer_security_bump: float = Field(0.10, ge=0, le=1, description="same for a new observer")

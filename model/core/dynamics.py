@@ -349,6 +349,32 @@ def membership_moves(a: np.ndarray, status: np.ndarray, streak: np.ndarray, elig
     return up.astype(np.int8) - (down & ~up).astype(np.int8)
 
 
+def rise_chance(a_prev: np.ndarray, intercept: float, slope: float, dt: float) -> np.ndarray:
+    """Chance of one rung up this step under the hazard rule: ``1 - (1 - p)**dt``.
+
+    ``p = 1 / (1 + exp(-(intercept + slope * a_prev)))`` is the yearly hazard fitted on the
+    status rises of 2002-2014 (``tools/estimate_sco_rule.py``), ``a_prev`` the alignment at the
+    start of the step (the fit reads the year before the rise); the chance over a year is ``p``
+    whatever the step length.
+    """
+    yearly = 1.0 / (1.0 + np.exp(-(intercept + slope * a_prev)))
+    return 1.0 - (1.0 - yearly) ** dt
+
+
+def hazard_moves(status: np.ndarray, eligible: np.ndarray, chance: np.ndarray,
+                 a: np.ndarray, status_anchor: np.ndarray, leave_drop: float,
+                 draws: np.ndarray) -> np.ndarray:
+    """Moves of the hazard rule (+1, -1 or 0), one rung at most.
+
+    An eligible state below member rises when its draw falls under its ``chance``
+    (``rise_chance``); stepping down is the threshold rule's (``a`` fallen more than
+    ``leave_drop`` below ``status_anchor``): no exit was observed in 2001-2024 to fit one.
+    """
+    up = eligible & (status < len(SCO_STATUSES) - 1) & (draws < chance)
+    down = (status > 0) & (a < status_anchor - leave_drop)
+    return up.astype(np.int8) - (down & ~up).astype(np.int8)
+
+
 def update_streak(a: np.ndarray, status: np.ndarray, streak: np.ndarray, thresholds: np.ndarray,
                   dt: float) -> np.ndarray:
     """Years each state has stayed at or above the alignment its next SCO rung needs."""

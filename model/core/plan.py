@@ -19,6 +19,10 @@ EVENT_KINDS = ("join", "leave", "sanctions", "alignment_shock", "economic_shock"
 TIE_CHANNELS = ("e_sco", "e_west", "s_sco", "s_west")
 
 
+#: The SCO membership rules (docs/model.md 4.11).
+MEMBERSHIP_RULES = ("threshold", "hazard")
+
+
 @dataclass(frozen=True)
 class Params:
     """The parameters of the dynamics, by name (``docs/model.md`` gives meanings and ranges)."""
@@ -52,8 +56,20 @@ class Params:
     leader_change_rate: float = 0.0  # random leader changes per state-year
     leader_change_effect: float = 0.0  # alignment shift of one
     leader_change_draws: float = 1.0  # share of the rate drawn at random (0: scripted only)
+    #: how states rise in SCO status: "threshold" (streak above a rung's threshold, then an
+    #: admission draw) or "hazard" (a yearly logistic hazard of alignment; docs/model.md 4.11).
+    #: Its default is the old rule, so that a snapshot saved before the field existed restores
+    #: the rule it ran with; the scenario schema carries the shipped default.
+    membership_rule: str = "threshold"
+    rise_hazard_intercept: float = -3.73  # logit of the yearly chance of a rise at alignment 0
+    rise_hazard_alignment: float = 1.44   # its slope per unit of alignment the year before
 
-    def to_dict(self) -> dict[str, float]:
+    def __post_init__(self) -> None:
+        if self.membership_rule not in MEMBERSHIP_RULES:
+            raise ValueError(f"membership_rule must be one of {', '.join(MEMBERSHIP_RULES)}, "
+                             f"not {self.membership_rule!r}")
+
+    def to_dict(self) -> dict[str, float | str]:
         """The parameters by name."""
         return asdict(self)
 
@@ -64,7 +80,11 @@ class Params:
         The fields after ``civil_society_backlash`` may be missing, as in snapshots taken before
         they existed: they then take their defaults.
         """
-        return cls(**{f.name: float(d[f.name] if f.name in d else f.default) for f in fields(cls)})
+        def value(f):
+            v = d[f.name] if f.name in d else f.default
+            return str(v) if f.type == "str" else float(v)
+
+        return cls(**{f.name: value(f) for f in fields(cls)})
 
 
 @dataclass(frozen=True)

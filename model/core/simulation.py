@@ -250,29 +250,38 @@ class BlocModel(mesa.Model):
             dt)
         new, contrib = dyn.alignment_step(relaxed, pushes, dt)
         contrib[n_src + 1] = relaxed - self.a  # inertia's share (its push row stays zero)
-        self.a = new
+        a_prev, self.a = self.a, new
         self.k = k + 1
-        self._membership(draws, year)
+        self._membership(draws, year, a_prev)
         self._record(self.k, contrib)
         dyn.check_finite(self.a, self.dev, pushes, contrib, step=self.k, year=self.t,
                          iso3=self.world.iso3, sources=SOURCES, drivers=DRIVERS)
 
-    def _membership(self, draws: np.ndarray, year: int) -> None:
-        """States decide on the SCO: a vectorised test, then the few movers act as agents."""
+    def _membership(self, draws: np.ndarray, year: int, a_prev: np.ndarray) -> None:
+        """States decide on the SCO: a vectorised test, then the few movers act as agents.
+
+        ``a_prev`` is the alignment at the start of the step, which the hazard rule reads.
+        """
         p = self.params
         self.a_decide += (self.a - self.a_decide) * self.smoothing
         self.streak = dyn.update_streak(self.a_decide, self.status, self.streak, self.thresholds,
                                         self.dt)
-        admit = 1.0 - (1.0 - p.admission_rate) ** self.dt  # the yearly chance, per step
-        # A state whose status is as observed at the start may climb only once it has crossed
-        # the next rung's threshold during the run: the start year's statuses are observed, not
-        # a disequilibrium to correct.
-        crossed = self.status_moved | (
-            self.status_anchor < self.thresholds[np.minimum(self.status + 1, len(SCO_STATUSES) - 1)])
-        eligible = self.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"] & crossed
-        moves = dyn.membership_moves(self.a_decide, self.status, self.streak, eligible,
-                                     self.status_anchor, p.leave_drop,
-                                     p.membership_years, admit, draws)
+        open_ = self.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"]
+        if p.membership_rule == "hazard":
+            chance = dyn.rise_chance(a_prev, p.rise_hazard_intercept, p.rise_hazard_alignment,
+                                     self.dt)
+            moves = dyn.hazard_moves(self.status, open_, chance, self.a_decide,
+                                     self.status_anchor, p.leave_drop, draws)
+        else:
+            admit = 1.0 - (1.0 - p.admission_rate) ** self.dt  # the yearly chance, per step
+            # A state whose status is as observed at the start may climb only once it has
+            # crossed the next rung's threshold during the run: the start year's statuses are
+            # observed, not a disequilibrium to correct.
+            crossed = self.status_moved | (self.status_anchor < self.thresholds[
+                np.minimum(self.status + 1, len(SCO_STATUSES) - 1)])
+            moves = dyn.membership_moves(self.a_decide, self.status, self.streak,
+                                         open_ & crossed, self.status_anchor, p.leave_drop,
+                                         p.membership_years, admit, draws)
         for i in np.flatnonzero(moves):
             self.state_agents[i].change_sco_status(int(moves[i]))
 

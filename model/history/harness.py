@@ -41,6 +41,8 @@ class HistoryConfig:
     scales: tuple[str, ...] = ("alignment", "alignment_stretched", "alignment_ideal")
     modes: tuple[str, ...] = MODES
     n_boot: int = 500
+    #: the model's SCO membership rule ("threshold" or "hazard"; None: the scenario default)
+    membership_rule: str | None = None
 
     def check(self, history: History) -> None:
         """Origins, horizons and scales must fit the data; name the offending option."""
@@ -142,8 +144,9 @@ def forecast_origin(history: History, scale: str, origin: int, horizons: np.ndar
     points["regression"] = regression_forecast(known, scale, origin, horizons, FIRST_YEAR,
                                                _subregion_codes(known),
                                                conditional=mode == "conditional")
+    rule = {"membership_rule": cfg.membership_rule} if cfg.membership_rule else None
     model = model_forecast(known, scale, origin, int(horizons.max()), runs=cfg.runs,
-                           seed=cfg.seed, conditional=mode == "conditional")
+                           seed=cfg.seed, conditional=mode == "conditional", parameters=rule)
     spread = spread_members(past, horizons)
     points["model"] = model.alignment[:, horizons - 1].mean(axis=0)
     points["spread"] = spread.mean(axis=0)

@@ -178,6 +178,7 @@ def write_history(out: Path, scores: pd.DataFrame, forecasts: list[OriginForecas
                 "horizons": list(cfg.horizons), "runs": cfg.runs, "seed": cfg.seed,
                 "scales": sorted(scores["scale"].unique().tolist()), "modes": list(cfg.modes),
                 "n_boot": cfg.n_boot, "drivers": history.drivers is not None,
+                "membership_rule": cfg.membership_rule,
                 "version": __version__}
 
     def fill(tmp: Path) -> None:

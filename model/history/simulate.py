@@ -136,18 +136,21 @@ def _observed_ties(known: History, years: np.ndarray) -> list[dict]:
 
 
 def model_forecast(known: History, scale: str, origin: int, horizon: int, *, runs: int,
-                   seed: int, conditional: bool) -> ModelForecast:
+                   seed: int, conditional: bool, parameters: dict | None = None) -> ModelForecast:
     """Run the model's R replications from the origin's world on ``scale``.
 
     ``known`` is what the mode may know: the world is built from the origin year's rows and,
     in the conditional mode, the events from the rows after it (never their alignment).
+    ``parameters`` override the defaults (a candidate rule scored by a tool; the harness
+    passes none).
     """
     world = known.world(origin, scale)
     events = observed_events(known, origin, horizon) if conditional else []
     scenario = Scenario.model_validate({
         "name": f"history_{origin}", "start_year": origin, "horizon": horizon, "seed": seed,
         "replications": runs, "events": events,
-        "parameters": CONDITIONAL_PARAMETERS if conditional else {}})
+        "parameters": {**(parameters or {}),
+                       **(CONDITIONAL_PARAMETERS if conditional else {})}})
     result = run_ensemble(scenario, origin_seeds(seed, origin, runs), world=world,
                           attribution=False)
     return ModelForecast(alignment=result.alignment[:, 1:, :], status=result.status[:, 1:, :],

@@ -478,3 +478,33 @@ def test_leader_changes_are_centred_and_shift_by_the_effect():
         a = np.full_like(u, a0)
         new, _ = dyn.alignment_step(a, dyn.leader_change_push(u, a, 0.178, -0.021, 1.0, 1.0)[None], 1.0)
         assert (new - a).mean() == pytest.approx(0.0, abs=2e-4)
+
+
+# --- the hazard rule of SCO status rises ----------------------------------------------------------
+
+def test_rise_chance_is_the_yearly_hazard_whatever_the_step():
+    a = np.linspace(-1, 1, 9)
+    yearly = dyn.rise_chance(a, -3.7, 1.4, 1.0)
+    assert np.allclose(yearly, 1 / (1 + np.exp(-(-3.7 + 1.4 * a))))
+    quarter = dyn.rise_chance(a, -3.7, 1.4, 0.25)
+    assert np.allclose(1 - (1 - quarter) ** 4, yearly)  # four quarters make the year
+    assert (np.diff(yearly) > 0).all()  # a positive slope: more pro-SCO, likelier to rise
+
+
+def test_hazard_moves_need_eligibility_room_above_and_a_low_draw():
+    status = np.array([0, 1, 2, 3, 0, 0])
+    eligible = np.array([True, True, True, True, False, True])
+    chance = np.full(6, 0.5)
+    draws = np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.9])
+    a = np.zeros(6)
+    moves = dyn.hazard_moves(status, eligible, chance, a, a, 0.3, draws)
+    # members cannot rise; the ineligible and the unlucky stay
+    assert moves.tolist() == [1, 1, 1, 0, 0, 0]
+
+
+def test_hazard_moves_step_down_as_the_threshold_rule_does():
+    status = np.array([2, 2, 0])
+    anchor = np.array([0.5, 0.5, 0.5])
+    a = np.array([0.1, 0.3, -1.0])  # fell 0.4, fell 0.2, no status to lose
+    moves = dyn.hazard_moves(status, np.zeros(3, bool), np.zeros(3), a, anchor, 0.3, np.ones(3))
+    assert moves.tolist() == [-1, 0, 0]

@@ -19,6 +19,7 @@ from model.config.build import model_from_scenario, prepare_plan, run_ensemble
 from model.config.checks import prepare_world
 from model.config.experiment import load_experiment
 from model.config.scenario import Scenario, load_scenario
+from model.core.dynamics import SCO_STATUSES
 from model.core.ensemble import Ensemble, columns
 from model.core.levers import LEVERS
 from model.core.seeds import replication_seeds
@@ -26,6 +27,7 @@ from model.run.design import expand
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+SCO_RANK = {name: k for k, name in enumerate(SCO_STATUSES)}
 FIELDS = ("alignment", "structure", "status", "contributions", "times")
 #: Shipped scenarios whose first six runs change an SCO status: the two that script SCO
 #: accessions and, with the local level and heavy-tailed shocks, the 2024 baseline and its
@@ -138,6 +140,22 @@ def test_every_kind_of_event_with_diverging_statuses(step):
     logs = [tuple(r.status_log) for r in ref]
     assert len(set(logs)) == len(logs)  # the runs did diverge
     assert any(src == "membership" for log in logs for *_, src in log)
+
+
+#: The hazard rule with a high chance, so that many states rise and then meet the events.
+HAZARD_CHURN = {"shock_sd": 0.5, "membership_rule": "hazard", "rise_hazard_intercept": -1.0,
+                "rise_hazard_alignment": 2.0, "leave_drop": 0.1, "decision_smoothing": 0.0}
+
+
+@pytest.mark.parametrize("step", ["year", "quarter"])
+def test_the_hazard_rule_matches_the_model(step):
+    sc = make(start_year=2024, horizon=9, step=step, seed=5, parameters=HAZARD_CHURN,
+              events=EVENTS, **LEVERS_HARD)
+    ref = assert_same_runs(sc, replication_seeds(5, 6))
+    logs = [tuple(r.status_log) for r in ref]
+    assert len(set(logs)) == len(logs)
+    moves = [(old, new) for log in logs for _, _, old, new, src in log if src == "membership"]
+    assert any(new > old for old, new in ((SCO_RANK[o], SCO_RANK[n]) for o, n in moves))
 
 
 def test_trims_follow_each_run(monkeypatch):

@@ -495,3 +495,32 @@ def test_eligibility_reads_the_start_year_not_the_future():
     assert gained.any()
     assert not gained[np.isin(w.subregion, ["South-eastern Asia", "Northern Africa"])].any()
     assert not gained[~w.sco_region].any()
+
+
+# --- the hazard rule of SCO status rises (docs/model.md 4.11) --------------------------------------
+
+def test_hazard_rule_raises_every_eligible_state_one_rung_at_a_certain_chance(world):
+    """A sure hazard raises every eligible state below member by one rung in the first step;
+    NATO and EU members and states outside the SCO's subregions never move."""
+    params = {**STILL, "membership_rule": "hazard", "rise_hazard_intercept": 20.0,
+              "rise_hazard_alignment": 0.0}
+    r = run_scenario(make(horizon=1, parameters=params))
+    eligible = world.sco_region & ~world.nato & ~world.eu & (world.sco_status < MEMBER)
+    change = r.status[-1].astype(int) - r.status[0].astype(int)
+    assert (change[eligible] == 1).all() and (change[~eligible] == 0).all()
+    assert {src for *_, src in r.status_log} == {"membership"}
+
+
+def test_hazard_rule_with_no_chance_moves_no_one():
+    params = {**STILL, "membership_rule": "hazard", "rise_hazard_intercept": -20.0}
+    r = run_scenario(make(horizon=5, parameters=params))
+    assert r.status_log == []
+
+
+def test_hazard_rule_draws_what_the_threshold_rule_draws(world):
+    """The rule reuses the step's membership draws: the alignment paths are the same under both
+    rules until a status changes (common random numbers across the rules)."""
+    base = {"membership_rule": "hazard", "rise_hazard_intercept": -20.0}
+    a = run_scenario(make(horizon=5, seed=3, parameters=base))
+    b = run_scenario(make(horizon=5, seed=3, parameters={"admission_rate": 0.0}))
+    np.testing.assert_array_equal(a.alignment, b.alignment)

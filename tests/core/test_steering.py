@@ -254,3 +254,24 @@ def test_restore_refuses_a_snapshot_of_another_world_shape_params_or_timing():
         model_from_scenario(make(horizon=4, parameters={"inertia": 0.5})).restore(snap)
     with pytest.raises(SnapshotError, match="timing"):
         model_from_scenario(make(horizon=5)).restore(snap)
+
+
+def test_a_snapshot_under_the_hazard_rule_round_trips_through_a_file(tmp_path):
+    """The rule's name is the one parameter that is text: it rides in the snapshot and back."""
+    sc = rich("year")
+    params = {**sc.parameters.model_dump(), "membership_rule": "hazard",
+              "rise_hazard_intercept": -1.0}
+    sc = sc.model_copy(update={"parameters": Parameters(**params)})
+    model = model_from_scenario(sc)
+    for _ in range(3):
+        model.step()
+    path = save_snapshot(model.snapshot(), tmp_path / "hazard.npz")
+    expected = model.run()
+    assert any(src == "membership" for *_, src in expected.status_log)
+    again = model_from_scenario(sc)
+    again.restore(load_snapshot(path))
+    assert again.params.membership_rule == "hazard"
+    same_result(again.run(), expected)
+    other = model_from_scenario(rich("year"))  # the threshold rule: a different model
+    with pytest.raises(SnapshotError, match="membership_rule"):
+        other.restore(load_snapshot(path))

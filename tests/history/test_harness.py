@@ -109,3 +109,36 @@ def test_cli_quick_writes_the_same_bytes_twice(tmp_path, capsys):
     assert "report.html" in files and files == sorted(p.name for p in (tmp_path / "b").iterdir())
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_the_hazard_rule_reaches_the_model_forecast(history):
+    """model_forecast's parameters reach the runs: the hazard rule raises states from 2014."""
+    from model.history.simulate import model_forecast
+
+    known = history.upto(2014)
+    kw = dict(runs=8, seed=2014, conditional=False)
+    hazard = model_forecast(known, "alignment", 2014, 5, parameters={"membership_rule": "hazard"},
+                            **kw)
+    default = model_forecast(known, "alignment", 2014, 5, **kw)
+    start = known.world(2014).sco_status
+    assert (hazard.status[:, -1] > start).sum() > (default.status[:, -1] > start).sum()
+
+
+@pytest.mark.slow
+def test_the_membership_rule_can_be_chosen_and_is_recorded(tmp_path, history, tiny, run):
+    """--membership-rule hazard reaches the model's runs (its own rises change the statuses)
+    and history.json says which rule ran."""
+    import dataclasses
+    import json
+
+    cfg = dataclasses.replace(tiny, membership_rule="hazard", test=(2014,), horizons=(5,),
+                              runs=8)
+    forecasts, tuned = run_hindcasts(history, cfg)
+    default, _ = run_hindcasts(history, dataclasses.replace(cfg, membership_rule=None))
+    proj = [f for f in forecasts if f.mode == "projection" and f.split == "test"][0]
+    base = [f for f in default if f.mode == "projection" and f.split == "test"][0]
+    rises = lambda f: (f.status_model[:, -1] > f.status_start).sum()  # noqa: E731
+    assert rises(proj) > rises(base)
+    np.testing.assert_array_equal(proj.status_observed, base.status_observed)
+    write_history(tmp_path / "h", score_table(forecasts, n_boot=5), forecasts, history, cfg, tuned)
+    assert json.loads((tmp_path / "h" / "history.json").read_text())["membership_rule"] == "hazard"

@@ -255,9 +255,10 @@ class Ensemble:
         for lo in range(0, self.R, self.block):
             sl = slice(lo, min(lo + self.block, self.R))
             sel = np.flatnonzero(pair_block == lo // self.block)
+            a_prev = self.a[:, sl].copy()  # the start of the step's: the hazard rule reads it
             draws = self._align(sl, pos_s[:, None], neg_s[:, None], ppos[sel], pneg[sel],
                                 self.pair_state[:m0][sel], self.pair_run[:m0][sel] - lo)
-            self._membership(sl, draws)
+            self._membership(sl, draws, a_prev)
         self._record()
 
     def _align(self, sl: slice, pos_s: np.ndarray, neg_s: np.ndarray, ppos: np.ndarray,
@@ -296,20 +297,26 @@ class Ensemble:
         self.a[:, sl] = relaxed + up - down
         return draws
 
-    def _membership(self, sl: slice, draws: np.ndarray) -> None:
+    def _membership(self, sl: slice, draws: np.ndarray, a_prev: np.ndarray) -> None:
         """``BlocModel._membership`` for the runs in ``sl``; movers' columns diverge, then take their ties."""
         plan, p = self.plan, self.plan.params
         a_decide, status = self.a_decide[:, sl], self.status[:, sl]
         a_decide += (self.a[:, sl] - a_decide) * plan.smoothing
         streak = dyn.update_streak(a_decide, status, self.streak[:, sl], plan.thresholds, plan.dt)
         self.streak[:, sl] = streak
-        admit = 1.0 - (1.0 - p["admission_rate"]) ** plan.dt
         anchor = self.status_anchor[:, sl]
-        crossed = self.status_moved[:, sl] | (anchor < plan.thresholds[np.minimum(status + 1, TOP)])
-        open_ = plan.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"]
-        eligible = open_[:, None] & crossed
-        moves = dyn.membership_moves(a_decide, status, streak, eligible, anchor, p["leave_drop"],
-                                     p["membership_years"], admit, draws)
+        open_ = (plan.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"])[:, None]
+        if p["membership_rule"] == "hazard":
+            chance = dyn.rise_chance(a_prev, p["rise_hazard_intercept"],
+                                     p["rise_hazard_alignment"], plan.dt)
+            moves = dyn.hazard_moves(status, open_, chance, a_decide, anchor, p["leave_drop"],
+                                     draws)
+        else:
+            admit = 1.0 - (1.0 - p["admission_rate"]) ** plan.dt
+            crossed = self.status_moved[:, sl] | (anchor < plan.thresholds[np.minimum(status + 1,
+                                                                                      TOP)])
+            moves = dyn.membership_moves(a_decide, status, streak, open_ & crossed, anchor,
+                                         p["leave_drop"], p["membership_years"], admit, draws)
         s, r = np.nonzero(moves)  # state-major: each run's movers in state order, as the model
         if s.size == 0:
             return
