@@ -50,6 +50,7 @@ class Params:
     leader_change_rate: float = 0.0  # random leader changes per state-year
     leader_change_effect: float = 0.0  # alignment shift of one
     leader_change_draws: float = 1.0  # share of the rate drawn at random (0: scripted only)
+    shock_heterogeneity: float = 0.0  # exponent of the world's per-state shock scale (0: pooled)
 
     def to_dict(self) -> dict[str, float]:
         """The parameters by name."""

@@ -99,6 +99,10 @@ class World:
     relations: Relations
     source: str = "builtin"
     index: dict[str, int] = field(default_factory=dict)
+    #: each state's shock scale relative to the pooled one (None: all 1), estimated from its own
+    #: yearly changes up to the world's year (``volatility.state_shock_scale``); the model uses
+    #: it only with ``shock_heterogeneity > 0``
+    shock_scale: np.ndarray | None = None
 
     @property
     def n(self) -> int:
