@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["state_shock_scale", "ROOM_FLOOR", "PRIOR_YEARS", "LIMIT"]
+__all__ = ["state_shock_scale", "ROOM_FLOOR", "PRIOR_YEARS", "LIMIT", "MEASURED"]
+
+#: for each alignment scale of the panel, the column and value that mark a measured year
+MEASURED = {"alignment": ("alignment_src", "unga"),
+            "alignment_stretched": ("alignment_src", "unga"),
+            "alignment_ideal": ("alignment_ideal_src", "voeten")}
 
 #: the smallest room a change is divided by (a state at a pole has none; a state near one,
 #: with a handful of changes, would otherwise get a scale many times the pooled one)
@@ -55,5 +60,6 @@ def state_shock_scale(x: np.ndarray, observed: np.ndarray | None = None, *,
     pooled = r.sum() / total
     if pooled <= 0:
         return np.ones(x.shape[1])
-    own = (r.sum(axis=0) + prior_years * pooled) / (n + prior_years)
-    return np.clip(own / pooled, 1.0 / LIMIT, LIMIT)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = (r.sum(axis=0) + prior_years * pooled) / (n + prior_years)
+    return np.where(n > 0, np.clip(own / pooled, 1.0 / LIMIT, LIMIT), 1.0)
