@@ -381,7 +381,7 @@ def round6_choice(val: pd.DataFrame, per_state: dict, names) -> tuple[str, pd.Da
 def round6(history, args) -> int:
     """Round 6: the shipped default and ROUND6 on validation origins, then the winner on test."""
     names = [SHIPPED, *ROUND6]
-    cands = {k: CANDIDATES[k] for k in names}
+    cands = {k: CANDIDATES[k] for k in [*names, REFERENCE]}  # the previous defaults: reported only
     per_state: dict = {}
     val = score(history.upto(LAST_VALIDATION_YEAR), VALIDATION, LAST_VALIDATION_YEAR, cands,
                 runs=args.runs, per_state=per_state)
@@ -390,6 +390,10 @@ def round6(history, args) -> int:
     print(choose(val, val.candidate.unique()).round(4).to_string())
     print("\nCRPS minus round 5's winner's (paired, 95% interval over states):\n")
     print(paired_bootstrap(per_state, SHIPPED).round(4).to_string())
+    print("\nCRPS minus the previous defaults' (the same cells):\n")
+    print(paired_bootstrap(per_state, REFERENCE).round(4).to_string())
+    print("\nCRPS minus probabilistic persistence's (the same cells):\n")
+    print(paired_bootstrap(per_state, "spread (prob. persistence)").round(4).to_string())
     print("\nThe rule (difference from the lowest; tied; coverage miss):\n")
     print(table.round(4).to_string())
     print(markdown(val))
