@@ -3,9 +3,11 @@
 Issue 10: the local level of item 1 (``inertia: 0``: no anchor to the start value; a state keeps
 what the pushes of its changed channels and its peers gave it, plus its shocks), structural
 weights at the size of the panel estimates (item 2, ``docs/estimates.md`` section 2) and shocks
-with the observed heavy tails, persistent shocks and random leader changes (item 5). Every
-candidate is written as a change to the previous defaults (``PREVIOUS``), so it means what it
-meant when it was scored; the shipped default is round 5's candidate with leader changes.
+with the observed heavy tails, persistent shocks and random leader changes (item 5); round 6
+adds per-state shock scales, the overall shock scale and the trailing-mean measurement of the
+stable scale (``ROUND6``). Every candidate is written as a change to the previous defaults
+(``PREVIOUS``), so it means what it meant when it was scored; the shipped default is round 6's
+winner (round 5's winner with per-state shock scales and ``shock_sd`` 0.12).
 
 Each candidate runs the model's replication ensemble (as ``model.history.simulate`` does, with
 the candidate's parameters) from every validation origin (2005-2013; targets up to 2014 only),
@@ -18,6 +20,8 @@ the previous defaults scored on the test origins (2014-2023).
 
     python tools/compare_specs.py            # validation origins: every candidate (~2 min)
     python tools/compare_specs.py --test     # and then the test origins: the winner and the default
+    python tools/compare_specs.py --round6 [--test]   # round 6 alone, with its own rule
+    python tools/compare_specs.py --noise    # the yearly index's transient noise (round 6)
 """
 
 from __future__ import annotations
@@ -40,8 +44,8 @@ ESTIMATED = {"econ_weight": 0.001, "security_weight": 0.01, "regime_weight": 0.0
 #: the defaults before round 4's winner became the default (every candidate below is written
 #: as changes to these, so the rounds mean what they meant when they were scored)
 PREVIOUS = {"inertia": 0.29, "econ_weight": 0.5, "security_weight": 0.6, "regime_weight": 0.3,
-            "shock_tail": 0.0, "shock_persistence": 0.0, "leader_change_rate": 0.0,
-            "leader_change_effect": 0.0}
+            "shock_sd": 0.10, "shock_tail": 0.0, "shock_persistence": 0.0,
+            "leader_change_rate": 0.0, "leader_change_effect": 0.0, "shock_heterogeneity": 0.0}
 REFERENCE = "previous defaults (anchor to start)"
 WINNER = "local level, estimated weights, tails h=0.15"
 _CANDIDATES = {
@@ -93,7 +97,41 @@ _CANDIDATES = {
         "inertia": 0.0, **ESTIMATED, "shock_tail": 0.15, "leader_change_rate": 0.178,
         "leader_change_effect": -0.021},
 }
+#: round 5's winner, the shipped default before round 6
+SHIPPED = "winner with leader changes (rate 0.178, effect -0.021)"
+#: round 6 (issue 10 item 5, written before its scores were seen), each a change to round 5's
+#: winner (then the shipped default): (a) the measurement: the stable scale is a trailing three-
+#: year mean of the yearly vote index (model/data/README.md), so a forecast of it is the mean of
+#: the last three yearly values, of which those up to the origin are known (``_measure``: "mean"
+#: takes the model's path as the yearly values after the origin; "noise" adds the yearly index's
+#: own transient noise to them, its size estimated on 2000-2014, ``YEARLY_NOISE``); on the ideal
+#: points, yearly estimates, nothing changes. (b) heteroskedastic shocks: each state's shock sd
+#: scaled by its own volatility up to the origin, shrunk towards the pooled one
+#: (``shock_heterogeneity``, ``model.data.volatility``). (c) the overall shock scale. Rule for
+#: round 6: among these and round 5's winner, the lowest mean validation CRPS (scales, modes, h =
+#: 1, 3, 5); every candidate whose paired 95% interval of the CRPS difference from that lowest one
+#: contains zero is tied with it, and among the tied the one whose validation coverage is nearest
+#: the nominal (mean of |cover50 - 0.5| + |cover90 - 0.9| over scales, modes and h = 1, 3, 5)
+#: wins. A candidate replaces the default only if it wins.
+ROUND6 = {
+    "round 5's winner, shocks sd 0.12": {"shock_sd": 0.12},
+    "round 5's winner, shocks sd 0.14": {"shock_sd": 0.14},
+    "round 5's winner, per-state shock scale": {"shock_heterogeneity": 1.0},
+    "round 5's winner, per-state shock scale, sd 0.12": {"shock_heterogeneity": 1.0,
+                                                        "shock_sd": 0.12},
+    "round 5's winner, trailing-mean measurement": {"_measure": "mean"},
+    "round 5's winner, trailing-mean measurement with yearly noise": {"_measure": "noise"},
+}
+_CANDIDATES.update({name: {**_CANDIDATES[SHIPPED], **change} for name, change in ROUND6.items()})
 CANDIDATES = {name: {**PREVIOUS, **change} for name, change in _CANDIDATES.items()}
+#: the constant of the stable scale (model/data/README.md: alignment = (x - median) / K)
+STABLE_K = 0.4910
+#: the trailing window of the stable scale, years (model/data/README.md)
+WINDOW = 3
+#: a state-year's vote index is used when it could be compared with the USA's this often
+MIN_VOTES = 20
+#: how far the yearly values' mean may lie from the start value (the panel keeps 5 digits)
+TOLERANCE = 0.005
 VALIDATION = tuple(range(2005, 2014))
 TEST = tuple(range(2014, 2024))
 LAST_VALIDATION_YEAR = 2014
@@ -103,17 +141,99 @@ MODES = ("projection", "conditional")
 CHOICE_HORIZONS = (1, 3, 5)
 
 
+def latent_history(history, origin, start) -> np.ndarray:
+    """(WINDOW, n) the yearly values t-2..t on the stable scale whose mean is ``start``.
+
+    ``start + (index_s - x) / K``, x the mean of the usable yearly indices of the window (the
+    stable scale's own trailing mean); a year without a usable index takes ``start``; clipped
+    to [-1, 1] as the scale is; a state whose values then no longer average to ``start``
+    within ``TOLERANCE`` takes ``start`` in every year.
+    """
+    years = np.arange(origin - WINDOW + 1, origin + 1)
+    cut = history.upto(origin)
+    idx = cut.matrix("unga_index", years)
+    idx = np.where(cut.matrix("unga_votes", years) >= MIN_VOTES, idx, np.nan)
+    ok = np.isfinite(idx)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = np.where(ok, idx, 0.0).sum(axis=0) / ok.sum(axis=0)
+    lat = start[None] + (idx - x[None]) / STABLE_K
+    lat = np.clip(np.where(np.isfinite(lat), lat, start[None]), -1.0, 1.0)
+    # where the clipped values no longer average to the start (a state at a pole, a filled
+    # year), nothing is known beyond the start: every year takes it
+    off = np.abs(lat.mean(axis=0) - start) > TOLERANCE
+    return np.where(off[None], start[None], lat)
+
+
+#: the yearly index's transient noise on the stable scale (sd of a year's departure from the
+#: disposition, at the centre of the scale): from the yearly values of 2000-2014 the lag-1
+#: autocorrelation of their changes is -0.356 and the robust sd of the changes 0.127; for a
+#: random walk plus white noise the autocorrelation is -s_n**2 / var(change), so
+#: s_n = sqrt(0.356) * 0.127 = 0.076 (``python tools/compare_specs.py --noise`` recomputes it)
+YEARLY_NOISE = 0.076
+#: the mean of ``1 - a**2`` over the state-years of 2000-2014 (docs/model.md section 6: the mean
+#: room ``(1 - a**2) / 2`` is 0.391), so that the noise, scaled by ``1 - a**2``, keeps that size
+MEAN_ROOM2 = 0.782
+
+
+def yearly_noise_estimate(history) -> tuple[float, float, float]:
+    """(lag-1 autocorrelation, robust sd of changes, noise sd) of the yearly values, <= 2014."""
+    years = np.arange(FIRST_YEAR, LAST_VALIDATION_YEAR + 1)
+    cut = history.upto(LAST_VALIDATION_YEAR)
+    a = cut.matrix("alignment", years)
+    lat = np.stack([latent_history(cut, int(y), a[k])[-1] if y - FIRST_YEAR >= WINDOW - 1
+                    else np.full(a.shape[1], np.nan) for k, y in enumerate(years)])
+    obs = cut.measured("alignment", years) & (np.abs(a) < 0.99)
+    lat = np.where(obs, lat, np.nan)
+    d = np.diff(lat, axis=0)
+    p, q = d[1:].ravel(), d[:-1].ravel()
+    ok = np.isfinite(p) & np.isfinite(q)
+    ac = float(np.corrcoef(p[ok], q[ok])[0, 1])
+    dd = d[np.isfinite(d)]
+    sd = float(1.4826 * np.median(np.abs(dd - np.median(dd))))
+    return ac, sd, float(np.sqrt(max(-ac, 0.0)) * sd)
+
+
+def measured(paths, known_years, measure, seeds) -> np.ndarray:
+    """The trailing mean of the yearly values: (R, H, n) from the model's (R, H, n) paths.
+
+    ``known_years`` (WINDOW, n) are the yearly values up to the origin; with ``measure ==
+    "noise"`` each simulated year gets the yearly index's transient noise (``YEARLY_NOISE``
+    times ``(1 - a**2) / MEAN_ROOM2``, so none at the poles), from generators seeded by the
+    replications' seeds (a stream of its own: the model's draws are unchanged).
+    """
+    R, H, n = paths.shape
+    yearly = paths
+    if measure == "noise":
+        z = np.stack([np.random.default_rng([int(s), 7]).standard_normal((H, n)) for s in seeds])
+        yearly = np.clip(paths + YEARLY_NOISE / MEAN_ROOM2 * z * (1.0 - paths**2), -1.0, 1.0)
+    full = np.concatenate([np.broadcast_to(known_years[None], (R, WINDOW, n)), yearly], axis=1)
+    c = np.cumsum(full, axis=1)
+    c = np.concatenate([np.zeros((R, 1, n)), c], axis=1)
+    return (c[:, WINDOW + 1:] - c[:, 1:-WINDOW]) / WINDOW
+
+
 def forecast(history, scale, origin, horizon, mode, params, runs, seed) -> np.ndarray:
-    """The model's runs (R, horizon, n) from ``origin`` with ``params`` (the harness's recipe)."""
+    """The model's runs (R, horizon, n) from ``origin`` with ``params`` (the harness's recipe).
+
+    The origin's world carries each state's shock scale from the years up to the origin
+    (``History.world``; used with ``shock_heterogeneity`` > 0). Round 6's ``_measure`` (stable
+    scale only) reports the trailing mean of the yearly values (``measured``).
+    """
+    params = dict(params)
+    measure = params.pop("_measure", None)
     known = history.upto(origin) if mode == "projection" else history.blind_after(origin)
     events = observed_events(known, origin, horizon) if mode == "conditional" else []
     scenario = Scenario.model_validate({
         "name": f"spec_{origin}", "start_year": origin, "horizon": horizon, "seed": seed,
         "replications": runs, "events": events,
         "parameters": {**params, **(CONDITIONAL_PARAMETERS if mode == "conditional" else {})}})
-    result = run_ensemble(scenario, origin_seeds(seed, origin, runs),
-                          world=known.world(origin, scale), attribution=False)
-    return result.alignment[:, 1:, :]
+    world = known.world(origin, scale)
+    seeds = origin_seeds(seed, origin, runs)
+    result = run_ensemble(scenario, seeds, world=world, attribution=False)
+    paths = result.alignment[:, 1:, :]
+    if measure and scale == "alignment":
+        paths = measured(paths, latent_history(history, origin, world.alignment), measure, seeds)
+    return paths
 
 
 def score(history, origins, last_target, candidates, runs=30, seed=2014, per_state=None) -> pd.DataFrame:
@@ -210,8 +330,19 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--test", action="store_true", help="then score the winner on the test origins")
+    ap.add_argument("--round6", action="store_true",
+                    help="only round 6 (the shipped default and ROUND6), with round 6's rule")
+    ap.add_argument("--noise", action="store_true",
+                    help="print the estimate of the yearly index's transient noise and stop")
     args = ap.parse_args(argv)
     history = load_history()
+    if args.noise:
+        ac, sd, noise = yearly_noise_estimate(history)
+        print(f"yearly values 2000-2014: lag-1 autocorrelation of changes {ac:+.3f}, robust sd "
+              f"of changes {sd:.4f}, transient noise sd {noise:.4f}")
+        return 0
+    if args.round6:
+        return round6(history, args)
     per_state: dict = {}
     val = score(history.upto(LAST_VALIDATION_YEAR), VALIDATION, LAST_VALIDATION_YEAR, CANDIDATES,
                 runs=args.runs, per_state=per_state)
@@ -228,6 +359,47 @@ def main(argv=None) -> int:
     print(f"\nwinner on validation: {winner}")
     if args.test:
         chosen = {k: CANDIDATES[k] for k in dict.fromkeys([winner, REFERENCE])}
+        test = score(history, TEST, history.last_year(), chosen, runs=args.runs)
+        print("\n## Test origins 2014-2023 (scored after the choice)\n")
+        print(markdown(test, horizons=(1, 3, 5, 10)))
+    return 0
+
+
+def round6_choice(val: pd.DataFrame, per_state: dict, names) -> tuple[str, pd.DataFrame]:
+    """Round 6's rule: the lowest CRPS, ties (paired interval containing 0) broken by coverage."""
+    sub = val[val.horizon.isin(CHOICE_HORIZONS) & val.candidate.isin(names)].assign(
+        miss=lambda t: (t.cover50 - 0.5).abs() + (t.cover90 - 0.9).abs())
+    table = sub.groupby("candidate")[["crps", "rmse", "cover50", "cover90", "miss"]].mean()
+    best = table.crps.idxmin()
+    diff = paired_bootstrap({k: v for k, v in per_state.items() if k in names}, best)
+    table = table.join(diff[["crps_minus_reference", "ci_low", "ci_high"]])
+    table["tied"] = (table.ci_low <= 0) & (table.ci_high >= 0) | (table.index == best)
+    winner = table[table.tied].miss.idxmin()
+    return winner, table.sort_values("crps")
+
+
+def round6(history, args) -> int:
+    """Round 6: the shipped default and ROUND6 on validation origins, then the winner on test."""
+    names = [SHIPPED, *ROUND6]
+    cands = {k: CANDIDATES[k] for k in [*names, REFERENCE]}  # the previous defaults: reported only
+    per_state: dict = {}
+    val = score(history.upto(LAST_VALIDATION_YEAR), VALIDATION, LAST_VALIDATION_YEAR, cands,
+                runs=args.runs, per_state=per_state)
+    winner, table = round6_choice(val, per_state, names)
+    print("## Round 6, validation origins 2005-2013 (targets <= 2014)\n")
+    print(choose(val, val.candidate.unique()).round(4).to_string())
+    print("\nCRPS minus round 5's winner's (paired, 95% interval over states):\n")
+    print(paired_bootstrap(per_state, SHIPPED).round(4).to_string())
+    print("\nCRPS minus the previous defaults' (the same cells):\n")
+    print(paired_bootstrap(per_state, REFERENCE).round(4).to_string())
+    print("\nCRPS minus probabilistic persistence's (the same cells):\n")
+    print(paired_bootstrap(per_state, "spread (prob. persistence)").round(4).to_string())
+    print("\nThe rule (difference from the lowest; tied; coverage miss):\n")
+    print(table.round(4).to_string())
+    print(markdown(val))
+    print(f"\nwinner of round 6 on validation: {winner}")
+    if args.test:
+        chosen = {k: CANDIDATES[k] for k in dict.fromkeys([winner, SHIPPED])}
         test = score(history, TEST, history.last_year(), chosen, runs=args.runs)
         print("\n## Test origins 2014-2023 (scored after the choice)\n")
         print(markdown(test, horizons=(1, 3, 5, 10)))

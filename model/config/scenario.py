@@ -109,7 +109,7 @@ class Parameters(Strict):
     econ_decay: float = Field(0.10, ge=0, le=2, description="fade of trade changes, 1/yr")
     security_decay: float = Field(0.05, ge=0, le=2, description="fade of security changes, 1/yr")
     governance_decay: float = Field(0.05, ge=0, le=2, description="fade of regime changes, 1/yr")
-    shock_sd: float = Field(0.10, ge=0, le=1, description="sd of random shocks per sqrt(year)")
+    shock_sd: float = Field(0.12, ge=0, le=1, description="sd of random shocks per sqrt(year)")
     shock_tail: float = Field(0.15, ge=0, le=0.5,
                               description="Tukey's h: heavier tails of the shocks, median kept (0: normal)")
     shock_persistence: float = Field(
@@ -120,6 +120,9 @@ class Parameters(Strict):
         -0.021, ge=-0.5, le=0.5, description="alignment shift of a leader change (panel estimate)")
     leader_change_draws: float = Field(
         1.0, ge=0, le=1, description="share of leader changes drawn at random (0: scripted only)")
+    shock_heterogeneity: float = Field(
+        1.0, ge=0, le=1,
+        description="exponent of each state's own shock scale, estimated from its past (0: pooled)")
     size_elasticity: float = Field(0.0, ge=0, le=2, description="receptiveness falls with GDP")
     gdp_ref_usd: float = Field(1e11, gt=0, description="GDP at which receptiveness is 2**-elasticity")
     lean_threshold: float = Field(0.25, gt=0, lt=1, description="|a| above which a state leans to a camp")

@@ -42,6 +42,7 @@ class Fixed:
     has_relations: np.ndarray    # (n,) bool
     base: np.ndarray             # (channels, n) start structure
     a0: np.ndarray               # (n,) start alignment
+    shock_sd: np.ndarray         # (n,) each state's shock sd (dynamics.state_shock_sd)
 
 
 @dataclass
@@ -75,7 +76,8 @@ def derive_fixed(world: World, params: Params, dt: float) -> Fixed:
         in_sco_region=w.sco_region.copy(),  # from the start year's statuses: no look-ahead
         has_relations=np.asarray(w.relations.sum(axis=1)).ravel() > 0,
         base=np.stack([w.e_sco, w.e_west, w.s_sco, w.s_west, w.governance]),
-        a0=w.alignment.copy())
+        a0=w.alignment.copy(),
+        shock_sd=dyn.state_shock_sd(p.shock_sd, w.shock_scale, p.shock_heterogeneity, w.n))
 
 
 def event_step(ev: EventAction, start_year: int, dt: float) -> int:

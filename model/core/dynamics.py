@@ -149,6 +149,21 @@ def leader_change_push(u: np.ndarray, a: np.ndarray, rate: float, effect: float,
     return 2.0 * kick * (1.0 + a * np.sign(kick)) / dt
 
 
+def state_shock_sd(sd: float, scale: np.ndarray | None, heterogeneity: float,
+                   n: int) -> np.ndarray:
+    """Each state's shock sd: ``sd * scale ** heterogeneity`` (``sd`` for all when pooled).
+
+    ``scale`` is the world's per-state volatility relative to the pooled one (estimated from
+    each state's own yearly changes up to the start year, shrunk towards 1); states differ a
+    lot in how much they move, and one pooled sd makes intervals too wide for stable states and
+    too narrow for volatile ones. ``heterogeneity = 0`` or no scale gives ``sd`` everywhere
+    (every run unchanged to the byte).
+    """
+    if scale is None or heterogeneity == 0:
+        return np.full(n, float(sd))
+    return sd * np.asarray(scale, dtype=float) ** heterogeneity
+
+
 def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarray:
     """Random shocks as a push: ``sd * eps * (1 + a sign(eps)) / sqrt(dt)``.
 

@@ -63,6 +63,7 @@ class Params:
     membership_rule: str = "threshold"
     rise_hazard_intercept: float = -3.73  # logit of the yearly chance of a rise at alignment 0
     rise_hazard_alignment: float = 1.44   # its slope per unit of alignment the year before
+    shock_heterogeneity: float = 0.0  # exponent of the world's per-state shock scale (0: pooled)
 
     def __post_init__(self) -> None:
         if self.membership_rule not in MEMBERSHIP_RULES:

@@ -107,6 +107,7 @@ class BlocModel(mesa.Model):
         self.thresholds, self.recept = fixed.thresholds, fixed.recept
         self.in_sco_region, self.has_relations = fixed.in_sco_region, fixed.has_relations
         self.base, self.a0 = fixed.base, fixed.a0
+        self.shock_sd = fixed.shock_sd
         self._apply_plan(plan)
         self.state_agents = [StateAgent(self, i) for i in range(w.n)]  # in array order
         self.agents_by_iso = {agent.iso3: agent for agent in self.state_agents}
@@ -245,7 +246,7 @@ class BlocModel(mesa.Model):
         draws = self.rng.random(self.world.n)
         leaders = self.rng.random(self.world.n)
         relaxed = dyn.relax_to_anchor(self.a, self.a0, p.inertia, dt)
-        pushes[n_src + 2] = dyn.shock_push(eps, relaxed, p.shock_sd, dt) + dyn.leader_change_push(
+        pushes[n_src + 2] = dyn.shock_push(eps, relaxed, self.shock_sd, dt) + dyn.leader_change_push(
             leaders, relaxed, p.leader_change_rate, p.leader_change_effect, p.leader_change_draws,
             dt)
         new, contrib = dyn.alignment_step(relaxed, pushes, dt)

@@ -85,4 +85,8 @@ def world_fingerprint(world) -> str:
     for part in parts:
         h.update(np.ascontiguousarray(part).tobytes())
     h.update("\0".join(str(s) for s in world.subregion).encode("utf-8"))
+    scale = getattr(world, "shock_scale", None)
+    if scale is not None:  # only a world that carries one (older fingerprints unchanged)
+        h.update(b"shock_scale")
+        h.update(np.ascontiguousarray(scale, dtype=float).tobytes())
     return h.hexdigest()

@@ -99,6 +99,10 @@ class World:
     relations: Relations
     source: str = "builtin"
     index: dict[str, int] = field(default_factory=dict)
+    #: each state's shock scale relative to the pooled one (None: all 1), estimated from its own
+    #: yearly changes up to the world's year (``volatility.state_shock_scale``); the model uses
+    #: it only with ``shock_heterogeneity > 0``
+    shock_scale: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -341,6 +345,28 @@ def _table_borders(table: pd.DataFrame) -> pd.DataFrame:
     return borders[a != b].drop_duplicates(ignore_index=True)
 
 
+def _builtin_shock_scale(year: int, iso3: np.ndarray) -> np.ndarray:
+    """Each state's shock scale from the built-in stable scale's changes up to ``year``.
+
+    ``volatility.state_shock_scale`` over the measured years; no later year is read.
+    """
+    from .volatility import MEASURED, state_shock_scale
+
+    _, by_year, header, _ = _builtin_columns()
+    j, (src, measured) = header.index("alignment"), MEASURED["alignment"]
+    s = header.index(src)
+    years = sorted(y for y in by_year if y <= year)
+    pos = {c: i for i, c in enumerate(iso3)}
+    x = np.full((len(years), len(iso3)), np.nan)
+    obs = np.zeros(x.shape, dtype=bool)
+    for k, y in enumerate(years):
+        for r in by_year[y]:
+            i = pos.get(r[0])
+            if i is not None:
+                x[k, i], obs[k, i] = _number(r[j]), r[s] == measured
+    return state_shock_scale(x, obs)
+
+
 @lru_cache(maxsize=64)
 def _load(world: str, year: int, base_dir: str | None) -> World:
     if world == "builtin":
@@ -364,8 +390,12 @@ def _load(world: str, year: int, base_dir: str | None) -> World:
     for a in arrays.values():
         a.setflags(write=False)
     relations = partial(build_relations, arrays, {"iso_a": borders[0], "iso_b": borders[1]})
+    # a user's CSV holds one year, no history: its shocks stay pooled
+    shock_scale = _builtin_shock_scale(year, iso3) if world == "builtin" else None
+    if shock_scale is not None:
+        shock_scale.setflags(write=False)
     return World(year=year, relations=relations, source=source,
-                 index={c: i for i, c in enumerate(iso3)}, **arrays)
+                 index={c: i for i, c in enumerate(iso3)}, shock_scale=shock_scale, **arrays)
 
 
 def load_world(world: str = "builtin", year: int = 2024, base_dir: Path | str | None = None) -> World:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..base.errors import ScenarioError
+from ..data.volatility import MEASURED, state_shock_scale
 from ..data.world import DATA, SCO_STATUSES, World, build_relations
 
 __all__ = ["History", "load_history", "SCALES", "scales_in", "trade_levels"]
@@ -115,7 +116,26 @@ class History:
         relations = partial(build_relations, arrays,
                             {"iso_a": self.borders[0], "iso_b": self.borders[1]})
         return World(year=int(year), relations=relations, source=f"history:{scale}",
-                     index={c: i for i, c in enumerate(arrays["iso3"])}, **arrays)
+                     index={c: i for i, c in enumerate(arrays["iso3"])},
+                     shock_scale=self.shock_scale(year, scale), **arrays)
+
+    def measured(self, scale: str, years) -> np.ndarray:
+        """(years, states) True where ``scale`` was measured that year, not filled."""
+        src, value = MEASURED.get(scale, MEASURED["alignment"])
+        if src not in self.panel.columns:
+            return np.isfinite(self.matrix(scale, years))
+        panel = self.panel.assign(_measured=(self.panel[src] == value).astype(float))
+        return _pivot(panel, "_measured", years, self._panel_cells, len(self.iso3)) == 1
+
+    def shock_scale(self, year: int, scale: str = "alignment") -> np.ndarray:
+        """Each state's shock scale from its measured changes on ``scale`` up to ``year`` only.
+
+        As ``load_world`` gives the built-in world of that year on the stable scale.
+        """
+        years = np.arange(int(self.panel["year"].min()), int(year) + 1)
+        out = state_shock_scale(self.matrix(scale, years), self.measured(scale, years))
+        out.setflags(write=False)
+        return out
 
 
 def trade_levels(e_sco: np.ndarray, e_west: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -306,3 +306,22 @@ def test_scripted_leader_change_shifts_its_state_by_the_effect_in_both_engines()
     shift = ref[0].alignment[2, i] - base[0].alignment[2, i]
     assert shift == pytest.approx(-0.05, abs=0.02)  # about the effect, scaled by the room
     assert ref[0].alignment[1, i] == base[0].alignment[1, i]  # nothing before the event
+
+
+def test_per_state_shock_scales_match_the_model():
+    """A world's per-state shock scale (``shock_heterogeneity``) acts alike in both engines."""
+    from dataclasses import replace
+
+    sc = make(start_year=2014, horizon=5, replications=3,
+              parameters={"shock_heterogeneity": 1.0, "shock_tail": 0.15})
+    world = prepare_world(sc)
+    scale = np.linspace(0.4, 2.5, world.n)
+    scaled = replace(world, shock_scale=scale)
+    ref = assert_same_runs(sc, replication_seeds(6, 3), world=scaled)
+    pooled = assert_same_runs(sc, replication_seeds(6, 3), world=world)
+    moved = np.abs(ref[0].alignment[-1] - world.alignment)
+    moved_pooled = np.abs(pooled[0].alignment[-1] - world.alignment)
+    calm, wild = scale < 0.8, scale > 2.0
+    # the same draws, larger where the scale is larger
+    assert moved[wild].mean() > moved_pooled[wild].mean()
+    assert moved[calm].mean() < moved_pooled[calm].mean()

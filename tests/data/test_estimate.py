@@ -207,6 +207,48 @@ def test_the_spec_comparison_ranks_by_mean_crps_and_pairs_its_bootstrap():
     assert diff.loc["ref", "crps_minus_reference"] == 0
 
 
+def _compare_specs():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import compare_specs
+    finally:
+        sys.path.pop(0)
+    return compare_specs
+
+
+def test_round_six_breaks_a_crps_tie_by_coverage_and_not_otherwise():
+    cs = _compare_specs()
+    cover = {"low": (0.40, 0.75), "tied": (0.50, 0.90), "far": (0.50, 0.90)}
+    crps = {"low": 0.050, "tied": 0.0501, "far": 0.060}
+    rows = [{"candidate": c, "scale": "x", "mode": "projection", "horizon": h, "rmse": 0.1,
+             "crps": crps[c], "cover50": cover[c][0], "cover90": cover[c][1], "n": 3}
+            for c in cover for h in (1, 3, 5)]
+    states = np.array([1.0, 2.0, 3.0])
+    noise = np.array([0.001, -0.001, 0.0])  # tied: the interval of its difference contains 0
+    per_state = {"low": [states * 0.050, np.ones(3)],
+                 "tied": [states * 0.050 + noise * states, np.ones(3)],
+                 "far": [states * 0.060, np.ones(3)]}
+    winner, table = cs.round6_choice(pd.DataFrame(rows), per_state, list(cover))
+    assert table.index[0] == "low" and bool(table.loc["tied", "tied"])
+    assert not bool(table.loc["far", "tied"])
+    assert winner == "tied"  # nearer the nominal coverage, within the noise on CRPS
+    per_state["tied"] = [states * 0.052, np.ones(3)]  # now clearly worse: no tie
+    winner, _ = cs.round6_choice(pd.DataFrame(rows), per_state, list(cover))
+    assert winner == "low"
+
+
+def test_the_trailing_mean_measurement_averages_known_and_simulated_years():
+    cs = _compare_specs()
+    known = np.array([[0.1, -0.3], [0.2, -0.3], [0.3, -0.3]])  # t-2, t-1, t
+    paths = np.array([[[0.6, -0.3], [0.9, -0.3], [1.2, -0.3]]])  # one run, t+1 .. t+3
+    got = cs.measured(paths, known, "mean", [1])
+    np.testing.assert_allclose(got[0, :, 0], [(0.2 + 0.3 + 0.6) / 3, (0.3 + 0.6 + 0.9) / 3,
+                                              (0.6 + 0.9 + 1.2) / 3])
+    np.testing.assert_allclose(got[0, :, 1], -0.3)
+    noisy = cs.measured(paths, known, "noise", [1])
+    assert not np.allclose(noisy, got) and np.array_equal(noisy, cs.measured(paths, known, "noise", [1]))
+
+
 @pytest.mark.slow
 def test_the_models_leader_change_response_is_the_effect_scaled_by_the_room():
     plan = estimate_model.origin_plan(2009, 2)

@@ -15,7 +15,16 @@ def test_the_world_of_a_year_is_what_a_scenario_starting_then_gets(history, year
     for name in ("iso3", "subregion", "alignment", "gdp_usd", "governance", "e_sco", "e_west",
                  "s_sco", "s_west", "sco_status", "nato", "eu", "csto", "brics"):
         assert np.array_equal(getattr(mine, name), getattr(theirs, name)), name
+    assert np.array_equal(mine.shock_scale, theirs.shock_scale)
     assert (mine.relations.explicit != theirs.relations.explicit).nnz == 0
+
+
+def test_the_shock_scale_of_a_year_reads_no_later_year(history):
+    """Each state's volatility comes from its changes up to the world's year only."""
+    whole = history.world(2010).shock_scale
+    assert np.array_equal(history.upto(2010).world(2010).shock_scale, whole)
+    assert np.array_equal(history.blind_after(2010).world(2010).shock_scale, whole)
+    assert not np.array_equal(history.world(2014).shock_scale, whole)
 
 
 def test_upto_drops_later_rows_and_blind_after_blanks_only_the_alignment(history):

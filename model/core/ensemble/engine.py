@@ -281,7 +281,7 @@ class Ensemble:
                                     p["shock_persistence"], dt)
         self.eps_prev[:, sl] = eps
         relaxed = dyn.relax_to_anchor(a, a0, p["inertia"], dt)
-        shock = dyn.shock_push(eps, relaxed, p["shock_sd"], dt) + dyn.leader_change_push(
+        shock = dyn.shock_push(eps, relaxed, plan.shock_sd[:, None], dt) + dyn.leader_change_push(
             leaders, relaxed, p["leader_change_rate"], p["leader_change_effect"],
             p["leader_change_draws"], dt)
         pos = add_dynamic(pos_s, peer, shock, 1.0)
