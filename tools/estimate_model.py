@@ -37,7 +37,8 @@ BRICS_BUMP = 0.03  # ORG_TIES["BRICS"]: share of trade room gained on joining
 #: the candidates are written as changes to them, as they were scored
 PREVIOUS = {"inertia": 0.29, "econ_weight": 0.5, "security_weight": 0.6, "regime_weight": 0.3,
             "shock_sd": 0.10, "shock_tail": 0.0, "shock_persistence": 0.0,
-            "leader_change_rate": 0.0, "leader_change_effect": 0.0, "shock_heterogeneity": 0.0}
+            "leader_change_rate": 0.0, "leader_change_effect": 0.0, "shock_heterogeneity": 0.0,
+            "drift_sd": 0.0}
 X02 = {"inertia": 0.0, "econ_weight": 0.1, "security_weight": 0.12, "regime_weight": 0.06}
 ESTIMATED = {"inertia": 0.0, "econ_weight": 0.001, "security_weight": 0.01, "regime_weight": 0.05}
 CANDIDATES = {name: {**PREVIOUS, **change} for name, change in {
