@@ -124,7 +124,7 @@ class Parameters(Strict):
         1.0, ge=0, le=1,
         description="exponent of each state's own shock scale, estimated from its past (0: pooled)")
     drift_sd: float = Field(
-        0.0, ge=0, le=0.2,
+        0.01035, ge=0, le=0.2,
         description="sd of each state's drift per year, drawn once a run (0: none)")
     size_elasticity: float = Field(0.0, ge=0, le=2, description="receptiveness falls with GDP")
     gdp_ref_usd: float = Field(1e11, gt=0, description="GDP at which receptiveness is 2**-elasticity")
