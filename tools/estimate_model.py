@@ -57,6 +57,10 @@ CANDIDATES = {name: {**PREVIOUS, **change} for name, change in {
         {**ESTIMATED, "shock_tail": 0.15, "leader_change_rate": 0.178,
          "leader_change_effect": -0.021},
     # round 6's trailing-mean measurement is not a parameter of the model: not simulated here
+    # round 6's winner, the default before round 7 (no drift)
+    "round 6's winner (per-state shocks, sd 0.12, no drift)":
+        {**ESTIMATED, "shock_tail": 0.15, "leader_change_rate": 0.178,
+         "leader_change_effect": -0.021, "shock_heterogeneity": 1.0, "shock_sd": 0.12},
 }.items()}
 
 #: term -> (attribution source, channel name, how the per-state change is sized)

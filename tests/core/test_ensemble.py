@@ -246,7 +246,7 @@ def test_a_trim_within_tolerance_follows_each_run():
     from model.core.dynamics import S_SCO
     from model.core.simulation import SRC
 
-    sc = make(horizon=2, parameters={"shock_sd": 0.0})
+    sc = make(horizon=2, parameters={"shock_sd": 0.0, "drift_sd": 0.0})
     plan = prepare_plan(sc)
     eng = Ensemble(plan, replication_seeds(1, 3))
     i, j = 10, 20  # i barely out (in every run), j far out in the shared path
