@@ -22,6 +22,8 @@ the previous defaults scored on the test origins (2014-2023).
     python tools/compare_specs.py --test     # and then the test origins: the winner and the default
     python tools/compare_specs.py --round6 [--test]   # round 6 alone, with its own rule
     python tools/compare_specs.py --noise    # the yearly index's transient noise (round 6)
+    python tools/compare_specs.py --drift    # the drift's method-of-moments estimate (round 7)
+    python tools/compare_specs.py --round7 [--test]   # round 7 alone, with its own rule
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ ESTIMATED = {"econ_weight": 0.001, "security_weight": 0.01, "regime_weight": 0.0
 #: as changes to these, so the rounds mean what they meant when they were scored)
 PREVIOUS = {"inertia": 0.29, "econ_weight": 0.5, "security_weight": 0.6, "regime_weight": 0.3,
             "shock_sd": 0.10, "shock_tail": 0.0, "shock_persistence": 0.0,
-            "leader_change_rate": 0.0, "leader_change_effect": 0.0, "shock_heterogeneity": 0.0}
+            "leader_change_rate": 0.0, "leader_change_effect": 0.0, "shock_heterogeneity": 0.0,
+            "drift_sd": 0.0}
 REFERENCE = "previous defaults (anchor to start)"
 WINNER = "local level, estimated weights, tails h=0.15"
 _CANDIDATES = {
@@ -123,6 +126,33 @@ ROUND6 = {
     "round 5's winner, trailing-mean measurement with yearly noise": {"_measure": "noise"},
 }
 _CANDIDATES.update({name: {**_CANDIDATES[SHIPPED], **change} for name, change in ROUND6.items()})
+#: round 6's winner, the shipped default before round 7
+SHIPPED6 = "round 5's winner, per-state shock scale, sd 0.12"
+#: round 7 (issue 10 item 1, "a local level (random walk plus drift)"; written before its scores
+#: were seen): each replication draws a drift per state, d_i ~ N(0, (drift_sd v_i)**2) with v_i
+#: the state's shock scale, held for the run (docs/model.md 4.9). drift_sd is not tuned on
+#: scores: DRIFT_SD is the method-of-moments estimate of ``drift_estimate`` (years <= 2014),
+#: and half and one and a half times it are scored as sensitivity candidates. Rule for round 7:
+#: among these and round 6's winner, the lowest mean validation CRPS (scales, modes, h = 1, 3,
+#: 5); every candidate whose paired 95% interval of the CRPS difference from that lowest one
+#: contains zero is tied with it; among the tied the one nearest the nominal coverage (round 6's
+#: miss, rounded to 0.01) wins, and where that ties too, the one meeting more of the dynamics
+#: targets (lag-1 autocorrelation of yearly changes positive; sd of 10-year changes within 25%
+#: of the 2000-2014 value; baseline runs from 2004, ``estimate_model.change_stats``). A drift
+#: candidate replaces the default only if it wins.
+#: the k of the drift's fit (k = 1, 2 are not of its form under the trailing mean)
+DRIFT_KS = tuple(range(3, 11))
+#: ``python tools/compare_specs.py --drift`` (printed before any round 7 score was run)
+DRIFT_SD = 0.0069
+ROUND7 = {f"round 6's winner, drift sd {f * DRIFT_SD:.4f}{label}": {"drift_sd": round(f * DRIFT_SD, 5)}
+          for f, label in ((0.5, " (x0.5)"), (1.0, " (the estimate)"), (1.5, " (x1.5)"))}
+#: added after round 7's validation scores were seen, as a diagnostic outside its rule: a drift
+#: too small to matter still draws its numbers at the start of each run, so every later shock
+#: differs from round 6's winner's; this candidate has the drift candidates' shocks and no drift,
+#: so against them it measures the drift alone (against round 6's winner, the draws alone)
+CONTROL7 = "round 6's winner, drift sd 1e-9 (the drift candidates' draws, no drift)"
+_CANDIDATES.update({name: {**_CANDIDATES[SHIPPED6], **change} for name, change in
+                    {**ROUND7, CONTROL7: {"drift_sd": 1e-9}}.items()})
 CANDIDATES = {name: {**PREVIOUS, **change} for name, change in _CANDIDATES.items()}
 #: the constant of the stable scale (model/data/README.md: alignment = (x - median) / K)
 STABLE_K = 0.4910
@@ -192,6 +222,64 @@ def yearly_noise_estimate(history) -> tuple[float, float, float]:
     sd = float(1.4826 * np.median(np.abs(dd - np.median(dd))))
     return ac, sd, float(np.sqrt(max(-ac, 0.0)) * sd)
 
+
+def drift_variances(a, obs, v, ks, states=None) -> np.ndarray:
+    """V_k: the pooled variance of k-year changes in the drift's units (``drift_estimate``)."""
+    from model.data.volatility import ROOM_FLOOR
+
+    if states is not None:
+        a, obs, v = a[:, states], obs[:, states], v[states]
+    out = []
+    for k in ks:
+        use = obs[k:] & obs[:-k]
+        room = np.maximum(1.0 - a[:-k] ** 2, 2 * ROOM_FLOOR)
+        out.append(float(np.var(((a[k:] - a[:-k]) / room / v[None])[use], ddof=1)))
+    return np.array(out)
+
+
+def fit_drift(ks, var) -> np.ndarray:
+    """(c, s2, d2): ordinary least squares of V_k on (1, k, k**2), equal weights."""
+    X = np.stack([np.ones(len(ks)), ks, ks**2], axis=1).astype(float)
+    return np.linalg.lstsq(X, var, rcond=None)[0]
+
+
+def drift_estimate(history, ks=DRIFT_KS, n_boot: int = 500, seed: int = 2014) -> dict:
+    """The drift's sd by the method of moments on the stable scale, years 2000-2014 only.
+
+    For a random walk with yearly variance s**2 plus a drift drawn once per state with variance
+    sd_d**2, k-year changes have variance ``k s**2 + k**2 sd_d**2``. The stable scale is a
+    trailing three-year mean of a noisy yearly index: for k >= 3 that adds a constant ``c``
+    (the smoothed walk gives ``k - 8/9``, the index's white noise ``2/3`` of its variance, alike
+    for every k) and the form ``c + k s**2 + k**2 sd_d**2`` is exact; for k = 1, 2 it is not
+    (the smoothed changes overlap), so they are left out (``DRIFT_KS``). Each k-year change of a
+    state (every start year with both ends measured in votes, 2000-2014) is put in the model's
+    units: divided by the room the drift gets, ``max(1 - a_t**2, 0.4)`` (``drift_push`` moves
+    ``d (1 - a**2)`` a year; the floor is ``volatility.ROOM_FLOOR`` doubled), and by the
+    state's shock scale v_i of the 2014 world (``volatility.state_shock_scale`` over
+    2000-2014), as the drift is scaled. The pooled variance V_k of each k is fitted by ordinary
+    least squares on (1, k, k**2), and ``sd_d = sqrt(max(d2, 0))``; its 95% interval resamples
+    states (``n_boot`` times).
+    """
+    from model.data.volatility import state_shock_scale
+
+    years = np.arange(FIRST_YEAR, LAST_VALIDATION_YEAR + 1)
+    cut = history.upto(LAST_VALIDATION_YEAR)
+    a = cut.matrix("alignment", years)
+    obs = cut.measured("alignment", years) & np.isfinite(a)
+    v = state_shock_scale(a, obs)
+    ks = np.asarray(ks)
+    all_ks = np.arange(1, 11)
+    var_all = drift_variances(a, obs, v, all_ks)
+    var = var_all[np.isin(all_ks, ks)]
+    c, s2, d2 = fit_drift(ks, var)
+    rng = np.random.default_rng(seed)
+    boot = [fit_drift(ks, drift_variances(a, obs, v, ks, rng.integers(0, a.shape[1], a.shape[1])))[2]
+            for _ in range(n_boot)]
+    sd_boot = np.sqrt(np.maximum(boot, 0.0))
+    return {"k": all_ks, "var": var_all, "c": float(c), "s2": float(s2), "d2": float(d2),
+            "drift_sd": float(np.sqrt(max(d2, 0.0))),
+            "ci": (float(np.quantile(sd_boot, 0.025)), float(np.quantile(sd_boot, 0.975))),
+            "d2_k1": float(fit_drift(all_ks, var_all)[2])}
 
 def measured(paths, known_years, measure, seeds) -> np.ndarray:
     """The trailing mean of the yearly values: (R, H, n) from the model's (R, H, n) paths.
@@ -330,8 +418,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--test", action="store_true", help="then score the winner on the test origins")
+    ap.add_argument("--round7", action="store_true",
+                    help="only round 7 (round 6's winner and ROUND7), with round 7's rule")
     ap.add_argument("--round6", action="store_true",
                     help="only round 6 (the shipped default and ROUND6), with round 6's rule")
+    ap.add_argument("--drift", action="store_true",
+                    help="print the drift's method-of-moments estimate (round 7) and stop")
     ap.add_argument("--noise", action="store_true",
                     help="print the estimate of the yearly index's transient noise and stop")
     args = ap.parse_args(argv)
@@ -341,8 +433,19 @@ def main(argv=None) -> int:
         print(f"yearly values 2000-2014: lag-1 autocorrelation of changes {ac:+.3f}, robust sd "
               f"of changes {sd:.4f}, transient noise sd {noise:.4f}")
         return 0
+    if args.drift:
+        e = drift_estimate(history)
+        for k, var in zip(e["k"], e["var"], strict=True):
+            print(f"k={k:2d}: variance of k-year changes (drift units) {var:.5f}")
+        print(f"fit over k = {DRIFT_KS[0]}..{DRIFT_KS[-1]}, V_k = c + k s2 + k^2 d2: c {e['c']:+.5f}, "
+              f"s2 {e['s2']:.5f}, d2 {e['d2']:.6f}; drift_sd {e['drift_sd']:.4f} (95% interval "
+              f"over states {e['ci'][0]:.4f} to {e['ci'][1]:.4f}); over k = 1..10 d2 would be "
+              f"{e['d2_k1']:.6f}")
+        return 0
     if args.round6:
         return round6(history, args)
+    if args.round7:
+        return round7(history, args)
     per_state: dict = {}
     val = score(history.upto(LAST_VALIDATION_YEAR), VALIDATION, LAST_VALIDATION_YEAR, CANDIDATES,
                 runs=args.runs, per_state=per_state)
@@ -400,6 +503,66 @@ def round6(history, args) -> int:
     print(f"\nwinner of round 6 on validation: {winner}")
     if args.test:
         chosen = {k: CANDIDATES[k] for k in dict.fromkeys([winner, SHIPPED])}
+        test = score(history, TEST, history.last_year(), chosen, runs=args.runs)
+        print("\n## Test origins 2014-2023 (scored after the choice)\n")
+        print(markdown(test, horizons=(1, 3, 5, 10)))
+    return 0
+
+
+#: the dynamics targets of issue 10 (2000-2014 observed, docs/estimates.md section 3)
+OBSERVED_SD10 = 0.188
+
+
+def dynamics(names) -> pd.DataFrame:
+    """Each candidate's yearly-change moments: baseline runs from 2004 (``estimate_model``)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from estimate_model import change_stats, simulated_paths
+
+    rows = {name: change_stats(simulated_paths(2004, params=CANDIDATES[name])) for name in names}
+    out = pd.DataFrame(rows).T[["median", "p95", "p99", "ac1", "sd10"]]
+    out["targets_met"] = (out.ac1 > 0).astype(int) + (
+        (out.sd10 / OBSERVED_SD10 - 1).abs() <= 0.25).astype(int)
+    return out
+
+
+def round7_choice(val: pd.DataFrame, per_state: dict, names, moments) -> tuple[str, pd.DataFrame]:
+    """Round 7's rule: the lowest CRPS; ties (paired interval containing 0) go to the coverage
+    miss (to 0.01), then to the dynamics targets met."""
+    _, table = round6_choice(val, per_state, names)
+    table = table.join(moments[["ac1", "sd10", "targets_met"]])
+    tied = table[table.tied].assign(miss2=lambda t: t.miss.round(2))
+    winner = tied.sort_values(["miss2", "targets_met"], ascending=[True, False]).index[0]
+    return winner, table
+
+
+def round7(history, args) -> int:
+    """Round 7: round 6's winner and ROUND7 on validation origins, then the winner on test."""
+    names = [SHIPPED6, *ROUND7]
+    per_state: dict = {}
+    val = score(history.upto(LAST_VALIDATION_YEAR), VALIDATION, LAST_VALIDATION_YEAR,
+                {k: CANDIDATES[k] for k in [*names, CONTROL7]}, runs=args.runs,
+                per_state=per_state)  # the control: reported, not in the rule
+    moments = dynamics(names)
+    winner, table = round7_choice(val, per_state, names, moments)
+    print("## Round 7, validation origins 2005-2013 (targets <= 2014)\n")
+    print(choose(val, val.candidate.unique()).round(4).to_string())
+    print("\nCRPS minus round 6's winner's (paired, 95% interval over states):\n")
+    print(paired_bootstrap(per_state, SHIPPED6).round(4).to_string())
+    print("\nCRPS minus probabilistic persistence's (the same cells):\n")
+    print(paired_bootstrap(per_state, "spread (prob. persistence)").round(4).to_string())
+    print(f"\nCRPS minus the control's ({CONTROL7}; the same draws, so the drift alone):\n")
+    print(paired_bootstrap(per_state, CONTROL7).round(4).to_string())
+    print("\nThe rule (difference from the lowest; tied; coverage miss; dynamics):\n")
+    print(table.round(4).to_string())
+    print("\nDynamics (baseline runs from 2004, 20 runs, 10 years):\n")
+    print(moments.round(3).to_string())
+    print(markdown(val))
+    print(f"\nwinner of round 7 on validation: {winner}")
+    if args.test:
+        chosen = {k: CANDIDATES[k] for k in dict.fromkeys([winner, SHIPPED6, CONTROL7])}
         test = score(history, TEST, history.last_year(), chosen, runs=args.runs)
         print("\n## Test origins 2014-2023 (scored after the choice)\n")
         print(markdown(test, horizons=(1, 3, 5, 10)))

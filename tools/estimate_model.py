@@ -37,7 +37,8 @@ BRICS_BUMP = 0.03  # ORG_TIES["BRICS"]: share of trade room gained on joining
 #: the candidates are written as changes to them, as they were scored
 PREVIOUS = {"inertia": 0.29, "econ_weight": 0.5, "security_weight": 0.6, "regime_weight": 0.3,
             "shock_sd": 0.10, "shock_tail": 0.0, "shock_persistence": 0.0,
-            "leader_change_rate": 0.0, "leader_change_effect": 0.0, "shock_heterogeneity": 0.0}
+            "leader_change_rate": 0.0, "leader_change_effect": 0.0, "shock_heterogeneity": 0.0,
+            "drift_sd": 0.0}
 X02 = {"inertia": 0.0, "econ_weight": 0.1, "security_weight": 0.12, "regime_weight": 0.06}
 ESTIMATED = {"inertia": 0.0, "econ_weight": 0.001, "security_weight": 0.01, "regime_weight": 0.05}
 CANDIDATES = {name: {**PREVIOUS, **change} for name, change in {
@@ -56,6 +57,10 @@ CANDIDATES = {name: {**PREVIOUS, **change} for name, change in {
         {**ESTIMATED, "shock_tail": 0.15, "leader_change_rate": 0.178,
          "leader_change_effect": -0.021},
     # round 6's trailing-mean measurement is not a parameter of the model: not simulated here
+    # round 6's winner, the default before round 7 (no drift)
+    "round 6's winner (per-state shocks, sd 0.12, no drift)":
+        {**ESTIMATED, "shock_tail": 0.15, "leader_change_rate": 0.178,
+         "leader_change_effect": -0.021, "shock_heterogeneity": 1.0, "shock_sd": 0.12},
 }.items()}
 
 #: term -> (attribution source, channel name, how the per-state change is sized)

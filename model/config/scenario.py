@@ -123,6 +123,9 @@ class Parameters(Strict):
     shock_heterogeneity: float = Field(
         1.0, ge=0, le=1,
         description="exponent of each state's own shock scale, estimated from its past (0: pooled)")
+    drift_sd: float = Field(
+        0.01035, ge=0, le=0.2,
+        description="sd of each state's drift per year, drawn once a run (0: none)")
     size_elasticity: float = Field(0.0, ge=0, le=2, description="receptiveness falls with GDP")
     gdp_ref_usd: float = Field(1e11, gt=0, description="GDP at which receptiveness is 2**-elasticity")
     lean_threshold: float = Field(0.25, gt=0, lt=1, description="|a| above which a state leans to a camp")

@@ -43,6 +43,7 @@ class Fixed:
     base: np.ndarray             # (channels, n) start structure
     a0: np.ndarray               # (n,) start alignment
     shock_sd: np.ndarray         # (n,) each state's shock sd (dynamics.state_shock_sd)
+    drift_sd: np.ndarray | None = None  # (n,) each state's drift sd, scaled as the shocks
 
 
 @dataclass
@@ -77,7 +78,20 @@ def derive_fixed(world: World, params: Params, dt: float) -> Fixed:
         has_relations=np.asarray(w.relations.sum(axis=1)).ravel() > 0,
         base=np.stack([w.e_sco, w.e_west, w.s_sco, w.s_west, w.governance]),
         a0=w.alignment.copy(),
-        shock_sd=dyn.state_shock_sd(p.shock_sd, w.shock_scale, p.shock_heterogeneity, w.n))
+        shock_sd=dyn.state_shock_sd(p.shock_sd, w.shock_scale, p.shock_heterogeneity, w.n),
+        drift_sd=dyn.state_shock_sd(p.drift_sd, w.shock_scale, p.shock_heterogeneity, w.n))
+
+
+def run_drift(rng: np.random.Generator, drift_sd: np.ndarray | None) -> np.ndarray:
+    """A run's drift per state (``drift_sd * z``, ``z ~ N(0, 1)``), drawn once at its start.
+
+    Drawn from the run's own generator right after the start-of-run draw (Mesa's seeding of its
+    stdlib generator) and before the first step's; with no drift (``drift_sd`` all 0 or None)
+    nothing is drawn (an empty array), so every run without drift is unchanged to the byte.
+    """
+    if drift_sd is None or not np.any(drift_sd > 0):
+        return np.zeros(0)
+    return drift_sd * rng.standard_normal(len(drift_sd))
 
 
 def event_step(ev: EventAction, start_year: int, dt: float) -> int:

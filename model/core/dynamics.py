@@ -164,6 +164,18 @@ def state_shock_sd(sd: float, scale: np.ndarray | None, heterogeneity: float,
     return sd * np.asarray(scale, dtype=float) ** heterogeneity
 
 
+def drift_push(d: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """A run's drift as a push: ``2 d (1 + a sign(d))``, scaled like ``shock_push``.
+
+    ``d`` (one value per state, drawn once a run) is the yearly change at the centre of the
+    scale; after the room factor of ``alignment_step`` it moves a state by about
+    ``d dt (1 - a**2)`` a step either way, so the pole states stay put. Uncertainty about each
+    state's local trend (a random walk plus drift): the spread of futures grows about linearly
+    with the horizon and a run's changes are positively autocorrelated.
+    """
+    return 2.0 * d * (1.0 + a * np.sign(d))
+
+
 def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarray:
     """Random shocks as a push: ``sd * eps * (1 + a sign(eps)) / sqrt(dt)``.
 

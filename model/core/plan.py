@@ -64,6 +64,7 @@ class Params:
     rise_hazard_intercept: float = -3.73  # logit of the yearly chance of a rise at alignment 0
     rise_hazard_alignment: float = 1.44   # its slope per unit of alignment the year before
     shock_heterogeneity: float = 0.0  # exponent of the world's per-state shock scale (0: pooled)
+    drift_sd: float = 0.0  # sd of each state's drift per year, drawn once a run (0: none)
 
     def __post_init__(self) -> None:
         if self.membership_rule not in MEMBERSHIP_RULES:

@@ -22,6 +22,7 @@ from .derive import (  # noqa: F401 - the constants are re-exported
     derive_fixed,
     derive_plan,
     event_step,
+    run_drift,
 )
 from .dynamics import E_SCO, E_WEST, GOV, S_SCO, SCO_STATUSES
 from .levers import stacked_effects
@@ -107,7 +108,7 @@ class BlocModel(mesa.Model):
         self.thresholds, self.recept = fixed.thresholds, fixed.recept
         self.in_sco_region, self.has_relations = fixed.in_sco_region, fixed.has_relations
         self.base, self.a0 = fixed.base, fixed.a0
-        self.shock_sd = fixed.shock_sd
+        self.shock_sd, self.drift_sd = fixed.shock_sd, fixed.drift_sd
         self._apply_plan(plan)
         self.state_agents = [StateAgent(self, i) for i in range(w.n)]  # in array order
         self.agents_by_iso = {agent.iso3: agent for agent in self.state_agents}
@@ -140,6 +141,7 @@ class BlocModel(mesa.Model):
         self.status_anchor = w.alignment.copy()
         self.status_moved = np.zeros(w.n, dtype=bool)
         self.eps_prev = np.zeros(w.n)  # the last step's shocks (persistent shocks carry them)
+        self.drift = run_drift(self.rng, self.drift_sd)  # held for the run (empty: none)
         self.orgs = {org: getattr(w, flag).copy() for org, flag in ORG_FLAGS.items()}
         # (first year, last year, mask, intensity, channel)
         self.sanctions: list[tuple[int, int, np.ndarray, float, int]] = []
@@ -249,6 +251,8 @@ class BlocModel(mesa.Model):
         pushes[n_src + 2] = dyn.shock_push(eps, relaxed, self.shock_sd, dt) + dyn.leader_change_push(
             leaders, relaxed, p.leader_change_rate, p.leader_change_effect, p.leader_change_draws,
             dt)
+        if self.drift.size:  # the run's drift, in the shock row (docs/model.md 4.9)
+            pushes[n_src + 2] += dyn.drift_push(self.drift, relaxed)
         new, contrib = dyn.alignment_step(relaxed, pushes, dt)
         contrib[n_src + 1] = relaxed - self.a  # inertia's share (its push row stays zero)
         a_prev, self.a = self.a, new
@@ -401,7 +405,7 @@ class BlocModel(mesa.Model):
         arrays = {
             "a": self.a, "dev": self.dev, "status": self.status, "streak": self.streak,
             "a_decide": self.a_decide, "status_anchor": self.status_anchor,
-            "status_moved": self.status_moved, "eps_prev": self.eps_prev,
+            "status_moved": self.status_moved, "eps_prev": self.eps_prev, "drift": self.drift,
             **{f"org_{org}": flags for org, flags in self.orgs.items()},
             "sanction_masks": np.array([m for _, _, m, _, _ in self.sanctions],
                                        dtype=bool).reshape(len(self.sanctions), self.world.n),
@@ -459,6 +463,8 @@ class BlocModel(mesa.Model):
         self.status_moved = arr["status_moved"].astype(bool, copy=True)
         # snapshots from before persistent shocks hold no last shocks: with rho = 0 none matter
         self.eps_prev = arr["eps_prev"].astype(float, copy=True) if "eps_prev" in arr else np.zeros(n)
+        # snapshots from before drift hold none: with drift_sd = 0 none is drawn
+        self.drift = arr["drift"].astype(float, copy=True) if "drift" in arr else np.zeros(0)
         self.orgs = {org: arr[f"org_{org}"].astype(bool, copy=True) for org in h["orgs"]}
         masks = arr["sanction_masks"].astype(bool)
         self.sanctions = [(first, last, masks[j].copy(), x, channel)

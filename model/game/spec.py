@@ -180,7 +180,7 @@ class GameSpec(Located):
     extra_turns: int = Field(2, ge=0, le=20, description="turns the facilitator may add")
     minutes_per_turn: float = Field(10, gt=0, le=600, description="for the facilitator's clock")
     noise: float = Field(0.2, ge=0, le=2,
-                         description="scales the scenario's shock_sd and random leader-change rate")
+                         description="scales the scenario's shock_sd, drift_sd and leader-change rate")
     secret_moves: bool = True
     carry_over: bool = False
     welcome_bonus: float = Field(1.25, ge=1, le=3)
@@ -325,10 +325,11 @@ def scenario_of(spec: GameSpec, base_dir: Path) -> tuple[Scenario, World]:
                          f"the scenario's YAML file", ("scenario",))
     scenario = load_scenario(spath)
     world = prepare_world(scenario, spath.parent)
-    # Teaching noise scales all the dice: the shocks' size and the rate of random leader changes
-    # (the estimated model draws them; at full rate they would outweigh the class's moves).
+    # Teaching noise scales all the dice: the shocks' size, the runs' drift and the rate of random
+    # leader changes (the estimated model draws them; at full rate they would outweigh the class).
     base = scenario.parameters
     params = base.model_copy(update={"shock_sd": base.shock_sd * spec.noise,
+                                     "drift_sd": base.drift_sd * spec.noise,
                                      "leader_change_rate": base.leader_change_rate * spec.noise})
     scenario = scenario.model_copy(update={"horizon": spec.horizon, "parameters": params})
     scenario._source = str(spath)

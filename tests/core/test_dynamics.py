@@ -508,3 +508,11 @@ def test_hazard_moves_step_down_as_the_threshold_rule_does():
     a = np.array([0.1, 0.3, -1.0])  # fell 0.4, fell 0.2, no status to lose
     moves = dyn.hazard_moves(status, np.zeros(3, bool), np.zeros(3), a, anchor, 0.3, np.ones(3))
     assert moves.tolist() == [-1, 0, 0]
+
+
+@given(st.floats(-0.95, 0.95), st.floats(-0.05, 0.05), st.sampled_from([1.0, 0.25]))
+def test_drift_moves_a_state_by_its_size_times_the_room(a, d, dt):
+    """A drift ``d`` moves a state by about ``d dt (1 - a**2)`` a step, either way."""
+    push = dyn.drift_push(np.array([d]), np.array([a]))
+    new, _ = dyn.alignment_step(np.array([a]), push[None], dt)
+    assert new[0] - a == pytest.approx(d * dt * (1 - a * a), abs=2 * d * d * dt * dt + 1e-12)

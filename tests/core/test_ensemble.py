@@ -246,7 +246,7 @@ def test_a_trim_within_tolerance_follows_each_run():
     from model.core.dynamics import S_SCO
     from model.core.simulation import SRC
 
-    sc = make(horizon=2, parameters={"shock_sd": 0.0})
+    sc = make(horizon=2, parameters={"shock_sd": 0.0, "drift_sd": 0.0})
     plan = prepare_plan(sc)
     eng = Ensemble(plan, replication_seeds(1, 3))
     i, j = 10, 20  # i barely out (in every run), j far out in the shared path
@@ -325,3 +325,30 @@ def test_per_state_shock_scales_match_the_model():
     # the same draws, larger where the scale is larger
     assert moved[wild].mean() > moved_pooled[wild].mean()
     assert moved[calm].mean() < moved_pooled[calm].mean()
+
+
+def test_drift_matches_the_model_and_widens_the_decade():
+    """A run's drift (``drift_sd``), drawn once at its start, acts alike in both engines; it
+    leaves the first year's draws alone and widens the spread of ten-year changes."""
+    params = {"shock_heterogeneity": 1.0, "shock_tail": 0.15}
+    seeds = replication_seeds(6, 4)
+    drift = assert_same_runs(make(start_year=2014, horizon=10, replications=4,
+                                  parameters={**params, "drift_sd": 0.03}), seeds)
+    none = assert_same_runs(make(start_year=2014, horizon=10, replications=4,
+                                 parameters=params), seeds)
+    world = prepare_world(make(start_year=2014, horizon=1))
+    change = np.stack([r.alignment[-1] - world.alignment for r in drift])
+    change0 = np.stack([r.alignment[-1] - world.alignment for r in none])
+    assert change.std() > 1.3 * change0.std()
+    assert not np.array_equal(drift[0].alignment[1], none[0].alignment[1])
+
+
+def test_a_run_without_drift_draws_nothing_for_it():
+    """``drift_sd`` 0 draws nothing, so every run without drift keeps its stream to the byte."""
+    from model.core.derive import run_drift
+
+    g, h = np.random.default_rng(5), np.random.default_rng(5)
+    assert run_drift(g, np.zeros(4)).size == 0 and run_drift(g, None).size == 0
+    assert g.random() == h.random()
+    d = run_drift(g, np.array([0.0, 0.1, 0.2]))
+    assert d[0] == 0 and d.shape == (3,)

@@ -36,7 +36,8 @@ def one_lever(name: str, intensity: float, targets, *, peer_weight: float = 0.15
     """A scenario with a single lever in use, no noise."""
     block = LEVERS[name].bloc
     return Scenario(name="lever_test", start_year=2024, horizon=horizon,
-                    parameters={"shock_sd": 0.0, "leader_change_rate": 0.0, "peer_weight": peer_weight},
+                    parameters={"shock_sd": 0.0, "leader_change_rate": 0.0, "drift_sd": 0.0,
+                                "peer_weight": peer_weight},
                     **{block: {name: {"intensity": intensity, "targets": list(targets)}}})
 
 

@@ -19,7 +19,8 @@ from model.data.world import load_world
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
 MEMBER = SCO_STATUSES.index("member")
-STILL = {"shock_sd": 0.0, "leader_change_rate": 0.0}  # no noise: no shocks, no random leader changes
+#: no noise: no shocks, no drift, no random leader changes
+STILL = {"shock_sd": 0.0, "leader_change_rate": 0.0, "drift_sd": 0.0}
 
 
 def make(**fields) -> Scenario:
@@ -487,7 +488,8 @@ def test_eligibility_reads_the_start_year_not_the_future():
     SCO tie in earlier hindcasts only because eligibility was read from 2024's statuses).
     """
     sc = make(start_year=2014, horizon=6,
-              parameters={"membership_years": 0.0, "admission_rate": 1.0, "shock_sd": 0.0},
+              parameters={"membership_years": 0.0, "admission_rate": 1.0, "shock_sd": 0.0,
+                          "drift_sd": 0.0},
               events=[{"year": 2015, "type": "alignment_shock", "delta": 1.5, "states": ["world"]}])
     res = model_from_scenario(sc, rng=np.random.default_rng(1)).run()
     w = load_world(year=2014)

@@ -52,7 +52,7 @@ def rich(step: str) -> Scenario:
         {"year": 2030, "type": "leave", "org": "SCO", "state": "BLR"},
     ]
     params = {**sc.parameters.model_dump(), "admission_rate": 1.0, "membership_years": 0.5,
-              "partner_threshold": 0.2}
+              "partner_threshold": 0.2, "drift_sd": 0.02}
     return sc.model_copy(update={"step": step, "events": make(events=events).events,
                                  "parameters": Parameters(**params)})
 

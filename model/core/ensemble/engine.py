@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dynamics as dyn
+from ..derive import run_drift
 from ..dynamics import E_SCO, E_WEST, GOV, SCO_STATUSES
 from ..record import SRC
 from .columns import (
@@ -44,6 +45,9 @@ class Ensemble:
         n, R, T = plan.n, len(self.seeds), plan.steps
         self.R = R
         self.rngs = start_generators(self.seeds)
+        # each run's drift (n, R), drawn from its own generator before its first step's draws
+        drifts = [run_drift(g, plan.drift_sd) for g in self.rngs]
+        self.drift = np.stack(drifts, axis=1) if drifts and drifts[0].size else None
         self.buf = np.empty((3, min(R, self.block), n))
         self.k = 0
         self.t = float(plan.start_year)
@@ -284,6 +288,8 @@ class Ensemble:
         shock = dyn.shock_push(eps, relaxed, plan.shock_sd[:, None], dt) + dyn.leader_change_push(
             leaders, relaxed, p["leader_change_rate"], p["leader_change_effect"],
             p["leader_change_draws"], dt)
+        if self.drift is not None:  # the runs' drifts, in the shock row as in BlocModel
+            shock = shock + dyn.drift_push(self.drift[:, sl], relaxed)
         pos = add_dynamic(pos_s, peer, shock, 1.0)
         neg = add_dynamic(neg_s, peer, shock, -1.0)
         if pi.size:

@@ -59,6 +59,7 @@ class SharedPlan:
     loss_down: np.ndarray        # (4, 4) security share lost (new < old)
     trade_down: np.ndarray       # (4, 4) trade share lost
     shock_sd: np.ndarray | None = None  # (n,) each state's shock sd (core.derive)
+    drift_sd: np.ndarray | None = None  # (n,) each state's drift sd (core.derive; 0: none)
 
 
 
@@ -108,7 +109,7 @@ def shared_plan(world: World, params: Params, plan: Plan, *, start_year: int | N
         plain_eff=tables.plain_eff, plain_window=tables.plain_window,
         plain_rates=tables.plain_rates, plain_direct=tables.plain_direct,
         special=list(tables.special), cap_needed=tables.cap_needed, events=tables.events,
-        shock_sd=fixed.shock_sd,
+        shock_sd=fixed.shock_sd, drift_sd=fixed.drift_sd,
         **dict(zip(("gain_up", "trade_up", "loss_down", "trade_down"), bump_tables(pmap),
                    strict=True)))
 
