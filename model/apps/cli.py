@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         build_parser().print_help()
         return 0
+    # figures are written to files: no GUI backend to look for (matplotlib would import pyplot
+    # and probe Tk, Qt, GTK and wx the first time a box plot reads its settings); a user's own wins
+    os.environ.setdefault("MPLBACKEND", "agg")
     try:
         return COMMANDS[args.command](args)
     except ScenarioError as exc:

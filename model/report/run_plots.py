@@ -440,11 +440,12 @@ def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, 
 # --- the run's figures --------------------------------------------------------------------------
 
 #: The run's figures, in the order they are written: file name -> (what draws it, drawn remotely).
-#: The heaviest half (the 17-inch world heatmap and both attribution charts) goes to a helper
-#: process when a core is idle (``report.workers``); the bytes are the same wherever drawn.
+#: About half the drawing (the 17-inch world heatmap, a third of it, and one attribution chart)
+#: goes to a helper process when a core is idle (``report.workers``); the bytes are the same
+#: wherever drawn.
 RUN_FIGURES = {
     "bloc_shares.png": False, "bloc_shares_population.png": False, "key_states.png": False,
-    "world_heatmap.png": True, "attribution.png": True, "attribution_key_states.png": True,
+    "world_heatmap.png": True, "attribution.png": True, "attribution_key_states.png": False,
 }
 
 
