@@ -233,11 +233,11 @@ def columns_csv(columns: dict[str, np.ndarray | tuple], block: int = 4096) -> st
             texts, codes = values if isinstance(values, tuple) else _codes(values)[::-1]
             if not all(isinstance(v, str) and v and "\0" not in v for v in texts):
                 return None
-            cells.append(csvtext.text_bytes(_quoted(np.array(texts, dtype=object)).tolist(), codes))
+            cells.append(csvtext.text_cells(_quoted(np.array(texts, dtype=object)).tolist(), codes))
         elif values.dtype.kind == "f" and not np.isnan(values).any():
-            cells.append(csvtext.g6_bytes(values))
+            cells.append(csvtext.g6_cells(values))
         elif values.dtype.kind in "iu":
-            cells.append(csvtext.python_bytes(values, "%d"))
+            cells.append(csvtext.python_cells(values, "%d"))
         else:
             return None
     header = ",".join(_quoted(np.array([str(c) for c in columns], dtype=object))) + "\n"
