@@ -73,10 +73,14 @@ class Helpers:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_warm, initargs=(warm,))
-            for _ in range(workers):  # start the processes now, not at the first figure
-                self._pool.submit(int)
+            try:
+                self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_warm, initargs=(warm,))
+                for _ in range(workers):  # start the processes now, not at the first figure
+                    self._pool.submit(int)
+            except (OSError, RuntimeError):  # no process to be had (limits, a sandbox): draw here
+                self.close()
+                self.workers = 0
 
     def __enter__(self) -> Helpers:
         return self
@@ -91,14 +95,27 @@ class Helpers:
             self._pool = None
 
     def run(self, jobs: Sequence[tuple[Callable, tuple]], remote: Sequence[bool]) -> list:
-        """``fn(*args)`` for every job, in order; those marked ``remote`` in a helper if there is one."""
+        """``fn(*args)`` for every job, in order; those marked ``remote`` in a helper if there is one.
+
+        A helper that died (killed, out of memory) leaves its jobs to this process; an error
+        raised by a job itself is raised here.
+        """
+        from concurrent.futures.process import BrokenProcessPool
+
         futures: dict[int, Future] = {}
         if self._pool is not None:
-            futures = {i: self._pool.submit(fn, *args) for i, ((fn, args), far) in
-                       enumerate(zip(jobs, remote, strict=True)) if far}
+            try:
+                futures = {i: self._pool.submit(fn, *args) for i, ((fn, args), far) in
+                           enumerate(zip(jobs, remote, strict=True)) if far}
+            except (BrokenProcessPool, RuntimeError):
+                futures = {}
         out = [None if i in futures else fn(*args) for i, (fn, args) in enumerate(jobs)]
         for i, future in futures.items():
-            out[i] = future.result()
+            try:
+                out[i] = future.result()
+            except BrokenProcessPool:
+                fn, args = jobs[i]
+                out[i] = fn(*args)
         return out
 
 

@@ -29,6 +29,24 @@ def test_without_helpers_every_job_runs_here_in_order():
         assert h.run([(pow, (2, 3)), (divmod, (7, 2))], [True, False]) == [8, (3, 1)]
 
 
+def test_a_dead_helper_leaves_its_jobs_here(monkeypatch):
+    """A helper killed or out of memory: its jobs are done in this process; a job's own error is raised."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class Dead:
+        def submit(self, fn, *args):
+            f = Future()
+            f.set_exception(BrokenProcessPool("killed") if fn is pow else ValueError("a bug"))
+            return f
+
+    h = workers.Helpers(0)
+    h._pool = Dead()
+    assert h.run([(pow, (2, 5)), (abs, (-1,))], [True, False]) == [32, 1]
+    with pytest.raises(ValueError, match="a bug"):
+        h.run([(divmod, (7, 2))], [True])
+
+
 def test_figures_are_shared_costliest_first():
     from model.report import compare_plots as cp
     from model.report.html import _share
