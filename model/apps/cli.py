@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         build_parser().print_help()
         return 0
+    # figures are written to files: no GUI backend to look for (matplotlib would import pyplot
+    # and probe Tk, Qt, GTK and wx the first time a box plot reads its settings); a user's own wins
+    os.environ.setdefault("MPLBACKEND", "agg")
     try:
         return COMMANDS[args.command](args)
     except ScenarioError as exc:
@@ -205,16 +208,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with its replications and write the output folder (``run.service``)."""
+    from ..report.workers import RunPlotter  # matplotlib only once the run is done
     from ..run.service import DEFAULT_OUT, execute_run
 
-    def write_plots(*a, **k):
-        # matplotlib and pandas (a second of imports) only once the run is done and plots are
-        # wanted: a file with a mistake is refused before any of it loads
-        from ..report.run_plots import write_plots as plots
-
-        return plots(*a, **k)
-
-    plotter = None if args.no_plots else write_plots
+    plotter = None if args.no_plots else RunPlotter()
     bar = None
 
     def progress(done: int, total: int, name: str) -> None:
@@ -236,6 +233,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+        if plotter is not None:
+            plotter.close()
     if not args.quiet:
         from ..report.summary import summary_table
         print(summary_table(out.scenario, out.blocs, out.trajectories))

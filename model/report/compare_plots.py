@@ -245,6 +245,7 @@ def plot_outcome_distributions(outcomes: pd.DataFrame, name: str, *, reference: 
             x = i + (j - (len(strategies) - 1) / 2) * width
             c = colours[strat]
             ax.boxplot(v, positions=[x], widths=width * 0.8, patch_artist=True, showfliers=False,
+                       manage_ticks=False,  # the scenarios are the ticks, set once below
                        whis=(5, 95), boxprops={"facecolor": c, "alpha": 0.25, "edgecolor": c},
                        medianprops={"color": c, "linewidth": 2}, whiskerprops={"color": c},
                        capprops={"color": c})

@@ -9,6 +9,7 @@ import base64
 import html
 import re
 import shlex
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -52,12 +53,16 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
-def _figures(batch: Batch, t: Tables) -> list[tuple[str, str, object]]:
-    """(file name, caption, figure) for every plot of the report."""
+def _figures(batch: Batch, t: Tables) -> list[tuple[str, str, partial]]:
+    """(file name, caption, what draws the figure) for every plot of the report.
+
+    Each figure comes as a ``functools.partial`` of a ``compare_plots`` function and its data, so
+    it can be drawn here or in a helper process (``report.workers``) with the same bytes.
+    """
     from ..report import compare_plots as cp
 
     o, ref, primary = batch.outcomes, t.reference, t.primary
-    figs: list[tuple[str, str, object]] = []
+    figs: list[tuple[str, str, partial]] = []
     n_strat = o["strategy"].nunique()
     blocs_ok = not batch.blocs.empty
     measures = list(dict.fromkeys(m for m in (primary, "gdp_share_west", "gdp_share_sco")
@@ -66,46 +71,68 @@ def _figures(batch: Batch, t: Tables) -> list[tuple[str, str, object]]:
         figs.append((f"fan_{m}.png",
                      f"{sentence_case(outcome_label(m, long=True))} over time under each strategy: the line "
                      f"is the median run, the bands hold the middle 50% and 90% of runs.",
-                     cp.plot_fan_grid(batch.blocs, o, m, reference=ref)))
+                     partial(cp.plot_fan_grid, batch.blocs, o, m, reference=ref)))
     if blocs_ok and n_strat > 1 and primary in batch.blocs.columns:
         figs.append((f"fan_difference_{primary}.png",
                      f"Paired difference to '{ref}' over time ({outcome_label(primary)}): each run minus the "
                      f"'{ref}' run with the same seed; the line is the median, the bands the middle 50% "
                      f"and 90% of pairs. Above zero: more than under '{ref}'.",
-                     cp.plot_fan_grid(batch.blocs, o, primary, reference=ref, relative=True)))
+                     partial(cp.plot_fan_grid, batch.blocs, o, primary, reference=ref, relative=True)))
     figs.append((f"distribution_{primary}.png",
                  f"{sentence_case(outcome_label(primary, long=True))} at the horizon: one dot per run, "
                  f"boxes span the middle half of the runs, the line in the box is the median.",
-                 cp.plot_outcome_distributions(o, primary, reference=ref)))
+                 partial(cp.plot_outcome_distributions, o, primary, reference=ref)))
     if n_strat > 1:
         figs.append((f"paired_differences_{primary}.png",
                      f"Mean paired difference to '{ref}' with 95% bootstrap intervals. An interval clear "
                      f"of zero on the better side is a difference the replications support.",
-                     cp.plot_paired_differences(t.paired_differences, primary)))
+                     partial(cp.plot_paired_differences, t.paired_differences, primary)))
         directed = [n for n in t.names if n != primary and n in OUTCOMES and better_sign(n) != 0]
         if directed:
             figs.append(("paired_differences_other.png",
                          "The other outcomes: mean paired differences to "
                          f"'{ref}' with 95% bootstrap intervals, one panel per outcome.",
-                         cp.plot_paired_differences_grid(t.paired_differences, directed)))
+                         partial(cp.plot_paired_differences_grid, t.paired_differences, directed)))
     if not t.end_camps.empty and n_strat > 1:
+        names = state_names()
         for s in scenario_order(o):
             for camp, label in (("west", "West-leaning"), ("sco", "SCO-leaning")):
                 figs.append((f"end_{camp}_{_safe(s)}.png",
                              f"Scenario '{s}': probability that a state ends in the {label} camp, for "
                              f"the states whose probability differs most between strategies.",
-                             cp.plot_camp_heatmap(t.end_camps, camp=camp, scenario=s, reference=ref,
-                                                  names=state_names())))
+                             partial(cp.plot_camp_heatmap, t.end_camps, camp=camp, scenario=s, reference=ref,
+                                     names=names)))
     if not t.sensitivity.empty:
         figs.append(("sensitivity.png",
                      "How much each swept parameter moves the primary outcome (see the sensitivity table).",
-                     cp.plot_sensitivity(t.sensitivity, reference=ref)))
+                     partial(cp.plot_sensitivity, t.sensitivity, reference=ref)))
         params = list(batch.manifest.get("swept_parameters") or [])
         figs.append((f"response_{primary}.png",
                      f"{sentence_case(outcome_label(primary, long=True))} against each swept parameter: "
                      "mean over the replications at each sweep point.",
-                     cp.plot_response_grid(o, params, primary, reference=ref)))
+                     partial(cp.plot_response_grid, o, params, primary, reference=ref)))
     return figs
+
+
+#: Rough cost of drawing each kind of figure (seconds on one core for the shipped batch), to share
+#: the figures between this process and a helper; only the wall time depends on it, not a byte.
+FIGURE_COST = {"plot_fan_grid": 0.35, "plot_outcome_distributions": 0.15, "plot_paired_differences": 0.15,
+               "plot_paired_differences_grid": 0.6, "plot_camp_heatmap": 0.3, "plot_sensitivity": 0.15,
+               "plot_response_grid": 0.4}
+
+
+def _share(figures: list[tuple[str, str, partial]], local: float) -> list[bool]:
+    """Which figures a helper draws: the costliest first, each to whichever side has less to do.
+
+    ``local``: the cost this process has besides (figures drawn only here).
+    """
+    cost = [FIGURE_COST.get(make.func.__name__, 0.3) for _, _, make in figures]
+    load, remote = [local, 0.0], [False] * len(figures)
+    for i in sorted(range(len(figures)), key=lambda i: -cost[i]):
+        side = int(load[1] < load[0])
+        load[side] += cost[i]
+        remote[i] = bool(side)
+    return remote
 
 
 _CSS = """
@@ -388,8 +415,17 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
     Returns:
         The path of ``report.html``.
     """
-    from ..report.compare_plots import png_bytes  # Figure objects only: no pyplot, no backend to choose
+    from ..report.compare_plots import png_bytes  # Figure objects only: no pyplot
+    from .workers import draw_png, helpers
 
+    with helpers(None if plots else 0, warm="model.report.compare_plots") as helping:
+        # the helper (if a core is idle) imports matplotlib while the batch is read here
+        return _write_report(batch_dir, out_dir, reference, primary, n_boot, seed, plots, when,
+                             min_density, helping, draw_png, png_bytes)
+
+
+def _write_report(batch_dir, out_dir, reference, primary, n_boot, seed, plots, when, min_density,
+                  helping, draw_png, png_bytes) -> Path:
     batch = load_batch(batch_dir)
     t = compare_tables(batch, reference, primary, n_boot=n_boot, seed=seed)
     from .bottom_line import bottom_line_html, bottom_line_markdown, opening
@@ -428,9 +464,12 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
         raw.update(disc_raw)
         display.update(disc_shown)
     want_plots = plots
-    figures = ((_figures(batch, t) + (discovery_figures(disc) if disc is not None else []))
-               if want_plots else [])
-    plots = [(name, caption, png_bytes(fig)) for name, caption, fig in figures]
+    figures = _figures(batch, t) if want_plots else []
+    local = discovery_figures(disc) if want_plots and disc is not None else []
+    pngs = helping.run([(draw_png, (make,)) for _, _, make in figures],
+                       _share(figures, 0.3 * (len(local) + (costs is not None))))
+    plots = [(name, caption, png) for (name, caption, _), png in zip(figures, pngs, strict=True)]
+    plots += [(name, caption, png_bytes(fig)) for name, caption, fig in local]
     if want_plots and costs is not None:
         from .costs import plot_cost_effect
         plots.append(("cost_effect.png", COST_CAPTION,

@@ -439,19 +439,45 @@ def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, 
 
 # --- the run's figures --------------------------------------------------------------------------
 
-def write_plots(traj: pd.DataFrame, blocs: pd.DataFrame, world, scenario, out_dir: Path) -> list[Path]:
+#: The run's figures, in the order they are written: file name -> (what draws it, drawn remotely).
+#: About half the drawing (the 17-inch world heatmap, a third of it, and one attribution chart)
+#: goes to a helper process when a core is idle (``report.workers``); the bytes are the same
+#: wherever drawn.
+RUN_FIGURES = {
+    "bloc_shares.png": False, "bloc_shares_population.png": False, "key_states.png": False,
+    "world_heatmap.png": True, "attribution.png": True, "attribution_key_states.png": False,
+}
+
+
+def write_plots(traj: pd.DataFrame, blocs: pd.DataFrame, world, scenario, out_dir: Path, *,
+                helpers=None) -> list[Path]:
     """Write the standard figures of a run as PNGs into ``out_dir`` and return their paths.
 
     ``attribution.png`` explains the states that moved most; when the scenario names key states,
     ``attribution_key_states.png`` explains those too, whether or not they moved much (a lever
     that held a state still shows as pushes that cancel). The same tables give byte-identical
-    files (no time or version stamps), so outputs diff cleanly.
+    files (no time or version stamps), so outputs diff cleanly, whether or not ``helpers``
+    (``report.workers.Helpers``) draws some of them in another process.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    threshold = scenario.parameters.lean_threshold
     key = list(scenario.key_states)
-    figures = {  # drawn one at a time, as they are saved
+    names = [f for f in RUN_FIGURES if key or f not in ("key_states.png", "attribution_key_states.png")]
+    what = (traj, blocs, world, scenario.parameters.lean_threshold, key, f"blocsim scenario: {scenario.name}")
+    parts = [[f for f in names if RUN_FIGURES[f] == far] for far in (True, False)]
+    if helpers is None or not helpers.workers:
+        parts = [names]
+    jobs = [(save_run_plots, (part, *what, out_dir)) for part in parts if part]
+    done = helpers.run(jobs, [i == 0 and len(jobs) > 1 for i in range(len(jobs))]) if helpers else \
+        [fn(*args) for fn, args in jobs]
+    paths = {p.name: p for part in done for p in part}
+    return [paths[f] for f in names]
+
+
+def save_run_plots(filenames: Sequence[str], traj: pd.DataFrame, blocs: pd.DataFrame, world,
+                   threshold: float, key: list[str], footnote: str, out_dir: Path) -> list[Path]:
+    """Draw and save the named figures of ``RUN_FIGURES`` (one process's share), each with the footnote."""
+    draw = {
         "bloc_shares.png": lambda: plot_bloc_shares(blocs, measure="gdp_share"),
         "bloc_shares_population.png": lambda: plot_bloc_shares(blocs, measure="pop_share"),
         "key_states.png": lambda: plot_key_states(traj, key, threshold=threshold),
@@ -459,14 +485,11 @@ def write_plots(traj: pd.DataFrame, blocs: pd.DataFrame, world, scenario, out_di
         "attribution.png": lambda: plot_attribution(traj),
         "attribution_key_states.png": lambda: plot_attribution(traj, key, title="What moved the key states"),
     }
-    if not key:  # `key_states: []`: no key states to draw
-        del figures["key_states.png"], figures["attribution_key_states.png"]
     paths = []
-    for filename, draw in figures.items():
-        fig = draw()
-        path = out_dir / filename
-        fig.savefig(path, dpi=DPI, bbox_inches=_footed_bbox(fig, f"blocsim scenario: {scenario.name}"),
-                    metadata={"Software": None})
+    for filename in filenames:
+        fig = draw[filename]()
+        path = Path(out_dir) / filename
+        fig.savefig(path, dpi=DPI, bbox_inches=_footed_bbox(fig, footnote), metadata={"Software": None})
         paths.append(path)
     return paths
 
@@ -476,12 +499,18 @@ def _footed_bbox(fig: Figure, footnote: str):
 
     The same box savefig computes for "tight" (the tight box with the note, padded by
     ``savefig.pad_inches``), measured with the renderer savefig draws with; handing it over spares
-    savefig its own layout pass, a whole draw without pixels. The files are the same bytes.
+    savefig its own layout pass, a whole draw without pixels. The box with the note is the box
+    without it joined with the note's own (what ``Figure.get_tightbbox`` computes, a union, in
+    the same arithmetic), so the figure is laid out once, not twice. The files are the same bytes.
     """
     from matplotlib import rcParams
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Affine2D, Bbox, TransformedBbox
 
-    box, (width, height) = fig.get_tightbbox(), fig.get_size_inches()  # inches
-    fig.text(box.x0 / width, (box.y0 - 0.1) / height, footnote, fontsize=7, color="#777777",
-             ha="left", va="top")
+    renderer = FigureCanvasAgg(fig).get_renderer()  # what savefig's "tight" measures with
+    box, (width, height) = fig.get_tightbbox(renderer), fig.get_size_inches()  # inches
+    note = fig.text(box.x0 / width, (box.y0 - 0.1) / height, footnote, fontsize=7, color="#777777",
+                    ha="left", va="top")
+    inches = TransformedBbox(note.get_tightbbox(renderer), Affine2D().scale(1 / fig.dpi))
     pad = rcParams["savefig.pad_inches"]
-    return fig.get_tightbbox().padded(pad, pad)
+    return Bbox.union([box, inches]).padded(pad, pad)

@@ -13,13 +13,18 @@ import numpy as np
 
 PRECISION = 6  # the 6 of "%.6g": significant digits
 WIDTH = 16  # bytes of one formatted float, NUL padding included: "-1.23457e+308" fits
-_TEN = 10 ** np.arange(PRECISION - 1, -1, -1, dtype=np.int32)  # 100000, 10000, ..., 1
 _MARGIN = 1e-6  # |fraction - 0.5| below this: too close to a rounding tie to trust, ask Python
 _NUL, _DOT, _MINUS, _ZERO = 0, ord("."), ord("-"), ord("0")
 
 
 def g6_bytes(x: np.ndarray) -> np.ndarray:
-    """``"%.6g" % v`` for every float ``v`` of ``x``, as an ``(n, WIDTH)`` uint8 matrix, NUL-padded.
+    """``"%.6g" % v`` for every float ``v`` of ``x``, as an ``(n, width)`` uint8 matrix, NUL-padded."""
+    table, codes = g6_cells(x)
+    return table[codes]
+
+
+def g6_cells(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``g6_bytes`` as (the text of each distinct value, the index of each cell's value in it).
 
     Each distinct value (told apart by its bits, so -0.0 is not 0.0) is formatted once: its six
     significant digits come from scaling by a power of ten in float64 (relative error a few ulp,
@@ -40,7 +45,7 @@ def g6_bytes(x: np.ndarray) -> np.ndarray:
     if len(rest):
         mat[rest] = python_bytes(u[rest], "%.6g", WIDTH)
     width = int((mat != 0).sum(axis=1).max(initial=1))  # the text is left-aligned: cut the padding
-    return mat[:, :width][codes.ravel()]
+    return mat[:, :width], codes.ravel()
 
 
 def _round6(a: np.ndarray):
@@ -94,21 +99,43 @@ def _template(cls: int, keep: int, negative: bool) -> list[int]:
 
 
 _TEMPLATES = np.array([_template(c, k, s) for c in range(_CLASSES) for k in range(1, PRECISION + 1)
-                       for s in (False, True)], dtype=np.intp)
+                       for s in (False, True)], dtype=np.uint8)
+
+
+def _digits(v: np.ndarray, out: np.ndarray) -> None:
+    """The last ``out.shape[1]`` decimal digits of ``v`` (non-negative) as ASCII, most significant first.
+
+    Divisions by the scalar 10 (numpy vectorises those), not by a broadcast array of powers.
+    """
+    for i in range(out.shape[1] - 1, -1, -1):
+        q = v // 10
+        out[:, i] = v - q * 10 + _ZERO
+        v = q
 
 
 def _layout(r: np.ndarray, X: np.ndarray, negative: np.ndarray) -> np.ndarray:
     """The %g text of six-digit integers ``r`` (100000..999999) times 10**(X-5), signed."""
-    n = len(r)
-    alphabet = np.empty((n, _E + 3), dtype=np.uint8)
+    n, size = len(r), _E + 3
+    alphabet = np.empty((n, size), dtype=np.uint8)
     alphabet[:, :_D] = _SYMBOLS
-    alphabet[:, _D:_E] = (r[:, None] // _TEN) % 10 + _ZERO
+    r = r.astype(np.int32)
+    _digits(r, alphabet[:, _D:_E])
     E = np.abs(X)
-    alphabet[:, _E:] = (E[:, None] // np.array([100, 10, 1])) % 10 + _ZERO
-    keep = PRECISION - sum((r % np.int32(10 ** j) == 0) for j in range(1, PRECISION))
+    _digits(E.astype(np.int32), alphabet[:, _E:])
+    keep = np.full(n, PRECISION, dtype=np.int32)  # digits kept: six less the trailing zeros
+    zeros, q = np.ones(n, dtype=bool), r
+    for _ in range(1, PRECISION):
+        q10 = q // 10
+        zeros &= q == q10 * 10
+        keep -= zeros
+        q = q10
     cls = np.where((X >= -4) & (X < PRECISION), X + 4, 10 + 2 * (X < 0) + (E >= 100))
-    which = _TEMPLATES[(cls * PRECISION + keep - 1) * 2 + negative]
-    return np.take_along_axis(alphabet, which, axis=1)
+    which = (cls * PRECISION + keep - 1) * 2 + negative  # the template of each value
+    flat, start = alphabet.ravel(), np.arange(0, n * size, size)
+    out = np.empty((n, WIDTH), dtype=np.uint8)
+    for j in range(WIDTH):  # one output byte at a time: no (n, WIDTH) array of indices
+        out[:, j] = flat[start + _TEMPLATES[which, j]]
+    return out
 
 
 def python_bytes(values: np.ndarray, spec: str, width: int | None = None) -> np.ndarray:
@@ -116,34 +143,54 @@ def python_bytes(values: np.ndarray, spec: str, width: int | None = None) -> np.
 
     Floats are told apart by their bits, so -0.0 and 0.0 stay different.
     """
+    table, codes = python_cells(values, spec, width)
+    return table[codes]
+
+
+def python_cells(values: np.ndarray, spec: str, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``python_bytes`` as (the text of each distinct value, each cell's index in it)."""
     values = np.asarray(values)
     key = values.view(np.int64 if values.itemsize == 8 else np.int32) if values.dtype.kind == "f" else values
     keys, codes = np.unique(key, return_inverse=True)
     uniq = keys.view(values.dtype) if values.dtype.kind == "f" else keys
-    return text_bytes([spec % v for v in uniq.tolist()], codes.ravel(), width)
+    return text_cells([spec % v for v in uniq.tolist()], codes.ravel(), width)
 
 
 def text_bytes(texts: list[str], codes: np.ndarray, width: int | None = None) -> np.ndarray:
     """Cell ``i`` is ``texts[codes[i]]``, UTF-8, as a NUL-padded byte matrix (at least ``width`` wide)."""
+    table, codes = text_cells(texts, codes, width)
+    return table[codes]
+
+
+def text_cells(texts: list[str], codes: np.ndarray,
+               width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``text_bytes`` as (one NUL-padded row per text, ``codes``): the rows are gathered when joined."""
     table = np.array([t.encode("utf-8") for t in texts], dtype=bytes) if texts else np.zeros(0, "S1")
     size = table.dtype.itemsize
     mat = np.zeros((len(table), max(size, width or 0)), dtype=np.uint8)
     mat[:, :size] = table.view(np.uint8).reshape(len(table), size)
-    return mat[codes]
+    return mat, codes
 
 
-def join_rows(columns: list[np.ndarray], block: int = 65_536) -> bytes:
-    """CSV rows from per-column byte matrices: cells joined by ",", a line feed after each, NULs dropped."""
-    widths = [m.shape[1] + 1 for m in columns]
+def join_rows(columns: list[np.ndarray | tuple[np.ndarray, np.ndarray]], block: int = 4096) -> bytes:
+    """CSV rows from per-column byte matrices: cells joined by ",", a line feed after each, NULs dropped.
+
+    A column is a matrix (one row per cell) or ``(table, codes)`` (cell ``i`` is ``table[codes[i]]``,
+    as the ``*_cells`` functions give it), gathered a block at a time, so no full matrix of every
+    cell is ever made. Rows go ``block`` at a time through one reused buffer small enough to stay
+    in the CPU's cache.
+    """
+    widths = [(m[0] if isinstance(m, tuple) else m).shape[1] + 1 for m in columns]
     total = sum(widths)
-    n = len(columns[0]) if columns else 0
+    n = (len(columns[0][1]) if isinstance(columns[0], tuple) else len(columns[0])) if columns else 0
     parts = []
+    whole = np.empty((min(n, block), total), dtype=np.uint8)
     for lo in range(0, n, block):
         hi = min(n, lo + block)
-        buf = np.empty((hi - lo, total), dtype=np.uint8)
+        buf = whole[:hi - lo]
         off = 0
         for m, w in zip(columns, widths, strict=True):
-            buf[:, off:off + w - 1] = m[lo:hi]
+            buf[:, off:off + w - 1] = m[0][m[1][lo:hi]] if isinstance(m, tuple) else m[lo:hi]
             buf[:, off + w - 1] = ord(",")
             off += w
         buf[:, total - 1] = ord("\n")

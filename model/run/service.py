@@ -257,7 +257,8 @@ def execute_run(scenario: Scenario | str | Path, *, seed: int | None = None,
         out: the output folder; ``DEFAULT_OUT`` for ``out/<scenario name>``; None keeps the
             tables in memory only (no files, no plots).
         plotter: draws the plots into a folder (``report.run_plots.write_plots``, passed in by
-            the caller: plots are a higher layer); None writes the tables only.
+            the caller: plots are a higher layer); None writes the tables only. Its ``prepare()``,
+            if it has one, is called once the input has passed its checks, before the runs.
         progress: ``progress(done, total, scenario name)`` as replications finish (also at 0).
         note: called with each warning about what is valid but probably not meant.
         base_dir: where a ``Scenario`` object's relative world path starts (a file: its folder).
@@ -292,6 +293,8 @@ def execute_run(scenario: Scenario | str | Path, *, seed: int | None = None,
         out_dir = Path(out_dir)
         check_output_dir(out_dir, "scenario.resolved.yaml", replace_only=only_run_files)
         check_writable(out_dir)  # before the simulation, not after it
+        if plotter is not None and hasattr(plotter, "prepare"):
+            plotter.prepare()  # the checks passed: the plotter may start its helpers now
     seeds = replication_seeds(scenario.seed, scenario.replications)
     step = None
     if progress:

@@ -49,7 +49,7 @@ class RunTables:
             import pandas as pd
 
             self._frames[name] = (pd.DataFrame(list(self.status_rows), columns=list(STATUS_COLUMNS))
-                                  if name == "status_changes" else pd.DataFrame(self.columns[name]))
+                                  if name == "status_changes" else pd.DataFrame(expanded(self.columns[name])))
         return self._frames[name]
 
     def csv(self, name: str) -> str:
@@ -64,31 +64,62 @@ class RunTables:
         return text if text is not None else csv_text(self.frame(name))
 
 
+class Coded(tuple):
+    """A text column kept as ``(table, codes)``: cell ``i`` is ``table[codes[i]]``.
+
+    The CSV is written from the codes (each text formatted once, no sorting of 200,000 strings);
+    ``expand`` gives the numpy column a DataFrame is built from.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, table: np.ndarray, codes: np.ndarray):  # noqa: D102
+        return super().__new__(cls, (table, codes))
+
+    def __getnewargs__(self):
+        return tuple(self)
+
+    def expand(self) -> np.ndarray:
+        """The column as one numpy array (the table's dtype)."""
+        return self[0][self[1]]
+
+
+def expanded(columns: dict[str, np.ndarray | Coded]) -> dict[str, np.ndarray]:
+    """The columns with every ``Coded`` text column expanded (what a DataFrame is built from)."""
+    return {k: v.expand() if isinstance(v, Coded) else v for k, v in columns.items()}
+
+
 def trajectories_columns(results: Sequence[RunResult], names: dict[str, str] | None = None,
-                         threshold: float = 0.25) -> dict[str, np.ndarray]:
-    """One row per run, year and state: alignment, camp, structure, status, contributions."""
+                         threshold: float = 0.25) -> dict[str, np.ndarray | Coded]:
+    """One row per run, year and state: alignment, camp, structure, status, contributions.
+
+    Text columns (state, name, camp, status) are ``Coded``; ``expanded`` makes them arrays.
+    """
     if not results:
         raise ValueError("No objects to concatenate")  # as pd.concat([]) says
 
     def joined(part) -> np.ndarray:
         return np.concatenate([part(r) for r in results])
 
-    iso3 = joined(lambda r: np.tile(r.iso3, r.alignment.shape[0]))
-    cols: dict[str, np.ndarray] = {
+    first = np.asarray(results[0].iso3)
+    if all(np.array_equal(r.iso3, first) for r in results):  # one world: states by position
+        iso3 = Coded(first, joined(lambda r: np.tile(np.arange(len(first)), r.alignment.shape[0])))
+    else:
+        iso3 = Coded(*_codes(joined(lambda r: np.tile(r.iso3, r.alignment.shape[0])))[::-1])
+    cols: dict[str, np.ndarray | Coded] = {
         "run": np.concatenate([np.full(r.alignment.size, run, dtype=np.int32)
                                for run, r in enumerate(results)]),
         "year": joined(lambda r: np.repeat(_years(r.times), r.alignment.shape[1])),
         "iso3": iso3,
     }
     if names:
-        codes, table = _codes(iso3)
-        mapped = [names.get(c) for c in table.tolist()]
-        cols["name"] = np.array(mapped, dtype=object if None in mapped else str)[codes]
+        mapped = [names.get(c) for c in iso3[0].tolist()]
+        cols["name"] = Coded(np.array(mapped, dtype=object if None in mapped else str), iso3[1])
     cols["alignment"] = joined(lambda r: r.alignment.ravel())
-    cols["camp"] = np.asarray(CAMPS)[joined(lambda r: camp_of(r.alignment, threshold).ravel())]
+    cols["camp"] = Coded(np.asarray(CAMPS), joined(lambda r: camp_of(r.alignment, threshold).ravel()))
     for c, name in enumerate(CHANNELS):  # e_sco, e_west, s_sco, s_west, governance
         cols[name] = joined(lambda r, c=c: r.structure[:, c, :].ravel())
-    cols["sco_status"] = np.asarray(SCO_STATUSES)[joined(lambda r: r.status.ravel())]
+    cols["sco_status"] = Coded(np.asarray(SCO_STATUSES), joined(lambda r: r.status.ravel()))
     for d, name in enumerate(CONTRIB_COLUMNS):
         cols[name] = joined(lambda r, d=d: r.contributions[:, d, :].ravel())
     return cols
@@ -99,7 +130,7 @@ def trajectories_frame(results: Sequence[RunResult], names: dict[str, str] | Non
     """``trajectories_columns`` as a DataFrame."""
     import pandas as pd
 
-    return pd.DataFrame(trajectories_columns(results, names, threshold))
+    return pd.DataFrame(expanded(trajectories_columns(results, names, threshold)))
 
 
 def blocs_columns(results: Sequence[RunResult], threshold: float) -> dict[str, np.ndarray]:
@@ -164,7 +195,7 @@ def write_text(text: str, path: Path) -> None:
         f.write(text)
 
 
-def csv_text(df: pd.DataFrame, block: int = 65_536) -> str:
+def csv_text(df: pd.DataFrame, block: int = 4096) -> str:
     """Byte for byte pandas' ``to_csv(index=False, float_format=FLOAT_FORMAT)`` (Unix line ends), faster.
 
     pandas formats every float through Python one value at a time; ``columns_csv`` does it in
@@ -185,7 +216,7 @@ def csv_text(df: pd.DataFrame, block: int = 65_536) -> str:
     return text if text is not None else _pandas_csv(df)
 
 
-def columns_csv(columns: dict[str, np.ndarray | tuple], block: int = 65_536) -> str | None:
+def columns_csv(columns: dict[str, np.ndarray | tuple], block: int = 4096) -> str | None:
     """The CSV pandas writes for a frame of these columns (``FLOAT_FORMAT``), or None: ask pandas.
 
     Floats are formatted in numpy (``csvtext.g6_bytes``, the text of ``"%.6g" % x``), integers
@@ -202,11 +233,11 @@ def columns_csv(columns: dict[str, np.ndarray | tuple], block: int = 65_536) -> 
             texts, codes = values if isinstance(values, tuple) else _codes(values)[::-1]
             if not all(isinstance(v, str) and v and "\0" not in v for v in texts):
                 return None
-            cells.append(csvtext.text_bytes(_quoted(np.array(texts, dtype=object)).tolist(), codes))
+            cells.append(csvtext.text_cells(_quoted(np.array(texts, dtype=object)).tolist(), codes))
         elif values.dtype.kind == "f" and not np.isnan(values).any():
-            cells.append(csvtext.g6_bytes(values))
+            cells.append(csvtext.g6_cells(values))
         elif values.dtype.kind in "iu":
-            cells.append(csvtext.python_bytes(values, "%d"))
+            cells.append(csvtext.python_cells(values, "%d"))
         else:
             return None
     header = ",".join(_quoted(np.array([str(c) for c in columns], dtype=object))) + "\n"

@@ -70,3 +70,18 @@ def test_run_without_plots_writes_its_tables_without_pandas(tmp_path):
     assert rc == 0
     assert not mods & {"pandas", "pyarrow", "matplotlib", "mesa"}, sorted(mods)
     assert (tmp_path / "out" / "trajectories.csv").stat().st_size > 0
+
+
+def test_a_refused_run_loads_no_plotting_and_starts_no_helper(tmp_path):
+    """A scenario with a mistake is refused before matplotlib loads or a plot helper starts, even
+    when helpers are asked for (``BLOCSIM_PLOT_WORKERS``)."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nreplications: -3\n", encoding="utf-8")
+    code = PROBE + "import multiprocessing; print(len(multiprocessing.active_children()))\n"
+    out = subprocess.run([sys.executable, "-c", code, "run", str(bad), "--out", str(tmp_path / "o")],
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "BLOCSIM_PLOT_WORKERS": "1"})
+    doc, children = out.stdout.strip().splitlines()[-2:]
+    assert json.loads(doc)["rc"] == 2 and children == "0"
+    assert not set(json.loads(doc)["loaded"]) & {"matplotlib", "pandas"}
+    assert out.stderr.count("\n") == 1, out.stderr

@@ -45,3 +45,29 @@ def test_odd_values_and_columns_match_pandas():
     for odd in ({"x": [1.0, np.nan]}, {"s": ["", "a"]}, {"s": [None, "a"]}, {"b": [True, False]}):
         df = pd.DataFrame(odd)
         assert csv_text(df) == pandas_csv(df)
+
+
+def _reordered(r, order):
+    """The same run with its states listed in another order."""
+    import dataclasses
+
+    return dataclasses.replace(r, iso3=r.iso3[order], alignment=r.alignment[:, order],
+                               structure=r.structure[:, :, order], status=r.status[:, order],
+                               contributions=r.contributions[:, :, order], gdp_usd=r.gdp_usd[order],
+                               population=r.population[order])
+
+
+def test_the_coded_text_columns_write_the_frames_csv(results):
+    """``RunTables`` keeps state, name, camp and status as codes; its CSV is still pandas' text of
+    the frame, also when the runs list their states in different orders (and a name is missing)."""
+    from model.run.tables import Coded, RunTables
+
+    world, rr = results
+    names = {str(c): f"State, {c}" for c in world.iso3}
+    shuffled = [rr[0], _reordered(rr[1], np.random.default_rng(1).permutation(len(rr[1].iso3)))]
+    for runs, named in ((rr, names), (shuffled, names), (rr, {**names, str(world.iso3[0]): None})):
+        tabs = RunTables(runs, named, 0.25)
+        assert isinstance(tabs.columns["trajectories"]["camp"], Coded)
+        frame = tabs.frame("trajectories")
+        assert list(frame["iso3"][:3]) == [str(c) for c in runs[0].iso3[:3]]
+        assert tabs.csv("trajectories") == pandas_csv(frame) == pandas_csv(trajectories_frame(runs, named))

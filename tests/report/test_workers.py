@@ -1,0 +1,89 @@
+"""``report.workers``: figures drawn in a helper process are the same bytes as drawn at home."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from model.report import workers
+
+
+def test_the_environment_fixes_the_number_of_helpers(monkeypatch):
+    monkeypatch.setenv(workers.ENV, "0")
+    assert workers.spare_workers() == 0
+    monkeypatch.setenv(workers.ENV, "2")
+    assert workers.spare_workers() == 2
+    monkeypatch.setenv(workers.ENV, "many")  # not a number: the rule decides, within its bounds
+    assert 0 <= workers.spare_workers() <= workers.MAX_WORKERS
+
+
+def test_busy_cores_get_no_helper(monkeypatch):
+    monkeypatch.delenv(workers.ENV, raising=False)
+    monkeypatch.setattr(workers.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    assert workers.spare_workers() == 0
+
+
+def test_without_helpers_every_job_runs_here_in_order():
+    with workers.Helpers(0) as h:
+        assert h.run([(pow, (2, 3)), (divmod, (7, 2))], [True, False]) == [8, (3, 1)]
+
+
+def test_a_dead_helper_leaves_its_jobs_here(monkeypatch):
+    """A helper killed or out of memory: its jobs are done in this process; a job's own error is raised."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class Dead:
+        def submit(self, fn, *args):
+            f = Future()
+            f.set_exception(BrokenProcessPool("killed") if fn is pow else ValueError("a bug"))
+            return f
+
+    h = workers.Helpers(0)
+    h._pool = Dead()
+    assert h.run([(pow, (2, 5)), (abs, (-1,))], [True, False]) == [32, 1]
+    with pytest.raises(ValueError, match="a bug"):
+        h.run([(divmod, (7, 2))], [True])
+
+
+def test_figures_are_shared_costliest_first():
+    from model.report import compare_plots as cp
+    from model.report.html import _share
+
+    figs = [("a", "", partial(cp.plot_paired_differences_grid)), ("b", "", partial(cp.plot_fan_grid)),
+            ("c", "", partial(cp.plot_fan_grid)), ("d", "", partial(cp.plot_outcome_distributions))]
+    assert _share(figs, 0.0) == [False, True, True, False]  # 0.6 + 0.15 here, 0.35 + 0.35 there
+    assert _share(figs, 5.0) == [True] * 4  # this process is busy with other work: all go
+
+
+@pytest.mark.slow
+def test_a_helper_draws_the_same_run_figures(tmp_path):
+    """The six run figures, drawn with and without a helper process: the same files, byte for byte."""
+    from model.report.run_plots import write_plots
+    from model.run.service import execute_run
+
+    out = execute_run("scenarios/baseline.yaml", runs=2, out=None)
+    args = (out.tables.frame("trajectories"), out.tables.frame("blocs"), out.world, out.scenario)
+    home = write_plots(*args, tmp_path / "home")
+    with workers.Helpers(1, warm="model.report.run_plots") as h:
+        away = write_plots(*args, tmp_path / "away", helpers=h)
+    assert [p.name for p in home] == [p.name for p in away] and len(home) == 6
+    for p, q in zip(home, away, strict=True):
+        assert p.read_bytes() == q.read_bytes(), p.name
+
+
+@pytest.mark.slow
+def test_a_helper_draws_the_same_compare_figure():
+    import numpy as np
+    import pandas as pd
+
+    from model.report import compare_plots as cp
+
+    o = pd.DataFrame({"run_id": range(8), "scenario": "s1", "strategy": ["none", "a"] * 4,
+                      "point": 0, "replication": np.repeat(range(4), 2), "status": "ok",
+                      "gdp_share_west": np.linspace(0.4, 0.6, 8)})
+    make = partial(cp.plot_outcome_distributions, o, "gdp_share_west", reference="none")
+    with workers.Helpers(1, warm="model.report.compare_plots") as h:
+        away, home = h.run([(workers.draw_png, (make,))] * 2, [True, False])
+    assert away == home and home.startswith(b"\x89PNG")
