@@ -123,7 +123,7 @@ def test_parameter_uncertainty_ranks_the_strategies_over_drawn_parameters(tmp_pa
     outcomes = batch.outcomes
     assert outcomes["strategy"].nunique() == 5
     assert outcomes.groupby("strategy")["point"].nunique().eq(40).all()
-    for name in ("econ_weight", "security_weight", "regime_weight", "inertia"):
+    for name in ("econ_weight", "security_weight", "regime_weight", "inertia", "drift_sd"):
         drawn = outcomes.groupby("point")[f"param_{name}"]
         assert drawn.nunique().eq(1).all()  # one draw per point, shared by every strategy
         assert drawn.first().nunique() == 40  # and a different draw at every point
