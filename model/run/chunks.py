@@ -17,7 +17,6 @@ Imports base, data, core, config and run only (pyarrow lazily, in the worker).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +24,7 @@ import numpy as np
 from ..core.blocs import CAMPS, bloc_series, camp_of
 from ..core.outcomes import OUTCOMES
 from ..data.world import SCO_STATUSES
+from .batch_parquet import parquet_bytes
 from .design import Cell, Chunk
 from .store import TABLES
 
@@ -54,8 +54,6 @@ class Records:
 
 def run_chunk(task: ChunkTask) -> dict[str, bytes]:
     """Run a chunk's runs and return each table as Parquet bytes (in a worker process)."""
-    import pyarrow as pa
-
     from ..config.checks import prepare_world
     from ..config.scenario import Scenario
 
@@ -67,17 +65,17 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
     threshold = scenario.parameters.lean_threshold  # the cell's own: it may be swept
     labels = {"iso3": [str(c) for c in world.iso3], "end_camp": list(CAMPS),
               "end_sco_status": list(SCO_STATUSES)}
-    out = {"outcomes": _parquet(pa, _outcomes(task, rec, threshold, swing, world), "outcomes", labels)}
+    out = {"outcomes": parquet_bytes(_outcomes(task, rec, threshold, swing, world), "outcomes", labels)}
     ok = np.array([e is None for e in rec.error], dtype=bool)
     if ok.any():  # every run failed: no part file (an empty one would lack the columns)
         run_ids = np.asarray(task.chunk.run_ids, dtype=np.int64)[ok]
         a, status = rec.alignment[ok], rec.status[ok]
-        out["states"] = _parquet(pa, _states(run_ids, a, status, rec.times, threshold), "states", labels)
-        out["blocs"] = _parquet(pa, _blocs(run_ids, a, status, rec.times, threshold, swing, world),
+        out["states"] = parquet_bytes(_states(run_ids, a, status, rec.times, threshold), "states", labels)
+        out["blocs"] = parquet_bytes(_blocs(run_ids, a, status, rec.times, threshold, swing, world),
                                 "blocs", labels)
         if task.keep_trajectories:
             R, T, n = a.shape
-            out["trajectories"] = _parquet(pa, {
+            out["trajectories"] = parquet_bytes({
                 "run_id": np.repeat(run_ids, T * n),
                 "year": np.tile(np.repeat(rec.times, n), R).astype(np.float32),
                 "iso3": np.tile(np.arange(n, dtype=np.int32), R * T),
@@ -166,25 +164,3 @@ def _blocs(run_ids: np.ndarray, a: np.ndarray, status: np.ndarray, times: np.nda
         if key.startswith("states_") or key.startswith("sco_"):
             series[key] = series[key].astype(np.int16)
     return {"run_id": np.repeat(run_ids, T), "year": np.tile(times.astype(np.float32), R), **series}
-
-
-
-def _parquet(pa, columns: dict, table: str, labels: dict[str, list[str]]) -> bytes:
-    """One table as Parquet bytes from arrays (or lists, for the outcomes).
-
-    Array columns named in ``labels`` hold integer codes and are written as the labels' text.
-    """
-    import pyarrow.parquet as pq
-
-    data = {}
-    for name, values in columns.items():
-        if isinstance(values, np.ndarray) and name in labels:
-            data[name] = pa.array(labels[name]).take(values)
-        else:
-            data[name] = values
-    if table == "outcomes":
-        data["seed"] = pa.array(data.get("seed", []), type=pa.uint64())
-        data["error"] = pa.array(data.get("error", []), type=pa.string())  # not null when all ok
-    buf = io.BytesIO()
-    pq.write_table(pa.table(data), buf, compression="zstd")
-    return buf.getvalue()
