@@ -34,7 +34,7 @@ from ..core.outcomes import OUTCOMES
 from ..core.seeds import SEED_RULE
 from .chunks import ChunkTask
 from .design import Design
-from .executors import connect, dask, processes, serial
+from .executors import connect, dask, encode_aside, processes, serial
 from .store import (
     CHECKSUMS,
     LOCK_FILE,
@@ -237,7 +237,8 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
     executor = {"dask": f"dask {scheduler}", "processes": f"{workers} processes", "serial": "serial",
                 "inline": f"serial in the calling process ({workers} workers asked; estimated "
                           f"{estimate:.1f} s of compute < {INLINE_BELOW:g} s: starting them "
-                          f"would cost more than they save)"}[how]
+                          f"would cost more than they save; the Parquet tables encoded in "
+                          f"{workers - 1} other thread{'s' if workers > 2 else ''})"}[how]
     if how == "inline" and progress:
         _note(f"running in this process, not {workers} workers: about {estimate:.1f} s of "
               f"compute (< {INLINE_BELOW:g} s) would not pay for starting them (--no-inline "
@@ -260,6 +261,8 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
         stream = dask(tasks, client)
     elif how == "processes":
         stream = processes(tasks, workers)
+    elif how == "inline":
+        stream = encode_aside(tasks, threads=workers - 1)
     else:
         stream = serial(tasks)
     bar = None

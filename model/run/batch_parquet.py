@@ -60,14 +60,17 @@ def coded_text_array(pa, codes: np.ndarray, labels: list[str]):
         return text_array(pa, [labels[int(c)] for c in codes])
     width = max(int(lengths.max()), 1)
     table = np.array(encoded, dtype=f"S{width}").view(np.uint8).reshape(len(encoded), width)
-    picked, size = table[codes], lengths[codes]
-    offsets = np.zeros(len(codes) + 1, dtype=np.int64)
-    np.cumsum(size, out=offsets[1:])
-    if offsets[-1] >= 2**31:
+    if len(codes) * width >= 2**31:
         return text_array(pa, [labels[int(c)] for c in codes])
-    data = picked[np.arange(width) < size[:, None]].tobytes()
-    return pa.Array.from_buffers(pa.string(), len(codes), [None, pa.py_buffer(offsets.astype(np.int32)),
-                                                          pa.py_buffer(data)])
+    if (lengths == width).all():  # every label as long (ISO3 codes): the rows are the bytes
+        offsets = np.arange(0, (len(codes) + 1) * width, width, dtype=np.int32)
+        data = table[codes].tobytes()
+    else:
+        size = lengths[codes]
+        offsets = np.zeros(len(codes) + 1, dtype=np.int32)
+        np.cumsum(size, out=offsets[1:])
+        data = table[codes][np.arange(width) < size[:, None]].tobytes()
+    return pa.Array.from_buffers(pa.string(), len(codes), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def list_array(pa, values: list, type_=None):

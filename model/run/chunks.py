@@ -54,6 +54,29 @@ class Records:
 
 def run_chunk(task: ChunkTask) -> dict[str, bytes]:
     """Run a chunk's runs and return each table as Parquet bytes (in a worker process)."""
+    return compute_chunk(task).encode()
+
+
+
+@dataclass
+class ChunkTables:
+    """A computed chunk's tables, not yet encoded: per table, a function giving its columns.
+
+    The engine's work is done; what is left (the columns, Parquet encoding) can run in another
+    thread while the next chunk runs (``executors.inline``): pyarrow encodes without the GIL.
+    """
+
+    columns: dict
+    labels: dict[str, list[str]]
+
+    def encode(self) -> dict[str, bytes]:
+        """Each table as Parquet bytes, in ``TABLES`` order."""
+        return {t: parquet_bytes(self.columns[t](), t, self.labels) for t in TABLES if t in self.columns}
+
+
+
+def compute_chunk(task: ChunkTask) -> ChunkTables:
+    """Run a chunk's runs; the tables' columns are made when ``encode`` asks for them."""
     from ..config.checks import prepare_world
     from ..config.scenario import Scenario
 
@@ -65,22 +88,27 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
     threshold = scenario.parameters.lean_threshold  # the cell's own: it may be swept
     labels = {"iso3": [str(c) for c in world.iso3], "end_camp": list(CAMPS),
               "end_sco_status": list(SCO_STATUSES)}
-    out = {"outcomes": parquet_bytes(_outcomes(task, rec, threshold, swing, world), "outcomes", labels)}
+    outcomes = _outcomes(task, rec, threshold, swing, world)
+    columns = {"outcomes": lambda: outcomes}
     ok = np.array([e is None for e in rec.error], dtype=bool)
     if ok.any():  # every run failed: no part file (an empty one would lack the columns)
         run_ids = np.asarray(task.chunk.run_ids, dtype=np.int64)[ok]
         a, status = rec.alignment[ok], rec.status[ok]
-        out["states"] = parquet_bytes(_states(run_ids, a, status, rec.times, threshold), "states", labels)
-        out["blocs"] = parquet_bytes(_blocs(run_ids, a, status, rec.times, threshold, swing, world),
-                                "blocs", labels)
+        columns["states"] = lambda: _states(run_ids, a, status, rec.times, threshold)
+        columns["blocs"] = lambda: _blocs(run_ids, a, status, rec.times, threshold, swing, world)
         if task.keep_trajectories:
-            R, T, n = a.shape
-            out["trajectories"] = parquet_bytes({
-                "run_id": np.repeat(run_ids, T * n),
-                "year": np.tile(np.repeat(rec.times, n), R).astype(np.float32),
-                "iso3": np.tile(np.arange(n, dtype=np.int32), R * T),
-                "alignment": a.ravel().astype(np.float32)}, "trajectories", labels)
-    return {t: out[t] for t in TABLES if t in out}
+            columns["trajectories"] = lambda: _trajectories(run_ids, a, rec.times)
+    return ChunkTables(columns, labels)
+
+
+
+def _trajectories(run_ids: np.ndarray, a: np.ndarray, times: np.ndarray) -> dict[str, np.ndarray]:
+    """Per run, year and state: the alignment (float32, as stored)."""
+    R, T, n = a.shape
+    return {"run_id": np.repeat(run_ids, T * n),
+            "year": np.tile(np.repeat(times, n), R).astype(np.float32),
+            "iso3": np.tile(np.arange(n, dtype=np.int32), R * T),
+            "alignment": a.ravel().astype(np.float32)}
 
 
 
