@@ -59,17 +59,18 @@ def coded_text_array(pa, codes: np.ndarray, labels: list[str]):
     if not len(codes) or not len(encoded):
         return text_array(pa, [labels[int(c)] for c in codes])
     width = max(int(lengths.max()), 1)
-    table = np.array(encoded, dtype=f"S{width}").view(np.uint8).reshape(len(encoded), width)
     if len(codes) * width >= 2**31:
         return text_array(pa, [labels[int(c)] for c in codes])
+    picked = np.take(np.array(encoded, dtype=f"S{width}"), codes)  # a fixed-width row a value
     if (lengths == width).all():  # every label as long (ISO3 codes): the rows are the bytes
         offsets = np.arange(0, (len(codes) + 1) * width, width, dtype=np.int32)
-        data = table[codes].tobytes()
+        data = picked.tobytes()
     else:
         size = lengths[codes]
         offsets = np.zeros(len(codes) + 1, dtype=np.int32)
         np.cumsum(size, out=offsets[1:])
-        data = table[codes][np.arange(width) < size[:, None]].tobytes()
+        rows = picked.view(np.uint8).reshape(len(codes), width)
+        data = rows[np.arange(width) < size[:, None]].tobytes()
     return pa.Array.from_buffers(pa.string(), len(codes), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 

@@ -95,3 +95,9 @@ def test_a_chunk_s_tables_have_the_bytes_pyarrow_array_gave():
     assert parquet_bytes(outcomes, "outcomes", labels) == _reference(outcomes, "outcomes", labels)
     ok = dict(outcomes, error=[None, None, None], status=["ok"] * 3)
     assert parquet_bytes(ok, "outcomes", labels) == _reference(ok, "outcomes", labels)
+
+
+def test_coded_text_of_labels_of_different_lengths():
+    labels = ["sco", "nonaligned", "west", ""]
+    codes = np.array([1, 0, 3, 2, 2, 1], dtype=np.int32)
+    assert coded_text_array(pa, codes, labels).to_pylist() == [labels[c] for c in codes]
