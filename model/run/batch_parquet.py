@@ -110,10 +110,15 @@ def column(pa, values, labels: list[str] | None = None):
     return values
 
 
-def parquet_bytes(columns: dict, table: str, labels: dict[str, list[str]]) -> bytes:
+def parquet_bytes(columns: dict, table: str, labels: dict[str, list[str]], *,
+                  release: bool = False) -> bytes:
     """One table as Parquet bytes (zstd) from arrays (or lists, for the outcomes).
 
     Array columns named in ``labels`` hold integer codes and are written as the labels' text.
+    With ``release``, pyarrow's allocator returns the pages it freed to the system afterwards:
+    the writer's buffers (dictionary pages, compression) would otherwise stay mapped, and
+    over a batch's chunks they kept about 11 MiB more resident (measured on the 1,000-run
+    baseline batch: peak 150 MiB without, 139 MiB with; about 0.6 ms a call).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -127,4 +132,6 @@ def parquet_bytes(columns: dict, table: str, labels: dict[str, list[str]]) -> by
             data[name] = list_array(pa, [], type_)
     buf = io.BytesIO()
     pq.write_table(pa.table(data), buf, compression="zstd")
+    if release:
+        pa.default_memory_pool().release_unused()
     return buf.getvalue()

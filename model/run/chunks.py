@@ -71,7 +71,8 @@ class ChunkTables:
 
     def encode(self) -> dict[str, bytes]:
         """Each table as Parquet bytes, in ``TABLES`` order."""
-        return {t: parquet_bytes(self.columns[t](), t, self.labels) for t in TABLES if t in self.columns}
+        return {t: parquet_bytes(self.columns[t](), t, self.labels, release=True)
+                for t in TABLES if t in self.columns}
 
 
 
