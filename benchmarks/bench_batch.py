@@ -76,6 +76,10 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 SAMPLE_EVERY = 0.02  # seconds between samples of the process tree's memory
 PSS_EVERY = 0.5  # seconds between the (costlier) samples of its proportional set size
 MIB = 2**20
+#: Libraries whose presence in our contender's process after the batch is reported (what its
+#: start-up and resident memory pay for).
+LIBRARIES = ("pandas", "scipy", "pyarrow", "pyarrow.compute", "pyarrow.dataset", "pydantic", "yaml",
+             "mesa", "matplotlib")
 
 # --- the mesa side: benchmarks/mesa_adapters.py (imported by the mesa contenders only, so that
 # our contender's process imports no Mesa it does not use itself) ------------------------------
@@ -109,9 +113,10 @@ def one_ours(runs: int, workers: int, out: Path) -> None:
     own, child, cpu = rusage_mib()
     assert summary.failed == 0 and summary.runs_now == runs, summary
     traj = out / "trajectories"
+    loaded = [m for m in LIBRARIES if m in sys.modules]  # before reading the parts back
     report(kind="measure", elapsed=elapsed, rss_self=own, rss_child=child, cpu=cpu,
            rows=sum(_parquet_rows(p) for p in traj.glob("part-*.parquet")),
-           disk=sum(p.stat().st_size for p in out.rglob("*") if p.is_file()))
+           disk=sum(p.stat().st_size for p in out.rglob("*") if p.is_file()), loaded=loaded)
 
 
 def _parquet_rows(path: Path) -> int:
@@ -307,6 +312,7 @@ def compare_contenders(runs: int, workers: int, pss: bool, heavy: bool = True) -
         line += "".join(f"{ours[key] / m[key]:>12.3f}" if m[key] else f"{'-':>12}"
                         for m, _ in others.values())
         print(line)
+    print(f"  {'libraries loaded by ours':40}  {', '.join(ours.get('loaded', [])) or '-'}")
     print(f"  {'alignment values kept':40}" + "".join(f"{m['rows']:>10,}" for m in cols.values())
           + f"   (ours on disk, {ours['disk'] / MIB:.0f} MiB of Parquet; mesa's in memory)")
     for kind, (_, check) in others.items():
