@@ -89,8 +89,7 @@ def compute_chunk(task: ChunkTask) -> ChunkTables:
     threshold = scenario.parameters.lean_threshold  # the cell's own: it may be swept
     labels = {"iso3": [str(c) for c in world.iso3], "end_camp": list(CAMPS),
               "end_sco_status": list(SCO_STATUSES)}
-    outcomes = _outcomes(task, rec, threshold, swing, world)
-    columns = {"outcomes": lambda: outcomes}
+    columns = {"outcomes": lambda: _outcomes(task, rec, threshold, swing, world)}
     ok = np.array([e is None for e in rec.error], dtype=bool)
     if ok.any():  # every run failed: no part file (an empty one would lack the columns)
         run_ids = np.asarray(task.chunk.run_ids, dtype=np.int64)[ok]
