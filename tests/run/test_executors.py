@@ -50,3 +50,15 @@ def test_an_encoding_error_reaches_the_caller(monkeypatch):
     monkeypatch.setattr(executors, "compute_chunk", lambda task: Bad(task, []))
     with pytest.raises(ValueError, match="cannot encode"):
         list(executors.encode_aside(range(3)))
+
+
+def test_encoding_threads_only_with_an_idle_core():
+    from model.run.batch import encode_threads
+
+    assert encode_threads(2, 0.3, 2) == 1  # a quiet 2-core machine: one thread beside us
+    assert encode_threads(2, 1.0, 2) == 0  # the other core is busy
+    assert encode_threads(2, 4.5, 2) == 0
+    assert encode_threads(4, 0.5, 8) == 3  # never more than the workers asked for, less one
+    assert encode_threads(1, 0.0, 8) == 0
+    assert encode_threads(2, None, 2) == 0  # no load average: no thread
+    assert encode_threads(2, 0.1, None) == 0
