@@ -63,7 +63,7 @@ class ChunkTables:
     """A computed chunk's tables, not yet encoded: per table, a function giving its columns.
 
     The engine's work is done; what is left (the columns, Parquet encoding) can run in another
-    thread while the next chunk runs (``executors.inline``): pyarrow encodes without the GIL.
+    thread while the next chunk runs (``executors.encode_aside``): pyarrow encodes without the GIL.
     """
 
     columns: dict

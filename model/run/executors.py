@@ -23,10 +23,11 @@ def serial(tasks: Iterable[ChunkTask]) -> Iterator[tuple[ChunkTask, dict]]:
 def encode_aside(tasks: Iterable[ChunkTask], threads: int = 1) -> Iterator[tuple[ChunkTask, dict]]:
     """The chunks in this process, each chunk's tables encoded in ``threads`` other threads.
 
-    For a batch too small to pay for worker processes (``batch.choose_executor``) but given
-    more than one core: the engine runs chunk k+1 while pyarrow encodes chunk k's Parquet,
-    which it does without holding the GIL. Results come in task order, at most ``threads + 1``
-    chunks waiting to be encoded; the bytes are those ``run_chunk`` makes.
+    For a batch too small to pay for worker processes (``batch.choose_executor``) on a machine
+    with a core idle (``batch.encode_threads``): the engine runs chunk k+1 while pyarrow
+    encodes chunk k's Parquet, which it does without holding the GIL. Results come in task
+    order; at most ``threads`` chunks wait to be encoded while the next is computed. The bytes
+    are those ``run_chunk`` makes.
     """
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor

@@ -413,7 +413,8 @@ def count_failures(out_dir: Path) -> int:
     failed = 0
     for part in sorted((out_dir / "outcomes").glob("part-*.parquet")):
         try:
-            status = pq.ParquetFile(part).read(columns=["status"])["status"]
+            with pq.ParquetFile(part) as f:
+                status = f.read(columns=["status"])["status"]
         except Exception:  # name it as every reader does
             status = read_part(part, ["status"])["status"]
         failed += status.to_pylist().count("failed")
