@@ -25,7 +25,8 @@ inherits another's imports, caches or heap. For each we report:
 * CPU seconds of the whole process tree, sampled from outside;
 * peak resident memory: the peak of the summed RSS of the whole process tree (the contender and
   all its workers), sampled every 20 ms by this script from outside; and, from the contender
-  itself, ``ru_maxrss`` of RUSAGE_SELF (its parent process), with the largest worker sampled;
+  itself, its parent process's high-water mark (``VmHWM``; ``ru_maxrss`` where there is no
+  /proc), with the largest worker sampled;
 * the ratios ours/lean and ours/heavy.
 
 After its figures are taken, each mesa subprocess reads our trajectories Parquet and asserts that
@@ -76,6 +77,10 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 SAMPLE_EVERY = 0.02  # seconds between samples of the process tree's memory
 PSS_EVERY = 0.5  # seconds between the (costlier) samples of its proportional set size
 MIB = 2**20
+#: Libraries whose presence in our contender's process after the batch is reported (what its
+#: start-up and resident memory pay for).
+LIBRARIES = ("pandas", "scipy", "pyarrow", "pyarrow.compute", "pyarrow.dataset", "pydantic", "yaml",
+             "mesa", "matplotlib")
 
 # --- the mesa side: benchmarks/mesa_adapters.py (imported by the mesa contenders only, so that
 # our contender's process imports no Mesa it does not use itself) ------------------------------
@@ -84,11 +89,24 @@ MIB = 2**20
 
 def rusage_mib() -> tuple[float, float, float]:
     """Peak RSS (MiB) of this process and of its largest waited-for child (Linux reports KiB),
-    and the CPU seconds (user + system) of this process and all its waited-for children."""
+    and the CPU seconds (user + system) of this process and all its waited-for children.
+
+    This process's own peak is ``VmHWM`` from /proc/self/status where there is one: Linux
+    carries ``ru_maxrss`` over ``exec`` from the forked copy of the parent, so a contender
+    smaller than this script's driver (which has imported Mesa, about 147 MiB) would report
+    the driver's size instead of its own.
+    """
     own = resource.getrusage(resource.RUSAGE_SELF)
     child = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = own.ru_utime + own.ru_stime + child.ru_utime + child.ru_stime
-    return own.ru_maxrss / 1024, child.ru_maxrss / 1024, cpu
+    peak = own.ru_maxrss / 1024
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak, child.ru_maxrss / 1024, cpu
 
 
 def report(**values) -> None:
@@ -109,9 +127,10 @@ def one_ours(runs: int, workers: int, out: Path) -> None:
     own, child, cpu = rusage_mib()
     assert summary.failed == 0 and summary.runs_now == runs, summary
     traj = out / "trajectories"
+    loaded = [m for m in LIBRARIES if m in sys.modules]  # before reading the parts back
     report(kind="measure", elapsed=elapsed, rss_self=own, rss_child=child, cpu=cpu,
            rows=sum(_parquet_rows(p) for p in traj.glob("part-*.parquet")),
-           disk=sum(p.stat().st_size for p in out.rglob("*") if p.is_file()))
+           disk=sum(p.stat().st_size for p in out.rglob("*") if p.is_file()), loaded=loaded)
 
 
 def _parquet_rows(path: Path) -> int:
@@ -293,7 +312,7 @@ def compare_contenders(runs: int, workers: int, pss: bool, heavy: bool = True) -
         ("runs/s, whole process", "prate", "{:.0f}"),
         ("CPU seconds, whole tree, sampled", "tree_cpu", "{:.2f}"),
         ("peak RSS, process tree, sampled (MiB)", "tree_peak", "{:.0f}"),
-        ("peak RSS, parent: ru_maxrss (MiB)", "rss_self", "{:.0f}"),
+        ("peak RSS, parent: VmHWM (MiB)", "rss_self", "{:.0f}"),
         ("peak RSS, largest worker, sampled (MiB)", "largest_worker", "{:.0f}"),
     ] + ([("peak PSS, process tree, sampled (MiB)", "tree_pss", "{:.0f}")] if pss else [])
     for m in cols.values():
@@ -307,6 +326,7 @@ def compare_contenders(runs: int, workers: int, pss: bool, heavy: bool = True) -
         line += "".join(f"{ours[key] / m[key]:>12.3f}" if m[key] else f"{'-':>12}"
                         for m, _ in others.values())
         print(line)
+    print(f"  {'libraries loaded by ours':40}  {', '.join(ours.get('loaded', [])) or '-'}")
     print(f"  {'alignment values kept':40}" + "".join(f"{m['rows']:>10,}" for m in cols.values())
           + f"   (ours on disk, {ours['disk'] / MIB:.0f} MiB of Parquet; mesa's in memory)")
     for kind, (_, check) in others.items():

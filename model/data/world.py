@@ -193,15 +193,22 @@ def _number(text: str) -> float:
 
 
 @lru_cache(maxsize=1)
-def _builtin_columns() -> tuple[dict[str, tuple[str, str, str]], dict[int, list[list[str]]], list[str],
+def _builtin_columns() -> tuple[dict[str, tuple[str, str, str]], dict[int, list[str]], list[str],
                                 tuple[np.ndarray, np.ndarray]]:
-    """The shipped tables, read once: states by code, panel rows by year, the panel's header, borders."""
+    """The shipped tables, read once: states by code, panel lines by year, the panel's header, borders.
+
+    A year's panel rows are kept as their CSV lines and split when that year's world is made
+    (``_builtin_snapshot``): held split, the whole panel was ~130,000 strings, about 10 MiB kept
+    for the life of every process that loaded one world.
+    """
     _, states = _read_csv(DATA / "states.csv")
-    header, panel = _read_csv(DATA / "panel.csv")
-    by_year: dict[int, list[list[str]]] = {}
+    with open(DATA / "panel.csv", newline="", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    header = next(csv.reader(lines[:1]))
+    by_year: dict[int, list[str]] = {}
     year = header.index("year")
-    for row in panel:
-        by_year.setdefault(int(row[year]), []).append(row)
+    for line, row in zip(lines[1:], csv.reader(lines[1:]), strict=True):
+        by_year.setdefault(int(row[year]), []).append(line)
     _, borders = _read_csv(DATA / "borders.csv")
     pairs = (np.array([b[0] for b in borders], dtype=str), np.array([b[1] for b in borders], dtype=str))
     return {r[0]: (r[1], r[2], r[3]) for r in states}, by_year, header, pairs
@@ -230,7 +237,7 @@ TEXT_COLUMNS = ("iso3", "name", "region", "subregion", "sco_status")
 def _builtin_snapshot(year: int) -> Columns:
     """The built-in states of ``year``, sorted by code: the required columns as lists."""
     states, by_year, header, _ = _builtin_columns()
-    rows = sorted((r for r in by_year.get(year, ()) if r[0] in states), key=lambda r: r[0])
+    rows = sorted((r for r in csv.reader(by_year.get(year, ())) if r[0] in states), key=lambda r: r[0])
     if not rows:
         lo, hi = builtin_years()
         raise ScenarioError(f"no built-in data for {year}; the data covers {lo}..{hi}",

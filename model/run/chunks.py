@@ -17,7 +17,6 @@ Imports base, data, core, config and run only (pyarrow lazily, in the worker).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +24,7 @@ import numpy as np
 from ..core.blocs import CAMPS, bloc_series, camp_of
 from ..core.outcomes import OUTCOMES
 from ..data.world import SCO_STATUSES
+from .batch_parquet import parquet_bytes
 from .design import Cell, Chunk
 from .store import TABLES
 
@@ -54,8 +54,30 @@ class Records:
 
 def run_chunk(task: ChunkTask) -> dict[str, bytes]:
     """Run a chunk's runs and return each table as Parquet bytes (in a worker process)."""
-    import pyarrow as pa
+    return compute_chunk(task).encode()
 
+
+
+@dataclass
+class ChunkTables:
+    """A computed chunk's tables, not yet encoded: per table, a function giving its columns.
+
+    The engine's work is done; what is left (the columns, Parquet encoding) can run in another
+    thread while the next chunk runs (``executors.encode_aside``): pyarrow encodes without the GIL.
+    """
+
+    columns: dict
+    labels: dict[str, list[str]]
+
+    def encode(self) -> dict[str, bytes]:
+        """Each table as Parquet bytes, in ``TABLES`` order."""
+        return {t: parquet_bytes(self.columns[t](), t, self.labels, release=True)
+                for t in TABLES if t in self.columns}
+
+
+
+def compute_chunk(task: ChunkTask) -> ChunkTables:
+    """Run a chunk's runs; the tables' columns are made when ``encode`` asks for them."""
     from ..config.checks import prepare_world
     from ..config.scenario import Scenario
 
@@ -67,22 +89,26 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
     threshold = scenario.parameters.lean_threshold  # the cell's own: it may be swept
     labels = {"iso3": [str(c) for c in world.iso3], "end_camp": list(CAMPS),
               "end_sco_status": list(SCO_STATUSES)}
-    out = {"outcomes": _parquet(pa, _outcomes(task, rec, threshold, swing, world), "outcomes", labels)}
+    columns = {"outcomes": lambda: _outcomes(task, rec, threshold, swing, world)}
     ok = np.array([e is None for e in rec.error], dtype=bool)
     if ok.any():  # every run failed: no part file (an empty one would lack the columns)
         run_ids = np.asarray(task.chunk.run_ids, dtype=np.int64)[ok]
         a, status = rec.alignment[ok], rec.status[ok]
-        out["states"] = _parquet(pa, _states(run_ids, a, status, rec.times, threshold), "states", labels)
-        out["blocs"] = _parquet(pa, _blocs(run_ids, a, status, rec.times, threshold, swing, world),
-                                "blocs", labels)
+        columns["states"] = lambda: _states(run_ids, a, status, rec.times, threshold)
+        columns["blocs"] = lambda: _blocs(run_ids, a, status, rec.times, threshold, swing, world)
         if task.keep_trajectories:
-            R, T, n = a.shape
-            out["trajectories"] = _parquet(pa, {
-                "run_id": np.repeat(run_ids, T * n),
-                "year": np.tile(np.repeat(rec.times, n), R).astype(np.float32),
-                "iso3": np.tile(np.arange(n, dtype=np.int32), R * T),
-                "alignment": a.ravel().astype(np.float32)}, "trajectories", labels)
-    return {t: out[t] for t in TABLES if t in out}
+            columns["trajectories"] = lambda: _trajectories(run_ids, a, rec.times)
+    return ChunkTables(columns, labels)
+
+
+
+def _trajectories(run_ids: np.ndarray, a: np.ndarray, times: np.ndarray) -> dict[str, np.ndarray]:
+    """Per run, year and state: the alignment (float32, as stored)."""
+    R, T, n = a.shape
+    return {"run_id": np.repeat(run_ids, T * n),
+            "year": np.tile(np.repeat(times, n), R).astype(np.float32),
+            "iso3": np.tile(np.arange(n, dtype=np.int32), R * T),
+            "alignment": a.ravel().astype(np.float32)}
 
 
 
@@ -166,25 +192,3 @@ def _blocs(run_ids: np.ndarray, a: np.ndarray, status: np.ndarray, times: np.nda
         if key.startswith("states_") or key.startswith("sco_"):
             series[key] = series[key].astype(np.int16)
     return {"run_id": np.repeat(run_ids, T), "year": np.tile(times.astype(np.float32), R), **series}
-
-
-
-def _parquet(pa, columns: dict, table: str, labels: dict[str, list[str]]) -> bytes:
-    """One table as Parquet bytes from arrays (or lists, for the outcomes).
-
-    Array columns named in ``labels`` hold integer codes and are written as the labels' text.
-    """
-    import pyarrow.parquet as pq
-
-    data = {}
-    for name, values in columns.items():
-        if isinstance(values, np.ndarray) and name in labels:
-            data[name] = pa.array(labels[name]).take(values)
-        else:
-            data[name] = values
-    if table == "outcomes":
-        data["seed"] = pa.array(data.get("seed", []), type=pa.uint64())
-        data["error"] = pa.array(data.get("error", []), type=pa.string())  # not null when all ok
-    buf = io.BytesIO()
-    pq.write_table(pa.table(data), buf, compression="zstd")
-    return buf.getvalue()

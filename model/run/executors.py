@@ -10,13 +10,38 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from ..base.errors import ScenarioError
-from .chunks import ChunkTask, run_chunk
+from .chunks import ChunkTask, compute_chunk, run_chunk
 
 
 def serial(tasks: Iterable[ChunkTask]) -> Iterator[tuple[ChunkTask, dict]]:
     """Run the chunks one after another in this process."""
     for t in tasks:
         yield t, run_chunk(t)
+
+
+
+def encode_aside(tasks: Iterable[ChunkTask], threads: int = 1) -> Iterator[tuple[ChunkTask, dict]]:
+    """The chunks in this process, each chunk's tables encoded in ``threads`` other threads.
+
+    For a batch too small to pay for worker processes (``batch.choose_executor``) on a machine
+    with a core idle (``batch.encode_threads``): the engine runs chunk k+1 while pyarrow
+    encodes chunk k's Parquet, which it does without holding the GIL. Results come in task
+    order; at most ``threads`` chunks wait to be encoded while the next is computed. The bytes
+    are those ``run_chunk`` makes.
+    """
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    waiting: deque = deque()
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="blocsim-encode") as pool:
+        for t in tasks:
+            waiting.append((t, pool.submit(compute_chunk(t).encode)))
+            while len(waiting) > threads:
+                done, fut = waiting.popleft()
+                yield done, fut.result()
+        while waiting:
+            done, fut = waiting.popleft()
+            yield done, fut.result()
 
 
 

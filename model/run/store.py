@@ -401,13 +401,23 @@ def read_part(path: Path, columns: list[str] | None = None):
 
 
 def count_failures(out_dir: Path) -> int:
-    """Failed runs recorded in the outcomes tables (read one part at a time: memory stays flat)."""
-    import pyarrow.compute as pc
+    """Failed runs recorded in the outcomes tables (read one part at a time: memory stays flat).
+
+    Each part is read with ``ParquetFile`` and counted in Python: ``read_table`` would load
+    ``pyarrow.dataset`` and ``pyarrow.compute`` a scalar, and both import pandas (0.3 s, 40 MiB)
+    in a batch that has no other use for it. A part that cannot be read is reported as
+    ``read_part`` reports it.
+    """
+    import pyarrow.parquet as pq
 
     failed = 0
     for part in sorted((out_dir / "outcomes").glob("part-*.parquet")):
-        status = read_part(part, ["status"])["status"]
-        failed += int(pc.sum(pc.equal(status, "failed")).as_py() or 0)
+        try:
+            with pq.ParquetFile(part) as f:
+                status = f.read(columns=["status"])["status"]
+        except Exception:  # name it as every reader does
+            status = read_part(part, ["status"])["status"]
+        failed += status.to_pylist().count("failed")
     return failed
 
 

@@ -254,3 +254,19 @@ def test_sco_region_of_a_custom_world_follows_its_statuses(tmp_path, w2024):
     table.to_csv(path, index=False)
     w = load_world(str(path), 2024)
     assert set(w.subregion[w.sco_region]) == {"South America", "Eastern Asia", "Eastern Europe"}
+
+
+def test_every_year_s_snapshot_is_the_panel_as_pandas_reads_it():
+    """The panel is kept as text lines per year and split on demand: the same values as read whole."""
+    from model.data.world import TEXT_COLUMNS, _builtin_snapshot
+
+    for year in range(builtin_years()[0], builtin_years()[1] + 1):
+        table = builtin_table(year).sort_values("iso3")
+        cols = _builtin_snapshot(year)
+        assert cols["iso3"] == list(table["iso3"])
+        for name in REQUIRED_COLUMNS[1:]:
+            if name in TEXT_COLUMNS:
+                assert cols[name] == list(table[name]), (year, name)
+            else:
+                np.testing.assert_array_equal(np.array(cols[name], dtype=float),
+                                              table[name].to_numpy(dtype=float), err_msg=f"{year} {name}")

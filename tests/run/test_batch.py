@@ -181,6 +181,14 @@ def test_serial_parallel_and_dask_give_identical_files(serial, tmp_path):
     assert status == 0
     assert result_files(tmp_path / "inline") == expected
     assert manifest(tmp_path / "inline")["executor"].startswith("serial in the calling process (2 ")
+    for load, says in ((0.0, "encoded in 1 other thread"), (9.0, "no core idle")):  # both paths
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(model.run.batch, "_load_average", lambda load=load: load)
+            mp.setattr(model.run.batch.os, "cpu_count", lambda: 2)
+            status, _, _ = batch(exp, "--workers", 2, "--out", tmp_path / f"inline{load}", "--quiet")
+        assert status == 0
+        assert result_files(tmp_path / f"inline{load}") == expected
+        assert says in manifest(tmp_path / f"inline{load}")["executor"]
 
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster:
         status, _, _ = batch(exp, "--out", tmp_path / "dask", "--scheduler", cluster.scheduler_address,
