@@ -367,7 +367,7 @@ def _builtin_shock_scale(year: int, iso3: np.ndarray) -> np.ndarray:
     x = np.full((len(years), len(iso3)), np.nan)
     obs = np.zeros(x.shape, dtype=bool)
     for k, y in enumerate(years):
-        for r in by_year[y]:
+        for r in csv.reader(by_year[y]):  # a year's panel rows are kept as CSV lines
             i = pos.get(r[0])
             if i is not None:
                 x[k, i], obs[k, i] = _number(r[j]), r[s] == measured
