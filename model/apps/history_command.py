@@ -88,7 +88,7 @@ def _targets_line(path: Path) -> str:
 
     from ..history.targets import MET, MISSED, NOT_MEASURED, target_summary
 
-    status = target_summary(pd.read_csv(path).fillna({"stretch": ""}))["status"]
+    status = target_summary(pd.read_csv(path))["status"]
     counts = ", ".join(f"{(status == s).sum()} {s}" for s in (MET, MISSED, NOT_MEASURED))
     return f"Targets (issue 10): {counts} ({path.name}, and the report's first section)"
 
