@@ -22,6 +22,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# the pooled moments of yearly changes: the same function as the harness's dynamics targets
+from model.history.dynamics import change_stats
+
 ORIGIN = 2009
 RUNS = 20  # replications of the simulated baselines
 SEED = 2014
@@ -170,29 +173,6 @@ def responses(table: pd.DataFrame, horizons=(1, 5),
 # --------------------------------------------------------------------------
 # dynamics
 # --------------------------------------------------------------------------
-
-def change_stats(paths: np.ndarray, decade: np.ndarray | None = None) -> dict[str, float]:
-    """Pooled statistics of yearly changes of ``paths`` (..., years, states); NaN = unobserved.
-
-    Returns the median, p95 and p99 of |yearly change|, the lag-1 autocorrelation of yearly
-    changes (pairs of consecutive changes of one state, Pearson, pooled) and the sd of the
-    10-year changes ``decade`` (given, or every 10-year span of ``paths``), with the counts.
-    """
-    p = np.asarray(paths, dtype=float)
-    d = np.diff(p, axis=-2)
-    absd = np.abs(d[np.isfinite(d)])
-    lag0, lag1 = d[..., 1:, :].ravel(), d[..., :-1, :].ravel()
-    ok = np.isfinite(lag0) & np.isfinite(lag1)
-    if decade is None:
-        decade = p[..., 10:, :] - p[..., :-10, :] if p.shape[-2] > 10 else np.array([])
-    dec = np.asarray(decade, dtype=float).ravel()
-    dec = dec[np.isfinite(dec)]
-    return {"median": float(np.median(absd)), "p95": float(np.quantile(absd, 0.95)),
-            "p99": float(np.quantile(absd, 0.99)),
-            "ac1": float(np.corrcoef(lag0[ok], lag1[ok])[0, 1]),
-            "sd10": float(np.std(dec, ddof=1)) if dec.size > 1 else float("nan"),
-            "n_changes": int(absd.size), "n_decades": int(dec.size)}
-
 
 def observed_paths(panel: pd.DataFrame, first: int, last: int) -> np.ndarray:
     """Stable-scale alignment (years, states) for first..last, NaN where not observed in votes."""

@@ -82,6 +82,17 @@ def config_from_args(args: argparse.Namespace):
     return HistoryConfig(**values)
 
 
+def _targets_line(path: Path) -> str:
+    """Issue 10's targets in one line: how many met, missed, not measured (targets.csv)."""
+    import pandas as pd
+
+    from ..history.targets import MET, MISSED, NOT_MEASURED, target_summary
+
+    status = target_summary(pd.read_csv(path))["status"]
+    counts = ", ".join(f"{(status == s).sum()} {s}" for s in (MET, MISSED, NOT_MEASURED))
+    return f"Targets (issue 10): {counts} ({path.name}, and the report's first section)"
+
+
 def run_history_command(args: argparse.Namespace) -> int:
     """``blocsim history``: run the hindcasts, write the folder, print the headline."""
     from ..history.data import load_history
@@ -103,6 +114,7 @@ def run_history_command(args: argparse.Namespace) -> int:
                 "best_rmse", "model_skill"]
         print("Test origins (skill = 1 - RMSE / RMSE of persistence):", file=sys.stdout)
         print(head[cols].round(4).to_string(index=False))
+        print(_targets_line(path / "targets.csv"))
         print(f"Report: {path / 'report.html'} ({time.perf_counter() - t0:.0f} s)")
     else:
         print(path / "report.html")

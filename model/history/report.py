@@ -2,7 +2,8 @@
 
 The folder holds ``scores.csv`` (every scale, mode, split, horizon and forecaster),
 ``headline.csv`` (test origins at horizons 1, 3, 5 and 10: the model, persistence and the
-baseline best on validation), ``tuned.csv`` (what was fitted on validation origins),
+baseline best on validation), ``targets.csv`` (issue 10's targets measured on this run, met or
+missed: ``targets.py``), ``tuned.csv`` (what was fitted on validation origins),
 ``forecasts.csv.gz`` (every forecast cell), ``history.json`` (the settings) and ``report.html``
 (figures inline as PNG). Validation and test are labelled everywhere. Imports report and history.
 """
@@ -29,6 +30,7 @@ from .plots import movers, plot_paths, plot_skill
 from .regression import PENALTY
 from .simulate import REGIME_STEP, TIES_STEP
 from .tables import HEADLINE_HORIZONS, best_baselines, forecast_rows, headline
+from .targets import MET, MISSED, target_summary, target_table
 
 __all__ = ["write_history", "check_out", "MARKER", "SCORE_COLUMNS"]
 
@@ -38,7 +40,7 @@ SCORE_COLUMNS = ["horizon", "forecaster", "rmse", "rmse_lo", "rmse_hi", "skill",
                  "skill_hi", "mae", "crps", "cover50", "cover90", "direction", "spurious_sco",
                  "missed_sco"]
 FILES = frozenset({MARKER, "scores.csv", "headline.csv", "tuned.csv", "forecasts.csv.gz",
-                   "report.html"})
+                   "targets.csv", "report.html"})
 
 
 def _png(fig) -> str:
@@ -97,8 +99,26 @@ def _notes(cfg: HistoryConfig, history: History) -> str:
             "or whose observed change the model did not reach.</p>")
 
 
+def _targets_section(targets: pd.DataFrame) -> list[str]:
+    """Issue 10's targets: one summary row per target, every cell in a folded table."""
+    summary = target_summary(targets)
+    met, missed = (int((summary["status"] == s).sum()) for s in (MET, MISSED))
+    return ["<h2>Targets (issue 10)</h2>",
+            f'<p class="note">Of {len(summary)} targets, {met} met in every cell measured, '
+            f"{missed} missed in some cell, {len(summary) - met - missed} not measured here. "
+            "Skill and coverage: test origins, the stable scale and "
+            "the ideal points; CRPS against the rival with the lowest CRPS on the same cells, "
+            "RMSE against persistence, intervals of the paired bootstrap over states (90%, "
+            "model minus rival; the stretch goal is an interval below zero). Dynamics: the "
+            "model's projected runs at this run's origins against the measured years "
+            f"{FIRST_YEAR}-2014. Effect sizes: the panel's side only (the model's responses "
+            "are in docs/estimates.md section 2). <code>targets.csv</code> has every cell."
+            "</p>", _html_table(summary),
+            f"<details><summary>Every cell</summary>{_html_table(_round(targets))}</details>"]
+
+
 def _render(scores: pd.DataFrame, forecasts: list[OriginForecast], history: History,
-            cfg: HistoryConfig, tuned: dict) -> str:
+            cfg: HistoryConfig, tuned: dict, targets: pd.DataFrame) -> str:
     head = headline(scores)
     best = best_baselines(scores)
     parts = ["<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>blocsim "
@@ -107,7 +127,8 @@ def _render(scores: pd.DataFrame, forecasts: list[OriginForecast], history: Hist
              '<p class="lead">How well do the model and simple statistical rivals forecast the '
              "alignment of every state 1 to 10 years ahead, from origins whose future is "
              "known? Skill is 1 - RMSE / RMSE of persistence ('nothing changes'): above 0 "
-             "beats it.</p>", "<h2>Design</h2>", _notes(cfg, history),
+             "beats it.</p>", *_targets_section(targets), "<h2>Design</h2>",
+             _notes(cfg, history),
              "<h2>Headline: test origins</h2>",
              '<p class="note">The best baseline is chosen per scale and mode on validation '
              "origins (lowest mean RMSE over horizons), then reported on the test.</p>",
@@ -172,7 +193,8 @@ def write_history(out: Path, scores: pd.DataFrame, forecasts: list[OriginForecas
 
     The same forecasts give the same bytes (no times or dates are written).
     """
-    html_text = _render(scores, forecasts, history, cfg, tuned)
+    targets = target_table(forecasts, scores, history, n_boot=cfg.n_boot, seed=cfg.seed)
+    html_text = _render(scores, forecasts, history, cfg, tuned, targets)
     rows = forecast_rows(forecasts, history.iso3)
     settings = {"validation": list(cfg.validation), "test": list(cfg.test),
                 "horizons": list(cfg.horizons), "runs": cfg.runs, "seed": cfg.seed,
@@ -185,6 +207,7 @@ def write_history(out: Path, scores: pd.DataFrame, forecasts: list[OriginForecas
         _round(scores, 6).to_csv(tmp / "scores.csv", index=False)
         _round(headline(scores), 6).to_csv(tmp / "headline.csv", index=False)
         _tuned_table(tuned).to_csv(tmp / "tuned.csv", index=False)
+        _round(targets, 6).to_csv(tmp / "targets.csv", index=False)
         _round(rows, 5).to_csv(tmp / "forecasts.csv.gz", index=False,
                                compression={"method": "gzip", "mtime": 0})
         (tmp / "report.html").write_text(html_text, encoding="utf-8")

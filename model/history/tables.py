@@ -16,13 +16,14 @@ import pandas as pd
 from .harness import OriginForecast, forecaster_names
 from .scores import bootstrap_weights, cell_scores, weighted_mean
 
-__all__ = ["score_table", "best_baselines", "headline", "forecast_rows", "HEADLINE_HORIZONS"]
+__all__ = ["score_table", "best_baselines", "headline", "forecast_rows", "HEADLINE_HORIZONS",
+           "LEVELS", "cell_groups", "group_weights", "boot_scores", "status_counts"]
 
 HEADLINE_HORIZONS = (1, 3, 5, 10)
 LEVELS = (5, 95)  # bootstrap interval: 90%
 
 
-def _status_counts(f: OriginForecast, k: int) -> tuple[float, float]:
+def status_counts(f: OriginForecast, k: int) -> tuple[float, float]:
     """Spurious and missed SCO status changes of the model at horizon index k (mean over runs)."""
     obs, start, runs = f.status_observed[k], f.status_start, f.status_model[:, k]
     known = obs >= 0
@@ -32,29 +33,41 @@ def _status_counts(f: OriginForecast, k: int) -> tuple[float, float]:
     return float(spurious), float(missed)
 
 
-def score_table(forecasts: list[OriginForecast], *, n_boot: int = 500, seed: int = 2014
-                ) -> pd.DataFrame:
-    """One row per scale, mode, split, horizon and forecaster (columns in docs/model.md 12)."""
+def cell_groups(forecasts: list[OriginForecast]) -> dict[tuple, list[tuple[OriginForecast, int]]]:
+    """(scale, mode, split, horizon) -> the (forecast, horizon index) cells scored together."""
     groups: dict[tuple, list[tuple[OriginForecast, int]]] = {}
     for f in forecasts:
         for k, h in enumerate(f.horizons):
             groups.setdefault((f.scale, f.mode, f.split, int(h)), []).append((f, k))
+    return groups
+
+
+def group_weights(cells: list, h: int, n_boot: int, seed: int) -> np.ndarray:
+    """The bootstrap weights of one group: the same resamples for every forecaster."""
+    return bootstrap_weights(cells[0][0].observed.shape[1], n_boot, seed + h)
+
+
+def boot_scores(cells: list, name: str, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Forecaster ``name``'s mean scores over ``cells`` under each bootstrap row of ``w``."""
+    y = np.stack([f.observed[k] for f, k in cells])
+    start = np.stack([f.start for f, _ in cells])
+    point = np.stack([f.points[name][k] for f, k in cells])
+    members = (np.stack([f.ensembles[name][:, k] for f, k in cells], axis=1)
+               if name in cells[0][0].ensembles else None)
+    return {m: weighted_mean(v, w) for m, v in cell_scores(point, y, start, members).items()}
+
+
+def score_table(forecasts: list[OriginForecast], *, n_boot: int = 500, seed: int = 2014
+                ) -> pd.DataFrame:
+    """One row per scale, mode, split, horizon and forecaster (columns in docs/model.md 12)."""
     rows = []
-    for (scale, mode, split, h), cells in sorted(groups.items()):
-        n_states = cells[0][0].observed.shape[1]
-        w = bootstrap_weights(n_states, n_boot, seed + h)
+    for (scale, mode, split, h), cells in sorted(cell_groups(forecasts).items()):
+        w = group_weights(cells, h, n_boot, seed)
         y = np.stack([f.observed[k] for f, k in cells])
-        start = np.stack([f.start for f, _ in cells])
-        status = np.array([_status_counts(f, k) for f, k in cells])
+        status = np.array([status_counts(f, k) for f, k in cells])
         obs_moves = np.mean([((f.status_observed[k] != f.status_start)
                               & (f.status_observed[k] >= 0)).sum() for f, k in cells])
-        per = {}
-        for name in forecaster_names():
-            point = np.stack([f.points[name][k] for f, k in cells])
-            members = (np.stack([f.ensembles[name][:, k] for f, k in cells], axis=1)
-                       if name in cells[0][0].ensembles else None)
-            s = cell_scores(point, y, start, members)
-            per[name] = {m: weighted_mean(v, w) for m, v in s.items()}
+        per = {name: boot_scores(cells, name, w) for name in forecaster_names()}
         ref_rmse = np.sqrt(per["persistence"]["se"])
         ref_crps = per["persistence"]["crps"]
         for name, m in per.items():

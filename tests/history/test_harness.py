@@ -73,7 +73,10 @@ def test_the_report_is_self_contained_and_labels_both_sets(tmp_path, history, ti
     assert "data:image/png;base64," in text and "http://" not in text and "https://" not in text
     assert "Validation origins" in text and "Test origins" in text
     assert {p.name for p in out.iterdir()} == {"history.json", "scores.csv", "headline.csv",
-                                               "tuned.csv", "forecasts.csv.gz", "report.html"}
+                                               "tuned.csv", "forecasts.csv.gz", "targets.csv",
+                                               "report.html"}
+    assert "<h2>Targets (issue 10)</h2>" in text
+    assert text.index("Targets (issue 10)") < text.index("<h2>Design</h2>")
 
 
 def test_config_check_names_the_bad_option(history):
