@@ -426,7 +426,13 @@ class BlocModel(mesa.Model):
         n = self.world.n
         if h.get("format") != SNAPSHOT_FORMAT or h.get("version") != SNAPSHOT_VERSION:
             raise SnapshotError("not a blocsim snapshot of a version this model reads")
-        if h["world"]["n"] != n or h["world"]["fingerprint"] != world_fingerprint(self.world):
+        fingerprint = world_fingerprint(self.world)
+        if (h["world"]["fingerprint"] != fingerprint and self.world.shock_scale is not None
+                and h["world"]["fingerprint"] == world_fingerprint(self.world, with_scale=False)):
+            raise SnapshotError("the snapshot was saved by an earlier version of blocsim, before "
+                                "worlds carried per-state shock scales (and drift): this version "
+                                "cannot continue it; start again from the scenario")
+        if h["world"]["n"] != n or h["world"]["fingerprint"] != fingerprint:
             raise SnapshotError(f"the snapshot was taken on a different world ({h['world']['n']} "
                                 f"states, year {h['world']['year']}) from this model's ({n} "
                                 f"states, year {self.world.year}); restore it into a model "
