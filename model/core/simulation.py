@@ -442,8 +442,10 @@ class BlocModel(mesa.Model):
         if h["timing"] != timing:
             raise SnapshotError(f"the snapshot's timing {h['timing']} differs from this "
                                 f"model's {timing}")
-        if Params.from_dict(h["params"]) != self.params:
-            diff = sorted(k for k, v in self.params.to_dict().items() if h["params"].get(k) != v)
+        saved = Params.from_dict(h["params"])  # a parameter an older header lacks: its default
+        if saved != self.params:
+            theirs = saved.to_dict()
+            diff = sorted(k for k, v in self.params.to_dict().items() if theirs[k] != v)
             raise SnapshotError(f"the snapshot's parameters differ from this model's: {diff}")
         k = int(h["k"])
         shapes = {"a": (n,), "dev": self.dev.shape, "status": (n,),

@@ -296,3 +296,17 @@ def test_a_snapshot_from_before_per_state_shock_scales_is_refused_saying_so():
     arrays = {k: v for k, v in snap.arrays.items() if k != "drift"}
     with pytest.raises(SnapshotError, match="earlier version of blocsim"):
         model_from_scenario(sc).restore(Snapshot(header, arrays))
+
+
+def test_a_snapshot_without_the_newer_parameters_names_only_those_that_differ():
+    """Parameters missing from an older header take their defaults; the refusal names only the
+    parameters whose values differ, not every key the header lacks."""
+    sc = make(horizon=4)
+    model = model_from_scenario(sc)
+    model.step()
+    snap = model.snapshot()
+    header = json.loads(json.dumps(snap.header))
+    del header["params"]["membership_rule"]  # its default, threshold: the same rule
+    other = model_from_scenario(make(horizon=4, parameters={"inertia": 0.5}))
+    with pytest.raises(SnapshotError, match=r"differ from this model's: \['inertia'\]$"):
+        other.restore(Snapshot(header, snap.arrays))
