@@ -426,7 +426,13 @@ class BlocModel(mesa.Model):
         n = self.world.n
         if h.get("format") != SNAPSHOT_FORMAT or h.get("version") != SNAPSHOT_VERSION:
             raise SnapshotError("not a blocsim snapshot of a version this model reads")
-        if h["world"]["n"] != n or h["world"]["fingerprint"] != world_fingerprint(self.world):
+        fingerprint = world_fingerprint(self.world)
+        if (h["world"]["fingerprint"] != fingerprint and self.world.shock_scale is not None
+                and h["world"]["fingerprint"] == world_fingerprint(self.world, with_scale=False)):
+            raise SnapshotError("the snapshot was saved by an earlier version of blocsim, before "
+                                "worlds carried per-state shock scales (and drift): this version "
+                                "cannot continue it; start again from the scenario")
+        if h["world"]["n"] != n or h["world"]["fingerprint"] != fingerprint:
             raise SnapshotError(f"the snapshot was taken on a different world ({h['world']['n']} "
                                 f"states, year {h['world']['year']}) from this model's ({n} "
                                 f"states, year {self.world.year}); restore it into a model "
@@ -436,8 +442,10 @@ class BlocModel(mesa.Model):
         if h["timing"] != timing:
             raise SnapshotError(f"the snapshot's timing {h['timing']} differs from this "
                                 f"model's {timing}")
-        if Params.from_dict(h["params"]) != self.params:
-            diff = sorted(k for k, v in self.params.to_dict().items() if h["params"].get(k) != v)
+        saved = Params.from_dict(h["params"])  # a parameter an older header lacks: its default
+        if saved != self.params:
+            theirs = saved.to_dict()
+            diff = sorted(k for k, v in self.params.to_dict().items() if theirs[k] != v)
             raise SnapshotError(f"the snapshot's parameters differ from this model's: {diff}")
         k = int(h["k"])
         shapes = {"a": (n,), "dev": self.dev.shape, "status": (n,),

@@ -71,8 +71,12 @@ class Snapshot:
         return cls(header, arrays)
 
 
-def world_fingerprint(world) -> str:
-    """A SHA-256 of everything in a ``World`` the model reads: states, start values, relations."""
+def world_fingerprint(world, *, with_scale: bool = True) -> str:
+    """A SHA-256 of everything in a ``World`` the model reads: states, start values, relations.
+
+    ``with_scale=False`` leaves out the per-state shock scale: the fingerprint blocsim wrote
+    before worlds carried one (to recognise a snapshot of an earlier version).
+    """
     h = hashlib.sha256()
     h.update("\0".join(str(c) for c in world.iso3).encode("utf-8"))
     for name in ("alignment", "gdp_usd", "population", "governance", "e_sco", "e_west", "s_sco",
@@ -86,7 +90,7 @@ def world_fingerprint(world) -> str:
         h.update(np.ascontiguousarray(part).tobytes())
     h.update("\0".join(str(s) for s in world.subregion).encode("utf-8"))
     scale = getattr(world, "shock_scale", None)
-    if scale is not None:  # only a world that carries one (older fingerprints unchanged)
+    if scale is not None and with_scale:  # only a world that carries one (older fingerprints unchanged)
         h.update(b"shock_scale")
         h.update(np.ascontiguousarray(scale, dtype=float).tobytes())
     return h.hexdigest()

@@ -328,9 +328,14 @@ def scenario_of(spec: GameSpec, base_dir: Path) -> tuple[Scenario, World]:
     # Teaching noise scales all the dice: the shocks' size, the runs' drift and the rate of random
     # leader changes (the estimated model draws them; at full rate they would outweigh the class).
     base = scenario.parameters
-    params = base.model_copy(update={"shock_sd": base.shock_sd * spec.noise,
-                                     "drift_sd": base.drift_sd * spec.noise,
-                                     "leader_change_rate": base.leader_change_rate * spec.noise})
+    noisy = {"shock_sd": base.shock_sd * spec.noise, "drift_sd": base.drift_sd * spec.noise,
+             "leader_change_rate": base.leader_change_rate * spec.noise}
+    try:  # validated, as the save's scenario is read back (store.game_from_dict)
+        params = type(base).model_validate({**base.model_dump(), **noisy})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise spec.error(f"noise {spec.noise:g} scales parameters.{err['loc'][0]} of "
+                         f"{spath.name} to {err['input']:g}: {err['msg']}", ("noise",)) from None
     scenario = scenario.model_copy(update={"horizon": spec.horizon, "parameters": params})
     scenario._source = str(spath)
     check_scenario(scenario, world)

@@ -115,9 +115,12 @@ class History:
             a.setflags(write=False)
         relations = partial(build_relations, arrays,
                             {"iso_a": self.borders[0], "iso_b": self.borders[1]})
+        # the scale is per state of the panel: keep those of this year's rows, in their order
+        shock_scale = self.shock_scale(year, scale)[np.searchsorted(self.iso3, arrays["iso3"])]
+        shock_scale.setflags(write=False)
         return World(year=int(year), relations=relations, source=f"history:{scale}",
                      index={c: i for i, c in enumerate(arrays["iso3"])},
-                     shock_scale=self.shock_scale(year, scale), **arrays)
+                     shock_scale=shock_scale, **arrays)
 
     def measured(self, scale: str, years) -> np.ndarray:
         """(years, states) True where ``scale`` was measured that year, not filled."""

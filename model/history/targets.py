@@ -170,6 +170,9 @@ def dynamics_rows(forecasts: list[OriginForecast], history) -> list[dict]:
                                              " observed") if x)
                 if status == NOT_MEASURED and m == "sd10" and split == "validation":
                     note = "no validation origin reaches horizon 10 (targets end in 2014)"
+                elif status == NOT_MEASURED and m == "ac1" and sim["n_changes"]:
+                    note = (f"no two consecutive yearly changes in the runs (horizons 1, 2, 3 "
+                            f"not all run); {note}")
                 rows.append(_row(f"dyn_{m}", scale=scale, mode="projection", split=split,
                                  value=sim[m], reference=f"observed {FIRST_YEAR}-"
                                  f"{LAST_VALIDATION_YEAR}", reference_value=obs[m],

@@ -283,3 +283,13 @@ def test_strategy_name_follows_the_rule(tmp_path):
     write(tmp_path / "s.yaml", "name: ..\nwest: {}\n")
     with pytest.raises(ScenarioError, match=r"s\.yaml:1: name: a name must not start with a dot"):
         load_strategy(tmp_path / "s.yaml")
+
+
+def test_every_parameter_has_a_row_in_the_scenario_files_table():
+    """scenarios/README.md documents the file format: each parameter a scenario may set has a
+    row there (its default, range and meaning)."""
+    text = (Path(__file__).resolve().parents[2] / "scenarios" / "README.md").read_text("utf-8")
+    from model.config.scenario import Parameters
+
+    missing = [f for f in Parameters.model_fields if f"| `{f}` |" not in text]
+    assert missing == []

@@ -189,6 +189,11 @@ _EVENT = st.one_of(
     st.builds(lambda y, e, s_, s: {"year": y, "type": "ties", "e_sco": e, "s_sco": s_, "state": s},
               st.integers(2025, 2029), st.floats(0, 1), st.floats(0, 1),
               st.sampled_from(["KAZ", "TUR", "MNG"])),
+    st.builds(lambda y, e, s_, s: {"year": y, "type": "ties", "e_west": e, "s_west": s_,
+                                   "states": s},
+              st.integers(2025, 2029), st.floats(0, 1), st.floats(0, 1),
+              st.lists(st.sampled_from(["KAZ", "TUR", "MNG"]), min_size=1, max_size=3,
+                       unique=True)),
     st.builds(lambda y, st_, s: {"year": y, "type": "join", "org": "SCO", "status": st_, "state": s},
               st.integers(2025, 2029), st.sampled_from(["dialogue_partner", "observer", "member"]),
               st.sampled_from(["KAZ", "TUR", "MNG"])),
@@ -199,15 +204,23 @@ _LEVER = st.tuples(st.sampled_from(sorted(LEVERS)), st.floats(0, 1), st.floats(0
                    st.integers(2025, 2029))
 
 
+#: The parameters of today's model features (the SCO rule, per-state shocks, drift), drawn too.
+_FEATURES = st.fixed_dictionaries({
+    "membership_rule": st.sampled_from(["threshold", "hazard"]),
+    "rise_hazard_intercept": st.floats(-5, 2), "rise_hazard_alignment": st.floats(-3, 5),
+    "shock_heterogeneity": st.sampled_from([0.0, 0.5, 1.0]),
+    "drift_sd": st.sampled_from([0.0, 0.01, 0.2])})
+
+
 @settings(max_examples=15, deadline=None)
 @given(events=st.lists(_EVENT, max_size=5), levers=st.lists(_LEVER, max_size=3, unique_by=lambda x: x[0]),
-       step=st.sampled_from(["year", "quarter"]))
-def test_any_mix_of_events_and_levers_matches_the_model(events, levers, step):
+       step=st.sampled_from(["year", "quarter"]), features=_FEATURES)
+def test_any_mix_of_events_and_levers_matches_the_model(events, levers, step, features):
     blocks = {"sco": {}, "west": {}}
     for name, x, efficiency, end in levers:
         blocks[LEVERS[name].bloc][name] = {"intensity": x, "efficiency": efficiency,
                                             "targets": ["KAZ", "TUR", "MNG"], "end": end}
-    sc = make(horizon=6, step=step, parameters=CHURN, events=events, **blocks)
+    sc = make(horizon=6, step=step, parameters={**CHURN, **features}, events=events, **blocks)
     assert_same_runs(sc, replication_seeds(11, 3))
 
 

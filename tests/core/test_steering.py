@@ -275,3 +275,38 @@ def test_a_snapshot_under_the_hazard_rule_round_trips_through_a_file(tmp_path):
     other = model_from_scenario(rich("year"))  # the threshold rule: a different model
     with pytest.raises(SnapshotError, match="membership_rule"):
         other.restore(load_snapshot(path))
+
+
+def test_a_snapshot_from_before_per_state_shock_scales_is_refused_saying_so():
+    """A snapshot saved before worlds carried ``shock_scale`` holds the fingerprint of the
+    world without it (and none of today's parameters): restoring it says it comes from an
+    earlier version, not that the world (same states, same year) differs."""
+    from model.core.snapshot import world_fingerprint
+
+    sc = make(horizon=4)
+    model = model_from_scenario(sc)
+    model.step()
+    snap = model.snapshot()
+    header = json.loads(json.dumps(snap.header))
+    header["world"]["fingerprint"] = world_fingerprint(
+        dataclasses.replace(model.world, shock_scale=None))
+    for name in ("membership_rule", "rise_hazard_intercept", "rise_hazard_alignment",
+                 "shock_heterogeneity", "drift_sd"):
+        del header["params"][name]
+    arrays = {k: v for k, v in snap.arrays.items() if k != "drift"}
+    with pytest.raises(SnapshotError, match="earlier version of blocsim"):
+        model_from_scenario(sc).restore(Snapshot(header, arrays))
+
+
+def test_a_snapshot_without_the_newer_parameters_names_only_those_that_differ():
+    """Parameters missing from an older header take their defaults; the refusal names only the
+    parameters whose values differ, not every key the header lacks."""
+    sc = make(horizon=4)
+    model = model_from_scenario(sc)
+    model.step()
+    snap = model.snapshot()
+    header = json.loads(json.dumps(snap.header))
+    del header["params"]["membership_rule"]  # its default, threshold: the same rule
+    other = model_from_scenario(make(horizon=4, parameters={"inertia": 0.5}))
+    with pytest.raises(SnapshotError, match=r"differ from this model's: \['inertia'\]$"):
+        other.restore(Snapshot(header, snap.arrays))

@@ -10,6 +10,8 @@ import yaml
 from model.base.errors import ScenarioError
 from model.game.spec import load_game
 
+from .conftest import CLASSROOM
+
 
 @pytest.mark.parametrize("name", ["lesson_50min", "exercise_90min"])
 def test_shipped_games_load(games_dir, name):
@@ -127,3 +129,17 @@ def test_bad_game_files_are_one_line_errors(tmp_path, game_data, path, value, fi
         assert exc.path == field, str(exc)
     if path != "scenario":
         assert exc.file == str(bad) and exc.line is not None, str(exc)
+
+
+def test_noise_that_lifts_a_parameter_past_its_limit_is_refused_at_load(tmp_path, make_game_file):
+    """noise scales shock_sd, drift_sd and the leader-change rate: a scaled value past its
+    schema limit is refused with one line at load, not written into a save that cannot be read
+    back (``game_from_dict`` validates the saved scenario again)."""
+    scenario = tmp_path / "noisy.yaml"
+    scenario.write_text(f"extends: {CLASSROOM}\nparameters: {{drift_sd: 0.15}}\n",
+                        encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"noise: .*drift_sd") as info:
+        load_game(make_game_file(scenario=str(scenario), noise=2))
+    assert "\n" not in str(info.value)
+    _, ok, _ = load_game(make_game_file(scenario=str(scenario), noise=1))  # within the limit
+    assert ok.parameters.drift_sd == pytest.approx(0.15)

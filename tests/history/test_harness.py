@@ -145,3 +145,15 @@ def test_the_membership_rule_can_be_chosen_and_is_recorded(tmp_path, history, ti
     np.testing.assert_array_equal(proj.status_observed, base.status_observed)
     write_history(tmp_path / "h", score_table(forecasts, n_boot=5), forecasts, history, cfg, tuned)
     assert json.loads((tmp_path / "h" / "history.json").read_text())["membership_rule"] == "hazard"
+
+
+def test_the_report_names_a_membership_rule_chosen_on_the_command_line(history, tiny):
+    """A report of --membership-rule hazard says so (history.json alone did); the default's
+    notes stay as they were."""
+    import dataclasses
+
+    from model.history.report import _notes
+
+    hazard = _notes(dataclasses.replace(tiny, membership_rule="hazard"), history)
+    assert "SCO membership rule: hazard" in hazard
+    assert "membership rule" not in _notes(tiny, history)

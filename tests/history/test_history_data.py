@@ -48,3 +48,16 @@ def test_matrix_and_status_are_nan_or_minus_one_where_unknown(history):
     s = history.upto(2020).status(years)
     assert np.isfinite(m[:2]).all() and np.isnan(m[2]).all()
     assert (s[:2] >= 0).all() and (s[2] == -1).all()
+
+
+def test_the_shock_scale_follows_the_states_of_the_worlds_year(history):
+    """A state without a row in the origin's year is not in that world: the scale is the
+    world's states' own (one per state, in its order), not one per state of the whole panel."""
+    from dataclasses import replace
+
+    gap = replace(history, panel=history.panel[~((history.panel["year"] == 2010)
+                                                 & (history.panel["iso3"] == "SSD"))])
+    world, whole = gap.world(2010), history.world(2010)
+    assert "SSD" not in world.iso3 and world.shock_scale.shape == (world.n,)
+    keep = whole.iso3 != "SSD"
+    assert np.array_equal(world.shock_scale, gap.shock_scale(2010)[keep])

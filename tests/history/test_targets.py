@@ -129,3 +129,19 @@ def test_a_target_without_a_cell_in_the_run_is_named_not_measured():
     assert by["sco_spurious"] == by["effect"] == by["dyn_sd10"] == {NOT_MEASURED}
     assert by["dyn_ac1"] == {MET, NOT_MEASURED}  # measured on test; no validation origin
     assert sorted(t[t["target"] == "crps"]["horizon"]) == [1, 3]
+
+
+def test_autocorrelation_not_measured_for_want_of_consecutive_horizons_says_so():
+    """With horizons 1, 3, 5 (``--quick``) a run's path holds one yearly change: the lag-1
+    autocorrelation is not measured, and its note says why rather than counting changes."""
+    rng = np.random.default_rng(np.random.SeedSequence(12))
+    forecasts = [synthetic(rng, "alignment", True, horizons=(1, 3, 5))]
+    history = FakeHistory({"alignment": ma_walk(rng, (N,), 15)})
+    scores = score_table(forecasts, n_boot=20, seed=1)
+    t = target_table(forecasts, scores, history, n_boot=20, seed=1,
+                     estimates="/nonexistent/estimates.csv")
+    ac1 = t[(t["target"] == "dyn_ac1") & (t["split"] == "test")].iloc[0]
+    assert ac1["status"] == NOT_MEASURED
+    assert "consecutive" in ac1["note"]
+    median = t[(t["target"] == "dyn_median") & (t["split"] == "test")].iloc[0]
+    assert median["status"] == MET  # the yearly changes of horizon 1 are measured
