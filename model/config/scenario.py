@@ -525,6 +525,10 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file against the schema and the world."""
     path = Path(path)
     data, where = _resolve_extends(path)
+    # A run's scenario.resolved.yaml records its provenance (version, seeds): it is a record, not
+    # an input, so that file runs again as it is (the seeds follow from `seed` alone).
+    if isinstance(data.get("provenance"), dict):
+        del data["provenance"]
     scenario = parse(data, Scenario, where, str(path))
     scenario._source = str(path)
     scenario._where = where

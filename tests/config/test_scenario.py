@@ -189,6 +189,16 @@ def test_resolved_yaml_round_trips_to_an_equal_scenario(path, tmp_path):
     assert Scenario.model_validate(again.model_dump()) == Scenario.model_validate(scenario.model_dump())
 
 
+def test_a_runs_resolved_file_runs_again_as_it_is(tmp_path):
+    """A user reruns ``scenario.resolved.yaml`` itself: its ``provenance`` record is set aside."""
+    scenario = load_scenario(SHIPPED[0])
+    text = resolved_yaml(scenario, replication_seeds(scenario.seed, scenario.replications))
+    again = load_scenario(write(tmp_path / "scenario.resolved.yaml", text))
+    assert again.model_dump() == scenario.model_dump()
+    with pytest.raises(ScenarioError, match="provenance"):  # not a run's record: still refused
+        load_scenario(write(tmp_path / "odd.yaml", text.replace("provenance:", "provenance: 3\nx:")))
+
+
 # --- the one reader: hostile files (issue 6) -------------------------------------------------------
 
 HOSTILE = ["anchors_billion_laughs.yaml", "alias_self_reference.yaml", "deep_nesting.yaml",
