@@ -54,10 +54,30 @@ def draw_png(make: Callable) -> bytes:
 
 
 def _warm(module: str) -> None:
-    """Import ``module`` in the helper (run at its start, so the imports overlap the parent's work)."""
-    import importlib
+    """Start a helper: tie its life to its caller's, then import ``module`` (overlapping the caller's work).
 
+    Ctrl-C reaches every process of the terminal's group: the helper ignores it and the caller,
+    which handles it, ends the helpers. A caller killed outright (SIGTERM, SIGKILL) never ends
+    them: the helper watches for its caller's end and exits then, not waiting forever for work.
+    """
+    import importlib
+    import signal
+    import threading
+    from multiprocessing import parent_process
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
     importlib.import_module(module)
+
+
+def _exit_with(sentinel: int) -> None:
+    """Wait until ``sentinel`` (the caller's end of a pipe) is closed, that is the caller ended; exit."""
+    from multiprocessing.connection import wait
+
+    wait([sentinel])
+    os._exit(1)
 
 
 class Helpers:

@@ -87,3 +87,53 @@ def test_a_helper_draws_the_same_compare_figure():
     with workers.Helpers(1, warm="model.report.compare_plots") as h:
         away, home = h.run([(workers.draw_png, (make,))] * 2, [True, False])
     assert away == home and home.startswith(b"\x89PNG")
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    """True once process ``pid`` has ended (absent or a zombie) within ``seconds``."""
+    import time
+    from pathlib import Path
+
+    stat = Path(f"/proc/{pid}/stat")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_helper_ends_when_its_caller_dies_without_closing_it(tmp_path):
+    """A caller killed (SIGTERM, SIGKILL: no ``finally``) leaves no helper process behind (one
+    would also hold the caller's output pipe open, so a ``blocsim run | tee`` never ended)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os\nfrom model.report.workers import Helpers\nh = Helpers(1, warm='os')\n"
+            "print(*h._pool._processes, flush=True)\nos._exit(0)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    with open(tmp_path / "pids", "w") as out:  # not a pipe: the helper would hold it open
+        subprocess.run([sys.executable, "-c", code], stdout=out, env=env, timeout=60, check=True)
+    pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
+    assert pids
+    try:
+        assert all(_gone(p, 20) for p in pids)
+    finally:
+        for p in pids:
+            if not _gone(p, 0.1):
+                os.kill(p, 9)
+
+
+def test_ctrl_c_is_left_to_the_calling_process():
+    """Ctrl-C reaches every process of the terminal's group; a helper ignores it (no traceback of
+    its own): the caller stops and ends its helpers."""
+    import signal
+
+    with workers.Helpers(1, warm="os") as h:
+        assert h.run([(signal.getsignal, (signal.SIGINT,))], [True]) == [signal.SIG_IGN]
