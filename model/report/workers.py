@@ -9,7 +9,7 @@ as early as the command allows so that its imports overlap the parent's work, an
 machine has a core to spare: on busy cores a second process costs its imports and gains nothing.
 
 ``BLOCSIM_PLOT_WORKERS`` (a whole number) overrides the rule: ``0`` draws everything in the
-calling process, ``1`` or more always uses that many helpers.
+calling process, ``1`` or more always uses that many helpers (at most ``MAX_WORKERS``).
 
 Imports report and lower layers only (nothing of its own at import time).
 """
@@ -35,7 +35,7 @@ def spare_workers() -> int:
     value = os.environ.get(ENV, "").strip()
     if value:
         try:
-            return max(0, min(int(value), 8))
+            return max(0, min(int(value), MAX_WORKERS))
         except ValueError:
             pass  # a stray value: fall back to the rule
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -16,6 +16,15 @@ def test_the_environment_fixes_the_number_of_helpers(monkeypatch):
     assert workers.spare_workers() == 2
     monkeypatch.setenv(workers.ENV, "many")  # not a number: the rule decides, within its bounds
     assert 0 <= workers.spare_workers() <= workers.MAX_WORKERS
+    monkeypatch.setenv(workers.ENV, "-1")
+    assert workers.spare_workers() == 0
+
+
+def test_the_environment_cannot_ask_for_more_helpers_than_figures_to_share(monkeypatch):
+    """Eight helpers importing matplotlib on two cores made a run three times slower, and a
+    command has work for at most ``MAX_WORKERS``."""
+    monkeypatch.setenv(workers.ENV, "99")
+    assert workers.spare_workers() == workers.MAX_WORKERS
 
 
 def test_busy_cores_get_no_helper(monkeypatch):
