@@ -324,3 +324,14 @@ def test_out_of_memory_is_one_line_and_exit_2(monkeypatch, capsys):
     assert code == 2
     assert len(err) == 1 and err[0].startswith("blocsim: error: out of memory")
     assert not Path("/tmp/never-written-oom").exists()
+
+
+def test_the_command_line_leaves_the_callers_environment_as_it_found_it(monkeypatch, capsys):
+    """``model.main`` is public: a script or REPL that calls it and then opens a pyplot window
+    (or starts a program) must not find MPLBACKEND=agg left behind; a user's own value stays."""
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    assert main(["list"]) == 0
+    assert "MPLBACKEND" not in os.environ
+    monkeypatch.setenv("MPLBACKEND", "svg")
+    assert main(["list"]) == 0
+    assert os.environ["MPLBACKEND"] == "svg"
