@@ -120,6 +120,7 @@ class Helpers:
         A helper that died (killed, out of memory) leaves its jobs to this process; an error
         raised by a job itself is raised here.
         """
+        from concurrent.futures import wait
         from concurrent.futures.process import BrokenProcessPool
 
         futures: dict[int, Future] = {}
@@ -129,13 +130,19 @@ class Helpers:
                            enumerate(zip(jobs, remote, strict=True)) if far}
             except (BrokenProcessPool, RuntimeError):
                 futures = {}
-        out = [None if i in futures else fn(*args) for i, (fn, args) in enumerate(jobs)]
-        for i, future in futures.items():
-            try:
-                out[i] = future.result()
-            except BrokenProcessPool:
-                fn, args = jobs[i]
-                out[i] = fn(*args)
+        try:
+            out = [None if i in futures else fn(*args) for i, (fn, args) in enumerate(jobs)]
+            for i, future in futures.items():
+                try:
+                    out[i] = future.result()
+                except BrokenProcessPool:
+                    fn, args = jobs[i]
+                    out[i] = fn(*args)
+        except BaseException:  # a job failed, or Ctrl-C: the caller will remove what they write
+            for future in futures.values():  # into, so the helpers' jobs end before it does
+                future.cancel()
+            wait(futures.values())
+            raise
         return out
 
 

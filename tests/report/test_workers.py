@@ -146,3 +146,36 @@ def test_ctrl_c_is_left_to_the_calling_process():
 
     with workers.Helpers(1, warm="os") as h:
         assert h.run([(signal.getsignal, (signal.SIGINT,))], [True]) == [signal.SIG_IGN]
+
+
+def _write_later(path: str) -> None:
+    """A helper's job that writes a file after a while (as a figure is saved at its end)."""
+    import time
+    from pathlib import Path
+
+    Path(path + ".started").touch()
+    time.sleep(1.0)
+    Path(path).write_text("late")
+
+
+def _fail_once_started(path: str) -> None:
+    """Fail once the helper's job has started (a job not started yet is cancelled instead)."""
+    import time
+    from pathlib import Path
+
+    end = time.monotonic() + 30
+    while not Path(path + ".started").exists() and time.monotonic() < end:
+        time.sleep(0.01)
+    raise ValueError("a figure here failed")
+
+
+def test_a_failure_here_waits_for_the_helpers_jobs(tmp_path):
+    """``blocsim run``'s helper saves into the same temporary folder: when a figure drawn here
+    fails (or Ctrl-C), the caller removes that folder, so the helper must be done writing first,
+    or its file would land in a folder being removed and leave a stray temporary."""
+    late = tmp_path / "late.png"
+    with workers.Helpers(1, warm="os") as h:
+        with pytest.raises(ValueError, match="failed"):
+            h.run([(_write_later, (str(late),)), (_fail_once_started, (str(late),))],
+                      [True, False])
+        assert late.exists()
