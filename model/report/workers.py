@@ -62,22 +62,12 @@ def _warm(module: str) -> None:
     """
     import importlib
     import signal
-    import threading
-    from multiprocessing import parent_process
+
+    from ..base.children import end_with_caller
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
+    end_with_caller()
     importlib.import_module(module)
-
-
-def _exit_with(sentinel: int) -> None:
-    """Wait until ``sentinel`` (the caller's end of a pipe) is closed, that is the caller ended; exit."""
-    from multiprocessing.connection import wait
-
-    wait([sentinel])
-    os._exit(1)
 
 
 class Helpers:
