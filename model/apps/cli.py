@@ -203,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("blocsim: interrupted (a batch started again with the same command resumes)",
-              file=sys.stderr)
+        resumes = args.command in ("batch", "search")  # the others start again from the start
+        print("blocsim: interrupted" + (f" (a {args.command} started again with the same command "
+                                         "resumes)" if resumes else ""), file=sys.stderr)
         return 130
     finally:
         if ours:

@@ -335,3 +335,19 @@ def test_the_command_line_leaves_the_callers_environment_as_it_found_it(monkeypa
     monkeypatch.setenv("MPLBACKEND", "svg")
     assert main(["list"]) == 0
     assert os.environ["MPLBACKEND"] == "svg"
+
+
+@pytest.mark.parametrize("command, resumes", [("list", False), ("batch", True)])
+def test_ctrl_c_says_a_resume_only_of_what_resumes(command, resumes, monkeypatch, capsys):
+    """Ctrl-C exits 130 with one line; a run or a compare does not resume: it was told it would."""
+    import model.apps.cli as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, command, interrupted)
+    argv = ["list"] if command == "list" else ["batch", "scenarios/experiments/west_strategies.yaml"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("blocsim: interrupted") and err.count("\n") == 1
+    assert ("resumes" in err) == resumes
