@@ -178,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().print_help()
         return 0
     # figures are written to files: no GUI backend to look for (matplotlib would import pyplot
-    # and probe Tk, Qt, GTK and wx the first time a box plot reads its settings); a user's own wins
+    # and probe Tk, Qt, GTK and wx the first time a box plot reads its settings); a user's own
+    # wins; for this command only (``model.main`` may be called from a script that plots later)
+    ours = "MPLBACKEND" not in os.environ
     os.environ.setdefault("MPLBACKEND", "agg")
     try:
         return COMMANDS[args.command](args)
@@ -201,9 +203,13 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("blocsim: interrupted (a batch started again with the same command resumes)",
-              file=sys.stderr)
+        resumes = args.command in ("batch", "search")  # the others start again from the start
+        print("blocsim: interrupted" + (f" (a {args.command} started again with the same command "
+                                         "resumes)" if resumes else ""), file=sys.stderr)
         return 130
+    finally:
+        if ours:
+            os.environ.pop("MPLBACKEND", None)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ as early as the command allows so that its imports overlap the parent's work, an
 machine has a core to spare: on busy cores a second process costs its imports and gains nothing.
 
 ``BLOCSIM_PLOT_WORKERS`` (a whole number) overrides the rule: ``0`` draws everything in the
-calling process, ``1`` or more always uses that many helpers.
+calling process, ``1`` or more always uses that many helpers (at most ``MAX_WORKERS``).
 
 Imports report and lower layers only (nothing of its own at import time).
 """
@@ -35,7 +35,7 @@ def spare_workers() -> int:
     value = os.environ.get(ENV, "").strip()
     if value:
         try:
-            return max(0, min(int(value), 8))
+            return max(0, min(int(value), MAX_WORKERS))
         except ValueError:
             pass  # a stray value: fall back to the rule
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -54,9 +54,19 @@ def draw_png(make: Callable) -> bytes:
 
 
 def _warm(module: str) -> None:
-    """Import ``module`` in the helper (run at its start, so the imports overlap the parent's work)."""
-    import importlib
+    """Start a helper: tie its life to its caller's, then import ``module`` (overlapping the caller's work).
 
+    Ctrl-C reaches every process of the terminal's group: the helper ignores it and the caller,
+    which handles it, ends the helpers. A caller killed outright (SIGTERM, SIGKILL) never ends
+    them: the helper watches for its caller's end and exits then, not waiting forever for work.
+    """
+    import importlib
+    import signal
+
+    from ..base.children import end_with_caller
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with_caller()
     importlib.import_module(module)
 
 
@@ -100,6 +110,7 @@ class Helpers:
         A helper that died (killed, out of memory) leaves its jobs to this process; an error
         raised by a job itself is raised here.
         """
+        from concurrent.futures import wait
         from concurrent.futures.process import BrokenProcessPool
 
         futures: dict[int, Future] = {}
@@ -109,13 +120,19 @@ class Helpers:
                            enumerate(zip(jobs, remote, strict=True)) if far}
             except (BrokenProcessPool, RuntimeError):
                 futures = {}
-        out = [None if i in futures else fn(*args) for i, (fn, args) in enumerate(jobs)]
-        for i, future in futures.items():
-            try:
-                out[i] = future.result()
-            except BrokenProcessPool:
-                fn, args = jobs[i]
-                out[i] = fn(*args)
+        try:
+            out = [None if i in futures else fn(*args) for i, (fn, args) in enumerate(jobs)]
+            for i, future in futures.items():
+                try:
+                    out[i] = future.result()
+                except BrokenProcessPool:
+                    fn, args = jobs[i]
+                    out[i] = fn(*args)
+        except BaseException:  # a job failed, or Ctrl-C: the caller will remove what they write
+            for future in futures.values():  # into, so the helpers' jobs end before it does
+                future.cancel()
+            wait(futures.values())
+            raise
         return out
 
 

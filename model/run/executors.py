@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+from ..base.children import end_with_caller
 from ..base.errors import ScenarioError
 from .chunks import ChunkTask, compute_chunk, run_chunk
 
@@ -57,7 +58,7 @@ def processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator[tuple[ChunkT
 
     ctx = multiprocessing.get_context("spawn")
     # The calling process is one of the ``workers``: it runs chunks while it waits.
-    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=end_with_caller) as pool:
         yield from _windowed(tasks, pool.submit, 2 * (workers - 1),
                              lambda pending: wait(pending, return_when=FIRST_COMPLETED)[0],
                              local=True)

@@ -222,7 +222,7 @@ def columns_csv(columns: dict[str, np.ndarray | tuple], block: int = 4096) -> st
     Floats are formatted in numpy (``csvtext.g6_bytes``, the text of ``"%.6g" % x``), integers
     and text once per distinct value; text is quoted as the csv module's QUOTE_MINIMAL quotes
     it. A text column may come as ``(distinct values, codes)``. None for missing values (NaN,
-    None, empty text) and other types, whose rules are pandas'.
+    None, empty text), text with a carriage return and other types, whose rules are pandas'.
     """
     cells = []
     for values in columns.values():
@@ -231,8 +231,8 @@ def columns_csv(columns: dict[str, np.ndarray | tuple], block: int = 4096) -> st
                     not all(isinstance(v, str) for v in set(values.tolist())):
                 return None
             texts, codes = values if isinstance(values, tuple) else _codes(values)[::-1]
-            if not all(isinstance(v, str) and v and "\0" not in v for v in texts):
-                return None
+            if not all(isinstance(v, str) and v and "\0" not in v and "\r" not in v for v in texts):
+                return None  # a lone "\r" is quoted or not by the csv module's version: pandas
             cells.append(csvtext.text_cells(_quoted(np.array(texts, dtype=object)).tolist(), codes))
         elif values.dtype.kind == "f" and not np.isnan(values).any():
             cells.append(csvtext.g6_cells(values))

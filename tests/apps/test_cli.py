@@ -324,3 +324,30 @@ def test_out_of_memory_is_one_line_and_exit_2(monkeypatch, capsys):
     assert code == 2
     assert len(err) == 1 and err[0].startswith("blocsim: error: out of memory")
     assert not Path("/tmp/never-written-oom").exists()
+
+
+def test_the_command_line_leaves_the_callers_environment_as_it_found_it(monkeypatch, capsys):
+    """``model.main`` is public: a script or REPL that calls it and then opens a pyplot window
+    (or starts a program) must not find MPLBACKEND=agg left behind; a user's own value stays."""
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    assert main(["list"]) == 0
+    assert "MPLBACKEND" not in os.environ
+    monkeypatch.setenv("MPLBACKEND", "svg")
+    assert main(["list"]) == 0
+    assert os.environ["MPLBACKEND"] == "svg"
+
+
+@pytest.mark.parametrize("command, resumes", [("list", False), ("batch", True)])
+def test_ctrl_c_says_a_resume_only_of_what_resumes(command, resumes, monkeypatch, capsys):
+    """Ctrl-C exits 130 with one line; a run or a compare does not resume: it was told it would."""
+    import model.apps.cli as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, command, interrupted)
+    argv = ["list"] if command == "list" else ["batch", "scenarios/experiments/west_strategies.yaml"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("blocsim: interrupted") and err.count("\n") == 1
+    assert ("resumes" in err) == resumes

@@ -16,6 +16,15 @@ def test_the_environment_fixes_the_number_of_helpers(monkeypatch):
     assert workers.spare_workers() == 2
     monkeypatch.setenv(workers.ENV, "many")  # not a number: the rule decides, within its bounds
     assert 0 <= workers.spare_workers() <= workers.MAX_WORKERS
+    monkeypatch.setenv(workers.ENV, "-1")
+    assert workers.spare_workers() == 0
+
+
+def test_the_environment_cannot_ask_for_more_helpers_than_figures_to_share(monkeypatch):
+    """Eight helpers importing matplotlib on two cores made a run three times slower, and a
+    command has work for at most ``MAX_WORKERS``."""
+    monkeypatch.setenv(workers.ENV, "99")
+    assert workers.spare_workers() == workers.MAX_WORKERS
 
 
 def test_busy_cores_get_no_helper(monkeypatch):
@@ -87,3 +96,86 @@ def test_a_helper_draws_the_same_compare_figure():
     with workers.Helpers(1, warm="model.report.compare_plots") as h:
         away, home = h.run([(workers.draw_png, (make,))] * 2, [True, False])
     assert away == home and home.startswith(b"\x89PNG")
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    """True once process ``pid`` has ended (absent or a zombie) within ``seconds``."""
+    import time
+    from pathlib import Path
+
+    stat = Path(f"/proc/{pid}/stat")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_helper_ends_when_its_caller_dies_without_closing_it(tmp_path):
+    """A caller killed (SIGTERM, SIGKILL: no ``finally``) leaves no helper process behind (one
+    would also hold the caller's output pipe open, so a ``blocsim run | tee`` never ended)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os\nfrom model.report.workers import Helpers\nh = Helpers(1, warm='os')\n"
+            "print(*h._pool._processes, flush=True)\nos._exit(0)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    with open(tmp_path / "pids", "w") as out:  # not a pipe: the helper would hold it open
+        subprocess.run([sys.executable, "-c", code], stdout=out, env=env, timeout=60, check=True)
+    pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
+    assert pids
+    try:
+        assert all(_gone(p, 20) for p in pids)
+    finally:
+        for p in pids:
+            if not _gone(p, 0.1):
+                os.kill(p, 9)
+
+
+def test_ctrl_c_is_left_to_the_calling_process():
+    """Ctrl-C reaches every process of the terminal's group; a helper ignores it (no traceback of
+    its own): the caller stops and ends its helpers."""
+    import signal
+
+    with workers.Helpers(1, warm="os") as h:
+        assert h.run([(signal.getsignal, (signal.SIGINT,))], [True]) == [signal.SIG_IGN]
+
+
+def _write_later(path: str) -> None:
+    """A helper's job that writes a file after a while (as a figure is saved at its end)."""
+    import time
+    from pathlib import Path
+
+    Path(path + ".started").touch()
+    time.sleep(1.0)
+    Path(path).write_text("late")
+
+
+def _fail_once_started(path: str) -> None:
+    """Fail once the helper's job has started (a job not started yet is cancelled instead)."""
+    import time
+    from pathlib import Path
+
+    end = time.monotonic() + 30
+    while not Path(path + ".started").exists() and time.monotonic() < end:
+        time.sleep(0.01)
+    raise ValueError("a figure here failed")
+
+
+def test_a_failure_here_waits_for_the_helpers_jobs(tmp_path):
+    """``blocsim run``'s helper saves into the same temporary folder: when a figure drawn here
+    fails (or Ctrl-C), the caller removes that folder, so the helper must be done writing first,
+    or its file would land in a folder being removed and leave a stray temporary."""
+    late = tmp_path / "late.png"
+    with workers.Helpers(1, warm="os") as h:
+        with pytest.raises(ValueError, match="failed"):
+            h.run([(_write_later, (str(late),)), (_fail_once_started, (str(late),))],
+                      [True, False])
+        assert late.exists()

@@ -62,3 +62,28 @@ def test_encoding_threads_only_with_an_idle_core():
     assert encode_threads(1, 0.0, 8) == 0
     assert encode_threads(2, None, 2) == 0  # no load average: no thread
     assert encode_threads(2, 0.1, None) == 0
+
+
+def test_batch_workers_end_with_their_caller(monkeypatch):
+    """A batch killed outright left its worker processes waiting for work for ever: each worker
+    starts with ``base.children.end_with_caller`` (the plot helpers' test shows it ending one)."""
+    from model.base.children import end_with_caller
+
+    seen = {}
+
+    class Pool:
+        def __init__(self, *args, **kwargs):
+            seen.update(kwargs)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, fn, *args):
+            raise AssertionError("no task to submit")
+
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", Pool)
+    assert list(executors.processes(iter(()), 2)) == []
+    assert seen["initializer"] is end_with_caller

@@ -47,6 +47,19 @@ def test_odd_values_and_columns_match_pandas():
         assert csv_text(df) == pandas_csv(df)
 
 
+@pytest.mark.parametrize("name", ["cr\rhere", "Korea, Republic of", 'The "Bahamas"', "Côte d'Ivoire", "中国"])
+def test_a_world_names_odd_text_is_written_as_pandas_writes_it(name):
+    """A user's world CSV may name a state with any text; a carriage return is quoted or not by
+    the csv module's own rule (which depends on Python's version): pandas writes such a column."""
+    from model.run.tables import Coded, columns_csv
+
+    names = Coded(np.array([name, "plain"]), np.array([0, 1, 0]))
+    df = pd.DataFrame({"name": names.expand(), "x": [1.0, 2.0, 3.0]})
+    text = columns_csv({"name": names, "x": np.array([1.0, 2.0, 3.0])})
+    assert (text if text is not None else pandas_csv(df)) == pandas_csv(df)
+    assert csv_text(df) == pandas_csv(df)
+
+
 def _reordered(r, order):
     """The same run with its states listed in another order."""
     import dataclasses
