@@ -12,6 +12,7 @@ loads most) from an empty folder; the script prints exit status, wall seconds an
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -71,6 +72,7 @@ def measure(path: Path, cwd: Path) -> tuple[int, float, float, str]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # --help, no options
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         (tmp / "cwd").mkdir()

@@ -15,6 +15,7 @@ these figures.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,7 @@ def fit(panel: pd.DataFrame) -> dict[str, float]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # --help, no options
     result = fit(pd.read_csv(PANEL))
     print(f"pooled AR(1) on {result['state_years']} observed state-years, 2000-{LAST_FIT_YEAR}:")
     for key in ("rho", "inertia", "residual_sd", "residual_sd_robust", "mean_room",

@@ -10,6 +10,7 @@ Cell timings are not recorded, so a rerun changes only what the model's outputs 
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -33,8 +34,10 @@ def execute(path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in notebooks/")
     os.environ.setdefault("MPLBACKEND", "Agg")
-    paths = [Path(a) for a in argv] or sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+    paths = parser.parse_args(argv).notebooks or sorted(NOTEBOOK_DIR.glob("*.ipynb"))
     for path in paths:
         print(f"executing {path} ...", flush=True)
         execute(path.resolve())
