@@ -24,8 +24,7 @@ from .scenario import (
     Parameters,
     Strategy,
     Strict,
-    parse,
-    read_yaml,
+    load_spec,
 )
 
 # Limits on the size of a design, checked from the spec's counts before anything is built: a
@@ -86,12 +85,7 @@ class ExperimentSpec(Located):
 
 def load_experiment(path: str | Path) -> ExperimentSpec:
     """Read and validate an experiment file (scenario and strategy files are checked later)."""
-    path = Path(path)
-    data, lines = read_yaml(path)
-    where = {p: (str(path), ln) for p, ln in lines.items()}
-    spec = parse(data, ExperimentSpec, where, str(path))
-    spec._source, spec._where = str(path), where
-    return spec
+    return load_spec(path, ExperimentSpec)
 
 
 

@@ -521,6 +521,20 @@ def parse(data: dict, model: type[BaseModel], where: dict, label: str):
         raise _explain(exc, model, where, label) from None
 
 
+def load_spec(path: str | Path, model: type[BaseModel]):
+    """Read one file (no ``extends``) and validate it against ``model``: an experiment or search spec.
+
+    The spec remembers its file and the line of each field (``_source``, ``_where``), so the
+    scenario and strategy files it lists can be checked later with errors that point at it.
+    """
+    path = Path(path)
+    data, lines = read_yaml(path)
+    where = {p: (str(path), ln) for p, ln in lines.items()}
+    spec = parse(data, model, where, str(path))
+    spec._source, spec._where = str(path), where
+    return spec
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file against the schema and the world."""
     path = Path(path)

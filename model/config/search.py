@@ -18,7 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from ..core.levers import WEST_LEVERS
 from ..core.outcomes import INFO, OUTCOMES
 from .experiment import MAX_RUNS
-from .scenario import Located, Name, parse, read_yaml
+from .scenario import Located, Name, load_spec
 
 ROBUSTNESS = ("mean", "worst", "regret", "percentile")
 SAMPLERS = ("tpe", "random")
@@ -95,9 +95,4 @@ class SearchSpec(Located):
 
 def load_search(path: str | Path) -> SearchSpec:
     """Read and validate a search spec (scenario and strategy files are checked when loaded)."""
-    path = Path(path)
-    data, lines = read_yaml(path)
-    where = {p: (str(path), ln) for p, ln in lines.items()}
-    spec = parse(data, SearchSpec, where, str(path))
-    spec._source, spec._where = str(path), where
-    return spec
+    return load_spec(path, SearchSpec)
