@@ -24,6 +24,7 @@ from pathlib import Path
 
 from model import __version__
 
+from ..base import cores
 from ..base.errors import NonFiniteError, ScenarioError
 
 SUBCOMMANDS = ("run", "validate", "list", "batch", "compare", "game", "serve", "search", "discover",
@@ -170,6 +171,7 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
+    cores.mark()  # the first reading of idle CPU time: decisions on helpers measure from here
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-"):
         argv.insert(0, "run")
