@@ -25,7 +25,7 @@ from .columns import (
     structure,
     swap_in,
 )
-from .plan import N_SRC, TOP, SharedPlan, draw_step, start_generators
+from .plan import N_SRC, TOP, SharedPlan, draw_step, start_generators, status_rows
 from .result import EnsembleResult
 
 
@@ -48,17 +48,22 @@ class Ensemble:
         # each run's drift (n, R), drawn from its own generator before its first step's draws
         drifts = [run_drift(g, plan.drift_sd) for g in self.rngs]
         self.drift = np.stack(drifts, axis=1) if drifts and drifts[0].size else None
-        self.buf = np.empty((3, min(R, self.block), n))
+        self.buf = np.empty((min(R, self.block), 3, n))
         self.k = 0
         self.t = float(plan.start_year)
         tile = lambda x: np.repeat(x[:, None], R, axis=1)  # noqa: E731
         self.a = tile(plan.a0)
-        self.a_decide = tile(plan.a0)
-        self.status_anchor = tile(plan.a0)
-        self.streak = np.zeros((n, R))
         self.eps_prev = np.zeros((n, R))  # the last step's shocks (persistent shocks carry them)
         self.status = tile(plan.status0)
-        self.status_moved = np.zeros((n, R), dtype=bool)
+        # what only membership reads is kept for the states whose status can change at all
+        # (``status_rows``): (m, R), row j being state ``mrows[j]``
+        self.mrows = status_rows(plan)
+        self.mrow_of = np.full(n, -1, dtype=np.intp)
+        self.mrow_of[self.mrows] = np.arange(self.mrows.size)
+        self.a_decide = tile(plan.a0[self.mrows])
+        self.status_anchor = tile(plan.a0[self.mrows])
+        self.streak = np.zeros((self.mrows.size, R))
+        self.status_moved = np.zeros((self.mrows.size, R), dtype=bool)
         self.status_shared = plan.status0.copy()
         self.orgs = {org: f.copy() for org, f in plan.orgs0.items()}
         self.sanctions: list = []
@@ -116,9 +121,10 @@ class Ensemble:
         year = int(np.ceil(self.t - 1e-9))
         old = self.status[states, runs]
         self.status[states, runs] = new
-        self.status_anchor[states, runs] = self.a_decide[states, runs]
-        self.streak[states, runs] = 0.0
-        self.status_moved[states, runs] = source == "membership"
+        rows = self.mrow_of[states]  # every state whose status changes has one (status_rows)
+        self.status_anchor[rows, runs] = self.a_decide[rows, runs]
+        self.streak[rows, runs] = 0.0
+        self.status_moved[rows, runs] = source == "membership"
         iso = self.plan.iso3
         for i, r, o, w in zip(states.tolist(), runs.tolist(), old.tolist(), new.tolist(), strict=True):
             self.logs[r].append((year, str(iso[i]), SCO_STATUSES[o], SCO_STATUSES[w], source))
@@ -259,7 +265,8 @@ class Ensemble:
         for lo in range(0, self.R, self.block):
             sl = slice(lo, min(lo + self.block, self.R))
             sel = np.flatnonzero(pair_block == lo // self.block)
-            a_prev = self.a[:, sl].copy()  # the start of the step's: the hazard rule reads it
+            # the start of the step's alignment: the hazard rule reads it
+            a_prev = self.a[self.mrows, sl] if self.plan.params["membership_rule"] == "hazard" else None
             draws = self._align(sl, pos_s[:, None], neg_s[:, None], ppos[sel], pneg[sel],
                                 self.pair_state[:m0][sel], self.pair_run[:m0][sel] - lo)
             self._membership(sl, draws, a_prev)
@@ -279,7 +286,7 @@ class Ensemble:
         plan, p, dt = self.plan, self.plan.params, self.plan.dt
         a, a0 = self.a[:, sl], plan.a0[:, None]
         peer = dyn.peer_push(plan.relations, a, a0, p["peer_weight"], plan.has_relations[:, None])
-        eps, draws, leaders = draw_step(self.rngs[sl], self.buf[:, :a.shape[1]])
+        eps, draws, leaders = draw_step(self.rngs[sl], self.buf[:a.shape[1]])
         eps = dyn.heavy_tails(eps, p["shock_tail"])
         eps = dyn.persistent_shocks(eps, self.eps_prev[:, sl] if self.k > 1 else None,
                                     p["shock_persistence"], dt)
@@ -303,15 +310,21 @@ class Ensemble:
         self.a[:, sl] = relaxed + up - down
         return draws
 
-    def _membership(self, sl: slice, draws: np.ndarray, a_prev: np.ndarray) -> None:
-        """``BlocModel._membership`` for the runs in ``sl``; movers' columns diverge, then take their ties."""
-        plan, p = self.plan, self.plan.params
-        a_decide, status = self.a_decide[:, sl], self.status[:, sl]
-        a_decide += (self.a[:, sl] - a_decide) * plan.smoothing
+    def _membership(self, sl: slice, draws: np.ndarray, a_prev: np.ndarray | None) -> None:
+        """``BlocModel._membership`` for the runs in ``sl``; movers' columns diverge, then take their ties.
+
+        Over the rows of the states whose status can change (``mrows``): every other state's
+        moves are 0 in the model (never open to the SCO, holding no status), so the test is
+        the model's, elementwise, on the rows that can move.
+        """
+        plan, p, rows = self.plan, self.plan.params, self.mrows
+        a_decide, status = self.a_decide[:, sl], self.status[rows, sl]
+        a_decide += (self.a[rows, sl] - a_decide) * plan.smoothing
         streak = dyn.update_streak(a_decide, status, self.streak[:, sl], plan.thresholds, plan.dt)
         self.streak[:, sl] = streak
         anchor = self.status_anchor[:, sl]
-        open_ = (plan.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"])[:, None]
+        open_ = (plan.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"])[rows, None]
+        draws = draws[rows]
         if p["membership_rule"] == "hazard":
             chance = dyn.rise_chance(a_prev, p["rise_hazard_intercept"],
                                      p["rise_hazard_alignment"], plan.dt)
@@ -327,7 +340,7 @@ class Ensemble:
         if s.size == 0:
             return
         m = moves[s, r]
-        r = r + sl.start
+        s, r = rows[s], r + sl.start
         old = self.status[s, r].astype(int)
         new = np.clip(old + m, 0, TOP)
         j = self.diverge(s, r)

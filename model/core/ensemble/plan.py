@@ -132,10 +132,29 @@ def draw_step(rngs: list[np.random.Generator], buf: np.ndarray) -> tuple[np.ndar
     """One step's shocks, membership draws and leader-change draws for every run, (n, R) each.
 
     Each run draws ``standard_normal(n)`` then ``random(n)`` twice from its own generator, as
-    ``BlocModel.step`` does every step whatever the parameters; ``buf`` is (3, R, n) scratch.
+    ``BlocModel.step`` does every step whatever the parameters. The two uniform draws are one
+    call, ``random(2n)``: every uniform double takes one 64-bit output of the bit generator, so
+    one call of 2n gives the very numbers of two calls of n. ``buf`` is (R, 3, n) scratch; the
+    shocks come back as a contiguous copy (transcendental functions are applied to them), the
+    uniform draws as views of ``buf`` (only compared), valid until the next call.
     """
-    for r, g in enumerate(rngs):
-        g.standard_normal(out=buf[0, r])
-        g.random(out=buf[1, r])
-        g.random(out=buf[2, r])
-    return tuple(np.ascontiguousarray(buf[j].T) for j in range(3))
+    for g, row in zip(rngs, buf, strict=True):
+        g.standard_normal(out=row[0])
+        g.random(out=row[1:])
+    return np.ascontiguousarray(buf[:, 0].T), buf[:, 1].T, buf[:, 2].T
+
+
+
+def status_rows(plan: SharedPlan) -> np.ndarray:
+    """The states whose SCO status can change in some run, in order; no other state's ever does.
+
+    A state rises only if open to the SCO (in the SCO's region), falls only from a status it
+    holds (at the start, or gained by rising or by an event), and events move only the states
+    they name: the region, the start's status holders and every state an SCO event names.
+    """
+    can = plan.in_sco_region | (plan.status0 > 0)
+    for actions in plan.events.values():
+        for ev, mask in actions:
+            if ev.kind in ("join", "leave") and ev.org == "SCO":
+                can = can | mask
+    return np.flatnonzero(can)
