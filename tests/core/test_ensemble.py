@@ -8,6 +8,7 @@ exact (``assert_array_equal``): the engine keeps the model's order of every sum.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from model.config.experiment import load_experiment
 from model.config.scenario import Scenario, load_scenario
 from model.core.dynamics import SCO_STATUSES
 from model.core.ensemble import Ensemble, columns
+from model.core.ensemble.shared import trim_shared
 from model.core.levers import LEVERS
 from model.core.seeds import replication_seeds
 from model.run.design import expand
@@ -264,12 +266,15 @@ def test_a_trim_within_tolerance_follows_each_run():
     eng = Ensemble(plan, replication_seeds(1, 3))
     i, j = 10, 20  # i barely out (in every run), j far out in the shared path
     src = SRC["events"]  # lasting: the trim takes from it
+    eng.dev = np.zeros_like(eng.dev)  # the shared columns before a trim, as a step left them
     eng.dev[src, S_SCO, i] = 1.0 + 1e-13 - plan.base[S_SCO, i]
     eng.dev[src, S_SCO, j] = 1.5 - plan.base[S_SCO, j]
     eng.diverge(np.array([j]), np.array([0]))  # run 0 has its own, in-bounds, column j
     eng.pair_dev[src, S_SCO, 0] = 0.0
     before = [eng.dev_of_run(r) for r in range(3)]
-    eng._keep_in_bounds()
+    trimmed, oob, dirty, _ = trim_shared(plan, eng.dev)
+    eng._keep_in_bounds(replace(eng.path.at(0), dev=trimmed, untrimmed=eng.dev, oob=oob, dirty=dirty))
+    eng.dev = trimmed
     for r in range(3):
         dev = before[r]
         if dyn.out_of_bounds(dyn.structure(plan.base, dev)):

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import dynamics as dyn
 from ..derive import run_drift
-from ..dynamics import E_SCO, E_WEST, GOV, SCO_STATUSES
+from ..dynamics import SCO_STATUSES
 from ..record import SRC
 from .columns import (
     add_dynamic,
@@ -17,8 +17,6 @@ from .columns import (
     bounded_move,
     bounds_columns,
     lever_increments,
-    org_event,
-    pick,
     source_pushes,
     split_sums,
     status_bump,
@@ -27,6 +25,7 @@ from .columns import (
 )
 from .plan import N_SRC, TOP, SharedPlan, draw_step, start_generators, status_rows
 from .result import EnsembleResult
+from .shared import SharedStep, block_event, is_sco_event, sco_goal, shared_path, step_year, update_orgs
 
 
 class Ensemble:
@@ -64,10 +63,10 @@ class Ensemble:
         self.status_anchor = tile(plan.a0[self.mrows])
         self.streak = np.zeros((self.mrows.size, R))
         self.status_moved = np.zeros((self.mrows.size, R), dtype=bool)
-        self.status_shared = plan.status0.copy()
         self.orgs = {org: f.copy() for org, f in plan.orgs0.items()}
-        self.sanctions: list = []
-        self.dev = np.zeros((N_SRC, plan.base.shape[0], n))
+        # the shared columns' side of every step, computed once per plan (``shared``)
+        self.path = shared_path(plan)
+        self.dev = self.path.at(0).dev  # read-only: the shared deviations after k steps
         self.pair_state = np.zeros(0, dtype=np.intp)
         self.pair_run = np.zeros(0, dtype=np.intp)
         self.pair_dev = np.zeros((N_SRC, plan.base.shape[0], 0))
@@ -86,12 +85,14 @@ class Ensemble:
             # and its alignment; written in place each step, gathered per run when asked for
             self.rec_peer = np.zeros((T + 1, n, R))
             self.rec_shock = np.zeros((T + 1, n, R))
-        self._record()
+        self._record(self.path.at(0))
 
     # --- divergence ---
 
-    def diverge(self, states: np.ndarray, runs: np.ndarray) -> np.ndarray:
-        """Give (state, run) pairs their own deviation columns (copied from the shared ones).
+    def diverge(self, states: np.ndarray, runs: np.ndarray, dev: np.ndarray | None = None) -> np.ndarray:
+        """Give (state, run) pairs their own deviation columns, copied from the shared ``dev``.
+
+        ``dev`` is the shared deviations as they stand (the current ones if None).
 
         Returns the pairs' indices into the diverged block (new or already there).
         """
@@ -103,7 +104,8 @@ class Ensemble:
             m0 = self.pair_state.size
             self.pair_state = np.concatenate([self.pair_state, s])
             self.pair_run = np.concatenate([self.pair_run, r])
-            self.pair_dev = np.concatenate([self.pair_dev, self.dev[:, :, s]], axis=2)
+            shared = self.dev if dev is None else dev
+            self.pair_dev = np.concatenate([self.pair_dev, shared[:, :, s]], axis=2)
             self.pair_of[s, r] = np.arange(m0, m0 + s.size)
         return self.pair_of[states, runs]
 
@@ -129,82 +131,40 @@ class Ensemble:
         for i, r, o, w in zip(states.tolist(), runs.tolist(), old.tolist(), new.tolist(), strict=True):
             self.logs[r].append((year, str(iso[i]), SCO_STATUSES[o], SCO_STATUSES[w], source))
 
-    def _sco_event(self, ev, idx: np.ndarray) -> None:
-        """An SCO join or leave event: shared columns by the shared status, diverged ones by theirs."""
-        target = SCO_STATUSES.index(ev.status) if ev.kind == "join" else 0
-        src = SRC["events"]
+    def _event(self, ev, mask: np.ndarray, pair_direct: np.ndarray) -> None:
+        """``BlocModel._apply_event`` on the diverged pairs and the runs' statuses.
 
-        def goal(old):
-            return np.maximum(target, old) if ev.kind == "join" else np.zeros_like(old)
-
-        old = self.status_shared[idx]
-        new = goal(old).astype(np.int8)
-        ch = new != old
-        status_bump(self.plan, self.dev, self.plan.base, idx[ch], old[ch].astype(int),
-                    new[ch].astype(int), src)
-        self.status_shared[idx[ch]] = new[ch]
-        sel = np.flatnonzero(np.isin(self.pair_state, idx))
-        if sel.size:
-            pold = self.status[self.pair_state[sel], self.pair_run[sel]].astype(int)
-            pnew = goal(pold)
-            pch = pnew != pold
-            status_bump(self.plan, self.pair_dev, self._pair_base(), sel[pch], pold[pch], pnew[pch], src)
-        # every run, in the model's order (state by state), whether shared or diverged
-        for i in idx.tolist():
-            old_r = self.status[i]
-            new_r = goal(old_r).astype(np.int8)
-            runs = np.flatnonzero(new_r != old_r)
-            if runs.size:
-                self._set_status(np.full(runs.size, i), runs, new_r[runs], "events")
-
-    def _event(self, ev, mask: np.ndarray, direct: np.ndarray, pair_direct: np.ndarray, year: int) -> None:
-        """``BlocModel._apply_event`` on the shared columns and the diverged ones."""
-        plan, src = self.plan, SRC["events"]
-        idx = np.flatnonzero(mask)
-        pmask = mask[self.pair_state]
-        if ev.kind in ("join", "leave") and ev.org == "SCO":
-            self._sco_event(ev, idx)
+        The shared columns took it in ``shared``; the diverged ones take it here by the same
+        function (``block_event``), each by its own run's status for an SCO event.
+        """
+        if is_sco_event(ev):
+            pstatus = self.status[self.pair_state, self.pair_run]
+            block_event(self.plan, ev, mask, self.pair_dev, self._pair_base(), self.pair_state,
+                        pair_direct, pstatus, self.orgs)
+            # every run, in the model's order (state by state), whether shared or diverged
+            for i in np.flatnonzero(mask).tolist():
+                old_r = self.status[i]
+                new_r = sco_goal(ev, old_r).astype(np.int8)
+                runs = np.flatnonzero(new_r != old_r)
+                if runs.size:
+                    self._set_status(np.full(runs.size, i), runs, new_r[runs], "events")
             return
-        if ev.kind == "sanctions":
-            channel = E_WEST if ev.bloc == "west" else E_SCO
-            self.sanctions.append((year, year + ev.duration - 1, mask, ev.intensity, channel))
-            return
-        if ev.kind == "alignment_shock":
-            direct[src, idx] += 2.0 * ev.delta / plan.dt
-            pair_direct[src, pmask] += 2.0 * ev.delta / plan.dt
-            return
-        blocks = [(self.dev, plan.base, None), (self.pair_dev, self._pair_base(), self.pair_state)]
-        if ev.kind in ("join", "leave"):
-            flags = self.orgs[ev.org]
-            joining = ev.kind == "join"
-            act = mask & (~flags if joining else flags)
-            for dev, base, cols in blocks:
-                values = structure(base, dev)
-                org_event(dev, values, dyn.channel_room(values), np.flatnonzero(pick(act, cols)), ev.org,
-                          joining)
-            flags[act] = joining
-            return
-        for dev, base, cols in blocks:
-            values = structure(base, dev)
-            room = dyn.channel_room(values)
-            sel = np.flatnonzero(pick(mask, cols))
-            if ev.kind == "economic_shock":
-                c = E_SCO if ev.bloc == "sco" else E_WEST
-                dev[src, c, sel] += np.clip(ev.delta, -values[c, sel], room[c, sel])
-            elif ev.kind == "government_change":
-                dev[src, GOV, sel] += ev.regime - values[GOV, sel]
-            elif ev.kind == "ties":
-                dev[src][:, sel] += dyn.level_changes(values, sel, ev.levels)
+        block_event(self.plan, ev, mask, self.pair_dev, self._pair_base(), self.pair_state,
+                    pair_direct, None, self.orgs)
+        update_orgs(self.orgs, ev, mask)
 
     # --- bounds ---
 
-    def _keep_in_bounds(self) -> None:
-        """Trim each run's deviations exactly when ``BlocModel`` would trim that run's."""
+    def _keep_in_bounds(self, sh: SharedStep) -> None:
+        """Trim each run's deviations exactly when ``BlocModel`` would trim that run's.
+
+        The shared columns were trimmed (``sh``) if any was out of bounds. A run whose own
+        columns are out trims its shared ones too, and a run that does not trim keeps them
+        untrimmed: where the two differ from the shared trim, the run's columns split off.
+        """
         plan = self.plan
-        v_sh = structure(plan.base, self.dev)
-        oob_sh, dirty_sh = bounds_columns(v_sh)
-        base_p = self._pair_base()
-        oob_p, _ = bounds_columns(structure(base_p, self.pair_dev))
+        oob_sh, dirty_sh = sh.oob, sh.dirty
+        oob_p, _ = bounds_columns(structure(self._pair_base(), self.pair_dev))
         if not (dirty_sh.any() or oob_p.any()):
             return
         shared_cols = self.pair_of < 0
@@ -215,9 +175,7 @@ class Ensemble:
         if odd.size and dirty_sh.any():
             s, r = np.nonzero(dirty_sh[:, None] & shared_cols[:, odd])
             if s.size:
-                self.diverge(s, odd[r])
-        if trig_sh:
-            self.dev = dyn.keep_in_bounds(self.dev, plan.base, plan.lasting)
+                self.diverge(s, odd[r], sh.untrimmed)
         sel = np.flatnonzero(trig[self.pair_run])
         if sel.size:
             self.pair_dev[:, :, sel] = dyn.keep_in_bounds(self.pair_dev[:, :, sel],
@@ -229,34 +187,28 @@ class Ensemble:
         """Advance every run by one step of ``dt`` years."""
         plan, dt = self.plan, self.plan.dt
         k = self.k
-        year = int(np.ceil(self.t + dt - 1e-9))
+        year = step_year(plan, k)
         self.t = plan.start_year + (k + 1) * dt
-        direct = np.zeros((N_SRC, plan.n))
+        sh = self.path.at(k + 1)  # the shared columns' events, levers, trim and pushes
         pair_direct = np.zeros((N_SRC, self.pair_state.size))
         for ev, mask in plan.events.get(k, ()):
-            self._event(ev, mask, direct, pair_direct, year)
-        # structure: shared columns, then the diverged ones, by the same functions
-        values = structure(plan.base, self.dev)
-        room = dyn.channel_room(values)
-        inc, rows, capped = lever_increments(plan, year, values, room, direct, self.sanctions, None)
-        self.dev = advance_structure(plan, self.dev, inc, rows, capped, values, room)
-        if self.pair_state.size:
+            self._event(ev, mask, pair_direct)
+        if self.pair_state.size:  # the diverged columns, by the same functions
             pv = structure(self._pair_base(), self.pair_dev)
             proom = dyn.channel_room(pv)
-            pinc, prows, pcap = lever_increments(plan, year, pv, proom, pair_direct, self.sanctions,
+            pinc, prows, pcap = lever_increments(plan, year, pv, proom, pair_direct, sh.sanctions,
                                                  self.pair_state)
             self.pair_dev = advance_structure(plan, self.pair_dev, pinc, prows, pcap, pv, proom)
-        self._keep_in_bounds()
+        self._keep_in_bounds(sh)
+        self.dev = sh.dev
         if pair_direct.shape[1] < self.pair_state.size:  # pairs split off by the trim
-            extra = direct[:, self.pair_state[pair_direct.shape[1]:]]
+            extra = sh.direct[:, self.pair_state[pair_direct.shape[1]:]]
             pair_direct = np.concatenate([pair_direct, extra], axis=1)
-        push = source_pushes(plan, self.dev, direct)
         pair_push = source_pushes(plan, self.pair_dev, pair_direct)
-        pos_s, neg_s = split_sums(push)
         ppos, pneg = split_sums(pair_push)
         self.k = k + 1
         if self.attribution:
-            self.rec_push[self.k] = push
+            self.rec_push[self.k] = sh.push
             self.rec_push_pairs[self.k] = (self.pair_state, self.pair_run, pair_push)
         # alignment and membership, a block of runs at a time: the (n, block) arrays of a
         # dozen elementwise operations stay in cache, which (n, R) arrays at R = 1,000 do not
@@ -267,10 +219,10 @@ class Ensemble:
             sel = np.flatnonzero(pair_block == lo // self.block)
             # the start of the step's alignment: the hazard rule reads it
             a_prev = self.a[self.mrows, sl] if self.plan.params["membership_rule"] == "hazard" else None
-            draws = self._align(sl, pos_s[:, None], neg_s[:, None], ppos[sel], pneg[sel],
+            draws = self._align(sl, sh.pos[:, None], sh.neg[:, None], ppos[sel], pneg[sel],
                                 self.pair_state[:m0][sel], self.pair_run[:m0][sel] - lo)
             self._membership(sl, draws, a_prev)
-        self._record()
+        self._record(sh)
 
     def _align(self, sl: slice, pos_s: np.ndarray, neg_s: np.ndarray, ppos: np.ndarray,
                pneg: np.ndarray, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
@@ -347,11 +299,11 @@ class Ensemble:
         status_bump(plan, self.pair_dev, self._pair_base(), j, old, new, SRC["membership"])
         self._set_status(s, r, new.astype(np.int8), "membership")
 
-    def _record(self) -> None:
+    def _record(self, sh: SharedStep) -> None:
         k = self.k
         self.rec_a[:, k] = self.a.T
         self.rec_status[:, k] = self.status.T
-        self.rec_struct[k] = structure(self.plan.base, self.dev)
+        self.rec_struct[k] = sh.structure
         self.rec_struct_pairs[k] = (self.pair_state, self.pair_run,
                                     structure(self._pair_base(), self.pair_dev))
 

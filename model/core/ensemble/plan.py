@@ -6,7 +6,7 @@ modules only - not ``simulation``, so the engine runs without Mesa.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -60,6 +60,8 @@ class SharedPlan:
     trade_down: np.ndarray       # (4, 4) trade share lost
     shock_sd: np.ndarray | None = None  # (n,) each state's shock sd (core.derive)
     drift_sd: np.ndarray | None = None  # (n,) each state's drift sd (core.derive; 0: none)
+    #: what ensembles of the plan compute once and share (``shared.shared_path``)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 
