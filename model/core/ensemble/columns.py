@@ -163,10 +163,18 @@ def split_sums(pushes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def add_dynamic(src_part: np.ndarray, peer: np.ndarray, shock: np.ndarray, sign: float) -> np.ndarray:
-    """Finish a sum over drivers: sources, then peer, inertia (a zero push) and shock, in order."""
-    s = src_part + np.maximum(sign * peer, 0.0)
-    s += np.maximum(sign * 0.0, 0.0)
-    s += np.maximum(sign * shock, 0.0)
+    """Finish a sum over drivers: sources, then peer, inertia (a zero push) and shock, in order.
+
+    Inertia's part is ``np.maximum(±0.0, 0.0)``, +0.0, and is not added: every part is
+    ``np.maximum(x, 0.0)``, never -0.0, so the sum so far is never -0.0 and adding +0.0
+    leaves it as it is, bit for bit.
+    """
+    if sign > 0:
+        s = src_part + np.maximum(peer, 0.0)
+        s += np.maximum(shock, 0.0)
+    else:
+        s = src_part + np.maximum(-peer, 0.0)
+        s += np.maximum(-shock, 0.0)
     return s
 
 

@@ -23,7 +23,7 @@ from .columns import (
     structure,
     swap_in,
 )
-from .plan import N_SRC, TOP, SharedPlan, draw_step, start_generators, status_rows
+from .plan import N_SRC, TOP, SharedPlan, draw_calls, draw_step, start_generators, status_rows
 from .result import EnsembleResult
 from .shared import SharedStep, block_event, is_sco_event, sco_goal, shared_path, step_year, update_orgs
 
@@ -47,7 +47,10 @@ class Ensemble:
         # each run's drift (n, R), drawn from its own generator before its first step's draws
         drifts = [run_drift(g, plan.drift_sd) for g in self.rngs]
         self.drift = np.stack(drifts, axis=1) if drifts and drifts[0].size else None
+        self.drift_parts = dyn.drift_parts(self.drift) if self.drift is not None else None
         self.buf = np.empty((min(R, self.block), 3, n))
+        self.draw_calls = [draw_calls(self.rngs[lo:lo + self.block], self.buf)
+                           for lo in range(0, R, self.block)]
         self.k = 0
         self.t = float(plan.start_year)
         tile = lambda x: np.repeat(x[:, None], R, axis=1)  # noqa: E731
@@ -62,6 +65,8 @@ class Ensemble:
         self.a_decide = tile(plan.a0[self.mrows])
         self.status_anchor = tile(plan.a0[self.mrows])
         self.streak = np.zeros((self.mrows.size, R))
+        # each one's next rung's threshold (``dynamics.next_threshold``), changed with the status
+        self.next_threshold = tile(dyn.next_threshold(plan.status0[self.mrows], plan.thresholds))
         self.status_moved = np.zeros((self.mrows.size, R), dtype=bool)
         self.orgs = {org: f.copy() for org, f in plan.orgs0.items()}
         # the shared columns' side of every step, computed once per plan (``shared``)
@@ -126,6 +131,7 @@ class Ensemble:
         rows = self.mrow_of[states]  # every state whose status changes has one (status_rows)
         self.status_anchor[rows, runs] = self.a_decide[rows, runs]
         self.streak[rows, runs] = 0.0
+        self.next_threshold[rows, runs] = dyn.next_threshold(new, self.plan.thresholds)
         self.status_moved[rows, runs] = source == "membership"
         iso = self.plan.iso3
         for i, r, o, w in zip(states.tolist(), runs.tolist(), old.tolist(), new.tolist(), strict=True):
@@ -237,18 +243,21 @@ class Ensemble:
         """
         plan, p, dt = self.plan, self.plan.params, self.plan.dt
         a, a0 = self.a[:, sl], plan.a0[:, None]
-        peer = dyn.peer_push(plan.relations, a, a0, p["peer_weight"], plan.has_relations[:, None])
-        eps, draws, leaders = draw_step(self.rngs[sl], self.buf[:a.shape[1]])
+        d = a - a0  # the departures: the peers and inertia read them
+        peer = dyn.peer_push(plan.relations, a, a0, p["peer_weight"], plan.has_relations[:, None], d)
+        eps, draws, leaders = draw_step(self.draw_calls[sl.start // self.block])
         eps = dyn.heavy_tails(eps, p["shock_tail"])
-        eps = dyn.persistent_shocks(eps, self.eps_prev[:, sl] if self.k > 1 else None,
-                                    p["shock_persistence"], dt)
-        self.eps_prev[:, sl] = eps
-        relaxed = dyn.relax_to_anchor(a, a0, p["inertia"], dt)
-        shock = dyn.shock_push(eps, relaxed, plan.shock_sd[:, None], dt) + dyn.leader_change_push(
-            leaders, relaxed, p["leader_change_rate"], p["leader_change_effect"],
-            p["leader_change_draws"], dt)
+        if p["shock_persistence"]:  # (otherwise the last shocks are never read)
+            eps = dyn.persistent_shocks(eps, self.eps_prev[:, sl] if self.k > 1 else None,
+                                        p["shock_persistence"], dt)
+            self.eps_prev[:, sl] = eps
+        relaxed = dyn.relax_to_anchor(a, a0, p["inertia"], dt, d)
+        shock = dyn.shock_push(eps, relaxed, plan.shock_sd[:, None], dt)
+        shock += dyn.leader_change_push(leaders, relaxed, p["leader_change_rate"],
+                                        p["leader_change_effect"], p["leader_change_draws"], dt)
         if self.drift is not None:  # the runs' drifts, in the shock row as in BlocModel
-            shock = shock + dyn.drift_push(self.drift[:, sl], relaxed)
+            twice, sign = self.drift_parts
+            shock += dyn.drift_push(self.drift[:, sl], relaxed, (twice[:, sl], sign[:, sl]))
         pos = add_dynamic(pos_s, peer, shock, 1.0)
         neg = add_dynamic(neg_s, peer, shock, -1.0)
         if pi.size:
@@ -259,7 +268,8 @@ class Ensemble:
         if self.attribution:
             self.rec_peer[self.k][:, sl] = peer
             self.rec_shock[self.k][:, sl] = shock
-        self.a[:, sl] = relaxed + up - down
+        relaxed += up
+        np.subtract(relaxed, down, out=a)  # relaxed + up - down, into the runs' alignment
         return draws
 
     def _membership(self, sl: slice, draws: np.ndarray, a_prev: np.ndarray | None) -> None:
@@ -272,7 +282,8 @@ class Ensemble:
         plan, p, rows = self.plan, self.plan.params, self.mrows
         a_decide, status = self.a_decide[:, sl], self.status[rows, sl]
         a_decide += (self.a[rows, sl] - a_decide) * plan.smoothing
-        streak = dyn.update_streak(a_decide, status, self.streak[:, sl], plan.thresholds, plan.dt)
+        nxt = self.next_threshold[:, sl]
+        streak = dyn.streak_after(a_decide, status, self.streak[:, sl], nxt, plan.dt)
         self.streak[:, sl] = streak
         anchor = self.status_anchor[:, sl]
         open_ = (plan.in_sco_region & ~self.orgs["NATO"] & ~self.orgs["EU"])[rows, None]
@@ -284,13 +295,12 @@ class Ensemble:
                                      draws)
         else:
             admit = 1.0 - (1.0 - p["admission_rate"]) ** plan.dt
-            crossed = self.status_moved[:, sl] | (anchor < plan.thresholds[np.minimum(status + 1,
-                                                                                      TOP)])
+            crossed = self.status_moved[:, sl] | (anchor < nxt)
             moves = dyn.membership_moves(a_decide, status, streak, open_ & crossed, anchor,
                                          p["leave_drop"], p["membership_years"], admit, draws)
-        s, r = np.nonzero(moves)  # state-major: each run's movers in state order, as the model
-        if s.size == 0:
+        if not np.count_nonzero(moves):
             return
+        s, r = np.nonzero(moves)  # state-major: each run's movers in state order, as the model
         m = moves[s, r]
         s, r = rows[s], r + sl.start
         old = self.status[s, r].astype(int)

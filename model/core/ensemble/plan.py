@@ -130,19 +130,30 @@ def start_generators(seeds) -> list[np.random.Generator]:
 
 
 
-def draw_step(rngs: list[np.random.Generator], buf: np.ndarray) -> tuple[np.ndarray, ...]:
+def draw_calls(rngs: list[np.random.Generator], buf: np.ndarray) -> tuple:
+    """What ``draw_step`` calls for these runs: each generator's two methods and its rows of ``buf``.
+
+    ``buf`` is (runs, 3, n) scratch (rows beyond ``len(rngs)`` unused). Bound once for the
+    ensemble, since looking the methods up costs about as much as drawing a run's numbers.
+    """
+    buf = buf[:len(rngs)]
+    return [(g.standard_normal, g.random, row[0], row[1:]) for g, row in zip(rngs, buf, strict=True)], buf
+
+
+def draw_step(calls: tuple) -> tuple[np.ndarray, ...]:
     """One step's shocks, membership draws and leader-change draws for every run, (n, R) each.
 
     Each run draws ``standard_normal(n)`` then ``random(n)`` twice from its own generator, as
     ``BlocModel.step`` does every step whatever the parameters. The two uniform draws are one
     call, ``random(2n)``: every uniform double takes one 64-bit output of the bit generator, so
-    one call of 2n gives the very numbers of two calls of n. ``buf`` is (R, 3, n) scratch; the
-    shocks come back as a contiguous copy (transcendental functions are applied to them), the
-    uniform draws as views of ``buf`` (only compared), valid until the next call.
+    one call of 2n gives the very numbers of two calls of n. ``calls`` is ``draw_calls``'s;
+    the shocks come back as a contiguous copy (transcendental functions are applied to them),
+    the uniform draws as views of the scratch rows (only compared), valid until the next call.
     """
-    for g, row in zip(rngs, buf, strict=True):
-        g.standard_normal(out=row[0])
-        g.random(out=row[1:])
+    fns, buf = calls
+    for normal, uniform, shocks, draws in fns:
+        normal(out=shocks)
+        uniform(out=draws)
     return np.ascontiguousarray(buf[:, 0].T), buf[:, 1].T, buf[:, 2].T
 
 
