@@ -296,6 +296,22 @@ def test_sum_rows_keeps_the_models_order_whatever_the_layout():
     for cols in ([5], [3, 5, 9], list(range(0, 193, 7))):
         np.testing.assert_array_equal(columns.sum_rows(x[:, cols]), expected[cols])
         np.testing.assert_array_equal(columns.sum_rows(np.asfortranarray(x[:, cols])), expected[cols])
+        np.testing.assert_array_equal(columns.sum_rows(np.ascontiguousarray(x[:, cols])), expected[cols])
+
+
+def test_sum_rows_adds_row_by_row_for_every_block_shape():
+    """Deviations (sources, channels, m) and pushes (sources, m) of any number of pairs: numpy's
+    one-call sum of a C-ordered block is the written-out row-by-row sum (a single column is not)."""
+    rng = np.random.default_rng(1)
+    for m in range(1, 70):
+        for shape in ((16, 5, m), (16, m), (3, m)):
+            x = rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 9, size=shape)
+            out = x[0].copy()
+            for row in x[1:]:
+                out += row
+            np.testing.assert_array_equal(columns.sum_rows(x), out, err_msg=str(shape))
+            np.testing.assert_array_equal(columns.sum_rows(np.asfortranarray(x)), out)
+            np.testing.assert_array_equal(columns.sum_rows(np.moveaxis(x, 0, -1), axis=-1), out)
 
 
 def test_heavy_tailed_shocks_match_the_model():

@@ -76,6 +76,7 @@ class Ensemble:
         self.pair_run = np.zeros(0, dtype=np.intp)
         self.pair_dev = np.zeros((N_SRC, plan.base.shape[0], 0))
         self.pair_of = np.full((n, R), -1, dtype=np.intp)
+        self._pair_base_cache = plan.base[:, self.pair_state]
         self.logs: list[list] = [[] for _ in range(R)]
         # records run-major, (R, T+1, ...), so that one run is one contiguous block; each step
         # writes its (n, R) arrays transposed, cheaper than transposing the whole record at the end
@@ -119,7 +120,10 @@ class Ensemble:
         return swap_in(self.dev, self.pair_dev, self.pair_state, self.pair_run == r)
 
     def _pair_base(self) -> np.ndarray:
-        return self.plan.base[:, self.pair_state]
+        """The diverged pairs' start values (channels, m), gathered again only when pairs are added."""
+        if self._pair_base_cache.shape[1] != self.pair_state.size:
+            self._pair_base_cache = self.plan.base[:, self.pair_state]
+        return self._pair_base_cache
 
     # --- status changes ---
 
@@ -170,15 +174,18 @@ class Ensemble:
         """
         plan = self.plan
         oob_sh, dirty_sh = sh.oob, sh.dirty
+        any_dirty = bool(dirty_sh.any())
+        if not self.pair_state.size and not any_dirty:
+            return
         oob_p, _ = bounds_columns(structure(self._pair_base(), self.pair_dev))
-        if not (dirty_sh.any() or oob_p.any()):
+        if not (any_dirty or oob_p.any()):
             return
         shared_cols = self.pair_of < 0
         trig = (oob_sh[:, None] & shared_cols).any(axis=0)
         trig[self.pair_run[oob_p]] = True
         trig_sh = bool(oob_sh.any())
         odd = np.flatnonzero(trig != trig_sh)  # runs whose shared columns must not follow the shared trim
-        if odd.size and dirty_sh.any():
+        if odd.size and any_dirty:
             s, r = np.nonzero(dirty_sh[:, None] & shared_cols[:, odd])
             if s.size:
                 self.diverge(s, odd[r], sh.untrimmed)
@@ -211,7 +218,7 @@ class Ensemble:
             extra = sh.direct[:, self.pair_state[pair_direct.shape[1]:]]
             pair_direct = np.concatenate([pair_direct, extra], axis=1)
         pair_push = source_pushes(plan, self.pair_dev, pair_direct)
-        ppos, pneg = split_sums(pair_push)
+        ppos, pneg = split_sums(pair_push) if self.pair_state.size else (np.zeros(0), np.zeros(0))
         self.k = k + 1
         if self.attribution:
             self.rec_push[self.k] = sh.push
@@ -222,7 +229,7 @@ class Ensemble:
         pair_block = self.pair_run // self.block
         for lo in range(0, self.R, self.block):
             sl = slice(lo, min(lo + self.block, self.R))
-            sel = np.flatnonzero(pair_block == lo // self.block)
+            sel = np.flatnonzero(pair_block == lo // self.block) if lo or sl.stop < self.R else slice(None)
             # the start of the step's alignment: the hazard rule reads it
             a_prev = self.a[self.mrows, sl] if self.plan.params["membership_rule"] == "hazard" else None
             draws = self._align(sl, sh.pos[:, None], sh.neg[:, None], ppos[sel], pneg[sel],

@@ -14,6 +14,7 @@ Part of the core: imports numpy, the core's own modules and ``ensemble.plan``, `
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -59,7 +60,7 @@ class SharedStep:
 def step_year(plan: SharedPlan, k: int) -> int:
     """The year of step ``k`` (from ``start + k dt`` to ``start + (k+1) dt``), as ``BlocModel`` takes it."""
     t = plan.start_year + k * plan.dt if k else float(plan.start_year)
-    return int(np.ceil(t + plan.dt - 1e-9))
+    return math.ceil(t + plan.dt - 1e-9)
 
 
 def sco_goal(ev, old: np.ndarray) -> np.ndarray:
