@@ -124,8 +124,9 @@ def start_generators(seeds) -> list[np.random.Generator]:
     that generator, but the draw moves the numpy stream, so it is made here too.
     """
     rngs = [np.random.default_rng(s) for s in seeds]
+    top = np.iinfo(np.int32).max
     for g in rngs:
-        g.integers(np.iinfo(np.int32).max)
+        g.integers(top)
     return rngs
 
 
