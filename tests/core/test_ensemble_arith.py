@@ -84,3 +84,18 @@ def test_the_next_rungs_threshold_gives_the_streak_of_update_streak():
     assert same(dyn.streak_after(a, status, streak, nxt, 0.25), written)
     assert same(dyn.update_streak(a, status, streak, thresholds, 0.25), written)
     assert (nxt[status == 3] == thresholds[3]).all() and (nxt[status == 0] == thresholds[1]).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=SEEDS, dt=st.sampled_from([1.0, 0.25]))
+def test_the_bounded_step_equals_the_moves_added(seed, dt):
+    """``bounded_step`` against ``relaxed + up - down`` of ``bounded_move``, at the edges too
+    (alignment exactly -1, -0, 0 or 1; pushes exactly 0)."""
+    rng = np.random.default_rng(seed)
+    relaxed = np.tanh(values(seed, (40, 3)))
+    relaxed.flat[rng.choice(relaxed.size, 12, replace=False)] = rng.choice([-1.0, -0.0, 1.0], 12)
+    pos, neg = np.abs(values(seed + 1, (40, 3), 0.3)) * 5, np.abs(values(seed + 2, (40, 3), 0.3)) * 5
+    up, down = columns.bounded_move(relaxed, pos, neg, dt)
+    out = np.empty_like(relaxed)
+    columns.bounded_step(relaxed, pos, neg, dt, out)
+    assert same(out, relaxed + up - down)

@@ -14,7 +14,7 @@ from ..record import SRC
 from .columns import (
     add_dynamic,
     advance_structure,
-    bounded_move,
+    bounded_step,
     bounds_columns,
     lever_increments,
     source_pushes,
@@ -271,12 +271,10 @@ class Ensemble:
             ij = (pi, pj)
             pos[ij] = add_dynamic(ppos, peer[ij], shock[ij], 1.0)
             neg[ij] = add_dynamic(pneg, peer[ij], shock[ij], -1.0)
-        up, down = bounded_move(relaxed, pos, neg, dt)
         if self.attribution:
             self.rec_peer[self.k][:, sl] = peer
             self.rec_shock[self.k][:, sl] = shock
-        relaxed += up
-        np.subtract(relaxed, down, out=a)  # relaxed + up - down, into the runs' alignment
+        bounded_step(relaxed, pos, neg, dt, out=a)  # into the runs' alignment
         return draws
 
     def _membership(self, sl: slice, draws: np.ndarray, a_prev: np.ndarray | None) -> None:
