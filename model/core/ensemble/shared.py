@@ -38,7 +38,7 @@ from .plan import N_SRC, SharedPlan
 
 #: A plan keeps its shared path if all its steps take at most this many bytes (a 193-state
 #: world's 11 yearly steps take about 2 MB); a larger one is computed by each ensemble and dropped.
-KEEP_BYTES = 32 * 2**20
+KEEP_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
