@@ -49,7 +49,8 @@ class SharedStep:
     untrimmed: np.ndarray  # the same before the step's trim (``dev`` itself if none)
     oob: np.ndarray        # (n,) columns out of bounds before the trim (``bounds_columns``)
     dirty: np.ndarray      # (n,) columns a trim would change
-    direct: np.ndarray     # (sources, n) direct pushes, levers' included
+    direct: np.ndarray | None  # (sources, n) direct pushes, levers' included; kept only where
+    #                            a trim can split pairs off (``dirty``), the one use of them
     push: np.ndarray       # (sources, n) source pushes
     pos: np.ndarray        # (n,) sum of the source pushes' positive parts, in the model's order
     neg: np.ndarray        # (n,) and of their negative parts
@@ -184,6 +185,7 @@ class SharedPath:
         push = source_pushes(plan, dev, direct)
         pos, neg = split_sums(push)
         _frozen(dev, untrimmed, oob, dirty, direct, push, pos, neg, values)
+        direct = direct if dirty.any() else None
         return SharedStep(dev=dev, untrimmed=untrimmed, oob=oob, dirty=dirty, direct=direct,
                           push=push, pos=pos, neg=neg, structure=values,
                           sanctions=tuple(self._sanctions))
@@ -207,7 +209,7 @@ def trim_shared(plan: SharedPlan, dev: np.ndarray) -> tuple[np.ndarray, ...]:
 def path_bytes(plan: SharedPlan) -> int:
     """About the bytes a kept path of the plan takes."""
     n, channels = plan.n, plan.base.shape[0]
-    return 8 * (plan.steps + 1) * (N_SRC * channels * n + 2 * N_SRC * n + channels * n + 2 * n)
+    return 8 * (plan.steps + 1) * (N_SRC * channels * n + N_SRC * n + channels * n + 2 * n)
 
 
 def shared_path(plan: SharedPlan) -> SharedPath:
