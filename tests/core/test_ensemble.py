@@ -22,7 +22,7 @@ from model.config.experiment import load_experiment
 from model.config.scenario import Scenario, load_scenario
 from model.core.dynamics import SCO_STATUSES
 from model.core.ensemble import Ensemble, columns
-from model.core.ensemble.shared import trim_shared
+from model.core.ensemble.shared import Held, trim_shared
 from model.core.levers import LEVERS
 from model.core.seeds import replication_seeds
 from model.run.design import expand
@@ -266,15 +266,17 @@ def test_a_trim_within_tolerance_follows_each_run():
     eng = Ensemble(plan, replication_seeds(1, 3))
     i, j = 10, 20  # i barely out (in every run), j far out in the shared path
     src = SRC["events"]  # lasting: the trim takes from it
-    eng.dev = np.zeros_like(eng.dev)  # the shared columns before a trim, as a step left them
-    eng.dev[src, S_SCO, i] = 1.0 + 1e-13 - plan.base[S_SCO, i]
-    eng.dev[src, S_SCO, j] = 1.5 - plan.base[S_SCO, j]
+    dev = eng.dev.full()  # the shared columns before a trim, as a step left them
+    dev[src, S_SCO, i] = 1.0 + 1e-13 - plan.base[S_SCO, i]
+    dev[src, S_SCO, j] = 1.5 - plan.base[S_SCO, j]
+    eng.dev = Held.of(dev)
     eng.diverge(np.array([j]), np.array([0]))  # run 0 has its own, in-bounds, column j
     eng.pair_dev[src, S_SCO, 0] = 0.0
     before = [eng.dev_of_run(r) for r in range(3)]
-    trimmed, oob, dirty, _ = trim_shared(plan, eng.dev)
-    eng._keep_in_bounds(replace(eng.path.at(0), dev=trimmed, untrimmed=eng.dev, oob=oob, dirty=dirty))
-    eng.dev = trimmed
+    trimmed, oob, dirty, _ = trim_shared(plan, dev)
+    eng._keep_in_bounds(replace(eng.path.at(0), dev=Held.of(trimmed), untrimmed=eng.dev, oob=oob,
+                                dirty=dirty))
+    eng.dev = Held.of(trimmed)
     for r in range(3):
         dev = before[r]
         if dyn.out_of_bounds(dyn.structure(plan.base, dev)):

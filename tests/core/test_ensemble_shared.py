@@ -88,3 +88,16 @@ def test_prepare_plan_hands_an_equal_scenario_the_same_plan():
     assert prepare_plan(changed, world=world) is not plan
     other_world = replace(world)
     assert prepare_plan(sc, world=other_world) is not plan
+
+
+def test_held_deviations_give_back_every_bit():
+    rng = np.random.default_rng(2)
+    dev = np.zeros((16, 5, 30))
+    dev[3, 1] = rng.standard_normal(30)
+    dev[7, 4, [2, 9]] = -0.0  # a row of zeros but for two -0.0: held, so the signs come back
+    dev[12, 0, 5] = 1e-310
+    held = shared.Held.of(dev)
+    assert held.rows.tolist() == [3 * 5 + 1, 7 * 5 + 4, 12 * 5 + 0]
+    assert held.full().tobytes() == dev.tobytes()
+    cols = np.array([9, 2, 5, 5, 0])
+    assert held.columns(cols).tobytes() == np.ascontiguousarray(dev[:, :, cols]).tobytes()

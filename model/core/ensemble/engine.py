@@ -25,7 +25,7 @@ from .columns import (
 )
 from .plan import N_SRC, TOP, SharedPlan, draw_calls, draw_step, start_generators, status_rows
 from .result import EnsembleResult
-from .shared import SharedStep, block_event, is_sco_event, sco_goal, shared_path, step_year, update_orgs
+from .shared import Held, SharedStep, block_event, is_sco_event, sco_goal, shared_path, step_year, update_orgs
 
 
 class Ensemble:
@@ -71,7 +71,7 @@ class Ensemble:
         self.orgs = {org: f.copy() for org, f in plan.orgs0.items()}
         # the shared columns' side of every step, computed once per plan (``shared``)
         self.path = shared_path(plan)
-        self.dev = self.path.at(0).dev  # read-only: the shared deviations after k steps
+        self.dev = self.path.at(0).dev  # the shared deviations after k steps (``Held``)
         self.pair_state = np.zeros(0, dtype=np.intp)
         self.pair_run = np.zeros(0, dtype=np.intp)
         self.pair_dev = np.zeros((N_SRC, plan.base.shape[0], 0))
@@ -95,7 +95,7 @@ class Ensemble:
 
     # --- divergence ---
 
-    def diverge(self, states: np.ndarray, runs: np.ndarray, dev: np.ndarray | None = None) -> np.ndarray:
+    def diverge(self, states: np.ndarray, runs: np.ndarray, dev: Held | None = None) -> np.ndarray:
         """Give (state, run) pairs their own deviation columns, copied from the shared ``dev``.
 
         ``dev`` is the shared deviations as they stand (the current ones if None).
@@ -111,13 +111,13 @@ class Ensemble:
             self.pair_state = np.concatenate([self.pair_state, s])
             self.pair_run = np.concatenate([self.pair_run, r])
             shared = self.dev if dev is None else dev
-            self.pair_dev = np.concatenate([self.pair_dev, shared[:, :, s]], axis=2)
+            self.pair_dev = np.concatenate([self.pair_dev, shared.columns(s)], axis=2)
             self.pair_of[s, r] = np.arange(m0, m0 + s.size)
         return self.pair_of[states, runs]
 
     def dev_of_run(self, r: int) -> np.ndarray:
         """Run ``r``'s deviations (sources, channels, n): the shared ones with its diverged columns."""
-        return swap_in(self.dev, self.pair_dev, self.pair_state, self.pair_run == r)
+        return swap_in(self.dev.full(), self.pair_dev, self.pair_state, self.pair_run == r)
 
     def _pair_base(self) -> np.ndarray:
         """The diverged pairs' start values (channels, m), gathered again only when pairs are added."""

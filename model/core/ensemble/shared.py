@@ -36,17 +36,53 @@ from .columns import (
 )
 from .plan import N_SRC, SharedPlan
 
-#: A plan keeps its shared path if all its steps take at most this many bytes (a 193-state
-#: world's 11 yearly steps take about 2 MB); a larger one is computed by each ensemble and dropped.
+#: A plan keeps its shared path if all its steps may take at most this many bytes
+#: (``path_bytes``, an upper bound: 1.7 MB for a 193-state world's 11 yearly steps, which hold
+#: about 0.6 MB); a larger one is computed by each ensemble and dropped.
 KEEP_BYTES = 16 * 2**20
+
+
+@dataclass(frozen=True)
+class Held:
+    """Deviations (sources, channels, n) held by their (source, channel) rows not all +0.0.
+
+    Most rows of the shared deviations are zero (a lever moves one or two channels; no shared
+    column takes membership ties), so a step keeps a few rows: a ninth of the array in the
+    baseline. Rows are told apart by their bits, so a row holding -0.0 is kept: the columns
+    put back together are the array's, bit for bit.
+    """
+
+    shape: tuple
+    rows: np.ndarray  # (k,) rows of the (sources x channels, n) array that are held
+    vals: np.ndarray  # (k, n)
+
+    @classmethod
+    def of(cls, dev: np.ndarray) -> Held:
+        """The rows of ``dev`` that are not all +0.0 (a copy)."""
+        flat = dev.reshape(-1, dev.shape[-1])
+        rows = np.flatnonzero((flat.view(np.int64) != 0).any(axis=1))
+        vals = flat[rows]
+        _frozen(rows, vals)
+        return cls(dev.shape, rows, vals)
+
+    def columns(self, cols) -> np.ndarray:
+        """The deviations of the states ``cols`` (indices, or a slice), a new (sources, channels, m) array."""
+        vals = self.vals[:, cols]
+        out = np.zeros((self.shape[0] * self.shape[1], vals.shape[1]))
+        out[self.rows] = vals
+        return out.reshape(self.shape[0], self.shape[1], -1)
+
+    def full(self) -> np.ndarray:
+        """The whole array, a new one."""
+        return self.columns(slice(None))
 
 
 @dataclass(frozen=True)
 class SharedStep:
     """The shared columns after one step, and what each run's step reads from it (read-only)."""
 
-    dev: np.ndarray        # (sources, channels, n) deviations at the end of the step
-    untrimmed: np.ndarray  # the same before the step's trim (``dev`` itself if none)
+    dev: Held              # (sources, channels, n) deviations at the end of the step
+    untrimmed: Held        # the same before the step's trim (``dev`` itself if none)
     oob: np.ndarray        # (n,) columns out of bounds before the trim (``bounds_columns``)
     dirty: np.ndarray      # (n,) columns a trim would change
     direct: np.ndarray | None  # (sources, n) direct pushes, levers' included; kept only where
@@ -144,11 +180,12 @@ class SharedPath:
         self._orgs = {org: f.copy() for org, f in plan.orgs0.items()}
         self._sanctions: list = []
         zero = np.zeros((N_SRC, n))
-        first = SharedStep(dev=self._dev.copy(), untrimmed=self._dev.copy(),
+        held = Held.of(self._dev)
+        first = SharedStep(dev=held, untrimmed=held,
                            oob=np.zeros(n, dtype=bool), dirty=np.zeros(n, dtype=bool),
                            direct=zero, push=zero, pos=np.zeros(n), neg=np.zeros(n),
                            structure=structure(plan.base, self._dev), sanctions=())
-        _frozen(first.dev, first.untrimmed, zero, first.pos, first.neg, first.structure)
+        _frozen(zero, first.pos, first.neg, first.structure)
         self._steps = {0: first}
         self._k = 0
         self._lock = threading.Lock()
@@ -184,9 +221,11 @@ class SharedPath:
         self._dev = dev  # the next step works on a copy
         push = source_pushes(plan, dev, direct)
         pos, neg = split_sums(push)
-        _frozen(dev, untrimmed, oob, dirty, direct, push, pos, neg, values)
+        _frozen(dev, oob, dirty, direct, push, pos, neg, values)
+        held = Held.of(dev)
+        untrimmed = held if untrimmed is dev else Held.of(untrimmed)
         direct = direct if dirty.any() else None
-        return SharedStep(dev=dev, untrimmed=untrimmed, oob=oob, dirty=dirty, direct=direct,
+        return SharedStep(dev=held, untrimmed=untrimmed, oob=oob, dirty=dirty, direct=direct,
                           push=push, pos=pos, neg=neg, structure=values,
                           sanctions=tuple(self._sanctions))
 
