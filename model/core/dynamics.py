@@ -70,31 +70,38 @@ def structural_push(dev: np.ndarray, econ_weight: float, security_weight: float,
 
 
 def peer_push(relations, a: np.ndarray, a0: np.ndarray, weight: float,
-              has_relations: np.ndarray | None = None) -> np.ndarray:
+              has_relations: np.ndarray | None = None,
+              departure: np.ndarray | None = None) -> np.ndarray:
     """DeGroot influence on departures: ``w * (A (a - a0) - (a - a0))``.
 
     ``relations`` is a row-normalised (sparse) matrix. Neighbours' *moves* are contagious; their
     standing differences are already part of the observed starting world, so they move nobody.
     States without relations (a zero row) feel no peer push; pass ``has_relations`` (rows with
-    any weight) to save recomputing it every step.
+    any weight) to save recomputing it every step, and ``departure`` if ``a - a0`` is at hand.
     """
-    d = a - a0
-    neighbours = relations @ d
+    d = a - a0 if departure is None else departure
+    moved = relations @ d - d
     if has_relations is None:
         has_relations = np.asarray(relations.sum(axis=1)).ravel() > 0
-    return weight * np.where(has_relations, neighbours - d, 0.0)
+    if not has_relations.all():  # (where every state has relations, ``where`` would copy)
+        moved = np.where(has_relations, moved, 0.0)
+    return weight * moved
 
 
-def relax_to_anchor(a: np.ndarray, a0: np.ndarray, inertia: float, dt: float) -> np.ndarray:
+def relax_to_anchor(a: np.ndarray, a0: np.ndarray, inertia: float, dt: float,
+                    departure: np.ndarray | None = None) -> np.ndarray:
     """Inertia: exact relaxation towards the start disposition, ``a0 + (a - a0) exp(-k dt)``.
 
     Applied before the bounded update rather than as one more push: it can never leave [-1, +1]
     (it stops at ``a0``), and applying it at the same rate in both directions keeps random
     shocks from drifting states to the centre, which a room-scaled pull back would do (its rate
     would depend on which side of ``a0`` a shock had thrown the state). Its contribution to the
-    change is ``relaxed - a``.
+    change is ``relaxed - a``. ``departure`` is ``a - a0`` if already computed; without inertia
+    the factor is 1 and is not multiplied (``x * 1.0`` is ``x``).
     """
-    return a0 + (a - a0) * np.exp(-inertia * dt)
+    d = a - a0 if departure is None else departure
+    factor = np.exp(-inertia * dt)
+    return a0 + (d if factor == 1.0 else d * factor)
 
 
 #: median of |z| for a standard normal z: the point where ``heavy_tails`` leaves a draw unchanged
@@ -146,7 +153,8 @@ def leader_change_push(u: np.ndarray, a: np.ndarray, rate: float, effect: float,
     """
     p = -np.expm1(-rate * dt)
     kick = effect * ((u < -np.expm1(-rate * draws * dt)) - p)
-    return 2.0 * kick * (1.0 + a * np.sign(kick)) / dt
+    push = 2.0 * kick * (1.0 + a * np.sign(kick))
+    return push if dt == 1.0 else push / dt  # (``x / 1.0`` is ``x``)
 
 
 def state_shock_sd(sd: float, scale: np.ndarray | None, heterogeneity: float,
@@ -164,16 +172,23 @@ def state_shock_sd(sd: float, scale: np.ndarray | None, heterogeneity: float,
     return sd * np.asarray(scale, dtype=float) ** heterogeneity
 
 
-def drift_push(d: np.ndarray, a: np.ndarray) -> np.ndarray:
+def drift_push(d: np.ndarray, a: np.ndarray, parts: tuple | None = None) -> np.ndarray:
     """A run's drift as a push: ``2 d (1 + a sign(d))``, scaled like ``shock_push``.
 
     ``d`` (one value per state, drawn once a run) is the yearly change at the centre of the
     scale; after the room factor of ``alignment_step`` it moves a state by about
     ``d dt (1 - a**2)`` a step either way, so the pole states stay put. Uncertainty about each
     state's local trend (a random walk plus drift): the spread of futures grows about linearly
-    with the horizon and a run's changes are positively autocorrelated.
+    with the horizon and a run's changes are positively autocorrelated. ``parts`` is
+    ``drift_parts(d)``, fixed for a run, if already computed.
     """
-    return 2.0 * d * (1.0 + a * np.sign(d))
+    twice, sign = drift_parts(d) if parts is None else parts
+    return twice * (1.0 + a * sign)
+
+
+def drift_parts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The factors of ``drift_push`` that a run's drift fixes: ``2 d`` and ``sign(d)``."""
+    return 2.0 * d, np.sign(d)
 
 
 def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarray:
@@ -185,7 +200,8 @@ def shock_push(eps: np.ndarray, a: np.ndarray, sd: float, dt: float) -> np.ndarr
     ``sd**2 * a * (1 - a**2) / 8`` a year: 0.001 at the default sd), and vanishing at the poles,
     where room in one direction would otherwise push states off the edge.
     """
-    return sd * eps * (1.0 + a * np.sign(eps)) / np.sqrt(dt)
+    push = sd * eps * (1.0 + a * np.sign(eps))
+    return push if dt == 1.0 else push / np.sqrt(dt)  # (``x / 1.0`` is ``x``)
 
 
 def alignment_step(a: np.ndarray, pushes: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
@@ -405,9 +421,18 @@ def hazard_moves(status: np.ndarray, eligible: np.ndarray, chance: np.ndarray,
 def update_streak(a: np.ndarray, status: np.ndarray, streak: np.ndarray, thresholds: np.ndarray,
                   dt: float) -> np.ndarray:
     """Years each state has stayed at or above the alignment its next SCO rung needs."""
-    top = len(SCO_STATUSES) - 1
-    nxt = np.minimum(status + 1, top)
-    above = (a >= thresholds[nxt]) & (status < top)
+    return streak_after(a, status, streak, next_threshold(status, thresholds), dt)
+
+
+def next_threshold(status: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """The alignment each state's next SCO rung needs (the top rung's own for members)."""
+    return thresholds[np.minimum(status + 1, len(SCO_STATUSES) - 1)]
+
+
+def streak_after(a: np.ndarray, status: np.ndarray, streak: np.ndarray, nxt: np.ndarray,
+                 dt: float) -> np.ndarray:
+    """``update_streak`` given ``nxt = next_threshold(status, thresholds)``."""
+    above = (a >= nxt) & (status < len(SCO_STATUSES) - 1)
     return np.where(above, streak + dt, 0.0)
 
 

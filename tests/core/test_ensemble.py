@@ -8,6 +8,7 @@ exact (``assert_array_equal``): the engine keeps the model's order of every sum.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from model.config.experiment import load_experiment
 from model.config.scenario import Scenario, load_scenario
 from model.core.dynamics import SCO_STATUSES
 from model.core.ensemble import Ensemble, columns
+from model.core.ensemble.shared import Held, trim_shared
 from model.core.levers import LEVERS
 from model.core.seeds import replication_seeds
 from model.run.design import expand
@@ -264,12 +266,17 @@ def test_a_trim_within_tolerance_follows_each_run():
     eng = Ensemble(plan, replication_seeds(1, 3))
     i, j = 10, 20  # i barely out (in every run), j far out in the shared path
     src = SRC["events"]  # lasting: the trim takes from it
-    eng.dev[src, S_SCO, i] = 1.0 + 1e-13 - plan.base[S_SCO, i]
-    eng.dev[src, S_SCO, j] = 1.5 - plan.base[S_SCO, j]
+    dev = eng.dev.full()  # the shared columns before a trim, as a step left them
+    dev[src, S_SCO, i] = 1.0 + 1e-13 - plan.base[S_SCO, i]
+    dev[src, S_SCO, j] = 1.5 - plan.base[S_SCO, j]
+    eng.dev = Held.of(dev)
     eng.diverge(np.array([j]), np.array([0]))  # run 0 has its own, in-bounds, column j
     eng.pair_dev[src, S_SCO, 0] = 0.0
     before = [eng.dev_of_run(r) for r in range(3)]
-    eng._keep_in_bounds()
+    trimmed, oob, dirty, _ = trim_shared(plan, dev)
+    eng._keep_in_bounds(replace(eng.path.at(0), dev=Held.of(trimmed), untrimmed=eng.dev, oob=oob,
+                                dirty=dirty))
+    eng.dev = Held.of(trimmed)
     for r in range(3):
         dev = before[r]
         if dyn.out_of_bounds(dyn.structure(plan.base, dev)):
@@ -291,6 +298,22 @@ def test_sum_rows_keeps_the_models_order_whatever_the_layout():
     for cols in ([5], [3, 5, 9], list(range(0, 193, 7))):
         np.testing.assert_array_equal(columns.sum_rows(x[:, cols]), expected[cols])
         np.testing.assert_array_equal(columns.sum_rows(np.asfortranarray(x[:, cols])), expected[cols])
+        np.testing.assert_array_equal(columns.sum_rows(np.ascontiguousarray(x[:, cols])), expected[cols])
+
+
+def test_sum_rows_adds_row_by_row_for_every_block_shape():
+    """Deviations (sources, channels, m) and pushes (sources, m) of any number of pairs: numpy's
+    one-call sum of a C-ordered block is the written-out row-by-row sum (a single column is not)."""
+    rng = np.random.default_rng(1)
+    for m in range(1, 70):
+        for shape in ((16, 5, m), (16, m), (3, m)):
+            x = rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 9, size=shape)
+            out = x[0].copy()
+            for row in x[1:]:
+                out += row
+            np.testing.assert_array_equal(columns.sum_rows(x), out, err_msg=str(shape))
+            np.testing.assert_array_equal(columns.sum_rows(np.asfortranarray(x)), out)
+            np.testing.assert_array_equal(columns.sum_rows(np.moveaxis(x, 0, -1), axis=-1), out)
 
 
 def test_heavy_tailed_shocks_match_the_model():

@@ -12,13 +12,18 @@ every column (state) evolves on its own, so they are the same in every run until
 membership decision changes a state's status. From then on that (state, run) pair is
 *diverged*: its deviation column is copied out of the shared array and carried on its own
 (a compact (sources, channels, pairs) block), advanced by exactly the same column-wise
-functions. A run is thus the shared deviations with its diverged columns swapped in.
+functions. A run is thus the shared deviations with its diverged columns swapped in. The
+shared columns follow the plan alone, so they are stepped once per plan (``shared``) and every
+ensemble of the plan reads them: a batch cell's chunks do not step them again.
 
 Random numbers come from each replication's own generator, drawn exactly as ``BlocModel``
 draws them (one integer for Mesa's stdlib generator at construction, then per step
-``standard_normal(n)`` and ``random(n)``), so every run equals the ``BlocModel`` run with the
-same seed. Sums keep ``BlocModel``'s order (sources row by row, then peer, inertia, shock;
-``sum_rows``), so the results are bit for bit the same, not merely close.
+``standard_normal(n)`` and ``random(n)`` twice), so every run equals the ``BlocModel`` run with
+the same seed. Sums keep ``BlocModel``'s order (sources row by row, then peer, inertia, shock;
+``sum_rows``), so the results are bit for bit the same, not merely close. Where the engine
+takes fewer operations than the model (no ``x * 1.0``, a negation folded into a factor, the
+membership test only over the states whose status can change), each short cut is one that
+cannot change a bit, and ``tests/core/test_ensemble_arith.py`` compares it with the formula.
 
 Alignment and membership are stepped a block of runs at a time (``block`` columns), which keeps
 the temporaries small. Attribution keeps only what a run's contributions cannot be recomputed
@@ -27,7 +32,8 @@ pushes; ``EnsembleResult`` replays ``alignment_step``'s arithmetic for a run whe
 (``replay_contributions``), with the same functions and so the same bits.
 
 The modules: ``plan`` (the shared plan, random numbers), ``columns`` (the column-wise
-arithmetic), ``result`` (``EnsembleResult``) and ``engine`` (``Ensemble``). Part of the core:
+arithmetic), ``shared`` (the shared columns' steps, once per plan), ``result``
+(``EnsembleResult``) and ``engine`` (``Ensemble``). Part of the core:
 imports numpy and the core's own modules only; building a plan from a scenario
 (``prepare_plan``, ``run_ensemble``) lives in ``config.build``.
 """

@@ -21,14 +21,14 @@ def sum_rows(x: np.ndarray, axis: int = 0) -> np.ndarray:
     This is the order numpy uses for ``BlocModel``'s sums over sources and drivers (a leading
     axis of a C-ordered array, added row by row). For a block of one column, or a gathered
     block that numpy lays out column-major, numpy may instead sum pairwise, which differs in the
-    last bit; written out, the order cannot depend on the layout.
+    last bit. A C-ordered block with other than one value a row is the model's case, summed by
+    numpy in one call; any other is accumulated (``np.add.accumulate`` adds each row to the
+    running sum, in order) and the last running sum taken. Both are pinned by
+    ``test_sum_rows_adds_row_by_row_for_every_block_shape``.
     """
-    if axis != 0:  # moveaxis costs more than the sum for the small blocks the engine adds
-        x = np.moveaxis(x, axis, 0)
-    out = x[0].copy()
-    for row in x[1:]:
-        out += row
-    return out
+    if axis == 0 and x.flags.c_contiguous and x.ndim > 1 and x[0].size != 1:
+        return np.add.reduce(x, axis=0)
+    return np.take(np.add.accumulate(x, axis=axis), -1, axis=axis)
 
 
 
@@ -163,10 +163,20 @@ def split_sums(pushes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def add_dynamic(src_part: np.ndarray, peer: np.ndarray, shock: np.ndarray, sign: float) -> np.ndarray:
-    """Finish a sum over drivers: sources, then peer, inertia (a zero push) and shock, in order."""
-    s = src_part + np.maximum(sign * peer, 0.0)
-    s += np.maximum(sign * 0.0, 0.0)
-    s += np.maximum(sign * shock, 0.0)
+    """Finish a sum over drivers: sources, then peer, inertia (a zero push) and shock, in order.
+
+    Inertia's part is ``np.maximum(±0.0, 0.0)``, +0.0, and is not added: every part is
+    ``np.maximum(x, 0.0)``, never -0.0, so the sum so far is never -0.0 and adding +0.0
+    leaves it as it is, bit for bit. For the negative parts, ``s - np.minimum(x, 0.0)`` is
+    ``s + np.maximum(-x, 0.0)`` but for the sign of a zero added, which leaves such a sum as
+    it is too (one operation fewer).
+    """
+    if sign > 0:
+        s = src_part + np.maximum(peer, 0.0)
+        s += np.maximum(shock, 0.0)
+    else:
+        s = src_part - np.minimum(peer, 0.0)
+        s -= np.minimum(shock, 0.0)
     return s
 
 
@@ -177,6 +187,26 @@ def bounded_move(relaxed: np.ndarray, pos: np.ndarray, neg: np.ndarray, dt: floa
     up = (1.0 - relaxed) * -np.expm1(-dt * pos / 2.0)
     down = (1.0 + relaxed) * -np.expm1(-dt * neg / 2.0)
     return up, down
+
+
+
+def bounded_step(relaxed: np.ndarray, pos: np.ndarray, neg: np.ndarray, dt: float,
+                 out: np.ndarray) -> None:
+    """``relaxed + up - down`` with ``bounded_move``'s moves, bit for bit, into ``out``.
+
+    Four operations fewer: ``(1 - r) * -e`` is written ``(r - 1) * e`` and ``(1 + r) * -e``
+    ``(-1 - r) * e`` (the same values but for the sign of a zero move, which the sum cannot
+    show), and for a step of one year ``(-dt * p) / 2`` is ``p * -0.5`` (one rounding of the
+    same number). The moves themselves, for attribution, come from ``bounded_move``.
+    """
+    up = pos * -0.5 if dt == 1.0 else -dt * pos / 2.0
+    np.expm1(up, out=up)
+    up *= relaxed - 1.0
+    down = neg * -0.5 if dt == 1.0 else -dt * neg / 2.0
+    np.expm1(down, out=down)
+    down *= -1.0 - relaxed
+    np.add(relaxed, up, out=out)
+    out -= down
 
 
 

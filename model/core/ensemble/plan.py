@@ -6,7 +6,7 @@ modules only - not ``simulation``, so the engine runs without Mesa.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -60,6 +60,8 @@ class SharedPlan:
     trade_down: np.ndarray       # (4, 4) trade share lost
     shock_sd: np.ndarray | None = None  # (n,) each state's shock sd (core.derive)
     drift_sd: np.ndarray | None = None  # (n,) each state's drift sd (core.derive; 0: none)
+    #: what ensembles of the plan compute once and share (``shared.shared_path``)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 
@@ -122,20 +124,51 @@ def start_generators(seeds) -> list[np.random.Generator]:
     that generator, but the draw moves the numpy stream, so it is made here too.
     """
     rngs = [np.random.default_rng(s) for s in seeds]
+    top = np.iinfo(np.int32).max
     for g in rngs:
-        g.integers(np.iinfo(np.int32).max)
+        g.integers(top)
     return rngs
 
 
 
-def draw_step(rngs: list[np.random.Generator], buf: np.ndarray) -> tuple[np.ndarray, ...]:
+def draw_calls(rngs: list[np.random.Generator], buf: np.ndarray) -> tuple:
+    """What ``draw_step`` calls for these runs: each generator's two methods and its rows of ``buf``.
+
+    ``buf`` is (runs, 3, n) scratch (rows beyond ``len(rngs)`` unused). Bound once for the
+    ensemble, since looking the methods up costs about as much as drawing a run's numbers.
+    """
+    buf = buf[:len(rngs)]
+    return [(g.standard_normal, g.random, row[0], row[1:]) for g, row in zip(rngs, buf, strict=True)], buf
+
+
+def draw_step(calls: tuple) -> tuple[np.ndarray, ...]:
     """One step's shocks, membership draws and leader-change draws for every run, (n, R) each.
 
     Each run draws ``standard_normal(n)`` then ``random(n)`` twice from its own generator, as
-    ``BlocModel.step`` does every step whatever the parameters; ``buf`` is (3, R, n) scratch.
+    ``BlocModel.step`` does every step whatever the parameters. The two uniform draws are one
+    call, ``random(2n)``: every uniform double takes one 64-bit output of the bit generator, so
+    one call of 2n gives the very numbers of two calls of n. ``calls`` is ``draw_calls``'s;
+    the shocks come back as a contiguous copy (transcendental functions are applied to them),
+    the uniform draws as views of the scratch rows (only compared), valid until the next call.
     """
-    for r, g in enumerate(rngs):
-        g.standard_normal(out=buf[0, r])
-        g.random(out=buf[1, r])
-        g.random(out=buf[2, r])
-    return tuple(np.ascontiguousarray(buf[j].T) for j in range(3))
+    fns, buf = calls
+    for normal, uniform, shocks, draws in fns:
+        normal(out=shocks)
+        uniform(out=draws)
+    return np.ascontiguousarray(buf[:, 0].T), buf[:, 1].T, buf[:, 2].T
+
+
+
+def status_rows(plan: SharedPlan) -> np.ndarray:
+    """The states whose SCO status can change in some run, in order; no other state's ever does.
+
+    A state rises only if open to the SCO (in the SCO's region), falls only from a status it
+    holds (at the start, or gained by rising or by an event), and events move only the states
+    they name: the region, the start's status holders and every state an SCO event names.
+    """
+    can = plan.in_sco_region | (plan.status0 > 0)
+    for actions in plan.events.values():
+        for ev, mask in actions:
+            if ev.kind in ("join", "leave") and ev.org == "SCO":
+                can = can | mask
+    return np.flatnonzero(can)
