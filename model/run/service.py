@@ -339,7 +339,7 @@ def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds:
         (tmp / "scenario.resolved.yaml").write_text(
             tables.resolved_yaml(scenario, seeds), encoding="utf-8")
         if plotter is not None:
-            drawn = plotter(tabs.frame("trajectories"), tabs.frame("blocs"), world, scenario, tmp / "plots")
+            drawn = plotter(tabs.arrays("trajectories"), tabs.arrays("blocs"), world, scenario, tmp / "plots")
             written.extend(p.relative_to(tmp) for p in drawn)
 
     out_dir = write_atomic_dir(out_dir, fill, marker="scenario.resolved.yaml",

@@ -42,6 +42,7 @@ class RunTables:
                         "blocs": blocs_columns(results, threshold)}
         self.status_rows = status_rows(results)
         self._frames: dict[str, pd.DataFrame] = {}
+        self._arrays: dict[str, dict[str, np.ndarray]] = {}
 
     def frame(self, name: str) -> pd.DataFrame:
         """``trajectories``, ``blocs`` or ``status_changes`` as a DataFrame (made once)."""
@@ -49,8 +50,17 @@ class RunTables:
             import pandas as pd
 
             self._frames[name] = (pd.DataFrame(list(self.status_rows), columns=list(STATUS_COLUMNS))
-                                  if name == "status_changes" else pd.DataFrame(expanded(self.columns[name])))
+                                  if name == "status_changes" else pd.DataFrame(self.arrays(name)))
         return self._frames[name]
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        """``trajectories`` or ``blocs`` as numpy columns by name (text expanded; made once).
+
+        What the run's figures and summary read (``report.run_data``), without pandas.
+        """
+        if name not in self._arrays:
+            self._arrays[name] = expanded(self.columns[name])
+        return self._arrays[name]
 
     def csv(self, name: str) -> str:
         """The table's CSV text: the bytes ``write_csv(frame(name))`` writes."""

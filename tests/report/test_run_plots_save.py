@@ -60,3 +60,16 @@ def test_the_note_sits_under_the_content_and_the_same_figure_gives_the_same_byte
     rows = np.flatnonzero((pixels < 250).any(axis=(1, 2)))
     last = pixels[rows[-3:]]
     assert last[(last < 250).any(axis=-1)].min() >= 0x77 - 8  # the lowest ink is the grey note's, not black
+
+
+@pytest.mark.parametrize("draw", [
+    lambda t, b, sc, w: plots.plot_key_states(t, sc.key_states),
+    lambda t, b, sc, w: plots.plot_world_heatmap(t, w),
+    lambda t, b, sc, w: plots.plot_attribution(t),
+], ids=["key states", "world heatmap", "attribution"])
+def test_a_figure_from_the_runs_columns_is_the_figure_from_its_frames(small_run, tmp_path, draw):
+    """``blocsim run`` draws from numpy columns; a notebook from DataFrames: the same bytes."""
+    sc, world, tables = small_run
+    for i, get in enumerate((tables.arrays, tables.frame)):
+        plots.save_footed(draw(get("trajectories"), get("blocs"), sc, world), NOTE, tmp_path / f"{i}.png")
+    assert (tmp_path / "0.png").read_bytes() == (tmp_path / "1.png").read_bytes()
