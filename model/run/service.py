@@ -335,7 +335,7 @@ def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds:
 
     def fill(tmp: Path) -> None:
         for name in ("trajectories", "blocs", "status_changes"):
-            tables.write_text(tabs.csv(name), tmp / f"{name}.csv")
+            (tmp / f"{name}.csv").write_bytes(tabs.csv_bytes(name))
         (tmp / "scenario.resolved.yaml").write_text(
             tables.resolved_yaml(scenario, seeds), encoding="utf-8")
         if plotter is not None:

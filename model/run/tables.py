@@ -64,14 +64,19 @@ class RunTables:
 
     def csv(self, name: str) -> str:
         """The table's CSV text: the bytes ``write_csv(frame(name))`` writes."""
+        return self.csv_bytes(name).decode("utf-8")
+
+    def csv_bytes(self, name: str) -> bytes:
+        """``csv(name)`` as the UTF-8 bytes written to the file (not decoded and encoded again)."""
         if name == "status_changes":
             rows = self.status_rows
             if not rows:  # what pandas writes for an empty frame: the header alone
-                return ",".join(STATUS_COLUMNS) + "\n"
-            text = columns_csv({c: _column([row[j] for row in rows]) for j, c in enumerate(STATUS_COLUMNS)})
+                return (",".join(STATUS_COLUMNS) + "\n").encode()
+            data = columns_csv_bytes({c: _column([row[j] for row in rows])
+                                      for j, c in enumerate(STATUS_COLUMNS)})
         else:
-            text = columns_csv(self.columns[name])
-        return text if text is not None else csv_text(self.frame(name))
+            data = columns_csv_bytes(self.columns[name])
+        return data if data is not None else csv_text(self.frame(name)).encode("utf-8")
 
 
 class Coded(tuple):
@@ -227,6 +232,12 @@ def csv_text(df: pd.DataFrame, block: int = 4096) -> str:
 
 
 def columns_csv(columns: dict[str, np.ndarray | tuple], block: int = 4096) -> str | None:
+    """``columns_csv_bytes`` as text."""
+    data = columns_csv_bytes(columns, block)
+    return None if data is None else data.decode("utf-8")
+
+
+def columns_csv_bytes(columns: dict[str, np.ndarray | tuple], block: int = 4096) -> bytes | None:
     """The CSV pandas writes for a frame of these columns (``FLOAT_FORMAT``), or None: ask pandas.
 
     Floats are formatted in numpy (``csvtext.g6_bytes``, the text of ``"%.6g" % x``), integers
@@ -251,7 +262,7 @@ def columns_csv(columns: dict[str, np.ndarray | tuple], block: int = 4096) -> st
         else:
             return None
     header = ",".join(_quoted(np.array([str(c) for c in columns], dtype=object))) + "\n"
-    return header + csvtext.join_rows(cells, block).decode("utf-8")
+    return header.encode("utf-8") + csvtext.join_rows(cells, block)
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
