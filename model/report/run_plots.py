@@ -16,6 +16,7 @@ matplotlib).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ..core.blocs import CAMPS
 from . import run_data
+from .footed import footed_image, save_footed, write_png
 from .run_data import MEASURES, QUANTILES, STATS, Table, top_movers
 
 if TYPE_CHECKING:
@@ -463,84 +465,10 @@ def save_run_plots(filenames: Sequence[str], traj: Table, blocs: Table, world,
         "attribution.png": lambda: plot_attribution(traj),
         "attribution_key_states.png": lambda: plot_attribution(traj, key, title="What moved the key states"),
     }
-    paths = []
-    for filename in filenames:
-        fig = draw[filename]()
-        path = Path(out_dir) / filename
-        save_footed(fig, footnote, path)
-        paths.append(path)
+    paths, written = [Path(out_dir) / f for f in filenames], []
+    with ThreadPoolExecutor(1) as encoder:  # PNGs are encoded (without the GIL) while the next is drawn
+        for filename, path in zip(filenames, paths, strict=True):
+            written.append(encoder.submit(write_png, footed_image(draw[filename](), footnote)[0], path))
+        for done in written:
+            done.result()  # an error writing is raised here; the block waits for every write
     return paths
-
-
-#: How far beyond the figure a run's figure may reach, as fractions of its width and height:
-#: legends, the heatmap's bars and colour bar sit right of the axes, labels left of them. The
-#: figure is drawn once onto a canvas this much larger and cropped to its tight box.
-REACH = (0.5, 0.2)
-#: PNG zlib level: 6, Pillow's default (level 1 would save a third of the encoding, 0.05 s for
-#: the six figures, for files 15% larger).
-PNG_LEVEL = 6
-
-
-class _Discard:
-    """A file that keeps nothing: savefig's raw pixels are read from the renderer instead."""
-
-    def write(self, data) -> int:
-        return len(data)
-
-    def seek(self, *_) -> int:
-        return 0
-
-
-def save_footed(fig: Figure, footnote: str, path: Path):
-    """Save ``fig`` as ``bbox_inches="tight"`` would, with ``footnote`` under its content, drawing it once.
-
-    ``savefig`` with a tight box lays the figure out (a whole draw without pixels) before it
-    draws. Here the figure is drawn once onto a canvas reaching ``REACH`` beyond it; its tight
-    box is then measured with that renderer (cheap: every text is measured already), the note
-    is drawn under it and the canvas is cropped to the padded box, moved by under a pixel so
-    that it starts on a pixel of the canvas: the pixels are those ``savefig(bbox_inches=box)``
-    draws for the box returned (inches). A figure reaching further is drawn again on its box.
-    PNG without alpha (the background is opaque) and without time or version stamps.
-    """
-    from matplotlib import rcParams
-    from matplotlib.transforms import Affine2D, Bbox, TransformedBbox
-    from PIL import Image
-
-    width, height = fig.get_size_inches()
-    reach = Bbox.from_extents(-REACH[0] * width, -REACH[1] * height,
-                              (1 + REACH[0]) * width, (1 + REACH[1]) * height)
-    renderer = _draw_onto(fig, reach)
-    box = fig.get_tightbbox(renderer)  # inches
-    note = fig.text(box.x0 / width, (box.y0 - 0.1) / height, footnote, fontsize=7, color="#777777",
-                    ha="left", va="top")
-    boxes = [box, TransformedBbox(note.get_tightbbox(renderer), Affine2D().scale(1 / fig.dpi))]
-    pad = rcParams["savefig.pad_inches"]
-    crop = Bbox.union(boxes[:1 + bool(footnote)]).padded(pad, pad)  # an empty note has no box
-    dpi = fig.dpi
-    left, low = round((crop.x0 - reach.x0) * dpi), round((crop.y0 - reach.y0) * dpi)  # canvas pixels
-    crop = Bbox.from_bounds(reach.x0 + left / dpi, reach.y0 + low / dpi, crop.width, crop.height)
-    cols, rows = int(crop.width * dpi), int(crop.height * dpi)  # savefig's canvas for the box
-    if reach.x0 > crop.x0 or reach.y0 > crop.y0 or reach.x1 < crop.x1 or reach.y1 < crop.y1:
-        pixels = np.asarray(_draw_onto(fig, crop).buffer_rgba())  # the note is in the figure now
-    else:  # the note, drawn onto the canvas: figure pixels shifted to the canvas's origin
-        note.set_transform(fig.transFigure + Affine2D().translate(-reach.x0 * dpi, -reach.y0 * dpi))
-        note.draw(renderer)
-        note.set_transform(fig.transFigure)  # the figure as savefig would leave it
-        top = renderer.height - low - rows
-        pixels = np.asarray(renderer.buffer_rgba())[top:top + rows, left:left + cols]
-    image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]))
-    image.save(path, format="png", dpi=(dpi, dpi), compress_level=PNG_LEVEL)
-    return crop
-
-
-def _draw_onto(fig: Figure, box):
-    """Draw ``fig`` onto an Agg canvas covering ``box`` (inches, figure coordinates); its renderer.
-
-    ``savefig`` does the drawing (the figure is moved to the box and back); the raw pixels it
-    writes are dropped and read from the renderer, which the figure's Agg canvas keeps.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(fig)
-    fig.savefig(_Discard(), format="raw", dpi=DPI, bbox_inches=box)
-    return canvas.renderer

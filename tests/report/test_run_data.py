@@ -12,6 +12,8 @@ import pytest
 
 from model.core.record import DRIVERS
 from model.report import run_data
+from model.report import run_plots as plots
+from model.report.footed import save_footed
 from model.report.summary import summary_table
 
 
@@ -105,3 +107,16 @@ def test_a_run_with_plots_and_its_summary_loads_no_pandas(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "States that moved most" in done.stdout and len(list((tmp_path / "plots").glob("*.png"))) == 6
+
+
+@pytest.mark.parametrize("draw", [
+    lambda t, b, sc, w: plots.plot_key_states(t, sc.key_states),
+    lambda t, b, sc, w: plots.plot_world_heatmap(t, w),
+    lambda t, b, sc, w: plots.plot_attribution(t),
+], ids=["key states", "world heatmap", "attribution"])
+def test_a_figure_from_the_runs_columns_is_the_figure_from_its_frames(small_run, tmp_path, draw):
+    """``blocsim run`` draws from numpy columns; a notebook from DataFrames: the same bytes."""
+    sc, world, tables = small_run
+    for i, get in enumerate((tables.arrays, tables.frame)):
+        save_footed(draw(get("trajectories"), get("blocs"), sc, world), "a note", tmp_path / f"{i}.png")
+    assert (tmp_path / "0.png").read_bytes() == (tmp_path / "1.png").read_bytes()

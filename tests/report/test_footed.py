@@ -1,4 +1,4 @@
-"""``run_plots.save_footed``: one draw gives the picture ``savefig`` gives for the box it returns,
+"""``footed.save_footed``: one draw gives the picture ``savefig`` gives for the box it returns,
 footnote included, whether the figure stays within the canvas drawn or reaches beyond it."""
 
 import io
@@ -8,6 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
+from model.report import footed
 from model.report import run_plots as plots
 
 NOTE = "blocsim scenario: a test"
@@ -36,7 +37,7 @@ def _savefig_pixels(fig: Figure, box) -> np.ndarray:
 @pytest.mark.parametrize("legend_at", [1.01, 4.0], ids=["within reach", "beyond reach"])
 def test_one_draw_gives_the_picture_savefig_gives_for_the_box(tmp_path, legend_at):
     fig = _figure(legend_at)
-    box = plots.save_footed(fig, NOTE, tmp_path / "f.png")
+    box = footed.save_footed(fig, NOTE, tmp_path / "f.png")
     ours = Image.open(tmp_path / "f.png")
     assert ours.mode == "RGB" and ours.info["dpi"] == pytest.approx((plots.DPI, plots.DPI), abs=0.1)
     assert not ours.text  # no time or version stamps
@@ -51,25 +52,13 @@ def test_one_draw_gives_the_picture_savefig_gives_for_the_box(tmp_path, legend_a
 
 
 def test_the_note_sits_under_the_content_and_the_same_figure_gives_the_same_bytes(tmp_path):
-    box = plots.save_footed(_figure(1.01), NOTE, tmp_path / "a.png")
-    plots.save_footed(_figure(1.01), NOTE, tmp_path / "b.png")
+    box = footed.save_footed(_figure(1.01), NOTE, tmp_path / "a.png")
+    footed.save_footed(_figure(1.01), NOTE, tmp_path / "b.png")
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
-    without = plots.save_footed(_figure(1.01), "", tmp_path / "c.png")
+    without = footed.save_footed(_figure(1.01), "", tmp_path / "c.png")
     assert box.y0 < without.y0 - 0.1  # the note added a line below the content
     pixels = np.asarray(Image.open(tmp_path / "a.png"))
     rows = np.flatnonzero((pixels < 250).any(axis=(1, 2)))
     last = pixels[rows[-3:]]
     assert last[(last < 250).any(axis=-1)].min() >= 0x77 - 8  # the lowest ink is the grey note's, not black
 
-
-@pytest.mark.parametrize("draw", [
-    lambda t, b, sc, w: plots.plot_key_states(t, sc.key_states),
-    lambda t, b, sc, w: plots.plot_world_heatmap(t, w),
-    lambda t, b, sc, w: plots.plot_attribution(t),
-], ids=["key states", "world heatmap", "attribution"])
-def test_a_figure_from_the_runs_columns_is_the_figure_from_its_frames(small_run, tmp_path, draw):
-    """``blocsim run`` draws from numpy columns; a notebook from DataFrames: the same bytes."""
-    sc, world, tables = small_run
-    for i, get in enumerate((tables.arrays, tables.frame)):
-        plots.save_footed(draw(get("trajectories"), get("blocs"), sc, world), NOTE, tmp_path / f"{i}.png")
-    assert (tmp_path / "0.png").read_bytes() == (tmp_path / "1.png").read_bytes()
