@@ -15,6 +15,7 @@ matplotlib).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -466,9 +467,13 @@ def save_run_plots(filenames: Sequence[str], traj: Table, blocs: Table, world,
         "attribution_key_states.png": lambda: plot_attribution(traj, key, title="What moved the key states"),
     }
     paths, written = [Path(out_dir) / f for f in filenames], []
-    with ThreadPoolExecutor(1) as encoder:  # PNGs are encoded (without the GIL) while the next is drawn
-        for filename, path in zip(filenames, paths, strict=True):
-            written.append(encoder.submit(write_png, footed_image(draw[filename](), footnote)[0], path))
-        for done in written:
-            done.result()  # an error writing is raised here; the block waits for every write
+    gc.freeze()  # the objects made so far (imports, tables) are not traversed by collections meanwhile
+    try:
+        with ThreadPoolExecutor(1) as encoder:  # PNGs are encoded (without the GIL) while the next is drawn
+            for filename, path in zip(filenames, paths, strict=True):
+                written.append(encoder.submit(write_png, footed_image(draw[filename](), footnote)[0], path))
+            for done in written:
+                done.result()  # an error writing is raised here; the block waits for every write
+    finally:
+        gc.unfreeze()
     return paths
