@@ -420,13 +420,13 @@ def plot_attribution(traj: Table, iso3s: Sequence[str] | None = None, *, n: int 
 
 # --- the run's figures --------------------------------------------------------------------------
 
-#: The run's figures, in the order they are written: file name -> (what draws it, drawn remotely).
-#: About half the drawing (the 17-inch world heatmap, a third of it, and one attribution chart)
-#: goes to a helper process when a core is idle (``report.workers``); the bytes are the same
-#: wherever drawn.
+#: The run's figures, in the order they are written: file name -> drawn remotely. About half the
+#: drawing (the 17-inch world heatmap, 0.4-0.5 s of CPU, and the key states' attribution, 0.25-0.35 s,
+#: against 0.15-0.25 s for each of the four others) goes to a helper process when a core is idle
+#: (``report.workers``); the bytes are the same wherever drawn.
 RUN_FIGURES = {
     "bloc_shares.png": False, "bloc_shares_population.png": False, "key_states.png": False,
-    "world_heatmap.png": True, "attribution.png": True, "attribution_key_states.png": False,
+    "world_heatmap.png": True, "attribution.png": False, "attribution_key_states.png": True,
 }
 
 
