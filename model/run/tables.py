@@ -204,6 +204,12 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     write_text(csv_text(df), path)
 
 
+def write_bytes(data: bytes, path: Path) -> None:
+    """Bytes to a file as they are (a run's CSVs, already UTF-8)."""
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def write_text(text: str, path: Path) -> None:
     """Text as UTF-8 with the line ends as given."""
     with open(path, "w", encoding="utf-8", newline="") as f:
