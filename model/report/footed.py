@@ -6,14 +6,13 @@ the tight box with that renderer (cheap then: every text is measured already), d
 under it and crops. ``write_png`` encodes the pixels; Pillow does it without holding the GIL, so
 a caller may write one figure in a thread while it draws the next.
 
-Imports nothing of the project (matplotlib, Pillow and numpy only).
+Imports nothing of the project (matplotlib and Pillow only).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from matplotlib.figure import Figure
 
 #: How far beyond the figure a run's figure may reach, as fractions of its width and height:
@@ -80,14 +79,15 @@ def footed_image(fig: Figure, footnote: str):
     crop = Bbox.from_bounds(reach.x0 + left / dpi, reach.y0 + low / dpi, crop.width, crop.height)
     cols, rows = int(crop.width * dpi), int(crop.height * dpi)  # savefig's canvas for the box
     if reach.x0 > crop.x0 or reach.y0 > crop.y0 or reach.x1 < crop.x1 or reach.y1 < crop.y1:
-        pixels = np.asarray(_draw_onto(fig, crop).buffer_rgba())  # the note is in the figure now
+        renderer, left, top = _draw_onto(fig, crop), 0, 0  # the note is in the figure now
     else:  # the note, drawn onto the canvas: figure pixels shifted to the canvas's origin
         note.set_transform(fig.transFigure + Affine2D().translate(-reach.x0 * dpi, -reach.y0 * dpi))
         note.draw(renderer)
         note.set_transform(fig.transFigure)  # the figure as savefig would leave it
         top = renderer.height - low - rows
-        pixels = np.asarray(renderer.buffer_rgba())[top:top + rows, left:left + cols]
-    image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]))
+    size = (int(renderer.width), int(renderer.height))
+    image = Image.frombuffer("RGBA", size, renderer.buffer_rgba(), "raw", "RGBA", 0, 1)
+    image = image.crop((left, top, left + cols, top + rows)).convert("RGB")  # in C: no strided copy
     image.info["dpi"] = dpi
     return image, crop
 
