@@ -38,12 +38,33 @@ def n_runs(table: Table) -> int:
 
 def _groups(*keys: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """The distinct combinations of ``keys`` (sorted, one array per key) and each row's group number."""
-    codes = [np.unique(k, return_inverse=True) for k in keys]
+    codes = [_distinct(k) for k in keys]
     sizes = [len(u) for u, _ in codes]
-    flat = np.ravel_multi_index([inv.ravel() for _, inv in codes], sizes) if keys else np.zeros(0, int)
-    present, group = np.unique(flat, return_inverse=True)
+    flat = np.ravel_multi_index([inv for _, inv in codes], sizes)
+    seen = np.bincount(flat, minlength=int(np.prod(sizes)))  # combinations, by counting: no sort
+    present = np.flatnonzero(seen)
+    number = np.zeros(len(seen), dtype=np.intp)
+    number[present] = np.arange(len(present))
     where = np.unravel_index(present, sizes)
-    return [u[w] for (u, _), w in zip(codes, where, strict=True)], group.ravel()
+    return [u[w] for (u, _), w in zip(codes, where, strict=True)], number[flat]
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and each row's index among them (``np.unique``'s, with its inverse).
+
+    Text of at most three characters (state codes) is sorted as one integer per row, three times
+    faster than sorting strings: the characters' code points packed in order keep its order.
+    """
+    if values.dtype.kind == "U" and values.dtype.itemsize <= 12 and len(values):
+        points = values.view(np.uint32).reshape(len(values), -1).astype(np.uint64)
+        if points.max() < 1 << 21:
+            packed = np.zeros(len(values), dtype=np.uint64)
+            for i in range(points.shape[1]):
+                packed = (packed << np.uint64(21)) | points[:, i]
+            _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+            return values[first], inverse.ravel()
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return distinct, inverse.ravel()
 
 
 def group_quantiles(group: np.ndarray, values: np.ndarray, n: int) -> dict[str, np.ndarray]:

@@ -9,6 +9,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from model.core.record import DRIVERS
 from model.report import run_data
@@ -120,3 +122,11 @@ def test_a_figure_from_the_runs_columns_is_the_figure_from_its_frames(small_run,
     for i, get in enumerate((tables.arrays, tables.frame)):
         save_footed(draw(get("trajectories"), get("blocs"), sc, world), "a note", tmp_path / f"{i}.png")
     assert (tmp_path / "0.png").read_bytes() == (tmp_path / "1.png").read_bytes()
+
+
+@given(st.lists(st.text(max_size=3), max_size=40), st.sampled_from([1, 2, 3, 4]))
+def test_short_text_is_grouped_as_numpy_groups_it(texts, width):
+    values = np.array(texts, dtype=f"<U{width}")
+    distinct, inverse = run_data._distinct(values)
+    want, want_inverse = np.unique(values, return_inverse=True)
+    assert distinct.tolist() == want.tolist() and inverse.tolist() == want_inverse.ravel().tolist()
