@@ -85,10 +85,15 @@ def group_quantiles(group: np.ndarray, values: np.ndarray, n: int) -> dict[str, 
 
 def group_means(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Mean of ``values`` (rows, or rows x columns) within each of ``n`` groups."""
-    order = np.argsort(group, kind="stable")
     counts = np.bincount(group, minlength=n)
-    sums = np.add.reduceat(values[order], np.r_[0, np.cumsum(counts)[:-1]], axis=0)
-    return sums / (counts if values.ndim == 1 else counts[:, None])
+    return group_sums(group, values, n) / (counts if values.ndim == 1 else counts[:, None])
+
+
+def group_sums(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Sum of ``values`` (rows, or rows x columns) within each of ``n`` groups, in row order."""
+    if values.ndim == 1:
+        return np.bincount(group, weights=values, minlength=n)
+    return np.column_stack([np.bincount(group, weights=v, minlength=n) for v in values.T])
 
 
 def bloc_shares(blocs: Table, measure: str = "gdp_share") -> tuple[np.ndarray, dict[str, dict]]:
@@ -174,9 +179,7 @@ def contributions(traj: Table, iso3s: Sequence[str], drivers: Sequence[str] = DR
     keep = np.isin(iso, list(iso3s))
     (states,), group = _groups(iso[keep])
     values = np.column_stack([column(traj, f"c_{d}")[keep] for d in drivers]).astype(float)
-    sums = np.zeros((len(states), len(drivers)))
-    np.add.at(sums, group, values)
-    total = sums / n_runs(traj)
+    total = group_sums(group, values, len(states)).reshape(len(states), len(drivers)) / n_runs(traj)
     at = {s: i for i, s in enumerate(states.tolist())}
     missing = np.full(len(drivers), np.nan)
     return np.array([total[at[s]] if s in at else missing for s in dict.fromkeys(iso3s)])
