@@ -352,12 +352,13 @@ def plot_world_heatmap(traj: Table, world, *, threshold: float = 0.25,
     return ax.figure
 
 
-def _hbars(y: np.ndarray, width: np.ndarray, height: float, colours) -> PolyCollection:
-    """Horizontal bars from zero, as ``barh`` draws them, in one collection (not one patch each).
+def _hbars(y: np.ndarray, width: np.ndarray, height: float, colours, left=0.0) -> PolyCollection:
+    """Horizontal bars from ``left``, as ``barh`` draws them, in one collection (not one patch each).
 
     The world heatmap has a bar per state; 193 patches cost more to add to the axes than to draw.
     """
-    x0, x1 = np.zeros_like(width), width
+    x0 = np.broadcast_to(np.asarray(left, dtype=float), np.shape(width))
+    x1 = x0 + width
     y0, y1 = y - height / 2, y + height / 2
     corners = np.stack([np.c_[x0, y0], np.c_[x0, y1], np.c_[x1, y1], np.c_[x1, y0]], axis=1)
     return PolyCollection(corners, facecolors=colours, edgecolors="none")
@@ -388,12 +389,14 @@ def plot_attribution(traj: Table, iso3s: Sequence[str] | None = None, *, n: int 
     ax = axes_or_new(ax, (10, 1.4 + 0.9 * len(chosen)))
     y = np.arange(len(chosen))
     pos, neg = np.zeros(len(chosen)), np.zeros(len(chosen))
+    # the net change first: the legend lists it first, above the drivers' bars (drawn under it)
+    ax.scatter(end - start, y, marker="D", s=45, color="black", zorder=3, label="net change")
     for driver, v in zip(drivers, table.T, strict=True):
         left = np.where(v >= 0, pos, neg)
-        ax.barh(y, v, left=left, height=0.6, color=DRIVER_COLOURS[driver], label=DRIVER_LABELS[driver],
-                edgecolor="white", linewidth=0.5)
+        bars = _hbars(y, v, 0.6, DRIVER_COLOURS[driver], left=left)
+        bars.set(edgecolor="white", linewidth=0.5, label=DRIVER_LABELS[driver])
+        ax.add_collection(bars)
         pos, neg = pos + np.maximum(v, 0), neg + np.minimum(v, 0)
-    ax.scatter(end - start, y, marker="D", s=45, color="black", zorder=3, label="net change")
     for yi, net in zip(y, end - start, strict=True):
         ax.annotate(f"net {_signed(net)}", (net, yi - 0.3), xytext=(0, 2), textcoords="offset points",
                     ha="center", va="bottom", fontsize=8)
