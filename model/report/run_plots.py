@@ -470,7 +470,9 @@ def save_run_plots(filenames: Sequence[str], traj: Table, blocs: Table, world,
         "attribution_key_states.png": lambda: plot_attribution(traj, key, title="What moved the key states"),
     }
     paths, written = [Path(out_dir) / f for f in filenames], []
-    gc.freeze()  # the objects made so far (imports, tables) are not traversed by collections meanwhile
+    ours = gc.get_freeze_count() == 0  # a caller's own frozen objects (a server's) stay frozen
+    if ours:
+        gc.freeze()  # the objects made so far (imports, tables) are not traversed by collections meanwhile
     try:
         with ThreadPoolExecutor(1) as encoder:  # PNGs are encoded (without the GIL) while the next is drawn
             for filename, path in zip(filenames, paths, strict=True):
@@ -478,5 +480,6 @@ def save_run_plots(filenames: Sequence[str], traj: Table, blocs: Table, world,
             for done in written:
                 done.result()  # an error writing is raised here; the block waits for every write
     finally:
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
     return paths

@@ -130,3 +130,22 @@ def test_short_text_is_grouped_as_numpy_groups_it(texts, width):
     distinct, inverse = run_data._distinct(values)
     want, want_inverse = np.unique(values, return_inverse=True)
     assert distinct.tolist() == want.tolist() and inverse.tolist() == want_inverse.ravel().tolist()
+
+
+def test_drawing_a_runs_figures_leaves_the_collector_as_it_found_it(small_run, tmp_path):
+    """The figures are drawn with the objects made before them frozen out of the collector; they
+    are given back after, and a caller's own frozen objects stay frozen."""
+    import gc
+
+    sc, world, tables = small_run
+    args = (tables.arrays("trajectories"), tables.arrays("blocs"), world, 0.25, [], "a note")
+    assert gc.get_freeze_count() == 0
+    plots.save_run_plots(["bloc_shares.png"], *args, tmp_path)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        plots.save_run_plots(["bloc_shares.png"], *args, tmp_path)
+        assert 0 < gc.get_freeze_count() <= frozen  # still frozen (some may have been freed)
+    finally:
+        gc.unfreeze()
