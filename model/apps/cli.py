@@ -245,7 +245,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             plotter.close()
     if not args.quiet:
         from ..report.summary import summary_table
-        print(summary_table(out.scenario, out.blocs, out.trajectories))
+        print(summary_table(out.scenario, out.tables.arrays("blocs"), out.tables.arrays("trajectories")))
         print(f"\nTables and resolved scenario in {out.out_dir}/")
         if out.plots:
             print(f"Plots in {out.out_dir / 'plots'}/: " + ", ".join(p.name for p in out.plots))

@@ -8,22 +8,37 @@ a driver looks the same in every figure: red for the SCO side, blue for the West
 for what neither bloc chooses. Alignment runs from -1 (West) to +1 (SCO); a state *leans* to a
 camp when |alignment| exceeds the scenario's ``lean_threshold``.
 
-Imports core only (and matplotlib, pandas).
+The numbers come from ``run_data`` (numpy), so tables may be DataFrames or plain columns;
+pandas is loaded only by the helpers that return DataFrames. Imports core and report only (and
+matplotlib).
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ..core.blocs import CAMPS
-from ..core.record import DRIVERS
+from . import run_data
+from .footed import footed_image, save_footed, write_png
+from .run_data import MEASURES, QUANTILES, STATS, Table, top_movers
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CAMP_COLOURS", "CAMP_LABELS", "DRIVER_COLOURS", "DRIVER_LABELS", "DPI", "QUANTILES",
+           "MEASURES", "axes_or_new", "set_titles", "top_movers", "bloc_share_series", "key_state_series",
+           "attribution_table", "alignment_matrix", "plot_bloc_shares", "plot_key_states",
+           "plot_world_heatmap", "plot_attribution", "write_plots", "save_run_plots", "save_footed"]
 
 #: One colour per camp, used wherever a camp is drawn.
 CAMP_COLOURS = {"sco": "#c0392b", "nonaligned": "#8c8c8c", "west": "#2166ac"}
@@ -53,84 +68,46 @@ DRIVER_LABELS = {
     "inertia": "inertia (pull back to start)", "shock": "random shocks", "other": "other (small)",
 }
 
-#: Percentiles across runs reported by the series helpers: column name -> quantile.
-QUANTILES = {"p5": 0.05, "p25": 0.25, "median": 0.5, "p75": 0.75, "p95": 0.95}
-MEASURES = {"gdp_share": "world GDP", "pop_share": "world population", "states": "states"}
 DPI = 120
 #: How many of the states that moved most the world heatmap names.
 MOVERS_LABELLED = 8
 
 
-# --- data helpers -------------------------------------------------------------------------------
+# --- data helpers (tables for notebooks and tests; the figures use ``run_data`` directly) -------
 
-def _quantiles(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
-    """Median and percentiles of ``col`` across runs, one row per group of ``by``."""
-    q = df.groupby(by)[col].quantile(list(QUANTILES.values())).unstack()
-    q.columns = list(QUANTILES)
-    return q[["median", "p5", "p25", "p75", "p95"]].reset_index()
-
-
-def bloc_share_series(blocs: pd.DataFrame, measure: str = "gdp_share") -> pd.DataFrame:
+def bloc_share_series(blocs: Table, measure: str = "gdp_share") -> pd.DataFrame:
     """Share leaning to each camp per year: median and 5/25/75/95th percentiles across runs.
 
     Args:
-        blocs: ``run.tables.blocs_frame`` table (one row per run and year).
+        blocs: ``run.tables.blocs_frame`` table (one row per run and year), or its columns.
         measure: ``"gdp_share"``, ``"pop_share"`` or ``"states"`` (counts become shares of all states).
 
     Returns:
         Columns year, camp, median, p5, p25, p75, p95; shares as fractions of 1.
     """
-    if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {', '.join(MEASURES)}, not {measure!r}")
-    cols = [f"{measure}_{c}" for c in CAMPS]
-    shares = blocs[["run", "year", *cols]].copy()
-    if measure == "states":
-        shares[cols] = shares[cols].div(shares[cols].sum(axis=1), axis=0)
-    long = shares.melt(id_vars=["run", "year"], value_vars=cols, var_name="camp", value_name="share")
-    long["camp"] = long["camp"].str.removeprefix(f"{measure}_")
-    out = _quantiles(long, ["year", "camp"], "share")
-    out["camp"] = pd.Categorical(out["camp"], CAMPS)
-    return out.sort_values(["camp", "year"], ignore_index=True).astype({"camp": str})
+    import pandas as pd
+
+    years, data = run_data.bloc_shares(blocs, measure)
+    return pd.DataFrame({"year": np.tile(years, len(CAMPS)), "camp": np.repeat(CAMPS, len(years)),
+                         **{k: np.concatenate([data[c][k] for c in CAMPS]) for k in STATS}})
 
 
-def _names(traj: pd.DataFrame) -> dict[str, str]:
-    """State names by ISO3 code (the code itself when the table has no names)."""
-    col = "name" if "name" in traj.columns else "iso3"
-    one = traj[["iso3", col]].drop_duplicates("iso3", keep="last")  # a state's rows share its name
-    return dict(zip(one["iso3"], one[col], strict=True))
-
-
-def key_state_series(traj: pd.DataFrame, iso3s: Sequence[str]) -> pd.DataFrame:
+def key_state_series(traj: Table, iso3s: Sequence[str]) -> pd.DataFrame:
     """Alignment of the given states per year: median and percentiles across runs.
 
     Returns:
         Columns iso3, name, year, median, p5, p25, p75, p95, states in the order given.
     """
-    sub = traj[traj["iso3"].isin(iso3s)]
-    out = _quantiles(sub, ["iso3", "year"], "alignment")
-    out.insert(1, "name", out["iso3"].map(_names(sub)))
-    out["iso3"] = pd.Categorical(out["iso3"], list(dict.fromkeys(iso3s)))
-    return out.sort_values(["iso3", "year"], ignore_index=True).astype({"iso3": str})
+    import pandas as pd
+
+    _, data = run_data.state_series(traj, iso3s)
+    names = run_data.names(traj)
+    frames = [pd.DataFrame({"iso3": iso, "name": names[iso], "year": d["year"], **{k: d[k] for k in STATS}})
+              for iso, d in data.items()]
+    return pd.concat(frames, ignore_index=True)
 
 
-def _start_end(traj: pd.DataFrame) -> pd.DataFrame:
-    """Mean alignment over runs in the first and the last year, and the change, per state."""
-    first, last = traj["year"].min(), traj["year"].max()
-    ends = traj[traj["year"].isin([first, last])]
-    a = ends.pivot_table(index="iso3", columns="year", values="alignment", aggfunc="mean")
-    return pd.DataFrame({"start": a[first], "end": a[last], "change": a[last] - a[first]})
-
-
-def top_movers(traj: pd.DataFrame, n: int = 3) -> list[str]:
-    """ISO3 codes of the ``n`` states whose mean alignment changed most, largest first.
-
-    Ties are broken by ISO3 code, so the answer never depends on row order.
-    """
-    change = _start_end(traj)["change"].abs().sort_index()
-    return list(change.sort_values(ascending=False, kind="stable").index[:n])
-
-
-def attribution_table(traj: pd.DataFrame, iso3s: Sequence[str], min_share: float = 0.02) -> pd.DataFrame:
+def attribution_table(traj: Table, iso3s: Sequence[str], min_share: float = 0.02) -> pd.DataFrame:
     """Each driver's total contribution to each state's change, summed over years, mean over runs.
 
     A row sums to the state's mean change of alignment between the first and last year. Drivers
@@ -140,43 +117,32 @@ def attribution_table(traj: pd.DataFrame, iso3s: Sequence[str], min_share: float
     Returns:
         Index iso3 (in the order given), one column per driver kept (in ``DRIVERS`` order).
     """
-    cols = [f"c_{d}" for d in DRIVERS]
-    sub = traj[traj["iso3"].isin(iso3s)]
-    total = sub.groupby("iso3")[cols].sum() / traj["run"].nunique()
-    total = total.reindex(list(dict.fromkeys(iso3s))).rename(columns=lambda c: c[2:])
-    size = total.abs().max()
-    small = size < min_share * size.max()
-    out = total.loc[:, ~small]
-    if size[small].gt(0).any():
-        out = out.assign(other=total.loc[:, small].sum(axis=1))
-    return out
+    import pandas as pd
+
+    kept, total = run_data.attribution(traj, iso3s, min_share)
+    return pd.DataFrame(total, index=pd.Index(list(dict.fromkeys(iso3s)), name="iso3"), columns=kept)
 
 
-def alignment_matrix(traj: pd.DataFrame, world, years: Sequence | None = None) -> pd.DataFrame:
+def alignment_matrix(traj: Table, world, years: Sequence | None = None) -> pd.DataFrame:
     """Mean alignment over runs, states by years, ordered for a heatmap of the whole world.
 
     Rows are grouped by region, then subregion, and within a subregion run from the most Western
     to the most SCO-leaning start, so neighbours with similar paths sit together.
 
     Args:
-        traj: ``run.tables.trajectories_frame`` table.
+        traj: ``run.tables.trajectories_frame`` table, or its columns.
         world: the ``World`` the run used (for regions and subregions).
         years: columns to keep; all years when None.
 
     Returns:
         Index (region, subregion, iso3), one column per year.
     """
-    m = traj.pivot_table(index="iso3", columns="year", values="alignment", aggfunc="mean")
-    if years is not None:
-        m = m[list(years)]
-    geo = pd.DataFrame({"region": world.region, "subregion": world.subregion}, index=world.iso3)
-    order = geo.loc[m.index].assign(start=m.iloc[:, 0])
-    order = order.sort_values(["region", "subregion", "start"], kind="stable")
-    m = m.loc[order.index]
-    m.index = pd.MultiIndex.from_arrays([order["region"], order["subregion"], order.index],
-                                        names=["region", "subregion", "iso3"])
-    m.columns.name = "year"
-    return m
+    import pandas as pd
+
+    region, sub, iso, years, grid = run_data.world_grid(traj, world, years)
+    return pd.DataFrame(grid, index=pd.MultiIndex.from_arrays([region, sub, iso],
+                                                              names=["region", "subregion", "iso3"]),
+                        columns=pd.Index(years, name="year"))
 
 
 # --- plots --------------------------------------------------------------------------------------
@@ -187,8 +153,13 @@ def axes_or_new(ax: Axes | None, size: tuple[float, float]) -> Axes:
 
 
 def set_titles(ax: Axes, title: str, subtitle: str) -> None:
-    """A bold title with a smaller explanatory line under it."""
-    ax.set_title(title, fontsize=12, fontweight="bold", pad=20)
+    """A bold title with a smaller explanatory line under it.
+
+    The title is pinned ``pad`` points above the axes (``y=1``): left free, matplotlib measures
+    every tick label of the axes and its insets at each draw to see whether x ticks on top push
+    it up, and no figure here has any.
+    """
+    ax.set_title(title, fontsize=12, fontweight="bold", pad=20, y=1)
     ax.annotate(subtitle, (0.5, 1), xycoords="axes fraction", xytext=(0, 5), textcoords="offset points",
                 ha="center", va="bottom", fontsize=9, color="#444444")
 
@@ -213,7 +184,7 @@ def _signed(x: float) -> str:
     return f"{x:+.3f}".replace("-", "−")
 
 
-def _period(years: pd.Index | pd.Series) -> str:
+def _period(years) -> str:
     """First and last year as a range: '2024–2035' (quarters keep their fraction)."""
     return f"{years.min():g}–{years.max():g}"
 
@@ -225,29 +196,28 @@ def _runs_note(n_runs: int) -> str:
     return f"median of {n_runs} runs; bands: middle 50% and 90% of runs"
 
 
-def plot_bloc_shares(blocs: pd.DataFrame, *, measure: str = "gdp_share", ax: Axes | None = None) -> Figure:
+def plot_bloc_shares(blocs: Table, *, measure: str = "gdp_share", ax: Axes | None = None) -> Figure:
     """Share of world GDP, population or states leaning to the SCO, to neither, or to the West.
 
     The headline of a run: how much of the world each camp holds over time, with the spread
     across replications as bands.
     """
     ax = axes_or_new(ax, (8, 5))
-    data = bloc_share_series(blocs, measure)
-    n_runs = blocs["run"].nunique()
-    threshold = float(blocs["lean_threshold"].iloc[0])
+    years, data = run_data.bloc_shares(blocs, measure)
+    n_runs = run_data.n_runs(blocs)
+    threshold = float(run_data.column(blocs, "lean_threshold")[0])
     for camp in CAMPS:
-        d = data[data["camp"] == camp]
+        d = data[camp]
         colour = CAMP_COLOURS[camp]
         if n_runs > 1:
-            ax.fill_between(d["year"], d["p5"], d["p95"], color=colour, alpha=0.12, linewidth=0)
-            ax.fill_between(d["year"], d["p25"], d["p75"], color=colour, alpha=0.3, linewidth=0)
-        ax.plot(d["year"], d["median"], color=colour, linewidth=2, label=CAMP_LABELS[camp])
-    ymax = min(1.0, data["p95"].max() * 1.1 + 0.02)
-    for end, dx, ha in ((data["year"].min(), -4, "right"), (data["year"].max(), 4, "left")):
-        d = data[data["year"] == end]
-        labels_at = _spread_labels(d["median"].to_numpy(), 0.035 * ymax)
-        for camp, y, ly in zip(d["camp"], d["median"], labels_at, strict=True):
-            ax.annotate(f"{y:.1%}", (end, ly), xytext=(dx, 0), textcoords="offset points", ha=ha,
+            ax.fill_between(years, d["p5"], d["p95"], color=colour, alpha=0.12, linewidth=0)
+            ax.fill_between(years, d["p25"], d["p75"], color=colour, alpha=0.3, linewidth=0)
+        ax.plot(years, d["median"], color=colour, linewidth=2, label=CAMP_LABELS[camp])
+    ymax = min(1.0, max(d["p95"].max() for d in data.values()) * 1.1 + 0.02)
+    for i, dx, ha in ((0, -4, "right"), (-1, 4, "left")):
+        ends = np.array([data[camp]["median"][i] for camp in CAMPS])
+        for camp, y, ly in zip(CAMPS, ends, _spread_labels(ends, 0.035 * ymax), strict=True):
+            ax.annotate(f"{y:.1%}", (years[i], ly), xytext=(dx, 0), textcoords="offset points", ha=ha,
                         va="center", fontsize=8, color=CAMP_COLOURS[camp])
     what = MEASURES[measure]
     steps = "" if measure == "states" else "; steps are single large states crossing the line"
@@ -258,7 +228,6 @@ def plot_bloc_shares(blocs: pd.DataFrame, *, measure: str = "gdp_share", ax: Axe
     ax.set_ylabel(f"share of {what} (%)")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylim(0, ymax)
-    years = data["year"]
     pad = (years.max() - years.min()) * 0.12 or 0.5
     ax.set_xlim(years.min() - pad, years.max() + pad)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -267,7 +236,7 @@ def plot_bloc_shares(blocs: pd.DataFrame, *, measure: str = "gdp_share", ax: Axe
     return ax.figure
 
 
-def plot_key_states(traj: pd.DataFrame, iso3s: Sequence[str], *, threshold: float = 0.25,
+def plot_key_states(traj: Table, iso3s: Sequence[str], *, threshold: float = 0.25,
                     ax: Axes | None = None) -> Figure:
     """Alignment of chosen states over time, with the spread across runs as bands.
 
@@ -275,25 +244,25 @@ def plot_key_states(traj: pd.DataFrame, iso3s: Sequence[str], *, threshold: floa
     zone (|alignment| <= ``threshold``).
     """
     ax = axes_or_new(ax, (9, 6))
-    data = key_state_series(traj, iso3s)
-    n_runs = traj["run"].nunique()
+    years, data = run_data.state_series(traj, iso3s)
+    names = run_data.names(traj)
+    n_runs = run_data.n_runs(traj)
     ax.axhspan(-threshold, threshold, color="#eeeeee", zorder=0)
     ax.text(0.005, -threshold + 0.015, f"non-aligned zone (|alignment| ≤ {threshold:g})",
             transform=ax.get_yaxis_transform(), va="bottom", fontsize=8, color="#666666")
-    states = list(dict.fromkeys(data["iso3"]))
+    states = list(data)
     colours = _state_colours(len(states))
     ends = []
     for iso, colour in zip(states, colours, strict=True):
-        d = data[data["iso3"] == iso]
+        d = data[iso]
         if n_runs > 1:
             ax.fill_between(d["year"], d["p5"], d["p95"], color=colour, alpha=0.08, linewidth=0)
             ax.fill_between(d["year"], d["p25"], d["p75"], color=colour, alpha=0.2, linewidth=0)
-        ax.plot(d["year"], d["median"], color=colour, linewidth=1.8, label=d["name"].iloc[0])
-        ends.append(d["median"].iloc[-1])
-    last = data["year"].max()
+        ax.plot(d["year"], d["median"], color=colour, linewidth=1.8, label=names[iso])
+        ends.append(d["median"][-1])
+    last = years.max()
     for iso, colour, y, ly in zip(states, colours, ends, _spread_labels(np.array(ends), 0.065), strict=True):
-        name = data.loc[data["iso3"] == iso, "name"].iloc[0]
-        ax.annotate(name, (last, y), xytext=(1.03, ly), textcoords=ax.get_yaxis_transform(),
+        ax.annotate(names[iso], (last, y), xytext=(1.03, ly), textcoords=ax.get_yaxis_transform(),
                     va="center", fontsize=8.5, color=colour,
                     arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.6, "shrinkA": 0})
     set_titles(ax, "Alignment of key states", f"−1 = West, +1 = SCO; {_runs_note(n_runs)}")
@@ -301,7 +270,7 @@ def plot_key_states(traj: pd.DataFrame, iso3s: Sequence[str], *, threshold: floa
     ax.set_ylabel("alignment (−1 West … +1 SCO)")
     ax.set_ylim(-1.05, 1.05)
     ax.set_yticks([-1, -0.5, 0, 0.5, 1], ["−1 West", "−0.5", "0", "+0.5", "+1 SCO"])
-    ax.set_xlim(data["year"].min(), last)
+    ax.set_xlim(years.min(), last)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
     return ax.figure
@@ -314,7 +283,7 @@ def _state_colours(n: int) -> list:
     return [palette[i % len(palette)] for i in range(n)]
 
 
-def plot_world_heatmap(traj: pd.DataFrame, world, *, threshold: float = 0.25,
+def plot_world_heatmap(traj: Table, world, *, threshold: float = 0.25,
                        ax: Axes | None = None) -> Figure:
     """Every state's mean alignment by year, grouped by region, with each state's change beside it.
 
@@ -322,31 +291,31 @@ def plot_world_heatmap(traj: pd.DataFrame, world, *, threshold: float = 0.25,
     often moves a state only a little, a bar panel on the right shows the change itself and names
     the states that moved most.
     """
-    m = alignment_matrix(traj, world)
+    regions, subregions, iso3, columns, grid = run_data.world_grid(traj, world)
     ax = axes_or_new(ax, (8, 17))
-    years = m.columns.to_numpy(dtype=float)
+    years = columns.astype(float)
     step = float(np.diff(years).min()) if len(years) > 1 else 1.0
-    n = len(m)
-    im = ax.imshow(m.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest",
+    n = len(grid)
+    im = ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest",
                    extent=(years[0] - step / 2, years[-1] + step / 2, n, 0))
-    sub_bounds, sub_mids, sub_names = _groups(m.index.get_level_values("subregion").to_numpy())
-    reg_bounds, reg_mids, reg_names = _groups(m.index.get_level_values("region").to_numpy())
+    sub_bounds, sub_mids, sub_names = _groups(subregions)
+    reg_bounds, reg_mids, reg_names = _groups(regions)
     ax.hlines(sub_bounds, 0, 1, transform=ax.get_yaxis_transform(), color="white", linewidth=0.8)
     ax.hlines(reg_bounds, 0, 1, transform=ax.get_yaxis_transform(), color="black", linewidth=1.6)
     ax.set_yticks(sub_mids, sub_names, fontsize=7.5)
     ax.set_ylabel("subregion (states sorted West → SCO by start alignment)")
     ax.set_xlabel("year")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    first, last = m.columns[0], m.columns[-1]
-    n_runs = traj["run"].nunique()
+    n_runs = run_data.n_runs(traj)
     set_titles(ax, f"Alignment of every state ({n}), by region",
             f"colour: mean alignment over {n_runs} run{'s' * (n_runs > 1)} (blue West, red SCO); "
-            f"bars: change {_period(m.columns)}")
+            f"bars: change {_period(columns)}")
 
-    change = (m[last] - m[first]).to_numpy()
+    change = grid[:, -1] - grid[:, 0]
     bars = ax.inset_axes((1.04, 0, 0.3, 1))
-    bars.barh(np.arange(n) + 0.5, change, height=0.85,
-              color=np.where(change > 0, CAMP_COLOURS["sco"], CAMP_COLOURS["west"]))
+    bars.add_collection(_hbars(np.arange(n) + 0.5, change, 0.85,
+                               np.where(change > 0, CAMP_COLOURS["sco"], CAMP_COLOURS["west"])),
+                        autolim=False)
     bars.set_ylim(n, 0)
     bars.hlines(reg_bounds, 0, 1, transform=bars.get_yaxis_transform(), color="black", linewidth=1.6)
     bars.yaxis.tick_right()
@@ -357,14 +326,14 @@ def plot_world_heatmap(traj: pd.DataFrame, world, *, threshold: float = 0.25,
     lim = max(float(np.abs(change).max()), 1e-3) * 1.1
     bars.set_xlim(-lim, lim)
     bars.axvline(0, color="black", linewidth=0.6)
-    bars.set_xlabel(f"change {_period(m.columns)}\n← West | SCO →", fontsize=8)
+    bars.set_xlabel(f"change {_period(columns)}\n← West | SCO →", fontsize=8)
     bars.tick_params(axis="x", labelsize=7)
     bars.xaxis.set_major_locator(MaxNLocator(3, symmetric=True))
     movers = np.argsort(-np.abs(change), kind="stable")[:MOVERS_LABELLED]
-    names = _names(traj)
+    names = run_data.names(traj)
     for i, ly in zip(movers, _spread_labels(movers + 0.5, 2.0), strict=True):
-        name = names[m.index[i][2]]
-        bars.annotate(name if len(name) <= 14 else m.index[i][2], (0, i + 0.5),
+        name = names[iso3[i]]
+        bars.annotate(name if len(name) <= 14 else iso3[i], (0, i + 0.5),
                       xytext=(-np.sign(change[i]) * lim * 0.3, ly), textcoords="data", va="center",
                       ha="left" if change[i] < 0 else "right", fontsize=7,
                       bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
@@ -373,7 +342,7 @@ def plot_world_heatmap(traj: pd.DataFrame, world, *, threshold: float = 0.25,
 
     cax = ax.inset_axes((1.47, 0.3, 0.04, 0.4))
     cbar = ax.figure.colorbar(im, cax=cax)
-    cax.set_title("mean\nalignment", fontsize=9, loc="left")
+    cax.set_title("mean\nalignment", fontsize=9, loc="left", y=1)  # pinned, as in set_titles
     cbar.set_ticks([-1, -0.5, -threshold, 0, threshold, 0.5, 1],
                    labels=["−1 West", "−0.5", f"−{threshold:g}", "0 non-aligned", f"+{threshold:g}", "+0.5",
                            "+1 SCO"])
@@ -383,6 +352,18 @@ def plot_world_heatmap(traj: pd.DataFrame, world, *, threshold: float = 0.25,
     return ax.figure
 
 
+def _hbars(y: np.ndarray, width: np.ndarray, height: float, colours, left=0.0) -> PolyCollection:
+    """Horizontal bars from ``left``, as ``barh`` draws them, in one collection (not one patch each).
+
+    The world heatmap has a bar per state; 193 patches cost more to add to the axes than to draw.
+    """
+    x0 = np.broadcast_to(np.asarray(left, dtype=float), np.shape(width))
+    x1 = x0 + width
+    y0, y1 = y - height / 2, y + height / 2
+    corners = np.stack([np.c_[x0, y0], np.c_[x0, y1], np.c_[x1, y1], np.c_[x1, y0]], axis=1)
+    return PolyCollection(corners, facecolors=colours, edgecolors="none")
+
+
 def _groups(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Inner boundaries, midpoints and names of runs of equal labels in a sorted column."""
     starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
@@ -390,7 +371,7 @@ def _groups(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return starts[1:], (starts + ends) / 2, [str(labels[s]) for s in starts]
 
 
-def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, n: int = 3,
+def plot_attribution(traj: Table, iso3s: Sequence[str] | None = None, *, n: int = 3,
                      title: str | None = None, ax: Axes | None = None) -> Figure:
     """What moved each state: every driver's share of its change of alignment, as stacked bars.
 
@@ -399,33 +380,36 @@ def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, 
     ``title`` replaces the default title ("Why the states that moved most moved", or "What moved
     these states" when ``iso3s`` is given).
     """
-    chosen = list(iso3s) if iso3s is not None else top_movers(traj, n)
-    table = attribution_table(traj, chosen)
-    ends = _start_end(traj).loc[chosen]
-    names = _names(traj)
+    chosen = list(dict.fromkeys(iso3s)) if iso3s is not None else top_movers(traj, n)
+    drivers, table = run_data.attribution(traj, chosen)
+    iso, start, end = run_data.start_end(traj)
+    at = [{c: i for i, c in enumerate(iso.tolist())}[c] for c in chosen]
+    start, end = start[at], end[at]
+    names = run_data.names(traj)
     ax = axes_or_new(ax, (10, 1.4 + 0.9 * len(chosen)))
     y = np.arange(len(chosen))
     pos, neg = np.zeros(len(chosen)), np.zeros(len(chosen))
-    for driver in table.columns:
-        v = table[driver].to_numpy()
+    # the net change first: the legend lists it first, above the drivers' bars (drawn under it)
+    ax.scatter(end - start, y, marker="D", s=45, color="black", zorder=3, label="net change")
+    for driver, v in zip(drivers, table.T, strict=True):
         left = np.where(v >= 0, pos, neg)
-        ax.barh(y, v, left=left, height=0.6, color=DRIVER_COLOURS[driver], label=DRIVER_LABELS[driver],
-                edgecolor="white", linewidth=0.5)
+        bars = _hbars(y, v, 0.6, DRIVER_COLOURS[driver], left=left)
+        bars.set(edgecolor="white", linewidth=0.5, label=DRIVER_LABELS[driver])
+        ax.add_collection(bars)
         pos, neg = pos + np.maximum(v, 0), neg + np.minimum(v, 0)
-    ax.scatter(ends["change"], y, marker="D", s=45, color="black", zorder=3, label="net change")
-    for yi, net in zip(y, ends["change"], strict=True):
+    for yi, net in zip(y, end - start, strict=True):
         ax.annotate(f"net {_signed(net)}", (net, yi - 0.3), xytext=(0, 2), textcoords="offset points",
                     ha="center", va="bottom", fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(y, [f"{names[i]}\n{_signed(ends.loc[i, 'start'])} → {_signed(ends.loc[i, 'end'])}"
-                      for i in chosen], fontsize=9)
+    ax.set_yticks(y, [f"{names[c]}\n{_signed(a)} → {_signed(b)}"
+                      for c, a, b in zip(chosen, start, end, strict=True)], fontsize=9)
     ax.invert_yaxis()
     lim = max(float(np.abs(np.r_[pos, neg]).max()), 1e-3) * 1.1
     ax.set_xlim(-lim, lim)
-    ax.set_xlabel(f"contribution to the change of alignment {_period(traj['year'])}"
+    ax.set_xlabel(f"contribution to the change of alignment {_period(run_data.column(traj, 'year'))}"
                   "   (← towards West | towards SCO →)")
     ax.set_ylabel("state (mean alignment start → end)")
-    n_runs = traj["run"].nunique()
+    n_runs = run_data.n_runs(traj)
     if title is None:
         title = ("Why the states that moved most moved" if iso3s is None
                  else "What moved these states")
@@ -439,17 +423,17 @@ def plot_attribution(traj: pd.DataFrame, iso3s: Sequence[str] | None = None, *, 
 
 # --- the run's figures --------------------------------------------------------------------------
 
-#: The run's figures, in the order they are written: file name -> (what draws it, drawn remotely).
-#: About half the drawing (the 17-inch world heatmap, a third of it, and one attribution chart)
-#: goes to a helper process when a core is idle (``report.workers``); the bytes are the same
-#: wherever drawn.
+#: The run's figures, in the order they are written: file name -> drawn remotely. About half the
+#: drawing (the 17-inch world heatmap, 0.4-0.5 s of CPU, and the key states' attribution, 0.25-0.35 s,
+#: against 0.15-0.25 s for each of the four others) goes to a helper process when a core is idle
+#: (``report.workers``); the bytes are the same wherever drawn.
 RUN_FIGURES = {
     "bloc_shares.png": False, "bloc_shares_population.png": False, "key_states.png": False,
-    "world_heatmap.png": True, "attribution.png": True, "attribution_key_states.png": False,
+    "world_heatmap.png": True, "attribution.png": False, "attribution_key_states.png": True,
 }
 
 
-def write_plots(traj: pd.DataFrame, blocs: pd.DataFrame, world, scenario, out_dir: Path, *,
+def write_plots(traj: Table, blocs: Table, world, scenario, out_dir: Path, *,
                 helpers=None) -> list[Path]:
     """Write the standard figures of a run as PNGs into ``out_dir`` and return their paths.
 
@@ -474,7 +458,7 @@ def write_plots(traj: pd.DataFrame, blocs: pd.DataFrame, world, scenario, out_di
     return [paths[f] for f in names]
 
 
-def save_run_plots(filenames: Sequence[str], traj: pd.DataFrame, blocs: pd.DataFrame, world,
+def save_run_plots(filenames: Sequence[str], traj: Table, blocs: Table, world,
                    threshold: float, key: list[str], footnote: str, out_dir: Path) -> list[Path]:
     """Draw and save the named figures of ``RUN_FIGURES`` (one process's share), each with the footnote."""
     draw = {
@@ -485,32 +469,17 @@ def save_run_plots(filenames: Sequence[str], traj: pd.DataFrame, blocs: pd.DataF
         "attribution.png": lambda: plot_attribution(traj),
         "attribution_key_states.png": lambda: plot_attribution(traj, key, title="What moved the key states"),
     }
-    paths = []
-    for filename in filenames:
-        fig = draw[filename]()
-        path = Path(out_dir) / filename
-        fig.savefig(path, dpi=DPI, bbox_inches=_footed_bbox(fig, footnote), metadata={"Software": None})
-        paths.append(path)
+    paths, written = [Path(out_dir) / f for f in filenames], []
+    ours = gc.get_freeze_count() == 0  # a caller's own frozen objects (a server's) stay frozen
+    if ours:
+        gc.freeze()  # the objects made so far (imports, tables) are not traversed by collections meanwhile
+    try:
+        with ThreadPoolExecutor(1) as encoder:  # PNGs are encoded (without the GIL) while the next is drawn
+            for filename, path in zip(filenames, paths, strict=True):
+                written.append(encoder.submit(write_png, footed_image(draw[filename](), footnote)[0], path))
+            for done in written:
+                done.result()  # an error writing is raised here; the block waits for every write
+    finally:
+        if ours:
+            gc.unfreeze()
     return paths
-
-
-def _footed_bbox(fig: Figure, footnote: str):
-    """Put ``footnote`` under the figure's content; return what ``bbox_inches="tight"`` would crop to.
-
-    The same box savefig computes for "tight" (the tight box with the note, padded by
-    ``savefig.pad_inches``), measured with the renderer savefig draws with; handing it over spares
-    savefig its own layout pass, a whole draw without pixels. The box with the note is the box
-    without it joined with the note's own (what ``Figure.get_tightbbox`` computes, a union, in
-    the same arithmetic), so the figure is laid out once, not twice. The files are the same bytes.
-    """
-    from matplotlib import rcParams
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.transforms import Affine2D, Bbox, TransformedBbox
-
-    renderer = FigureCanvasAgg(fig).get_renderer()  # what savefig's "tight" measures with
-    box, (width, height) = fig.get_tightbbox(renderer), fig.get_size_inches()  # inches
-    note = fig.text(box.x0 / width, (box.y0 - 0.1) / height, footnote, fontsize=7, color="#777777",
-                    ha="left", va="top")
-    inches = TransformedBbox(note.get_tightbbox(renderer), Affine2D().scale(1 / fig.dpi))
-    pad = rcParams["savefig.pad_inches"]
-    return Bbox.union([box, inches]).padded(pad, pad)

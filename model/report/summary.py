@@ -1,14 +1,20 @@
 """The short text summary ``blocsim run`` prints: camps at the start and the end, top movers.
 
-Imports the config layer only (and numpy, pandas).
+Tables are DataFrames or the run's numpy columns (``run.tables.RunTables.arrays``); the numbers
+come from ``report.run_data``, so printing the summary loads no pandas. Imports the config
+layer and report only (and numpy).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ..config.scenario import Scenario
+from .run_data import Table, column, contributions, n_runs, start_end
+
+#: The columns of ``blocs`` the summary quotes, as medians over runs.
+QUOTED = ("states_sco", "states_nonaligned", "states_west", "gdp_share_sco", "gdp_share_nonaligned",
+          "gdp_share_west", "sco_members")
 
 
 def _count(median: float) -> str:
@@ -16,35 +22,36 @@ def _count(median: float) -> str:
     return f"{median:.0f}" if float(median).is_integer() else f"{median:.1f}"
 
 
-def summary_table(scenario: Scenario, blocs: pd.DataFrame, traj: pd.DataFrame, top: int = 5) -> str:
+def summary_table(scenario: Scenario, blocs: Table, traj: Table, top: int = 5) -> str:
     """A short text summary: camps at the start and the end, and the states that moved most.
 
     The camps are the median over runs, the statistic the bloc-share plots draw (as the line in
     their bands), so the summary and ``plots/bloc_shares.png`` give the same numbers. The states
     that moved most are ranked by the mean change over runs, as in ``plots/attribution.png``
-    and the world heatmap (a mean, because the drivers' mean contributions add up to it).
+    and the world heatmap (a mean, because the drivers' mean contributions add up to it); ties
+    are broken by ISO3 code.
     """
-    first, last = blocs["year"].min(), blocs["year"].max()
-    median = blocs.groupby("year").median(numeric_only=True)
-    lines = [f"{scenario.name}: {first}-{last}, {blocs['run'].nunique()} run(s); camps by "
+    years = column(blocs, "year")
+    first, last = years.min(), years.max()
+    lines = [f"{scenario.name}: {first}-{last}, {n_runs(blocs)} run(s); camps by "
              f"|alignment| > {scenario.parameters.lean_threshold} (median over runs, as in the plots)",
              f"{'':12}{'states':>22}{'GDP share':>24}{'SCO':>6}",
              f"{'year':12}{'SCO  non-al.  West':>22}{'SCO  non-al.  West':>24}{'mem.':>6}"]
     for y in (first, last):
-        r = median.loc[y]
-        lines.append(f"{y!s:12}{_count(r.states_sco):>6}{_count(r.states_nonaligned):>8}"
-                     f"{_count(r.states_west):>7}"
-                     f"{r.gdp_share_sco:9.1%}{r.gdp_share_nonaligned:8.1%}{r.gdp_share_west:7.1%}"
-                     f"{r.sco_members:6.1f}")
-    a = traj.pivot_table(index="iso3", columns="year", values="alignment", aggfunc="mean")
-    change = (a[last] - a[first]).sort_values(key=np.abs, ascending=False).head(top)
-    contrib_cols = [c for c in traj.columns if c.startswith("c_")]
-    total = traj.groupby("iso3")[contrib_cols].sum() / traj["run"].nunique()
+        r = {c: np.median(column(blocs, c)[years == y]) for c in QUOTED}
+        lines.append(f"{y!s:12}{_count(r['states_sco']):>6}{_count(r['states_nonaligned']):>8}"
+                     f"{_count(r['states_west']):>7}"
+                     f"{r['gdp_share_sco']:9.1%}{r['gdp_share_nonaligned']:8.1%}{r['gdp_share_west']:7.1%}"
+                     f"{r['sco_members']:6.1f}")
+    iso, start, end = start_end(traj)
+    change = end - start
+    moved = np.argsort(-np.abs(change), kind="stable")[:top]
+    drivers = [str(c)[2:] for c in traj if str(c).startswith("c_")]
+    totals = contributions(traj, iso[moved], drivers)
     lines.append(f"States that moved most (mean change {first}-{last} over runs; the driver that "
                  f"pushed most in that direction):")
-    for iso, d in change.items():
-        drivers = total.loc[iso]
-        main = (drivers * np.sign(d)).idxmax()
-        lines.append(f"  {iso}  {a.loc[iso, first]:+.3f} -> {a.loc[iso, last]:+.3f}  "
-                     f"({d:+.3f}; {main[2:]} {drivers[main]:+.3f})")
+    for i, total in zip(moved, totals, strict=True):
+        main = int(np.argmax(total * np.sign(change[i])))
+        lines.append(f"  {iso[i]}  {start[i]:+.3f} -> {end[i]:+.3f}  "
+                     f"({change[i]:+.3f}; {drivers[main]} {total[main]:+.3f})")
     return "\n".join(lines)

@@ -333,14 +333,24 @@ def write_run(scenario: Scenario, world: World, results: list[RunResult], seeds:
     tabs = _tables(scenario, world, results)
     written: list[Path] = []
 
-    def fill(tmp: Path) -> None:
+    def write_tables(tmp: Path) -> None:
         for name in ("trajectories", "blocs", "status_changes"):
-            tables.write_text(tabs.csv(name), tmp / f"{name}.csv")
+            tables.write_bytes(tabs.csv_bytes(name), tmp / f"{name}.csv")
         (tmp / "scenario.resolved.yaml").write_text(
             tables.resolved_yaml(scenario, seeds), encoding="utf-8")
-        if plotter is not None:
-            drawn = plotter(tabs.frame("trajectories"), tabs.frame("blocs"), world, scenario, tmp / "plots")
-            written.extend(p.relative_to(tmp) for p in drawn)
+
+    def fill(tmp: Path) -> None:
+        if plotter is None:
+            return write_tables(tmp)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # the tables are written in a thread while the figures are drawn (numpy sorts and copies
+        # without holding the GIL); the block waits for both, and an error in either is raised
+        with ThreadPoolExecutor(1) as pool:
+            done = pool.submit(write_tables, tmp)
+            drawn = plotter(tabs.arrays("trajectories"), tabs.arrays("blocs"), world, scenario, tmp / "plots")
+            done.result()
+        written.extend(p.relative_to(tmp) for p in drawn)
 
     out_dir = write_atomic_dir(out_dir, fill, marker="scenario.resolved.yaml",
                                replace_only=only_run_files)

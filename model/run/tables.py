@@ -42,6 +42,7 @@ class RunTables:
                         "blocs": blocs_columns(results, threshold)}
         self.status_rows = status_rows(results)
         self._frames: dict[str, pd.DataFrame] = {}
+        self._arrays: dict[str, dict[str, np.ndarray]] = {}
 
     def frame(self, name: str) -> pd.DataFrame:
         """``trajectories``, ``blocs`` or ``status_changes`` as a DataFrame (made once)."""
@@ -49,19 +50,33 @@ class RunTables:
             import pandas as pd
 
             self._frames[name] = (pd.DataFrame(list(self.status_rows), columns=list(STATUS_COLUMNS))
-                                  if name == "status_changes" else pd.DataFrame(expanded(self.columns[name])))
+                                  if name == "status_changes" else pd.DataFrame(self.arrays(name)))
         return self._frames[name]
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        """``trajectories`` or ``blocs`` as numpy columns by name (text expanded; made once).
+
+        What the run's figures and summary read (``report.run_data``), without pandas.
+        """
+        if name not in self._arrays:
+            self._arrays[name] = expanded(self.columns[name])
+        return self._arrays[name]
 
     def csv(self, name: str) -> str:
         """The table's CSV text: the bytes ``write_csv(frame(name))`` writes."""
+        return self.csv_bytes(name).decode("utf-8")
+
+    def csv_bytes(self, name: str) -> bytes:
+        """``csv(name)`` as the UTF-8 bytes written to the file (not decoded and encoded again)."""
         if name == "status_changes":
             rows = self.status_rows
             if not rows:  # what pandas writes for an empty frame: the header alone
-                return ",".join(STATUS_COLUMNS) + "\n"
-            text = columns_csv({c: _column([row[j] for row in rows]) for j, c in enumerate(STATUS_COLUMNS)})
+                return (",".join(STATUS_COLUMNS) + "\n").encode()
+            data = columns_csv_bytes({c: _column([row[j] for row in rows])
+                                      for j, c in enumerate(STATUS_COLUMNS)})
         else:
-            text = columns_csv(self.columns[name])
-        return text if text is not None else csv_text(self.frame(name))
+            data = columns_csv_bytes(self.columns[name])
+        return data if data is not None else csv_text(self.frame(name)).encode("utf-8")
 
 
 class Coded(tuple):
@@ -189,6 +204,12 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     write_text(csv_text(df), path)
 
 
+def write_bytes(data: bytes, path: Path) -> None:
+    """Bytes to a file as they are (a run's CSVs, already UTF-8)."""
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def write_text(text: str, path: Path) -> None:
     """Text as UTF-8 with the line ends as given."""
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -217,6 +238,12 @@ def csv_text(df: pd.DataFrame, block: int = 4096) -> str:
 
 
 def columns_csv(columns: dict[str, np.ndarray | tuple], block: int = 4096) -> str | None:
+    """``columns_csv_bytes`` as text."""
+    data = columns_csv_bytes(columns, block)
+    return None if data is None else data.decode("utf-8")
+
+
+def columns_csv_bytes(columns: dict[str, np.ndarray | tuple], block: int = 4096) -> bytes | None:
     """The CSV pandas writes for a frame of these columns (``FLOAT_FORMAT``), or None: ask pandas.
 
     Floats are formatted in numpy (``csvtext.g6_bytes``, the text of ``"%.6g" % x``), integers
@@ -241,7 +268,7 @@ def columns_csv(columns: dict[str, np.ndarray | tuple], block: int = 4096) -> st
         else:
             return None
     header = ",".join(_quoted(np.array([str(c) for c in columns], dtype=object))) + "\n"
-    return header + csvtext.join_rows(cells, block).decode("utf-8")
+    return header.encode("utf-8") + csvtext.join_rows(cells, block)
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:

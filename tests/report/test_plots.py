@@ -13,14 +13,10 @@ import pytest
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from model.config.checks import prepare_world
-from model.config.scenario import Scenario
 from model.core.levers import SCO_LEVERS, WEST_LEVERS
 from model.core.simulation import DRIVERS
 from model.report import run_plots as plots
 from model.report.summary import summary_table
-from model.run import tables as outputs
-from model.run.service import run_replications
 
 matplotlib.use("Agg")
 
@@ -72,16 +68,10 @@ def hand_blocs():
 
 
 @pytest.fixture(scope="module")
-def real():
-    sc = Scenario(name="plots-test", replications=5, horizon=3,
-                  sco={"trade_facilitation": {"intensity": 0.8}},
-                  west={"diplomatic_alliances": {"intensity": 0.5}})
-    world = prepare_world(sc)
-    results, _ = run_replications(sc, world)
-    traj = outputs.trajectories_frame(results, dict(zip(world.iso3, world.name, strict=True)),
-                                      sc.parameters.lean_threshold)
-    blocs = outputs.blocs_frame(results, sc.parameters.lean_threshold)
-    return SimpleNamespace(scenario=sc, world=world, traj=traj, blocs=blocs)
+def real(small_run):
+    sc, world, tables = small_run
+    return SimpleNamespace(scenario=sc, world=world, traj=tables.frame("trajectories"),
+                           blocs=tables.frame("blocs"))
 
 
 # --- data helpers -------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def test_a_helper_draws_the_same_run_figures(tmp_path):
     from model.run.service import execute_run
 
     out = execute_run("scenarios/baseline.yaml", runs=2, out=None)
-    args = (out.tables.frame("trajectories"), out.tables.frame("blocs"), out.world, out.scenario)
+    args = (out.tables.arrays("trajectories"), out.tables.arrays("blocs"), out.world, out.scenario)
     home = write_plots(*args, tmp_path / "home")
     with workers.Helpers(1, warm="model.report.run_plots") as h:
         away = write_plots(*args, tmp_path / "away", helpers=h)

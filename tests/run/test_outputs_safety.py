@@ -125,13 +125,36 @@ def test_unwritable_parent_is_eacces_before_the_run(tmp_path, no_simulation, mon
 def test_a_failing_write_is_one_line_and_leaves_nothing(code, tmp_path, monkeypatch, capsys):
     def full(df, path):
         raise OSError(code, os.strerror(code), str(path))
-    monkeypatch.setattr(model.run.tables, "write_text", full)
+    monkeypatch.setattr(model.run.tables, "write_bytes", full)
     (tmp_path / "mine.txt").write_text("mine")
     out = tmp_path / "o"
     assert main(["run", str(BASELINE), "--runs", "1", "--out", str(out), "--no-plots", "-q"]) == 2
     line = error_line(capsys)
     assert errno.errorcode[code] in line and str(out / "trajectories.csv") in line
     assert tree(tmp_path) == {"mine.txt": b"mine"}  # no output, no temporary folder
+
+
+@pytest.mark.parametrize("failing", ["tables", "plots"])
+def test_tables_written_while_the_plots_are_drawn_fail_as_one(failing, tmp_path, monkeypatch):
+    """With a plotter, the tables are written in a thread while it draws: an error on either
+    side is raised once both are done, and leaves nothing behind."""
+    def full(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "x")
+
+    drawn = []
+
+    def plotter(traj, blocs, world, scenario, folder):
+        if failing == "plots":
+            full()
+        drawn.append(sorted(traj))
+        return []
+
+    if failing == "tables":
+        monkeypatch.setattr(model.run.tables, "write_bytes", full)
+    with pytest.raises(ScenarioError, match="ENOSPC"):
+        model.run.service.execute_run(BASELINE, runs=1, out=tmp_path / "o", plotter=plotter)
+    assert len(drawn) == (failing == "tables")  # the figures were drawn while the tables failed
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_failing_write_keeps_the_earlier_output(tmp_path, monkeypatch, capsys):
@@ -141,7 +164,7 @@ def test_a_failing_write_keeps_the_earlier_output(tmp_path, monkeypatch, capsys)
 
     def full(df, path):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    monkeypatch.setattr(model.run.tables, "write_text", full)
+    monkeypatch.setattr(model.run.tables, "write_bytes", full)
     assert main(["run", str(BASELINE), "--runs", "1", "--out", str(out), "--no-plots", "-q"]) == 2
     assert "ENOSPC" in error_line(capsys)
     assert tree(tmp_path) == before

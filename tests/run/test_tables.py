@@ -84,3 +84,4 @@ def test_the_coded_text_columns_write_the_frames_csv(results):
         frame = tabs.frame("trajectories")
         assert list(frame["iso3"][:3]) == [str(c) for c in runs[0].iso3[:3]]
         assert tabs.csv("trajectories") == pandas_csv(frame) == pandas_csv(trajectories_frame(runs, named))
+        assert tabs.csv_bytes("trajectories") == pandas_csv(frame).encode("utf-8")  # what run writes
