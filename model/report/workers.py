@@ -24,13 +24,17 @@ from concurrent.futures import Future
 ENV = "BLOCSIM_PLOT_WORKERS"
 #: At most this many helpers, whatever the machine: a command has ten figures at most.
 MAX_WORKERS = 2
+#: A core idle at least this much short of all the time still counts as idle (background blips).
+SLACK = 0.2
 
 
 def spare_workers() -> int:
     """How many helper processes to use now: ``BLOCSIM_PLOT_WORKERS``, or one per idle core.
 
-    A core counts as idle when the 1-minute load average leaves it free (load + 1 for this
-    process, rounded, below the cores this process may use).
+    The rule counts whole cores left idle beside this process, measured from the kernel's CPU
+    time counters (``base.cores.idle_cores``, which counts this process as busy) rather than the
+    load average, which reads about 1 on some idle sandboxes; a core idle ``1 - SLACK`` of the
+    time (the odd daemon waking) still counts.
     """
     value = os.environ.get(ENV, "").strip()
     if value:
@@ -38,12 +42,9 @@ def spare_workers() -> int:
             return max(0, min(int(value), MAX_WORKERS))
         except ValueError:
             pass  # a stray value: fall back to the rule
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # not available: assume busy
-        return 0
-    return max(0, min(MAX_WORKERS, int(cores - 1 - load + 0.5)))
+    from ..base.cores import idle_cores
+
+    return max(0, min(MAX_WORKERS, int(idle_cores() + SLACK)))
 
 
 def draw_png(make: Callable) -> bytes:
