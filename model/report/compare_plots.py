@@ -15,7 +15,6 @@ Imports analysis, core and ``run_plots`` only (and matplotlib).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,6 +29,7 @@ from ..analysis.labels import outcome_label, outcome_unit, sentence_case
 from ..analysis.results import ok_runs, scenario_order, sort_rows, strategy_order
 from ..analysis.sensitivity import point_means, response_table
 from ..core.outcomes import OUTCOMES, better_sign
+from .png import png_bytes
 from .run_plots import CAMP_COLOURS, CAMP_LABELS, DPI, axes_or_new, set_titles
 
 #: Colours of the strategies other than the reference, in sorted name order (Dark2 and friends,
@@ -51,13 +51,6 @@ def strategy_colours(strategies: Sequence[str], reference: str | None = None) ->
     out = {reference: REFERENCE_COLOUR} if reference in set(strategies) else {}
     out.update({s: STRATEGY_PALETTE[i % len(STRATEGY_PALETTE)] for i, s in enumerate(others)})
     return out
-
-
-def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG bytes, no time or version stamps; drawn once (constrained layout, no tight bbox)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return buf.getvalue()
 
 
 def _scale(name: str) -> float:

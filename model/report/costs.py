@@ -3,18 +3,20 @@
 ``display_cost_effect`` formats ``analysis.costs.cost_effect`` (shares in percentage points);
 ``plot_cost_effect(table, primary, ax=None)`` draws each strategy's paired difference to the
 reference against its cost a year, one panel per scenario, with the cost-effect frontier joined.
-Imports analysis, core and the report's own modules only (and matplotlib).
+Imports analysis, core and the report's own modules only (and matplotlib, only to draw).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from ..analysis.labels import outcome_label
-from .compare_plots import GRID, strategy_colours
-from .run_plots import DPI, set_titles
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _scale(primary: str) -> tuple[float, str]:
@@ -41,6 +43,11 @@ def display_cost_effect(table: pd.DataFrame, primary: str) -> pd.DataFrame:
 
 def plot_cost_effect(table: pd.DataFrame, primary: str, reference: str, *, ax=None) -> Figure:
     """Paired difference to the reference against cost a year; the frontier joined per scenario."""
+    from matplotlib.figure import Figure
+
+    from .compare_plots import GRID, strategy_colours
+    from .run_plots import DPI, set_titles
+
     k, unit = _scale(primary)
     scenarios = list(dict.fromkeys(table["scenario"]))
     if ax is None:

@@ -415,17 +415,16 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
     Returns:
         The path of ``report.html``.
     """
-    from ..report.compare_plots import png_bytes  # Figure objects only: no pyplot
     from .workers import draw_png, helpers
 
     with helpers(None if plots else 0, warm="model.report.compare_plots") as helping:
         # the helper (if a core is idle) imports matplotlib while the batch is read here
         return _write_report(batch_dir, out_dir, reference, primary, n_boot, seed, plots, when,
-                             min_density, helping, draw_png, png_bytes)
+                             min_density, helping, draw_png)
 
 
 def _write_report(batch_dir, out_dir, reference, primary, n_boot, seed, plots, when, min_density,
-                  helping, draw_png, png_bytes) -> Path:
+                  helping, draw_png) -> Path:
     batch = load_batch(batch_dir)
     t = compare_tables(batch, reference, primary, n_boot=n_boot, seed=seed)
     from .bottom_line import bottom_line_html, bottom_line_markdown, opening
@@ -469,6 +468,8 @@ def _write_report(batch_dir, out_dir, reference, primary, n_boot, seed, plots, w
     pngs = helping.run([(draw_png, (make,)) for _, _, make in figures],
                        _share(figures, 0.3 * (len(local) + (costs is not None))))
     plots = [(name, caption, png) for (name, caption, _), png in zip(figures, pngs, strict=True)]
+    if want_plots:  # matplotlib is loaded only to draw here: not for --no-plots
+        from .compare_plots import png_bytes
     plots += [(name, caption, png_bytes(fig)) for name, caption, fig in local]
     if want_plots and costs is not None:
         from .costs import plot_cost_effect
