@@ -74,3 +74,4 @@ def _encode(rgba: np.ndarray) -> bytes:
     Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(buf, format="png", compress_level=PNG_LEVEL,
                                                               dpi=(DPI, DPI))
     return buf.getvalue()
+

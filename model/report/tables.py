@@ -162,7 +162,7 @@ def display_robustness(rob: pd.DataFrame, primary: str) -> pd.DataFrame:
     return out
 
 
-def _resolve(batch: Batch, reference: str | None, primary: str | None) -> tuple[str, str, list[str]]:
+def resolve_names(batch: Batch, reference: str | None, primary: str | None) -> tuple[str, str, list[str]]:
     """The reference strategy, the primary outcome and the outcomes to compare.
 
     Raises:
@@ -204,7 +204,7 @@ class Tables:
 def compare_tables(batch: Batch, reference: str | None = None, primary: str | None = None, *,
                    n_boot: int = N_BOOT, seed: int = 0) -> Tables:
     """All the comparison's tables for a batch (reference and primary default to the manifest's)."""
-    reference, primary, names = _resolve(batch, reference, primary)
+    reference, primary, names = resolve_names(batch, reference, primary)
     o = batch.outcomes
     diffs = paired_differences(o, names, reference, n_boot=n_boot, seed=seed)
     params = swept_params(batch.manifest, o) if (batch.manifest.get("design") or "none") != "none" else []
