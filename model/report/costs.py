@@ -43,16 +43,14 @@ def display_cost_effect(table: pd.DataFrame, primary: str) -> pd.DataFrame:
 
 def plot_cost_effect(table: pd.DataFrame, primary: str, reference: str, *, ax=None) -> Figure:
     """Paired difference to the reference against cost a year; the frontier joined per scenario."""
-    from matplotlib.figure import Figure
-
     from .compare_plots import GRID, strategy_colours
-    from .run_plots import DPI, set_titles
+    from .png import panel_grid
+    from .run_plots import set_titles
 
     k, unit = _scale(primary)
     scenarios = list(dict.fromkeys(table["scenario"]))
     if ax is None:
-        fig = Figure(figsize=(5.5 * len(scenarios), 4.5), dpi=DPI, layout="constrained")
-        axes = fig.subplots(1, len(scenarios), squeeze=False, sharey=True)[0]
+        fig, axes = panel_grid(len(scenarios), len(scenarios), (4.35, 3.55), (0.3, 0.0))
     else:
         fig, axes = ax.figure, [ax] * len(scenarios)
     colours = strategy_colours(table["strategy"], reference)

@@ -1,5 +1,8 @@
 """Figures as PNG bytes, each drawn once: the report's files and the pictures embedded in its HTML.
 
+``panel_grid`` lays panels out at fixed sizes and gaps, leaving what surrounds them outside the
+figure for ``png_bytes`` to keep.
+
 ``savefig`` with a layout engine first draws a figure without pixels to lay it out, and with
 ``bbox_inches="tight"`` lays it out and draws it twice; here a laid-out figure is laid out once
 and drawn once, and any other is drawn once with room around it and cropped to its content. The
@@ -13,6 +16,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .run_plots import DPI
@@ -75,3 +79,34 @@ def _encode(rgba: np.ndarray) -> bytes:
                                                               dpi=(DPI, DPI))
     return buf.getvalue()
 
+
+def panel_grid(n: int, ncols: int, panel: tuple[float, float], gap: tuple[float, float], *,
+               sharey: bool = True) -> tuple[Figure, list[Axes]]:
+    """A figure of ``n`` panels of ``panel`` inches in rows of ``ncols``, ``gap`` inches apart.
+
+    The figure is the panels alone: their labels, titles and legends lie outside it, where
+    ``png.png_bytes`` keeps them (it crops a larger canvas to the content), so the figure needs
+    no layout pass (constrained layout measured every panel twice before the drawing). ``gap``
+    must hold what lies between two panels: tick labels reaching past an edge (a shared y axis
+    labels the first column only), and between rows the x labels and the next row's titles.
+    """
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig = Figure(figsize=(ncols * panel[0] + (ncols - 1) * gap[0], nrows * panel[1] + (nrows - 1) * gap[1]),
+                 dpi=DPI)
+    grid = fig.add_gridspec(nrows, ncols, left=0, right=1, bottom=0, top=1, wspace=gap[0] / panel[0],
+                            hspace=gap[1] / panel[1])
+    axes = grid.subplots(sharey=sharey, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.remove()
+    return fig, list(axes[:n])
+
+
+def above(fig: Figure, inches: float) -> float:
+    """The figure coordinate ``inches`` above the figure's top edge."""
+    return 1 + inches / fig.get_size_inches()[1]
+
+
+def beside(fig: Figure, inches: float) -> float:
+    """The figure coordinate ``inches`` right of the figure's right edge."""
+    return 1 + inches / fig.get_size_inches()[0]

@@ -65,3 +65,19 @@ def test_the_same_figure_gives_the_same_bytes():
 def test_crop_keeps_a_blank_picture_whole():
     blank = np.full((30, 40, 4), 255, dtype=np.uint8)
     assert cp._crop(blank).shape == blank.shape
+
+
+def test_panel_grid_keeps_what_surrounds_the_panels():
+    """Panels at fixed sizes, their titles and legend outside the figure: all in the file."""
+    fig, axes = cp.panel_grid(3, 2, (2.0, 1.5), (0.3, 0.8))
+    assert len(axes) == 3 and len(fig.axes) == 3  # the unused cell is removed
+    assert tuple(fig.get_size_inches()) == (4.3, 3.8)
+    for ax in axes:
+        ax.plot([0, 1], [0, 1], color="#00ff00")
+        ax.set_title("a panel")
+    fig.suptitle("a title above the figure", y=cp.above(fig, 0.3), va="bottom", color="#0000ff")
+    fig.legend(handles=[Line2D([], [], color="#ff00ff", linewidth=4, label="beside")], loc="upper left",
+               bbox_to_anchor=(cp.beside(fig, 0.1), 1))
+    pixels = _pixels(cp.png_bytes(fig))
+    assert pixels.shape[1] > 4.3 * cp.DPI and pixels.shape[0] > 3.8 * cp.DPI
+    assert all(_has_colour(pixels, c) for c in ((255, 0, 255), (0, 0, 255), (0, 255, 0)))
