@@ -306,7 +306,8 @@ def _scenario_phrase(k: int, n: int) -> str:
 
 
 def ranking(outcomes: pd.DataFrame, primary: str, reference: str, *, n_boot: int = N_BOOT,
-            seed: int = 0, diffs: pd.DataFrame | None = None) -> pd.DataFrame:
+            seed: int = 0, diffs: pd.DataFrame | None = None, rob: pd.DataFrame | None = None,
+            best: pd.DataFrame | None = None) -> pd.DataFrame:
     """The ranking a policy team reads: rank, mean per scenario, P(best), max regret, verdict.
 
     Args:
@@ -316,6 +317,8 @@ def ranking(outcomes: pd.DataFrame, primary: str, reference: str, *, n_boot: int
         n_boot: bootstrap resamples for the intervals in the verdicts.
         seed: bootstrap seed.
         diffs: ``paired_differences`` of ``primary`` per scenario, if already computed.
+        rob: ``robustness(outcomes, primary)``, if already computed.
+        best: ``prob_best(outcomes, primary)``, if already computed.
 
     Returns:
         Columns strategy, rank, mean_<scenario> for each scenario, p_best (averaged over
@@ -324,8 +327,8 @@ def ranking(outcomes: pd.DataFrame, primary: str, reference: str, *, n_boot: int
         max regret 0.0 pp".
     """
     sign = primary_sign(primary)
-    rob = robustness(outcomes, primary)
-    pb = prob_best(outcomes, primary).groupby("strategy")["p_best"].mean()
+    rob = robustness(outcomes, primary) if rob is None else rob
+    pb = (prob_best(outcomes, primary) if best is None else best).groupby("strategy")["p_best"].mean()
     scenarios = [c.removeprefix("mean_") for c in rob.columns if c.startswith("mean_")]
     if diffs is None:
         diffs = paired_differences(outcomes, [primary], reference, n_boot=n_boot, seed=seed)

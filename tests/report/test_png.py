@@ -81,3 +81,14 @@ def test_panel_grid_keeps_what_surrounds_the_panels():
     pixels = _pixels(cp.png_bytes(fig))
     assert pixels.shape[1] > 4.3 * cp.DPI and pixels.shape[0] > 3.8 * cp.DPI
     assert all(_has_colour(pixels, c) for c in ((255, 0, 255), (0, 0, 255), (0, 255, 0)))
+
+
+def test_content_reaching_past_the_room_is_drawn_again_with_more():
+    """A text starting inside the room around the figure and running past it is kept whole."""
+    fig = Figure(figsize=(2, 2), dpi=cp.DPI)
+    fig.add_subplot().plot([0, 1], [0, 1])
+    start = 2 + cp.OVERFLOW - 0.5  # inches from the figure's left edge
+    fig.text(start / 2, 0.5, "far right " * 3 + "end", color="#ff00ff", fontsize=20)
+    pixels = _pixels(cp.png_bytes(fig))
+    assert _has_colour(pixels, (255, 0, 255))
+    assert pixels.shape[1] > (start + 3) * cp.DPI  # the text's ~4 inches, not cut at the room's edge
