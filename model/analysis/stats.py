@@ -175,9 +175,12 @@ def paired_differences(outcomes: pd.DataFrame, names, reference: str, *, n_boot:
             if strategy not in present:
                 continue
             joined = _pairs(sub, strategy, reference, names, PAIR_KEYS)
-            for name in names:
-                both = joined[[name, f"{name}__ref"]].dropna()
-                d = (both[name] - both[f"{name}__ref"]).to_numpy(dtype=float)
+            values = joined[names].to_numpy(dtype=float)
+            refs = joined[[f"{name}__ref" for name in names]].to_numpy(dtype=float)
+            for j, name in enumerate(names):
+                keep = ~(np.isnan(values[:, j]) | np.isnan(refs[:, j]))  # pairs with both values
+                mine, theirs = values[keep, j], refs[keep, j]
+                d = mine - theirs
                 n = len(d)
                 lo = hi = np.nan
                 if n >= 2:
@@ -185,8 +188,8 @@ def paired_differences(outcomes: pd.DataFrame, names, reference: str, *, n_boot:
                 rows.append({
                     "scenario": scenario, "strategy": strategy, "reference": reference,
                     "outcome": name, "direction": _direction(name), "n_pairs": n,
-                    "mean_reference": both[f"{name}__ref"].mean() if n else np.nan,
-                    "mean_strategy": both[name].mean() if n else np.nan,
+                    "mean_reference": theirs.mean() if n else np.nan,
+                    "mean_strategy": mine.mean() if n else np.nan,
                     "mean_diff": d.mean() if n else np.nan, "ci_low": lo, "ci_high": hi,
                     "better": _better(name, lo, hi),
                 })
