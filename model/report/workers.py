@@ -78,12 +78,11 @@ def draw_png(make: Callable) -> bytes:
 
 
 def warm_compare() -> None:
-    """Load what ``compare``'s first figure would: its plotting modules, Pillow's PNG encoder, fonts.
+    """Load what ``compare``'s first figure would: its plotting modules and fonts.
 
     Its helper does this while it waits for the data of its first figure.
     """
     from matplotlib.figure import Figure
-    from PIL import PngImagePlugin  # noqa: F401
 
     from . import compare_plots, costs  # noqa: F401
     from .png import png_bytes
