@@ -137,9 +137,9 @@ def _table_figures(batch: Batch, t: Tables, costs) -> list[tuple[str, str, Plot]
 
 #: Rough cost of drawing each kind of figure (CPU seconds for the shipped batch), to share the
 #: figures between this process and a helper; only the wall time depends on it, not a byte.
-FIGURE_COST = {"plot_fan_grid": 0.3, "plot_outcome_distributions": 0.15, "plot_paired_differences": 0.12,
-               "plot_paired_differences_grid": 0.45, "plot_camp_heatmap": 0.25, "plot_sensitivity": 0.15,
-               "plot_response_grid": 0.4, "plot_cost_effect": 0.25}
+FIGURE_COST = {"plot_fan_grid": 0.25, "plot_outcome_distributions": 0.15, "plot_paired_differences": 0.12,
+               "plot_paired_differences_grid": 0.35, "plot_camp_heatmap": 0.22, "plot_sensitivity": 0.15,
+               "plot_response_grid": 0.4, "plot_cost_effect": 0.15}
 #: What this process spends loading matplotlib before it can draw its first figure (seconds).
 IMPORT_COST = 0.35
 
