@@ -58,15 +58,16 @@ def _read_parts(folder: Path) -> pd.DataFrame | None:
     tables = []
     for f in files:
         try:
-            tables.append(pq.read_table(f))
+            tables.append(pq.read_table(f, use_threads=False))
         except Exception:  # pyarrow raises several types for a damaged file: one line naming it
             read_part(f)
             raise
     tables = [t for t in tables if t.num_rows] or tables[:1]
     try:
-        return pa.concat_tables(tables).to_pandas()
+        frame = pa.concat_tables(tables).to_pandas(use_threads=False)
     except pa.ArrowInvalid:  # the parts' column types differ
-        return pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+        frame = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+    return frame
 
 
 def load_batch(path: str | Path) -> Batch:
