@@ -42,21 +42,32 @@ class Batch:
 
 
 def _read_parts(folder: Path) -> pd.DataFrame | None:
-    """All ``part-*.parquet`` files of a table, concatenated in name order; None if there are none."""
+    """All ``part-*.parquet`` files of a table, concatenated in name order; None if there are none.
+
+    Read and joined as Arrow tables, converted to pandas once (parts whose columns differ in type
+    are joined by pandas instead, which widens them).
+    """
     files = sorted(folder.glob("part-*.parquet"))
     if not files:
         return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from ..run.store import read_part
 
-    frames = []
+    tables = []
     for f in files:
         try:
-            frames.append(pd.read_parquet(f))
+            tables.append(pq.read_table(f, use_threads=False))
         except Exception:  # pyarrow raises several types for a damaged file: one line naming it
             read_part(f)
             raise
-    frames = [f for f in frames if len(f)] or frames[:1]
-    return pd.concat(frames, ignore_index=True)
+    tables = [t for t in tables if t.num_rows] or tables[:1]
+    try:
+        frame = pa.concat_tables(tables).to_pandas(use_threads=False)
+    except pa.ArrowInvalid:  # the parts' column types differ
+        frame = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+    return frame
 
 
 def load_batch(path: str | Path) -> Batch:

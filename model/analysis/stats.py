@@ -175,9 +175,12 @@ def paired_differences(outcomes: pd.DataFrame, names, reference: str, *, n_boot:
             if strategy not in present:
                 continue
             joined = _pairs(sub, strategy, reference, names, PAIR_KEYS)
-            for name in names:
-                both = joined[[name, f"{name}__ref"]].dropna()
-                d = (both[name] - both[f"{name}__ref"]).to_numpy(dtype=float)
+            values = joined[names].to_numpy(dtype=float)
+            refs = joined[[f"{name}__ref" for name in names]].to_numpy(dtype=float)
+            for j, name in enumerate(names):
+                keep = ~(np.isnan(values[:, j]) | np.isnan(refs[:, j]))  # pairs with both values
+                mine, theirs = values[keep, j], refs[keep, j]
+                d = mine - theirs
                 n = len(d)
                 lo = hi = np.nan
                 if n >= 2:
@@ -185,8 +188,8 @@ def paired_differences(outcomes: pd.DataFrame, names, reference: str, *, n_boot:
                 rows.append({
                     "scenario": scenario, "strategy": strategy, "reference": reference,
                     "outcome": name, "direction": _direction(name), "n_pairs": n,
-                    "mean_reference": both[f"{name}__ref"].mean() if n else np.nan,
-                    "mean_strategy": both[name].mean() if n else np.nan,
+                    "mean_reference": theirs.mean() if n else np.nan,
+                    "mean_strategy": mine.mean() if n else np.nan,
                     "mean_diff": d.mean() if n else np.nan, "ci_low": lo, "ci_high": hi,
                     "better": _better(name, lo, hi),
                 })
@@ -306,7 +309,8 @@ def _scenario_phrase(k: int, n: int) -> str:
 
 
 def ranking(outcomes: pd.DataFrame, primary: str, reference: str, *, n_boot: int = N_BOOT,
-            seed: int = 0, diffs: pd.DataFrame | None = None) -> pd.DataFrame:
+            seed: int = 0, diffs: pd.DataFrame | None = None, rob: pd.DataFrame | None = None,
+            best: pd.DataFrame | None = None) -> pd.DataFrame:
     """The ranking a policy team reads: rank, mean per scenario, P(best), max regret, verdict.
 
     Args:
@@ -316,6 +320,8 @@ def ranking(outcomes: pd.DataFrame, primary: str, reference: str, *, n_boot: int
         n_boot: bootstrap resamples for the intervals in the verdicts.
         seed: bootstrap seed.
         diffs: ``paired_differences`` of ``primary`` per scenario, if already computed.
+        rob: ``robustness(outcomes, primary)``, if already computed.
+        best: ``prob_best(outcomes, primary)``, if already computed.
 
     Returns:
         Columns strategy, rank, mean_<scenario> for each scenario, p_best (averaged over
@@ -324,8 +330,8 @@ def ranking(outcomes: pd.DataFrame, primary: str, reference: str, *, n_boot: int
         max regret 0.0 pp".
     """
     sign = primary_sign(primary)
-    rob = robustness(outcomes, primary)
-    pb = prob_best(outcomes, primary).groupby("strategy")["p_best"].mean()
+    rob = robustness(outcomes, primary) if rob is None else rob
+    pb = (prob_best(outcomes, primary) if best is None else best).groupby("strategy")["p_best"].mean()
     scenarios = [c.removeprefix("mean_") for c in rob.columns if c.startswith("mean_")]
     if diffs is None:
         diffs = paired_differences(outcomes, [primary], reference, n_boot=n_boot, seed=seed)

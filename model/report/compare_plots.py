@@ -15,7 +15,6 @@ Imports analysis, core and ``run_plots`` only (and matplotlib).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,6 +29,7 @@ from ..analysis.labels import outcome_label, outcome_unit, sentence_case
 from ..analysis.results import ok_runs, scenario_order, sort_rows, strategy_order
 from ..analysis.sensitivity import point_means, response_table
 from ..core.outcomes import OUTCOMES, better_sign
+from .png import above, beside, panel_grid, png_bytes
 from .run_plots import CAMP_COLOURS, CAMP_LABELS, DPI, axes_or_new, set_titles
 
 #: Colours of the strategies other than the reference, in sorted name order (Dark2 and friends,
@@ -53,13 +53,6 @@ def strategy_colours(strategies: Sequence[str], reference: str | None = None) ->
     return out
 
 
-def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG bytes, no time or version stamps; drawn once (constrained layout, no tight bbox)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return buf.getvalue()
-
-
 def _scale(name: str) -> float:
     """Shares are drawn in percent (and their differences in pp), everything else as is."""
     return outcome_unit(name)[0]
@@ -72,7 +65,10 @@ def _diff_unit(name: str) -> str:
 
 def _grid_figure(n: int, ncols: int, size: tuple[float, float], *, sharey: bool = True,
                  sharex: bool = False) -> tuple[Figure, list[Axes]]:
-    """A figure with ``n`` panels in rows of ``ncols``; unused cells are removed."""
+    """A figure with ``n`` panels in rows of ``ncols``, cells of ``size`` inches, constrained layout.
+
+    Unused cells are removed.
+    """
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
     fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), dpi=DPI, layout="constrained")
@@ -198,7 +194,7 @@ def plot_fan_grid(blocs: pd.DataFrame, outcomes: pd.DataFrame, measure: str = "g
     colours = strategy_colours(outcomes["strategy"], reference)
     if relative:
         colours.pop(reference, None)
-    fig, axes = _grid_figure(len(scenarios), 2, (6.2, 4.4))
+    fig, axes = panel_grid(len(scenarios), 2, (4.9, 3.2), (0.35, 0.8))
     for ax, s in zip(axes, scenarios, strict=True):
         d = data[data["scenario"] == s]
         _draw_fan(ax, d, measure, colours, relative)
@@ -207,9 +203,9 @@ def plot_fan_grid(blocs: pd.DataFrame, outcomes: pd.DataFrame, measure: str = "g
     title, ylabel = _fan_labels(measure, reference, relative)
     axes[0].set_ylabel(ylabel)
     what = "line: median (dashed: mean) of pairs" if relative else "line: median run"
-    fig.suptitle(f"{title}\n{what}; bands: middle 50% and 90%", fontsize=12)
-    _strategy_legend(fig, colours, reference, extra=_band_handles(relative), loc="outside right upper",
-                     anchor=None)
+    fig.suptitle(f"{title}\n{what}; bands: middle 50% and 90%", fontsize=12, y=above(fig, 0.3),
+                 va="bottom")
+    _strategy_legend(fig, colours, reference, extra=_band_handles(relative), anchor=(beside(fig, 0.1), 1))
     return fig
 
 
@@ -433,15 +429,16 @@ def plot_paired_differences_grid(diffs: pd.DataFrame, names: Sequence[str]) -> F
     colours = strategy_colours(diffs["strategy"])
     t = forest_table(diffs, names[0]) if names else pd.DataFrame({"y": []})
     rows = int(t["y"].max()) + 1 if len(t) else 1
-    fig, axes = _grid_figure(len(names), 3, (4.3, 1.4 + 0.32 * max(rows, 2)), sharey=True)
+    fig, axes = panel_grid(len(names), 3, (3.6, 0.3 + 0.32 * max(rows, 2)), (0.3, 0.9))
     for ax, name in zip(axes, names, strict=True):
         _draw_forest(ax, diffs, name, colours)
         ax.set_title(outcome_label(name), fontsize=10, pad=14)
         ax.set_xlabel(f"minus '{reference}'{_diff_unit(name)}", fontsize=9)
         ax.tick_params(axis="x", labelsize=8)
     fig.suptitle(f"Other outcomes: difference to '{reference}' (mean of paired replications, "
-                 "95% bootstrap interval)", fontsize=12)
-    fig.legend(handles=_forest_legend(), loc="outside lower center", ncols=2, frameon=False, fontsize=8.5)
+                 "95% bootstrap interval)", fontsize=12, y=above(fig, 0.4), va="bottom")
+    fig.legend(handles=_forest_legend(), loc="upper center", bbox_to_anchor=(0.5, 1 - above(fig, 0.5)),
+               ncols=2, frameon=False, fontsize=8.5)
     return fig
 
 

@@ -3,18 +3,20 @@
 ``display_cost_effect`` formats ``analysis.costs.cost_effect`` (shares in percentage points);
 ``plot_cost_effect(table, primary, ax=None)`` draws each strategy's paired difference to the
 reference against its cost a year, one panel per scenario, with the cost-effect frontier joined.
-Imports analysis, core and the report's own modules only (and matplotlib).
+Imports analysis, core and the report's own modules only (and matplotlib, only to draw).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from ..analysis.labels import outcome_label
-from .compare_plots import GRID, strategy_colours
-from .run_plots import DPI, set_titles
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _scale(primary: str) -> tuple[float, str]:
@@ -41,11 +43,14 @@ def display_cost_effect(table: pd.DataFrame, primary: str) -> pd.DataFrame:
 
 def plot_cost_effect(table: pd.DataFrame, primary: str, reference: str, *, ax=None) -> Figure:
     """Paired difference to the reference against cost a year; the frontier joined per scenario."""
+    from .compare_plots import GRID, strategy_colours
+    from .png import panel_grid
+    from .run_plots import set_titles
+
     k, unit = _scale(primary)
     scenarios = list(dict.fromkeys(table["scenario"]))
     if ax is None:
-        fig = Figure(figsize=(5.5 * len(scenarios), 4.5), dpi=DPI, layout="constrained")
-        axes = fig.subplots(1, len(scenarios), squeeze=False, sharey=True)[0]
+        fig, axes = panel_grid(len(scenarios), len(scenarios), (4.35, 3.55), (0.3, 0.0))
     else:
         fig, axes = ax.figure, [ax] * len(scenarios)
     colours = strategy_colours(table["strategy"], reference)

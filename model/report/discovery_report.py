@@ -1,21 +1,24 @@
 """Scenario discovery as people read it: tables, the peeling trajectory and box plots, HTML.
 
 Reads an ``analysis.discovery.Discovery``; plots follow ``compare_plots`` (``plot_x(..., ax=None)
--> Figure``, no pyplot). Imports report and lower layers only (and matplotlib).
+-> Figure``, no pyplot). Imports report and lower layers only (and matplotlib, only to draw: the
+tables and the HTML section are also written without figures).
 """
 
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from ..analysis.discovery import Discovery, box_rule
-from .run_plots import DPI, set_titles
 from .tables import percent
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 #: The report's file names of the discovery tables (CSV and Markdown) and plots.
 DISCOVERY_TABLES = ("discovery_boxes", "discovery_limits", "discovery_trajectory", "discovery_cart")
@@ -23,6 +26,10 @@ DISCOVERY_TABLES = ("discovery_boxes", "discovery_limits", "discovery_trajectory
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     """The axes given, or one filling a new figure laid out so that nothing is cut off."""
+    from matplotlib.figure import Figure
+
+    from .run_plots import DPI
+
     return ax if ax is not None else Figure(figsize=size, dpi=DPI, layout="constrained").add_subplot()
 
 
@@ -86,6 +93,8 @@ def display_tables(d: Discovery) -> tuple[dict[str, pd.DataFrame], dict[str, pd.
 
 def plot_peeling_trajectory(d: Discovery, *, ax: Axes | None = None) -> Figure:
     """Coverage against density along each box's peeling trajectory, the kept box starred."""
+    from .run_plots import set_titles
+
     ax = _axes(ax, (7.5, 5.0))
     t = d.trajectory
     markers = "os^D"
@@ -116,6 +125,8 @@ def plot_peeling_trajectory(d: Discovery, *, ax: Axes | None = None) -> Figure:
 
 def plot_box_limits(d: Discovery, box: int = 1, *, ax: Axes | None = None) -> Figure:
     """Each restricted input of a box as a bar over its whole range (0 = lowest value, 1 = highest)."""
+    from .run_plots import set_titles
+
     lim = d.limits[d.limits["box"] == box].reset_index(drop=True)
     ax = _axes(ax, (7.5, 1.6 + 0.6 * max(1, len(lim))))
     for i, r in enumerate(lim.itertuples(index=False)):

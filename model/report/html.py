@@ -9,6 +9,7 @@ import base64
 import html
 import re
 import shlex
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from ..analysis.labels import (
     sentence_case,
 )
 from ..analysis.results import (
+    RUN_COLUMNS,
     Batch,
     load_batch,
     scenario_order,
@@ -44,25 +46,32 @@ from .tables import (
     display_sensitivity,
     display_summary,
     percent,
+    resolve_names,
     to_csv,
     to_markdown,
 )
+from .workers import Plot
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
-def _figures(batch: Batch, t: Tables) -> list[tuple[str, str, partial]]:
-    """(file name, caption, what draws the figure) for every plot of the report.
+def _plot(function: str, *args, **kwargs) -> Plot:
+    """A ``compare_plots`` figure to draw."""
+    return Plot("model.report.compare_plots", function, args, kwargs)
 
-    Each figure comes as a ``functools.partial`` of a ``compare_plots`` function and its data, so
-    it can be drawn here or in a helper process (``report.workers``) with the same bytes.
+
+def _batch_figures(batch: Batch, reference: str, primary: str) -> list[tuple[str, str, Plot]]:
+    """(file name, caption, what draws the figure) for the plots that need only the batch's runs.
+
+    Each figure comes as a ``workers.Plot`` naming a ``compare_plots`` function and its data (only
+    the columns it reads), so it can be drawn here or in a helper process with the same bytes, and
+    handed over before the tables are computed.
     """
-    from ..report import compare_plots as cp
-
-    o, ref, primary = batch.outcomes, t.reference, t.primary
-    figs: list[tuple[str, str, partial]] = []
+    o, ref = batch.outcomes, reference
+    runs = o[list(RUN_COLUMNS)]
+    figs: list[tuple[str, str, Plot]] = []
     n_strat = o["strategy"].nunique()
     blocs_ok = not batch.blocs.empty
     measures = list(dict.fromkeys(m for m in (primary, "gdp_share_west", "gdp_share_sco")
@@ -71,28 +80,37 @@ def _figures(batch: Batch, t: Tables) -> list[tuple[str, str, partial]]:
         figs.append((f"fan_{m}.png",
                      f"{sentence_case(outcome_label(m, long=True))} over time under each strategy: the line "
                      f"is the median run, the bands hold the middle 50% and 90% of runs.",
-                     partial(cp.plot_fan_grid, batch.blocs, o, m, reference=ref)))
+                     _plot("plot_fan_grid", batch.blocs[["run_id", "year", m]], runs, m, reference=ref)))
     if blocs_ok and n_strat > 1 and primary in batch.blocs.columns:
         figs.append((f"fan_difference_{primary}.png",
                      f"Paired difference to '{ref}' over time ({outcome_label(primary)}): each run minus the "
                      f"'{ref}' run with the same seed; the line is the median, the bands the middle 50% "
                      f"and 90% of pairs. Above zero: more than under '{ref}'.",
-                     partial(cp.plot_fan_grid, batch.blocs, o, primary, reference=ref, relative=True)))
+                     _plot("plot_fan_grid", batch.blocs[["run_id", "year", primary]], runs, primary,
+                             reference=ref, relative=True)))
     figs.append((f"distribution_{primary}.png",
                  f"{sentence_case(outcome_label(primary, long=True))} at the horizon: one dot per run, "
                  f"boxes span the middle half of the runs, the line in the box is the median.",
-                 partial(cp.plot_outcome_distributions, o, primary, reference=ref)))
+                 _plot("plot_outcome_distributions", o[[*RUN_COLUMNS, primary]], primary, reference=ref)))
+    return figs
+
+
+def _table_figures(batch: Batch, t: Tables, costs) -> list[tuple[str, str, Plot]]:
+    """(file name, caption, what draws the figure) for the plots of the computed tables."""
+    o, ref, primary = batch.outcomes, t.reference, t.primary
+    figs: list[tuple[str, str, Plot]] = []
+    n_strat = o["strategy"].nunique()
     if n_strat > 1:
         figs.append((f"paired_differences_{primary}.png",
                      f"Mean paired difference to '{ref}' with 95% bootstrap intervals. An interval clear "
                      f"of zero on the better side is a difference the replications support.",
-                     partial(cp.plot_paired_differences, t.paired_differences, primary)))
+                     _plot("plot_paired_differences", t.paired_differences, primary)))
         directed = [n for n in t.names if n != primary and n in OUTCOMES and better_sign(n) != 0]
         if directed:
             figs.append(("paired_differences_other.png",
                          "The other outcomes: mean paired differences to "
                          f"'{ref}' with 95% bootstrap intervals, one panel per outcome.",
-                         partial(cp.plot_paired_differences_grid, t.paired_differences, directed)))
+                         _plot("plot_paired_differences_grid", t.paired_differences, directed)))
     if not t.end_camps.empty and n_strat > 1:
         names = state_names()
         for s in scenario_order(o):
@@ -100,39 +118,30 @@ def _figures(batch: Batch, t: Tables) -> list[tuple[str, str, partial]]:
                 figs.append((f"end_{camp}_{_safe(s)}.png",
                              f"Scenario '{s}': probability that a state ends in the {label} camp, for "
                              f"the states whose probability differs most between strategies.",
-                             partial(cp.plot_camp_heatmap, t.end_camps, camp=camp, scenario=s, reference=ref,
+                             _plot("plot_camp_heatmap", t.end_camps, camp=camp, scenario=s, reference=ref,
                                      names=names)))
     if not t.sensitivity.empty:
         figs.append(("sensitivity.png",
                      "How much each swept parameter moves the primary outcome (see the sensitivity table).",
-                     partial(cp.plot_sensitivity, t.sensitivity, reference=ref)))
+                     _plot("plot_sensitivity", t.sensitivity, reference=ref)))
         params = list(batch.manifest.get("swept_parameters") or [])
         figs.append((f"response_{primary}.png",
                      f"{sentence_case(outcome_label(primary, long=True))} against each swept parameter: "
                      "mean over the replications at each sweep point.",
-                     partial(cp.plot_response_grid, o, params, primary, reference=ref)))
+                     _plot("plot_response_grid", o, params, primary, reference=ref)))
+    if costs is not None:
+        figs.append(("cost_effect.png", COST_CAPTION,
+                     Plot("model.report.costs", "plot_cost_effect", (costs[0], primary, ref))))
     return figs
 
 
-#: Rough cost of drawing each kind of figure (seconds on one core for the shipped batch), to share
-#: the figures between this process and a helper; only the wall time depends on it, not a byte.
-FIGURE_COST = {"plot_fan_grid": 0.35, "plot_outcome_distributions": 0.15, "plot_paired_differences": 0.15,
-               "plot_paired_differences_grid": 0.6, "plot_camp_heatmap": 0.3, "plot_sensitivity": 0.15,
-               "plot_response_grid": 0.4}
-
-
-def _share(figures: list[tuple[str, str, partial]], local: float) -> list[bool]:
-    """Which figures a helper draws: the costliest first, each to whichever side has less to do.
-
-    ``local``: the cost this process has besides (figures drawn only here).
-    """
-    cost = [FIGURE_COST.get(make.func.__name__, 0.3) for _, _, make in figures]
-    load, remote = [local, 0.0], [False] * len(figures)
-    for i in sorted(range(len(figures)), key=lambda i: -cost[i]):
-        side = int(load[1] < load[0])
-        load[side] += cost[i]
-        remote[i] = bool(side)
-    return remote
+#: Rough cost of drawing each kind of figure (CPU seconds for the shipped batch), to share the
+#: figures between this process and a helper; only the wall time depends on it, not a byte.
+FIGURE_COST = {"plot_fan_grid": 0.25, "plot_outcome_distributions": 0.15, "plot_paired_differences": 0.12,
+               "plot_paired_differences_grid": 0.35, "plot_camp_heatmap": 0.22, "plot_sensitivity": 0.15,
+               "plot_response_grid": 0.4, "plot_cost_effect": 0.15}
+#: What this process spends loading matplotlib before it can draw its first figure (seconds).
+IMPORT_COST = 0.35
 
 
 _CSS = """
@@ -390,7 +399,8 @@ def _sensitivity_note(batch: Batch) -> str:
 
 def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, reference: str | None = None,
                  primary: str | None = None, n_boot: int = N_BOOT, seed: int = 0,
-                 plots: bool = True, when: str | None = None, min_density: float | None = None) -> Path:
+                 plots: bool = True, when: str | None = None, min_density: float | None = None,
+                 helping=None) -> Path:
     """Write the comparison report of a batch: report.html, the tables and the plots.
 
     Into ``out_dir`` (default ``<batch>/report/``): ``report.html`` (one self-contained file, the
@@ -411,29 +421,46 @@ def write_report(batch_dir: str | Path, out_dir: str | Path | None = None, *, re
             tables and plots; the bottom line then says where the condition concentrates.
         min_density: the density a discovery box should reach (default
             ``analysis.discovery.MIN_DENSITY``).
+        helping: helper processes for the figures (``workers.Helpers``), started by the caller
+            (say, before its own imports); by default started here if a core is idle.
 
     Returns:
         The path of ``report.html``.
     """
-    from ..report.compare_plots import png_bytes  # Figure objects only: no pyplot
-    from .workers import draw_png, helpers
+    from .workers import COMPARE_WARM, helpers
 
-    with helpers(None if plots else 0, warm="model.report.compare_plots") as helping:
+    if helping is not None:
+        return _write_report(batch_dir, out_dir, reference, primary, n_boot, seed, plots, when,
+                             min_density, helping)
+    with helpers(None if plots else 0, warm=COMPARE_WARM) as helping:
         # the helper (if a core is idle) imports matplotlib while the batch is read here
         return _write_report(batch_dir, out_dir, reference, primary, n_boot, seed, plots, when,
-                             min_density, helping, draw_png, png_bytes)
+                             min_density, helping)
 
 
 def _write_report(batch_dir, out_dir, reference, primary, n_boot, seed, plots, when, min_density,
-                  helping, draw_png, png_bytes) -> Path:
+                  helping) -> Path:
+    """``write_report``: the figures are handed to the helpers as soon as their data is known.
+
+    Those of the runs alone go before the tables are computed, those of the tables before the
+    bottom line; this process then takes back what the helpers have not started, if it would
+    finish it sooner, and draws the discovery figures.
+    """
+    from .workers import draw_png
+
     batch = load_batch(batch_dir)
+    figures = _batch_figures(batch, *resolve_names(batch, reference, primary)[:2]) if plots else []
+    futures = [helping.submit(draw_png, make) for _, _, make in figures]
     t = compare_tables(batch, reference, primary, n_boot=n_boot, seed=seed)
     from .bottom_line import bottom_line_html, bottom_line_markdown, opening
     from .discovery_report import discovery_figures, display_tables
 
-    year = int(batch.blocs["year"].max()) if not batch.blocs.empty else None
     ranked = batch.outcomes["strategy"].nunique() >= 2
     costs = _cost_effect(batch, t) if ranked else None
+    more = _table_figures(batch, t, costs) if plots else []
+    futures += [helping.submit(draw_png, make) for _, _, make in more]
+    figures += more
+    year = int(batch.blocs["year"].max()) if not batch.blocs.empty else None
     sentences, notes, disc = opening(batch.outcomes, t, when=when, year=year, min_density=min_density,
                                      n_boot=n_boot, seed=seed,
                                      costs=costs[0] if costs is not None else None)
@@ -463,17 +490,14 @@ def _write_report(batch_dir, out_dir, reference, primary, n_boot, seed, plots, w
         disc_raw, disc_shown = display_tables(disc)
         raw.update(disc_raw)
         display.update(disc_shown)
-    want_plots = plots
-    figures = _figures(batch, t) if want_plots else []
-    local = discovery_figures(disc) if want_plots and disc is not None else []
-    pngs = helping.run([(draw_png, (make,)) for _, _, make in figures],
-                       _share(figures, 0.3 * (len(local) + (costs is not None))))
+    local = [(name, caption, partial(_own, fig)) for name, caption, fig in discovery_figures(disc)] \
+        if plots and disc is not None else []
+    figures += local
+    futures += [None] * len(local)
+    cost = [FIGURE_COST.get(getattr(make, "function", ""), 0.3) for _, _, make in figures]
+    pngs = helping.gather([(draw_png, (make,)) for _, _, make in figures], futures, cost,
+                          start_cost=0.0 if "matplotlib.figure" in sys.modules else IMPORT_COST)
     plots = [(name, caption, png) for (name, caption, _), png in zip(figures, pngs, strict=True)]
-    plots += [(name, caption, png_bytes(fig)) for name, caption, fig in local]
-    if want_plots and costs is not None:
-        from .costs import plot_cost_effect
-        plots.append(("cost_effect.png", COST_CAPTION,
-                      png_bytes(plot_cost_effect(costs[0], t.primary, t.reference))))
 
     def fill(tmp: Path) -> None:
         for name, df in raw.items():
@@ -507,6 +531,11 @@ REPORT_TABLES = ("ranking", "paired_differences", "summary", "prob_best", "robus
                  "discovery_limits", "discovery_trajectory", "discovery_cart")
 COST_CAPTION = ("Each strategy's mean paired difference to the reference (95% interval) against its "
                 "cost a year; the dashed line joins the strategies no cheaper one beats.")
+
+
+def _own(fig):
+    """A figure already drawn in this process (``discovery_figures``), for ``workers.draw_png``."""
+    return fig
 
 
 def _cost_effect(batch: Batch, t: Tables):

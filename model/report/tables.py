@@ -162,7 +162,7 @@ def display_robustness(rob: pd.DataFrame, primary: str) -> pd.DataFrame:
     return out
 
 
-def _resolve(batch: Batch, reference: str | None, primary: str | None) -> tuple[str, str, list[str]]:
+def resolve_names(batch: Batch, reference: str | None, primary: str | None) -> tuple[str, str, list[str]]:
     """The reference strategy, the primary outcome and the outcomes to compare.
 
     Raises:
@@ -204,16 +204,16 @@ class Tables:
 def compare_tables(batch: Batch, reference: str | None = None, primary: str | None = None, *,
                    n_boot: int = N_BOOT, seed: int = 0) -> Tables:
     """All the comparison's tables for a batch (reference and primary default to the manifest's)."""
-    reference, primary, names = _resolve(batch, reference, primary)
+    reference, primary, names = resolve_names(batch, reference, primary)
     o = batch.outcomes
     diffs = paired_differences(o, names, reference, n_boot=n_boot, seed=seed)
     params = swept_params(batch.manifest, o) if (batch.manifest.get("design") or "none") != "none" else []
+    rob, best = robustness(o, primary), prob_best(o, primary)
     return Tables(
         reference=reference, primary=primary, names=names,
-        ranking=ranking(o, primary, reference, n_boot=n_boot, seed=seed, diffs=diffs),
+        ranking=ranking(o, primary, reference, n_boot=n_boot, seed=seed, diffs=diffs, rob=rob, best=best),
         paired_differences=diffs, summary=sort_rows(summary(o, names), o, reference, names),
-        prob_best=prob_best(o, primary),
-        robustness=robustness(o, primary), end_camps=end_camp_probabilities(batch.states, o),
+        prob_best=best, robustness=rob, end_camps=end_camp_probabilities(batch.states, o),
         sensitivity=sensitivity(o, batch.manifest, primary, seed=seed),
         response=response_table(o, params, primary) if params else pd.DataFrame(),
     )

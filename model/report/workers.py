@@ -19,18 +19,25 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 
 #: The environment variable that fixes the number of helper processes.
 ENV = "BLOCSIM_PLOT_WORKERS"
 #: At most this many helpers, whatever the machine: a command has ten figures at most.
 MAX_WORKERS = 2
+#: What ``compare``'s helper loads before its first figure (the ``warm`` of ``Helpers``).
+COMPARE_WARM = "model.report.workers:warm_compare"
+#: A core idle at least this much short of all the time still counts as idle (background blips).
+SLACK = 0.2
 
 
 def spare_workers() -> int:
     """How many helper processes to use now: ``BLOCSIM_PLOT_WORKERS``, or one per idle core.
 
-    A core counts as idle when the 1-minute load average leaves it free (load + 1 for this
-    process, rounded, below the cores this process may use).
+    The rule counts whole cores left idle beside this process, measured from the kernel's CPU
+    time counters (``base.cores.idle_cores``, which counts this process as busy) rather than the
+    load average, which reads about 1 on some idle sandboxes; a core idle ``1 - SLACK`` of the
+    time (the odd daemon waking) still counts.
     """
     value = os.environ.get(ENV, "").strip()
     if value:
@@ -38,23 +45,57 @@ def spare_workers() -> int:
             return max(0, min(int(value), MAX_WORKERS))
         except ValueError:
             pass  # a stray value: fall back to the rule
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # not available: assume busy
-        return 0
-    return max(0, min(MAX_WORKERS, int(cores - 1 - load + 0.5)))
+    from ..base.cores import idle_cores
+
+    return max(0, min(MAX_WORKERS, int(idle_cores() + SLACK)))
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A figure to draw, ``module.function(*args, **kwargs)``, named rather than imported.
+
+    Describing (and handing over) a figure loads nothing of matplotlib: only the process that
+    draws it imports ``module``.
+    """
+
+    module: str
+    function: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+    def __call__(self):
+        """The figure."""
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.function)(*self.args, **self.kwargs)
 
 
 def draw_png(make: Callable) -> bytes:
-    """The PNG bytes of the figure ``make()`` returns (``compare_plots.png_bytes``), here or in a helper."""
-    from .compare_plots import png_bytes
+    """The PNG bytes of the figure ``make()`` returns (``png.png_bytes``), here or in a helper."""
+    from .png import png_bytes
 
     return png_bytes(make())
 
 
+def warm_compare() -> None:
+    """Load what ``compare``'s first figure would: its plotting modules and fonts.
+
+    Its helper does this while it waits for the data of its first figure.
+    """
+    from matplotlib.figure import Figure
+
+    from . import compare_plots, costs  # noqa: F401
+    from .png import png_bytes
+
+    ax = Figure(figsize=(1, 1), dpi=compare_plots.DPI).add_subplot()
+    ax.set_title("0%", fontweight="bold")
+    png_bytes(ax.figure)
+
+
 def _warm(module: str) -> None:
     """Start a helper: tie its life to its caller's, then import ``module`` (overlapping the caller's work).
+
+    ``module:function`` also calls the function (say, to load fonts before the first figure).
 
     Ctrl-C reaches every process of the terminal's group: the helper ignores it and the caller,
     which handles it, ends the helpers. A caller killed outright (SIGTERM, SIGKILL) never ends
@@ -67,7 +108,10 @@ def _warm(module: str) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     end_with_caller()
-    importlib.import_module(module)
+    name, _, function = module.partition(":")
+    loaded = importlib.import_module(name)
+    if function:
+        getattr(loaded, function)()
 
 
 class Helpers:
@@ -95,14 +139,32 @@ class Helpers:
     def __enter__(self) -> Helpers:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, kind, *exc) -> None:
+        self.close(finish=kind is None)
 
-    def close(self) -> None:
-        """End the helper processes (waiting for what they are drawing)."""
+    def close(self, finish: bool = True) -> None:
+        """End the helper processes when they have finished what they are doing.
+
+        ``finish=False`` (the caller failed): at once, so that the error is reported without
+        waiting for a helper's imports.
+        """
         if self._pool is not None:
+            if not finish:
+                for process in (getattr(self._pool, "_processes", None) or {}).values():
+                    process.terminate()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def submit(self, fn: Callable, *args) -> Future | None:
+        """Hand ``fn(*args)`` to a helper now; None if there is none (the caller then does it)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._pool is None:
+            return None
+        try:
+            return self._pool.submit(fn, *args)
+        except (BrokenProcessPool, RuntimeError):
+            return None
 
     def run(self, jobs: Sequence[tuple[Callable, tuple]], remote: Sequence[bool]) -> list:
         """``fn(*args)`` for every job, in order; those marked ``remote`` in a helper if there is one.
@@ -110,28 +172,45 @@ class Helpers:
         A helper that died (killed, out of memory) leaves its jobs to this process; an error
         raised by a job itself is raised here.
         """
+        futures = [self.submit(fn, *args) if far else None
+                   for (fn, args), far in zip(jobs, remote, strict=True)]
+        return self.gather(jobs, futures)
+
+    def gather(self, jobs: Sequence[tuple[Callable, tuple]], futures: Sequence[Future | None],
+               cost: Sequence[float] | None = None, start_cost: float = 0.0) -> list:
+        """The results of ``jobs``: those without a future done here, then the helpers' collected.
+
+        With ``cost`` (rough seconds per job), jobs handed over but not started yet are taken
+        back, the last first, while this process would finish one (``start_cost`` more for the
+        first: its imports) before the helpers finish what they have left: both sides then end at
+        about the same time. A helper that died leaves its jobs here; a job's error is raised here.
+        """
         from concurrent.futures import wait
         from concurrent.futures.process import BrokenProcessPool
 
-        futures: dict[int, Future] = {}
-        if self._pool is not None:
-            try:
-                futures = {i: self._pool.submit(fn, *args) for i, ((fn, args), far) in
-                           enumerate(zip(jobs, remote, strict=True)) if far}
-            except (BrokenProcessPool, RuntimeError):
-                futures = {}
+        live = {i: f for i, f in enumerate(futures) if f is not None}
         try:
-            out = [None if i in futures else fn(*args) for i, (fn, args) in enumerate(jobs)]
-            for i, future in futures.items():
+            out = [None if i in live else fn(*args) for i, (fn, args) in enumerate(jobs)]
+            while cost is not None:
+                left = [i for i, f in live.items() if not f.done()]
+                if len(left) < 2 or cost[left[-1]] + start_cost >= sum(cost[i] for i in left):
+                    break
+                if not live[left[-1]].cancel():  # started (or queued for a helper): theirs
+                    break
+                i = left[-1]
+                del live[i]
+                fn, args = jobs[i]
+                out[i], start_cost = fn(*args), 0.0
+            for i, future in live.items():
                 try:
                     out[i] = future.result()
                 except BrokenProcessPool:
                     fn, args = jobs[i]
                     out[i] = fn(*args)
         except BaseException:  # a job failed, or Ctrl-C: the caller will remove what they write
-            for future in futures.values():  # into, so the helpers' jobs end before it does
+            for future in live.values():  # into, so the helpers' jobs end before it does
                 future.cancel()
-            wait(futures.values())
+            wait(live.values())
             raise
         return out
 

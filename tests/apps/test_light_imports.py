@@ -47,6 +47,9 @@ def test_compare_imports_no_mesa(tmp_path):
     rc, mods = loaded("compare", str(batch), "--quiet", "--out", str(tmp_path / "report"))
     assert rc == 0
     assert "mesa" not in mods
+    rc, mods = loaded("compare", str(batch), "--quiet", "--no-plots", "--out", str(tmp_path / "tables"))
+    assert rc == 0
+    assert not {"mesa", "matplotlib"} & mods  # tables only: nothing to draw with
 
 
 @pytest.mark.parametrize("argv", [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import partial
 
 import pytest
@@ -27,10 +28,17 @@ def test_the_environment_cannot_ask_for_more_helpers_than_figures_to_share(monke
     assert workers.spare_workers() == workers.MAX_WORKERS
 
 
-def test_busy_cores_get_no_helper(monkeypatch):
+@pytest.mark.parametrize(("idle", "expected"), [(0.0, 0), (0.5, 0), (0.85, 1), (1.0, 1), (1.6, 1),
+                                                 (2.0, 2), (7.0, workers.MAX_WORKERS)])
+def test_whole_idle_cores_get_a_helper_each(monkeypatch, idle, expected):
+    """Idle cores as measured from the CPU counters decide, not the load average (which reads
+    about 1 on some idle sandboxes)."""
+    from model.base import cores
+
     monkeypatch.delenv(workers.ENV, raising=False)
-    monkeypatch.setattr(workers.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
-    assert workers.spare_workers() == 0
+    monkeypatch.setattr(cores, "idle_cores", lambda: idle)
+    monkeypatch.setattr(workers.os, "getloadavg", lambda: (64.0, 64.0, 64.0))  # not consulted
+    assert workers.spare_workers() == expected
 
 
 def test_without_helpers_every_job_runs_here_in_order():
@@ -56,14 +64,33 @@ def test_a_dead_helper_leaves_its_jobs_here(monkeypatch):
         h.run([(divmod, (7, 2))], [True])
 
 
-def test_figures_are_shared_costliest_first():
-    from model.report import compare_plots as cp
-    from model.report.html import _share
+def _pid_after(seconds: float) -> int:
+    import time
 
-    figs = [("a", "", partial(cp.plot_paired_differences_grid)), ("b", "", partial(cp.plot_fan_grid)),
-            ("c", "", partial(cp.plot_fan_grid)), ("d", "", partial(cp.plot_outcome_distributions))]
-    assert _share(figs, 0.0) == [False, True, True, False]  # 0.6 + 0.15 here, 0.35 + 0.35 there
-    assert _share(figs, 5.0) == [True] * 4  # this process is busy with other work: all go
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_jobs_a_helper_has_not_started_are_taken_back_the_last_first():
+    """The caller, free, takes back queued jobs while the helper has more left than the job costs."""
+    jobs = [(_pid_after, (0.6,))] + [(_pid_after, (0.0,))] * 4
+    with workers.Helpers(1, warm="os") as h:
+        futures = [h.submit(fn, *args) for fn, args in jobs]
+        pids = h.gather(jobs, futures, cost=[0.6, 0.1, 0.1, 0.1, 0.1])
+        helper = pids[0]
+        assert helper != os.getpid()
+        assert pids[-2:] == [os.getpid()] * 2  # not started: taken back
+        theirs = [h.submit(fn, *args) for fn, args in jobs]
+        assert h.gather(jobs, theirs) == [helper] * 5  # no costs: all theirs
+        # taking one back would not end sooner: the helper keeps it (and the caller's imports count)
+        futures = [h.submit(fn, *args) for fn, args in jobs[:3]]
+        assert h.gather(jobs[:3], futures, cost=[0.2, 0.2, 0.2], start_cost=0.5) == [helper] * 3
+
+
+def test_figures_are_named_not_imported():
+    """A ``Plot`` describes a figure without importing its module; calling it draws it."""
+    plot = workers.Plot("math", "hypot", (3.0, 4.0))
+    assert plot() == 5.0 and plot.function == "hypot"
 
 
 @pytest.mark.slow
