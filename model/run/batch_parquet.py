@@ -110,9 +110,27 @@ def column(pa, values, labels: list[str] | None = None):
     return values
 
 
+def write_options(schema) -> dict:
+    """How a chunk's table is written: zstd; floats byte-stream-split, every other column dictionary-encoded.
+
+    A float column (alignments, shares) has nearly as many distinct values as rows: pyarrow's
+    default dictionary encoding hashed every value, then gave up at the dictionary page limit and
+    wrote them plain anyway. Split into byte streams instead (sign and exponent bytes apart from
+    the mantissa's), they compress better. Text, run ids and years keep their dictionaries.
+    Measured on a 50-run baseline chunk (trajectories kept): 9.4 ms and 484 KiB a chunk
+    against 15.5 ms and 716 KiB with pyarrow's defaults; the same values, read back by pyarrow
+    or pandas. Deterministic: the options depend only on the column types.
+    """
+    import pyarrow as pa
+
+    floats = [f.name for f in schema if pa.types.is_floating(f.type)]
+    return {"compression": "zstd", "use_byte_stream_split": floats,
+            "use_dictionary": [f.name for f in schema if f.name not in floats]}
+
+
 def parquet_bytes(columns: dict, table: str, labels: dict[str, list[str]], *,
                   release: bool = False) -> bytes:
-    """One table as Parquet bytes (zstd) from arrays (or lists, for the outcomes).
+    """One table as Parquet bytes (``write_options``) from arrays (or lists, for the outcomes).
 
     Array columns named in ``labels`` hold integer codes and are written as the labels' text.
     With ``release``, pyarrow's allocator returns the pages it freed to the system afterwards:
@@ -131,7 +149,8 @@ def parquet_bytes(columns: dict, table: str, labels: dict[str, list[str]], *,
         if name not in data:
             data[name] = list_array(pa, [], type_)
     buf = io.BytesIO()
-    pq.write_table(pa.table(data), buf, compression="zstd")
+    arrow = pa.table(data)
+    pq.write_table(arrow, buf, **write_options(arrow.schema))
     if release:
         pa.default_memory_pool().release_unused()
     return buf.getvalue()
