@@ -114,10 +114,20 @@ def report(**values) -> None:
 
 
 def one_ours(runs: int, workers: int, out: Path) -> None:
+    # The starting line, the same as mesa's side (``one_mesa``): what the contender's batch call
+    # runs is imported (mesa imports numpy, scipy.sparse and pandas at its own import; our batch
+    # uses scipy.sparse and pyarrow), and the scenario and its world are loaded and checked. The
+    # peer relations are built inside the call on both sides (mesa's workers build them).
+    import pyarrow.parquet  # noqa: F401
+    import scipy.sparse  # noqa: F401
+
+    from model.config.checks import prepare_world
+    from model.run import chunks  # noqa: F401
     from model.run.batch import run_batch
     from model.run.design import expand, spec_from_files
 
     scenario = load_scenario(BASELINE)
+    prepare_world(scenario)  # the call the batch makes (the world cached per world and year)
     t0 = time.perf_counter()
     spec = spec_from_files([BASELINE], [], name="bench_batch", replications=runs, seed=scenario.seed)
     spec.keep_trajectories = True
