@@ -60,6 +60,11 @@ def run_chunk(task: ChunkTask) -> dict[str, bytes]:
     return compute_chunk(task).encode()
 
 
+def run_group(tasks: list[ChunkTask]) -> list[dict[str, bytes]]:
+    """Run a group of a cell's chunks (``groups``) as one ensemble: each chunk's tables as Parquet."""
+    return [tables.encode() for tables in compute_group(tasks)]
+
+
 
 @dataclass
 class ChunkTables:
