@@ -27,7 +27,7 @@ import numpy as np
 from ..core.blocs import CAMPS, bloc_series, camp_of
 from ..core.outcomes import OUTCOMES
 from ..data.world import SCO_STATUSES
-from .batch_parquet import parquet_bytes
+from .batch_parquet import arrow_table, write_parquet
 from .design import Cell, Chunk
 from .store import TABLES
 
@@ -70,17 +70,27 @@ def run_group(tasks: list[ChunkTask]) -> list[dict[str, bytes]]:
 class ChunkTables:
     """A computed chunk's tables, not yet encoded: per table, a function giving its columns.
 
-    The engine's work is done; what is left (the columns, Parquet encoding) can run in another
-    thread while the next chunk runs (``executors.encode_aside``): pyarrow encodes without the GIL.
+    The engine's work is done; what is left is building the columns and Arrow tables
+    (``arrow``, Python and numpy: it holds the GIL) and encoding them as Parquet (``write``:
+    pyarrow releases the GIL), which can run in another thread while the next chunks run
+    (``executors.encode_aside``).
     """
 
     columns: dict
     labels: dict[str, list[str]]
 
+    def arrow(self) -> dict:
+        """Each table as an Arrow table, in ``TABLES`` order."""
+        return {t: arrow_table(self.columns[t](), t, self.labels) for t in TABLES if t in self.columns}
+
+    @staticmethod
+    def write(arrow: dict) -> dict[str, bytes]:
+        """``arrow``'s tables as Parquet bytes."""
+        return {t: write_parquet(a, release=True) for t, a in arrow.items()}
+
     def encode(self) -> dict[str, bytes]:
         """Each table as Parquet bytes, in ``TABLES`` order."""
-        return {t: parquet_bytes(self.columns[t](), t, self.labels, release=True)
-                for t in TABLES if t in self.columns}
+        return self.write(self.arrow())
 
 
 

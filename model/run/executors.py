@@ -59,8 +59,8 @@ def encode_aside(tasks: Iterable[ChunkTask],
     waiting: deque = deque()
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix="blocsim-encode") as pool:
         while computed:
-            for t, tables in computed:
-                waiting.append((t, pool.submit(tables.encode)))
+            for t, tables in computed:  # the Arrow tables here, Parquet (no GIL) there
+                waiting.append((t, pool.submit(tables.write, tables.arrow())))
             computed = [] if group is None else list(zip(group, compute_group(group), strict=True))
             group = next(it, None)
             while len(waiting) > (n if computed else 0):

@@ -16,10 +16,18 @@ class _Computed:
     def __init__(self, task: int, log: list) -> None:
         self.task, self.log = task, log
 
+    def arrow(self) -> dict:
+        self.log.append(("arrow", self.task, threading.current_thread().name))
+        return {"task": self.task, "log": self.log}
+
+    @staticmethod
+    def write(arrow: dict) -> dict:
+        time.sleep(0.02 * (5 - arrow["task"] % 5))
+        arrow["log"].append(("encoded", arrow["task"], threading.current_thread().name))
+        return {"outcomes": f"part {arrow['task']}".encode()}
+
     def encode(self) -> dict:
-        time.sleep(0.02 * (5 - self.task % 5))
-        self.log.append(("encoded", self.task, threading.current_thread().name))
-        return {"outcomes": f"part {self.task}".encode()}
+        return self.write(self.arrow())
 
 
 def _grouped(monkeypatch, log: list, size: int = 3, cls=None) -> None:
@@ -50,7 +58,7 @@ def test_results_come_in_task_order_with_a_bounded_backlog(monkeypatch, threads)
         assert computed - len(got) <= 2 * 3 + n - 1  # two groups at most, and `threads` more
     assert got == [(t, {"outcomes": f"part {t}".encode()}) for t in range(7)]
     main = threading.current_thread().name
-    assert all(name == main for kind, _, name in log if kind == "computed")
+    assert all(name == main for kind, _, name in log if kind in ("computed", "arrow"))
     encoders = {name for kind, _, name in log if kind == "encoded"}
     assert encoders == {main} if n == 0 else all(e.startswith("blocsim-encode") for e in encoders)
 
@@ -71,7 +79,8 @@ def test_the_thread_count_is_asked_once_after_the_first_group(monkeypatch):
 
 def test_an_encoding_error_reaches_the_caller(monkeypatch):
     class Bad(_Computed):
-        def encode(self) -> dict:
+        @staticmethod
+        def write(arrow: dict) -> dict:
             raise ValueError("cannot encode")
 
     _grouped(monkeypatch, [], cls=Bad)
