@@ -265,6 +265,9 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
         threads.append(encode_threads(workers, cores.idle_cores()))
         return threads[0]
 
+    if how == "inline":
+        cores.mark()  # idle cores are measured from here to the end of the first group (encoders)
+
     if how == "inline" and progress:
         _note(f"running in this process, not {workers} workers: about {estimate:.1f} s of "
               f"compute (< {INLINE_BELOW:g} s) would not pay for starting them (--no-inline "
@@ -288,7 +291,6 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
     elif how == "processes":
         stream = processes(tasks, workers)
     elif how == "inline":
-        cores.mark()  # idle cores are measured over the first group of chunks (encoders)
         stream = encode_aside(tasks, threads=encoders)
     else:
         stream = serial(tasks)
