@@ -18,10 +18,17 @@ all keep every state's alignment at every step:
   (a Mesa 3.3.1 bug, mesa/mesa#3179, then keeps every model alive).
 
 Each contender runs in a fresh subprocess of this script (``--one ours|lean|heavy``), so none
-inherits another's imports, caches or heap. For each we report:
+inherits another's imports, caches or heap. The batch call's clock starts at the same line on
+every side: the contender's modules and the libraries its batch uses are imported (mesa imports
+numpy, scipy.sparse and pandas itself; ours imports scipy.sparse and pyarrow.parquet before
+the clock, which its batch would otherwise import lazily inside the call), and the scenario and
+its world are loaded and checked. Inside the clock on every side: the seeds' design (ours
+expands the experiment), the peer relations (mesa's workers build them), the runs, and (ours)
+the files. For each we report:
 
 * wall time of the batch call (worker start-up included) and of the whole process (from launching
-  the interpreter until the batch call returns), and runs per second for both;
+  the interpreter until the batch call returns: imports and loading included, the same for
+  every side), and runs per second for both;
 * CPU seconds of the whole process tree, sampled from outside;
 * peak resident memory: the peak of the summed RSS of the whole process tree (the contender and
   all its workers), sampled every 20 ms by this script from outside; and, from the contender
