@@ -253,9 +253,13 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
     threads: list[int] = []  # encode_threads' answer, once asked (executors.encode_aside)
 
     def executor() -> str:
-        aside = ("" if not threads else f"; the Parquet tables encoded in {threads[0]} other thread"
-                 f"{'s' if threads[0] > 1 else ''}" if threads[0] else
-                 "; no core idle to encode the Parquet tables beside it")
+        if not threads:  # not asked (yet, or a single group: nothing to encode beside it)
+            aside = ""
+        elif threads[0]:
+            aside = (f"; the Parquet tables encoded in {threads[0]} other thread"
+                     f"{'s' if threads[0] > 1 else ''}")
+        else:
+            aside = "; no core idle to encode the Parquet tables beside it"
         return {"dask": f"dask {scheduler}", "processes": f"{workers} processes", "serial": "serial",
                 "inline": f"serial in the calling process ({workers} workers asked; estimated "
                           f"{estimate:.1f} s of compute < {INLINE_BELOW:g} s: starting them "
