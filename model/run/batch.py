@@ -322,15 +322,25 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
 
 
 def _resolved_yaml(design: Design) -> str:
+    """The resolved experiment as YAML: the spec, every cell and every replication's seed.
+
+    The seeds (a list of whole numbers, last in the document) are written as PyYAML writes
+    them (``- 123`` a line), without its emitter: at 1,000 seeds it spent 0.03 of its 0.04 s
+    analysing each number. ``tests/run/test_batch.py`` compares both ways, byte for byte.
+    """
     import yaml
 
     doc = design.spec.model_dump(mode="json")
     doc["cells"] = [{"scenario": c.scenario, "strategy": c.strategy, "point": c.point,
                      "parameters": c.params} for c in design.cells]
-    doc["replication_seeds"] = design.seeds
+    seeds = design.seeds
+    plain = bool(seeds) and all(type(s) is int for s in seeds) and "replication_seeds" not in doc
+    if not plain:
+        doc["replication_seeds"] = seeds
 
     class Plain(yaml.SafeDumper):  # cells share dicts: write them out, not as &id001 aliases
         def ignore_aliases(self, data):
             return True
 
-    return yaml.dump(doc, Dumper=Plain, sort_keys=False)
+    text = yaml.dump(doc, Dumper=Plain, sort_keys=False)
+    return text + "replication_seeds:\n" + "".join(f"- {s}\n" for s in seeds) if plain else text

@@ -869,3 +869,24 @@ def test_name_with_an_experiment_file_is_refused_not_ignored(tmp_path, capsys):
     assert status == 2, err
     assert "--name names a batch built from --scenario" in one_error_line(err)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_resolved_yaml_is_what_pyyaml_writes(tmp_path):
+    """The seeds are written by hand (speed): the text must be PyYAML's own, byte for byte."""
+    from model.run.batch import _resolved_yaml
+
+    class Plain(yaml.SafeDumper):
+        def ignore_aliases(self, data):
+            return True
+
+    designs = [expand(load_experiment(write_exp(tmp_path, f"r{n}.yaml", replications=n))) for n in (1, 1000)]
+    designs += [expand(load_experiment(p)) for p in sorted((SCEN / "experiments").glob("*.yaml"))
+                if "search" not in p.name]
+    assert len(designs) >= 6
+    for design in designs:
+        doc = design.spec.model_dump(mode="json")
+        doc["cells"] = [{"scenario": c.scenario, "strategy": c.strategy, "point": c.point,
+                         "parameters": c.params} for c in design.cells]
+        doc["replication_seeds"] = design.seeds
+        assert _resolved_yaml(design) == yaml.dump(doc, Dumper=Plain, sort_keys=False)
+        assert yaml.safe_load(_resolved_yaml(design))["replication_seeds"] == design.seeds
