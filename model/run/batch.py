@@ -295,7 +295,8 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
     elif how == "processes":
         stream = processes(tasks, workers)
     elif how == "inline":
-        stream = encode_aside(tasks, threads=encoders)
+        stream = encode_aside(tasks, threads=encoders,
+                              sink=lambda task, tables: write_chunk(out_dir, task.chunk.chunk_id, tables))
     else:
         stream = serial(tasks)
     bar = None
@@ -307,7 +308,8 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
     runs_now = 0
     try:
         for task, tables in stream:
-            write_chunk(out_dir, task.chunk.chunk_id, tables)
+            if tables is not None:  # None: written already, by encode_aside's thread
+                write_chunk(out_dir, task.chunk.chunk_id, tables)
             done.add(task.chunk.chunk_id)
             runs_now += len(task.chunk.run_ids)
             if bar:

@@ -23,8 +23,9 @@ def serial(tasks: Iterable[ChunkTask]) -> Iterator[tuple[ChunkTask, dict]]:
 
 
 
-def encode_aside(tasks: Iterable[ChunkTask],
-                 threads: int | Callable[[], int] = 1) -> Iterator[tuple[ChunkTask, dict]]:
+def encode_aside(tasks: Iterable[ChunkTask], threads: int | Callable[[], int] = 1,
+                 sink: Callable[[ChunkTask, dict], None] | None = None,
+                 ) -> Iterator[tuple[ChunkTask, dict | None]]:
     """The chunks in this process, each chunk's tables encoded in ``threads`` other threads.
 
     For a batch too small to pay for worker processes (``batch.choose_executor``) on a machine
@@ -34,7 +35,9 @@ def encode_aside(tasks: Iterable[ChunkTask],
     computed (so that a measure of idle cores spans that work instead of a pause); 0 encodes in
     this thread. Results come in task order; while a group is computed, the last group's chunks
     (and ``threads`` more) wait to be encoded: at most two groups' runs are held. The bytes are
-    those ``run_group`` makes.
+    those ``run_group`` makes. With ``sink``, the other thread also hands each chunk's bytes to
+    ``sink(task, tables)`` (the store's writer: hashing and writing release the GIL too) and
+    the chunk is yielded with None for its tables; encoded in this thread, they are yielded.
 
     Threads, not processes, for the second core: a forked helper process was measured at 1.6x
     the batch's peak memory (its copy of the parent's pages counts again) and the engine's
@@ -60,12 +63,23 @@ def encode_aside(tasks: Iterable[ChunkTask],
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix="blocsim-encode") as pool:
         while computed:
             for t, tables in computed:  # the Arrow tables here, Parquet (no GIL) there
-                waiting.append((t, pool.submit(tables.write, tables.arrow())))
+                waiting.append((t, pool.submit(_write, t, tables.write, tables.arrow(), sink)))
             computed = [] if group is None else list(zip(group, compute_group(group), strict=True))
             group = next(it, None)
             while len(waiting) > (n if computed else 0):
                 done, fut = waiting.popleft()
                 yield done, fut.result()
+
+
+
+def _write(task: ChunkTask, write: Callable[[dict], dict], arrow: dict,
+           sink: Callable[[ChunkTask, dict], None] | None) -> dict | None:
+    """In an encoding thread: ``arrow`` as Parquet bytes, given to ``sink`` if there is one."""
+    tables = write(arrow)
+    if sink is None:
+        return tables
+    sink(task, tables)
+    return None
 
 
 

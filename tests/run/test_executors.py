@@ -124,3 +124,19 @@ def test_batch_workers_end_with_their_caller(monkeypatch):
     monkeypatch.setattr(executors, "ProcessPoolExecutor", Pool)
     assert list(executors.processes(iter(()), 2)) == []
     assert seen["initializer"] is end_with_caller
+
+
+def test_a_sink_gets_every_chunk_in_the_encoding_thread(monkeypatch):
+    log: list = []
+    _grouped(monkeypatch, log)
+    got: list = []
+    sink = lambda task, tables: got.append((task, tables, threading.current_thread().name))  # noqa: E731
+    out = list(executors.encode_aside(list(range(7)), threads=1, sink=sink))
+    assert out == [(t, None) for t in range(7)]
+    parts = [(t, {"outcomes": f"part {t}".encode()}) for t in range(7)]
+    assert [(t, tables) for t, tables, _ in got] == parts
+    assert all(name.startswith("blocsim-encode") for _, _, name in got)
+    log.clear()
+    got.clear()  # no thread (0): the tables come back, the sink is not called
+    assert list(executors.encode_aside(list(range(7)), threads=0, sink=sink)) == parts
+    assert got == []
