@@ -18,10 +18,17 @@ all keep every state's alignment at every step:
   (a Mesa 3.3.1 bug, mesa/mesa#3179, then keeps every model alive).
 
 Each contender runs in a fresh subprocess of this script (``--one ours|lean|heavy``), so none
-inherits another's imports, caches or heap. For each we report:
+inherits another's imports, caches or heap. The batch call's clock starts at the same line on
+every side: the contender's modules and the libraries its batch uses are imported (mesa imports
+numpy, scipy.sparse and pandas itself; ours imports scipy.sparse and pyarrow.parquet before
+the clock, which its batch would otherwise import lazily inside the call), and the scenario and
+its world are loaded and checked. Inside the clock on every side: the seeds' design (ours
+expands the experiment), the peer relations (mesa's workers build them), the runs, and (ours)
+the files. For each we report:
 
 * wall time of the batch call (worker start-up included) and of the whole process (from launching
-  the interpreter until the batch call returns), and runs per second for both;
+  the interpreter until the batch call returns: imports and loading included, the same for
+  every side), and runs per second for both;
 * CPU seconds of the whole process tree, sampled from outside;
 * peak resident memory: the peak of the summed RSS of the whole process tree (the contender and
   all its workers), sampled every 20 ms by this script from outside; and, from the contender
@@ -114,10 +121,20 @@ def report(**values) -> None:
 
 
 def one_ours(runs: int, workers: int, out: Path) -> None:
+    # The starting line, the same as mesa's side (``one_mesa``): what the contender's batch call
+    # runs is imported (mesa imports numpy, scipy.sparse and pandas at its own import; our batch
+    # uses scipy.sparse and pyarrow), and the scenario and its world are loaded and checked. The
+    # peer relations are built inside the call on both sides (mesa's workers build them).
+    import pyarrow.parquet  # noqa: F401
+    import scipy.sparse  # noqa: F401
+
+    from model.config.checks import prepare_world
+    from model.run import chunks  # noqa: F401
     from model.run.batch import run_batch
     from model.run.design import expand, spec_from_files
 
     scenario = load_scenario(BASELINE)
+    prepare_world(scenario)  # the call the batch makes (the world cached per world and year)
     t0 = time.perf_counter()
     spec = spec_from_files([BASELINE], [], name="bench_batch", replications=runs, seed=scenario.seed)
     spec.keep_trajectories = True

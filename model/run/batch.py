@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import platform
 import sys
 import time
@@ -28,6 +27,7 @@ import numpy as np
 
 from model import __version__
 
+from ..base import cores
 from ..base.errors import ScenarioError
 from ..base.files import check_output_dir, check_writable, os_error, write_file_atomic
 from ..core.costs import COST_RULE
@@ -88,17 +88,18 @@ def choose_executor(workers: int, chunks: int, estimate: float, *, inline: bool 
 
 
 
-def encode_threads(workers: int, load: float | None, cpus: int | None) -> int:
+def encode_threads(workers: int, idle: float | None) -> int:
     """Threads that encode Parquet beside an in-process batch (``executors.encode_aside``).
 
-    Pure: ``workers - 1`` when the machine's 1-minute load average leaves a core idle beside the
-    calling process (``load < cpus - 1``), else 0 (encoded in the calling thread). Measured on
-    the 1,000-run baseline batch at load 4-5 on 2 cores, the thread gave no wall time and cost
-    about 0.3 s more CPU (GIL hand-offs); its gain needs a free core. Unknown load: no thread.
+    Pure: the cores ``idle`` beside the calling process (``base.cores.idle_cores``, measured
+    while the batch's first group of chunks ran, so the caller's own work counts as busy),
+    rounded, at most ``workers - 1``; 0 encodes in the calling thread. Measured on the 1,000-run
+    baseline batch with both cores busy (load 4-5 on 2), the thread gave no wall time and cost
+    about 0.3 s more CPU (GIL hand-offs): its gain needs a free core. Unknown: no thread.
     """
-    if workers <= 1 or load is None or not cpus:
+    if workers <= 1 or idle is None:
         return 0
-    return workers - 1 if load < cpus - 1 else 0
+    return max(0, min(workers - 1, int(idle + 0.5)))
 
 
 
@@ -229,15 +230,6 @@ def run_batch(design: Design, out_dir: Path, *, workers: int = 1, scheduler: str
 
 
 
-def _load_average() -> float | None:
-    """The 1-minute load average, or None where the system does not give one."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
-
-
-
 def _note(text: str) -> None:
     print(f"blocsim: note: {text}", file=sys.stderr)
 
@@ -258,14 +250,28 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
     todo = [c for c in design.chunks if c.chunk_id not in done]
     estimate = estimate_seconds(design, todo)
     how = "dask" if scheduler else choose_executor(workers, len(todo), estimate, inline=inline)
-    threads = encode_threads(workers, _load_average(), os.cpu_count()) if how == "inline" else 0
-    executor = {"dask": f"dask {scheduler}", "processes": f"{workers} processes", "serial": "serial",
+    threads: list[int] = []  # encode_threads' answer, once asked (executors.encode_aside)
+
+    def executor() -> str:
+        if not threads:  # not asked (yet, or a single group: nothing to encode beside it)
+            aside = ""
+        elif threads[0]:
+            aside = (f"; the Parquet tables encoded in {threads[0]} other thread"
+                     f"{'s' if threads[0] > 1 else ''}")
+        else:
+            aside = "; no core idle to encode the Parquet tables beside it"
+        return {"dask": f"dask {scheduler}", "processes": f"{workers} processes", "serial": "serial",
                 "inline": f"serial in the calling process ({workers} workers asked; estimated "
                           f"{estimate:.1f} s of compute < {INLINE_BELOW:g} s: starting them "
-                          f"would cost more than they save; "
-                          + (f"the Parquet tables encoded in {threads} other thread"
-                             f"{'s' if threads > 1 else ''})" if threads else
-                             "no core idle to encode the Parquet tables beside it)")}[how]
+                          f"would cost more than they save{aside})"}[how]
+
+    def encoders() -> int:
+        threads.append(encode_threads(workers, cores.idle_cores()))
+        return threads[0]
+
+    if how == "inline":
+        cores.mark()  # idle cores are measured from here to the end of the first group (encoders)
+
     if how == "inline" and progress:
         _note(f"running in this process, not {workers} workers: about {estimate:.1f} s of "
               f"compute (< {INLINE_BELOW:g} s) would not pay for starting them (--no-inline "
@@ -273,7 +279,7 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
     t0 = time.perf_counter()
 
     def manifest(finished: str | None, failures: int) -> None:
-        doc = _manifest(design, experiment_file=experiment_file, executor=executor,
+        doc = _manifest(design, experiment_file=experiment_file, executor=executor(),
                         started=started, finished=finished, done=len(done), failures=failures,
                         elapsed=time.perf_counter() - t0, resumed_runs=resumed_runs)
         write_file_atomic(out_dir / "manifest.json", json.dumps(doc, indent=2) + "\n")
@@ -288,8 +294,9 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
         stream = dask(tasks, client)
     elif how == "processes":
         stream = processes(tasks, workers)
-    elif threads:
-        stream = encode_aside(tasks, threads=threads)
+    elif how == "inline":
+        stream = encode_aside(tasks, threads=encoders,
+                              sink=lambda task, tables: write_chunk(out_dir, task.chunk.chunk_id, tables))
     else:
         stream = serial(tasks)
     bar = None
@@ -301,7 +308,8 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
     runs_now = 0
     try:
         for task, tables in stream:
-            write_chunk(out_dir, task.chunk.chunk_id, tables)
+            if tables is not None:  # None: written already, by encode_aside's thread
+                write_chunk(out_dir, task.chunk.chunk_id, tables)
             done.add(task.chunk.chunk_id)
             runs_now += len(task.chunk.run_ids)
             if bar:
@@ -316,15 +324,25 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
 
 
 def _resolved_yaml(design: Design) -> str:
+    """The resolved experiment as YAML: the spec, every cell and every replication's seed.
+
+    The seeds (a list of whole numbers, last in the document) are written as PyYAML writes
+    them (``- 123`` a line), without its emitter: at 1,000 seeds it spent 0.03 of its 0.04 s
+    analysing each number. ``tests/run/test_batch.py`` compares both ways, byte for byte.
+    """
     import yaml
 
     doc = design.spec.model_dump(mode="json")
     doc["cells"] = [{"scenario": c.scenario, "strategy": c.strategy, "point": c.point,
                      "parameters": c.params} for c in design.cells]
-    doc["replication_seeds"] = design.seeds
+    seeds = design.seeds
+    plain = bool(seeds) and all(type(s) is int for s in seeds) and "replication_seeds" not in doc
+    if not plain:
+        doc["replication_seeds"] = seeds
 
     class Plain(yaml.SafeDumper):  # cells share dicts: write them out, not as &id001 aliases
         def ignore_aliases(self, data):
             return True
 
-    return yaml.dump(doc, Dumper=Plain, sort_keys=False)
+    text = yaml.dump(doc, Dumper=Plain, sort_keys=False)
+    return text + "replication_seeds:\n" + "".join(f"- {s}\n" for s in seeds) if plain else text

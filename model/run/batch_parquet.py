@@ -110,18 +110,30 @@ def column(pa, values, labels: list[str] | None = None):
     return values
 
 
-def parquet_bytes(columns: dict, table: str, labels: dict[str, list[str]], *,
-                  release: bool = False) -> bytes:
-    """One table as Parquet bytes (zstd) from arrays (or lists, for the outcomes).
+def write_options(schema) -> dict:
+    """How a chunk's table is written: zstd; floats byte-stream-split, every other column dictionary-encoded.
 
-    Array columns named in ``labels`` hold integer codes and are written as the labels' text.
-    With ``release``, pyarrow's allocator returns the pages it freed to the system afterwards:
-    the writer's buffers (dictionary pages, compression) would otherwise stay mapped, and
-    over a batch's chunks they kept about 11 MiB more resident (measured on the 1,000-run
-    baseline batch: peak 150 MiB without, 139 MiB with; about 0.6 ms a call).
+    A float column (alignments, shares) has nearly as many distinct values as rows: pyarrow's
+    default dictionary encoding hashed every value, then gave up at the dictionary page limit and
+    wrote them plain anyway. Split into byte streams instead (sign and exponent bytes apart from
+    the mantissa's), they compress better. Text, run ids and years keep their dictionaries.
+    Measured on a 50-run baseline chunk (trajectories kept): 9.4 ms and 484 KiB a chunk
+    against 15.5 ms and 716 KiB with pyarrow's defaults; the same values, read back by pyarrow
+    or pandas. Deterministic: the options depend only on the column types.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    floats = [f.name for f in schema if pa.types.is_floating(f.type)]
+    return {"compression": "zstd", "use_byte_stream_split": floats,
+            "use_dictionary": [f.name for f in schema if f.name not in floats]}
+
+
+def arrow_table(columns: dict, table: str, labels: dict[str, list[str]]):
+    """One table's columns as an Arrow table (``parquet_bytes``' first half; holds the GIL).
+
+    Array columns named in ``labels`` hold integer codes and become the labels' text.
+    """
+    import pyarrow as pa
 
     typed = {"seed": pa.uint64(), "error": pa.string()} if table == "outcomes" else {}
     data = {name: list_array(pa, list(values), typed[name]) if name in typed else
@@ -130,8 +142,28 @@ def parquet_bytes(columns: dict, table: str, labels: dict[str, list[str]], *,
     for name, type_ in typed.items():  # typed even when absent or all null
         if name not in data:
             data[name] = list_array(pa, [], type_)
+    return pa.table(data)
+
+
+def write_parquet(arrow, *, release: bool = False) -> bytes:
+    """An Arrow table as Parquet bytes (``write_options``; pyarrow releases the GIL meanwhile).
+
+    With ``release``, pyarrow's allocator returns the pages it freed to the system afterwards:
+    the writer's buffers (dictionary pages, compression) would otherwise stay mapped, and
+    over a batch's chunks they kept about 11 MiB more resident (measured on the 1,000-run
+    baseline batch: peak 150 MiB without, 139 MiB with; about 0.6 ms a call).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     buf = io.BytesIO()
-    pq.write_table(pa.table(data), buf, compression="zstd")
+    pq.write_table(arrow, buf, **write_options(arrow.schema))
     if release:
         pa.default_memory_pool().release_unused()
     return buf.getvalue()
+
+
+def parquet_bytes(columns: dict, table: str, labels: dict[str, list[str]], *,
+                  release: bool = False) -> bytes:
+    """One table as Parquet bytes from arrays or lists: ``arrow_table``, then ``write_parquet``."""
+    return write_parquet(arrow_table(columns, table, labels), release=release)

@@ -23,6 +23,8 @@ import pytest
 import yaml
 
 import model.core.simulation
+import model.run.batch
+import model.run.chunks
 from model.apps.cli import main
 from model.config.experiment import load_experiment
 from model.core.ensemble import Ensemble
@@ -181,14 +183,14 @@ def test_serial_parallel_and_dask_give_identical_files(serial, tmp_path):
     assert status == 0
     assert result_files(tmp_path / "inline") == expected
     assert manifest(tmp_path / "inline")["executor"].startswith("serial in the calling process (2 ")
-    for load, says in ((0.0, "encoded in 1 other thread"), (9.0, "no core idle")):  # both paths
+    for idle, says in ((1.0, "encoded in 1 other thread"), (0.0, "no core idle")):  # both paths
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(model.run.batch, "_load_average", lambda load=load: load)
-            mp.setattr(model.run.batch.os, "cpu_count", lambda: 2)
-            status, _, _ = batch(exp, "--workers", 2, "--out", tmp_path / f"inline{load}", "--quiet")
+            mp.setattr(model.run.batch.cores, "idle_cores", lambda idle=idle: idle)
+            mp.setattr(model.run.chunks, "GROUP_RUNS", 1)  # a group a chunk: several groups
+            status, _, _ = batch(exp, "--workers", 2, "--out", tmp_path / f"inline{idle}", "--quiet")
         assert status == 0
-        assert result_files(tmp_path / f"inline{load}") == expected
-        assert says in manifest(tmp_path / f"inline{load}")["executor"]
+        assert result_files(tmp_path / f"inline{idle}") == expected
+        assert says in manifest(tmp_path / f"inline{idle}")["executor"]
 
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster:
         status, _, _ = batch(exp, "--out", tmp_path / "dask", "--scheduler", cluster.scheduler_address,
@@ -867,3 +869,24 @@ def test_name_with_an_experiment_file_is_refused_not_ignored(tmp_path, capsys):
     assert status == 2, err
     assert "--name names a batch built from --scenario" in one_error_line(err)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_resolved_yaml_is_what_pyyaml_writes(tmp_path):
+    """The seeds are written by hand (speed): the text must be PyYAML's own, byte for byte."""
+    from model.run.batch import _resolved_yaml
+
+    class Plain(yaml.SafeDumper):
+        def ignore_aliases(self, data):
+            return True
+
+    designs = [expand(load_experiment(write_exp(tmp_path, f"r{n}.yaml", replications=n))) for n in (1, 1000)]
+    designs += [expand(load_experiment(p)) for p in sorted((SCEN / "experiments").glob("*.yaml"))
+                if "search" not in p.name]
+    assert len(designs) >= 6
+    for design in designs:
+        doc = design.spec.model_dump(mode="json")
+        doc["cells"] = [{"scenario": c.scenario, "strategy": c.strategy, "point": c.point,
+                         "parameters": c.params} for c in design.cells]
+        doc["replication_seeds"] = design.seeds
+        assert _resolved_yaml(design) == yaml.dump(doc, Dumper=Plain, sort_keys=False)
+        assert yaml.safe_load(_resolved_yaml(design))["replication_seeds"] == design.seeds

@@ -10,12 +10,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from model.run.batch_parquet import coded_text_array, list_array, numeric_array, parquet_bytes
+from model.run.batch_parquet import (
+    coded_text_array,
+    list_array,
+    numeric_array,
+    parquet_bytes,
+    write_options,
+)
 
 
 def _bytes(table: pa.Table) -> bytes:
     buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
+    pq.write_table(table, buf, **write_options(table.schema))
     return buf.getvalue()
 
 
@@ -101,3 +107,29 @@ def test_coded_text_of_labels_of_different_lengths():
     labels = ["sco", "nonaligned", "west", ""]
     codes = np.array([1, 0, 3, 2, 2, 1], dtype=np.int32)
     assert coded_text_array(pa, codes, labels).to_pylist() == [labels[c] for c in codes]
+
+
+def test_floats_are_split_into_byte_streams_and_read_back_the_same():
+    """Floats are written byte-stream-split without a dictionary, the rest with one; pyarrow and
+    pandas read back exactly the values (NaN, -0.0 and nulls included), and the bytes repeat."""
+    rng = np.random.default_rng(4)
+    n = 600
+    cols = {"run_id": np.repeat(np.arange(6, dtype=np.int64), 100),
+            "iso3": np.tile(np.arange(3, dtype=np.int32), 200),
+            "alignment": rng.normal(size=n).astype(np.float32),
+            "share": np.where(rng.random(n) < 0.1, np.nan, rng.random(n))}
+    cols["alignment"][5] = -0.0
+    data = parquet_bytes(cols, "trajectories", {"iso3": ["AAA", "BBB", "CCC"]})
+    assert data == parquet_bytes(cols, "trajectories", {"iso3": ["AAA", "BBB", "CCC"]})
+    meta = pq.ParquetFile(io.BytesIO(data)).metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(4)}
+    for name in ("alignment", "share"):
+        assert "BYTE_STREAM_SPLIT" in encodings[name] and "RLE_DICTIONARY" not in encodings[name]
+    for name in ("run_id", "iso3"):
+        assert "RLE_DICTIONARY" in encodings[name]
+    back = pq.read_table(io.BytesIO(data))
+    for name in ("alignment", "share", "run_id"):
+        assert np.array_equal(back[name].to_numpy().view(np.uint8), cols[name].view(np.uint8))
+    frame = back.to_pandas()
+    assert frame["iso3"].tolist() == ["AAA", "BBB", "CCC"] * 200
+    assert np.array_equal(frame["share"].to_numpy(), cols["share"], equal_nan=True)
