@@ -1,12 +1,14 @@
-"""How many cores are idle now: measured from the kernel's CPU time counters, not the load average.
+"""How many cores are free beside this process: from the kernel's CPU time counters, not the load average.
 
 The 1-minute load average counts waiting and sleeping-in-kernel tasks and, in some sandboxes and
 virtual machines, reports about 1 on a machine whose cores are idle; it also lags a minute behind.
-Where Linux's ``/proc/stat`` exists, ``idle_cores`` reads the idle time of every core between two
-readings instead: ``mark()`` takes the first (the command-line entry point calls it at start, so
-the reading spans the command's own imports), and ``idle_cores()`` the second, sampling for
-``SAMPLE_S`` itself when no mark is recent enough. The calling process's own work counts as busy.
-Elsewhere it falls back to the load average.
+Where Linux's ``/proc/stat`` exists, ``free_cores`` takes the busy time of every core between
+two readings, less this process's own CPU time over the same span (its threads included: numpy's
+BLAS threads spin for a while after the import, which would otherwise read as another program's
+work), and counts one core for this process. ``mark()`` takes the first reading (the command-line
+entry point calls it at start, so the span covers the command's own imports); ``free_cores()``
+the second, sampling for ``SAMPLE_S`` itself when no mark is old enough. Elsewhere it falls back
+to the load average.
 
 Imports the standard library only.
 """
@@ -20,7 +22,8 @@ STAT = "/proc/stat"
 #: A fresh sample spans at least this long (seconds); a mark younger than it is not used alone.
 SAMPLE_S = 0.05
 
-_mark: tuple[float, tuple[int, int]] | None = None
+#: (monotonic time, (idle, total) ticks, this process's CPU seconds) at the last ``mark()``.
+_mark: tuple[float, tuple[int, int], float] | None = None
 
 
 def usable_cores() -> int:
@@ -56,40 +59,57 @@ def _read() -> tuple[int, int] | None:
         return None
 
 
+def _own_cpu() -> float:
+    """This process's CPU seconds so far, every thread (not its children)."""
+    t = os.times()
+    return t.user + t.system
+
+
 def mark() -> None:
-    """Take the first reading now (cheap: one small read); ``idle_cores`` measures from it."""
+    """Take the first reading now (cheap: one small read); ``free_cores`` measures from it."""
     global _mark
     reading = _read()
-    _mark = (time.monotonic(), reading) if reading else None
+    _mark = (time.monotonic(), reading, _own_cpu()) if reading else None
 
 
-def idle_share(before: tuple[int, int], after: tuple[int, int]) -> float | None:
-    """The share of all cores' time that was idle between two readings (None if no time passed)."""
+def others_busy(before: tuple[int, int], after: tuple[int, int], own_s: float, ticks_per_s: float,
+                cpus: int) -> float | None:
+    """Cores kept busy by everything but this process between two readings (None if no time passed).
+
+    Args:
+        before, after: ``(idle, total)`` ticks of all cores.
+        own_s: this process's CPU seconds between the readings.
+        ticks_per_s: the kernel's clock ticks a second (``SC_CLK_TCK``).
+        cpus: the cores the counters cover.
+    """
     total = after[1] - before[1]
     if total <= 0:
         return None
-    return min(1.0, max(0.0, (after[0] - before[0]) / total))
+    busy = total - (after[0] - before[0]) - own_s * ticks_per_s
+    return min(float(cpus), max(0.0, busy / total * cpus))
 
 
-def idle_cores() -> float:
-    """Idle cores now, 0 to ``usable_cores()``; from the load average where ``/proc/stat`` is missing.
+def free_cores() -> float:
+    """Cores free beside this process now, 0 to ``usable_cores() - 1``.
 
-    The last ``mark()`` is used if it is at least ``SAMPLE_S`` old, else a fresh reading spans
-    ``SAMPLE_S``. Machine-wide idle time is capped at the cores this process may use.
+    Measured from the last ``mark()`` if it is at least ``SAMPLE_S`` old, else over a fresh
+    ``SAMPLE_S``; from the load average where ``/proc/stat`` is missing.
     """
     cores = usable_cores()
     start = _mark if _mark and time.monotonic() - _mark[0] >= SAMPLE_S else None
     if start is None:
         first = _read()
         if first is not None:
+            start = (0.0, first, _own_cpu())
             time.sleep(SAMPLE_S)
-            start = (0.0, first)
     now = _read() if start is not None else None
-    share = idle_share(start[1], now) if now is not None else None
-    if share is not None:
-        return min(float(cores), share * (os.cpu_count() or cores))
+    if start is not None and now is not None:
+        cpus = os.cpu_count() or cores
+        busy = others_busy(start[1], now, _own_cpu() - start[2], os.sysconf("SC_CLK_TCK"), cpus)
+        if busy is not None:
+            return max(0.0, min(cores, cpus - busy) - 1.0)
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # unknown: assume busy
         return 0.0
-    return max(0.0, min(float(cores), cores - 1 - load))  # this process counts as busy, as above
+    return max(0.0, min(float(cores), cores - 1 - load))  # this process counts as one of the load

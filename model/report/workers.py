@@ -34,10 +34,10 @@ SLACK = 0.2
 def spare_workers() -> int:
     """How many helper processes to use now: ``BLOCSIM_PLOT_WORKERS``, or one per idle core.
 
-    The rule counts whole cores left idle beside this process, measured from the kernel's CPU
-    time counters (``base.cores.idle_cores``, which counts this process as busy) rather than the
-    load average, which reads about 1 on some idle sandboxes; a core idle ``1 - SLACK`` of the
-    time (the odd daemon waking) still counts.
+    The rule counts whole cores left free beside this process by every other program, measured
+    from the kernel's CPU time counters (``base.cores.free_cores``) rather than the load
+    average, which reads about 1 on some idle sandboxes; a core idle ``1 - SLACK`` of the time
+    (the odd daemon waking) still counts.
     """
     value = os.environ.get(ENV, "").strip()
     if value:
@@ -45,9 +45,9 @@ def spare_workers() -> int:
             return max(0, min(int(value), MAX_WORKERS))
         except ValueError:
             pass  # a stray value: fall back to the rule
-    from ..base.cores import idle_cores
+    from ..base.cores import free_cores
 
-    return max(0, min(MAX_WORKERS, int(idle_cores() + SLACK)))
+    return max(0, min(MAX_WORKERS, int(free_cores() + SLACK)))
 
 
 @dataclass(frozen=True)

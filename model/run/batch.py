@@ -91,8 +91,8 @@ def choose_executor(workers: int, chunks: int, estimate: float, *, inline: bool 
 def encode_threads(workers: int, idle: float | None) -> int:
     """Threads that encode Parquet beside an in-process batch (``executors.encode_aside``).
 
-    Pure: the cores ``idle`` beside the calling process (``base.cores.idle_cores``, measured
-    while the batch's first group of chunks ran, so the caller's own work counts as busy),
+    Pure: the cores ``idle`` beside the calling process (``base.cores.free_cores``, measured
+    while the batch's first group of chunks ran: what other programs left beside it),
     rounded, at most ``workers - 1``; 0 encodes in the calling thread. Measured on the 1,000-run
     baseline batch with both cores busy (load 4-5 on 2), the thread gave no wall time and cost
     about 0.3 s more CPU (GIL hand-offs): its gain needs a free core. Unknown: no thread.
@@ -266,7 +266,7 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
                           f"would cost more than they save{aside})"}[how]
 
     def encoders() -> int:
-        threads.append(encode_threads(workers, cores.idle_cores()))
+        threads.append(encode_threads(workers, cores.free_cores()))
         return threads[0]
 
     if how == "inline":

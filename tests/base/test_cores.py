@@ -1,4 +1,4 @@
-"""Idle cores from the kernel's CPU time counters (model.base.cores)."""
+"""Free cores from the kernel's CPU time counters (model.base.cores)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from model.base import cores
 
 STAT_A = "cpu  100 0 50 800 50 0 0 0 7 0\ncpu0 50 0 25 400 25 0 0 0 0 0\nintr 1\n"
-STAT_B = "cpu  150 0 50 1500 50 0 0 0 9 0\ncpu0 75 0 25 750 25 0 0 0 0 0\nintr 1\n"
+STAT_B = "cpu  250 0 50 1400 50 0 0 0 9 0\ncpu0 75 0 25 750 25 0 0 0 0 0\nintr 1\n"
 
 
 def test_parse_stat_reads_idle_and_iowait_and_leaves_guest_out():
@@ -22,29 +22,35 @@ def test_parse_stat_refuses_what_it_cannot_read(text):
     assert cores.parse_stat(text) is None
 
 
-def test_idle_share_between_two_readings():
+def test_others_busy_leaves_out_this_process():
     a, b = cores.parse_stat(STAT_A), cores.parse_stat(STAT_B)
-    assert cores.idle_share(a, b) == pytest.approx(700 / 750)
-    assert cores.idle_share(b, b) is None
+    # 750 ticks pass on 2 cores, 150 of them busy; this process used 1 s = 100 ticks of them
+    assert cores.others_busy(a, b, 1.0, 100, 2) == pytest.approx(2 * 50 / 750)
+    assert cores.others_busy(a, b, 0.0, 100, 2) == pytest.approx(2 * 150 / 750)
+    assert cores.others_busy(a, b, 5.0, 100, 2) == 0.0  # more than all the busy time: none left to others
+    assert cores.others_busy(b, b, 0.0, 100, 2) is None
 
 
-def test_idle_cores_measures_from_the_mark(monkeypatch):
+def test_free_cores_measures_from_the_mark(monkeypatch):
     readings = iter([STAT_A, STAT_B])
     monkeypatch.setattr(cores, "_read", lambda: cores.parse_stat(next(readings)))
     monkeypatch.setattr(cores.time, "monotonic", iter([0.0, 1.0]).__next__)
+    monkeypatch.setattr(cores, "_own_cpu", iter([3.0, 4.0]).__next__)  # 1 s of its own CPU
     monkeypatch.setattr(cores.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cores.os, "sysconf", lambda name: 100)
     monkeypatch.setattr(cores, "usable_cores", lambda: 2)
     cores.mark()
-    assert cores.idle_cores() == pytest.approx(2 * 700 / 750)
+    # two cores, others busy 2 * 50 / 750 of a core, one core for this process
+    assert cores.free_cores() == pytest.approx(2 - 2 * 50 / 750 - 1)
 
 
-def test_idle_cores_falls_back_to_the_load_average(monkeypatch):
+def test_free_cores_falls_back_to_the_load_average(monkeypatch):
     monkeypatch.setattr(cores, "_read", lambda: None)
     monkeypatch.setattr(cores, "_mark", None)
     monkeypatch.setattr(cores, "usable_cores", lambda: 4)
     monkeypatch.setattr(cores.os, "getloadavg", lambda: (1.5, 0, 0))
-    assert cores.idle_cores() == pytest.approx(1.5)  # 4 cores, this process and 1.5 others busy
+    assert cores.free_cores() == pytest.approx(1.5)  # 4 cores, this process and 1.5 others busy
 
 
-def test_idle_cores_is_within_the_usable_cores():
-    assert 0.0 <= cores.idle_cores() <= cores.usable_cores() <= (os.cpu_count() or 1)
+def test_free_cores_is_below_the_usable_cores():
+    assert 0.0 <= cores.free_cores() <= cores.usable_cores() - 1 <= (os.cpu_count() or 1)

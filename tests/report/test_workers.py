@@ -30,13 +30,13 @@ def test_the_environment_cannot_ask_for_more_helpers_than_figures_to_share(monke
 
 @pytest.mark.parametrize(("idle", "expected"), [(0.0, 0), (0.5, 0), (0.85, 1), (1.0, 1), (1.6, 1),
                                                  (2.0, 2), (7.0, workers.MAX_WORKERS)])
-def test_whole_idle_cores_get_a_helper_each(monkeypatch, idle, expected):
+def test_whole_free_cores_get_a_helper_each(monkeypatch, idle, expected):
     """Idle cores as measured from the CPU counters decide, not the load average (which reads
     about 1 on some idle sandboxes)."""
     from model.base import cores
 
     monkeypatch.delenv(workers.ENV, raising=False)
-    monkeypatch.setattr(cores, "idle_cores", lambda: idle)
+    monkeypatch.setattr(cores, "free_cores", lambda: idle)
     monkeypatch.setattr(workers.os, "getloadavg", lambda: (64.0, 64.0, 64.0))  # not consulted
     assert workers.spare_workers() == expected
 

@@ -185,7 +185,7 @@ def test_serial_parallel_and_dask_give_identical_files(serial, tmp_path):
     assert manifest(tmp_path / "inline")["executor"].startswith("serial in the calling process (2 ")
     for idle, says in ((1.0, "encoded in 1 other thread"), (0.0, "no core idle")):  # both paths
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(model.run.batch.cores, "idle_cores", lambda idle=idle: idle)
+            mp.setattr(model.run.batch.cores, "free_cores", lambda idle=idle: idle)
             mp.setattr(model.run.chunks, "GROUP_RUNS", 1)  # a group a chunk: several groups
             status, _, _ = batch(exp, "--workers", 2, "--out", tmp_path / f"inline{idle}", "--quiet")
         assert status == 0
