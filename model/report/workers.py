@@ -124,11 +124,12 @@ class Helpers:
         self.workers = workers
         self._pool = None
         if workers > 0:
-            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            try:
-                self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+            from ..base.children import spawn_context
+
+            try:  # a caller's unguarded script is not run again in the helper (spawn_context)
+                self._pool = ProcessPoolExecutor(workers, mp_context=spawn_context(),
                                                  initializer=_warm, initargs=(warm,))
                 for _ in range(workers):  # start the processes now, not at the first figure
                     self._pool.submit(int)
