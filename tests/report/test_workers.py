@@ -52,7 +52,7 @@ def test_a_dead_helper_leaves_its_jobs_here(monkeypatch):
     from concurrent.futures.process import BrokenProcessPool
 
     class Dead:
-        def submit(self, fn, *args):
+        def submit(self, styled, style, fn, *args):  # the job as ``Helpers.submit`` wraps it
             f = Future()
             f.set_exception(BrokenProcessPool("killed") if fn is pow else ValueError("a bug"))
             return f
@@ -228,3 +228,25 @@ def test_a_script_calling_blocsim_is_not_run_again_by_a_helper(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "True"]  # the job did run in a helper
     assert len(log.read_text().split()) == 1  # and the script's body ran once
+
+
+def _setting(name: str):
+    """A helper's job: one of its matplotlib settings while it draws."""
+    import matplotlib
+
+    return matplotlib.rcParams[name]
+
+
+def test_a_helper_draws_with_the_callers_matplotlib_settings():
+    """A script or notebook that set its own style (a font size) before ``model.main(["run", ...])``
+    had the figures drawn here in its style and those a helper drew in the defaults: the same
+    run gave other bytes depending on whether a core happened to be idle."""
+    import matplotlib
+
+    default = matplotlib.rcParams["font.size"]
+    with matplotlib.rc_context({"font.size": default + 7.0, "lines.linewidth": 3.25}):
+        with workers.Helpers(1, warm="os") as h:
+            got = h.run([(_setting, ("font.size",)), (_setting, ("lines.linewidth",))], [True, True])
+    assert got == [default + 7.0, 3.25]
+    with workers.Helpers(1, warm="os") as h:  # the caller's settings back to the defaults
+        assert h.run([(_setting, ("font.size",))], [True]) == [default]
