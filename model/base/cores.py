@@ -19,6 +19,8 @@ import os
 import time
 
 STAT = "/proc/stat"
+#: A container's CPU quota (cgroup v2): "quota period" in microseconds, or "max period" for none.
+CPU_MAX = "/sys/fs/cgroup/cpu.max"
 #: A fresh sample spans at least this long (seconds); a mark younger than it is not used alone.
 SAMPLE_S = 0.05
 
@@ -27,10 +29,31 @@ _mark: tuple[float, tuple[int, int], float] | None = None
 
 
 def usable_cores() -> int:
-    """Cores this process may run on (its affinity where the system says, else all)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    """Cores this process may run on: its affinity (else all), at most a quota's whole CPUs.
+
+    At least one. The quota is a container's (``CPU_MAX``): a container limited to some CPUs
+    still sees every core of its host, in its affinity and in ``/proc/stat``, so without it an
+    idle host read as many free cores.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        with open(CPU_MAX, encoding="ascii") as f:
+            allowed = parse_cpu_max(f.read(256))
+    except (OSError, UnicodeDecodeError):
+        allowed = None
+    return max(1, min(cores, int(allowed))) if allowed is not None else max(1, cores)
+
+
+def parse_cpu_max(text: str) -> float | None:
+    """The CPUs a cgroup v2 ``cpu.max`` allows ("150000 100000": 1.5); None for no quota or unreadable."""
+    parts = text.split()
+    if len(parts) != 2 or parts[0] == "max":
+        return None
+    try:
+        quota, period = int(parts[0]), int(parts[1])
+    except ValueError:
+        return None
+    return quota / period if quota > 0 and period > 0 else None
 
 
 def parse_stat(text: str) -> tuple[int, int] | None:

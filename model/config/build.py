@@ -11,6 +11,7 @@ through ``run.service.replicate`` (the ensemble engine). Imports base, data, cor
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import fields
 from typing import TYPE_CHECKING
@@ -116,6 +117,8 @@ def run_scenario(scenario: Scenario, *, rng=None, world: World | None = None,
 #: The last plans made, by (scenario, world): (world, plan), most recent last.
 _PLANS: OrderedDict = OrderedDict()
 PLANS_KEPT = 4
+#: Held while ``_PLANS`` is read or changed (``blocsim serve`` makes plans in two threads at once).
+_PLANS_LOCK = threading.Lock()
 
 
 def prepare_plan(scenario: Scenario, *, world: World | None = None, base_dir=None) -> SharedPlan:
@@ -124,19 +127,22 @@ def prepare_plan(scenario: Scenario, *, world: World | None = None, base_dir=Non
     The last ``PLANS_KEPT`` plans are kept by scenario and world (a plan is read-only), so that
     the chunks of one batch cell, run one after another in a worker, share one plan and with it
     the shared columns' path (``core.ensemble.shared``), computed once rather than per chunk.
+    Threads may ask at once (the cache is read and changed under a lock; a plan is made outside it).
     """
     world = world or load_world(scenario.world, scenario.start_year, base_dir)
     key = (scenario.model_dump_json(), id(world))
-    kept = _PLANS.get(key)
-    if kept is not None and kept[0] is world:
-        _PLANS.move_to_end(key)
-        return kept[1]
+    with _PLANS_LOCK:
+        kept = _PLANS.get(key)
+        if kept is not None and kept[0] is world:
+            _PLANS.move_to_end(key)
+            return kept[1]
     check_scenario(scenario, world)
     plan = shared_plan(world, params_from_scenario(scenario), plan_from_scenario(scenario, world),
                        start_year=scenario.start_year, horizon=scenario.horizon, dt=scenario.dt)
-    _PLANS[key] = (world, plan)
-    while len(_PLANS) > PLANS_KEPT:
-        _PLANS.popitem(last=False)
+    with _PLANS_LOCK:
+        _PLANS[key] = (world, plan)
+        while len(_PLANS) > PLANS_KEPT:
+            _PLANS.popitem(last=False)
     return plan
 
 

@@ -2,7 +2,8 @@
 
 A command that writes several independent figures (``run``'s six, ``compare``'s ten) hands the
 heaviest to a helper process and draws the others itself. Each figure is drawn whole in one
-process from the same data and the same matplotlib defaults, so its PNG bytes do not depend on
+process from the same data and the caller's matplotlib settings (``callers_style``: a
+script's own style goes with each job), so its PNG bytes do not depend on
 where it was drawn (checked in ``tests/report/test_workers.py``). The helper is a fresh
 interpreter (``spawn``, never ``fork``: the parent may hold pyarrow's or BLAS's threads), started
 as early as the command allows so that its imports overlap the parent's work, and only when the
@@ -17,6 +18,7 @@ Imports report and lower layers only (nothing of its own at import time).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -114,6 +116,38 @@ def _warm(module: str) -> None:
         getattr(loaded, function)()
 
 
+def callers_style() -> dict:
+    """This process's matplotlib settings that a fresh process would not have (none if not loaded).
+
+    A script's or notebook's own style (``rcParams``, a style sheet, an inline backend's sizes)
+    applies to the figures drawn here; a helper, a fresh interpreter, starts from the
+    matplotlibrc alone. Handed over with each job, so that a figure's bytes do not depend on
+    where it was drawn. The backend is left out: figures are drawn on an Agg canvas anyway.
+    """
+    mpl = sys.modules.get("matplotlib")
+    if mpl is None:  # not loaded here: nothing changed, the helper's settings are the same
+        return {}
+    orig = mpl.rcParamsOrig
+    return {k: v for k, v in mpl.rcParams.items() if k != "backend" and not _same(orig.get(k), v)}
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # arrays and the like: compare as text
+        return repr(a) == repr(b)
+
+
+def _styled(style: dict, fn: Callable, *args):
+    """In a helper: ``fn(*args)`` with the caller's matplotlib settings ``style``."""
+    if not style:
+        return fn(*args)
+    import matplotlib
+
+    with matplotlib.rc_context(style):
+        return fn(*args)
+
+
 class Helpers:
     """Helper processes for figures, started at once; ``None`` work when there are none.
 
@@ -124,11 +158,12 @@ class Helpers:
         self.workers = workers
         self._pool = None
         if workers > 0:
-            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            try:
-                self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+            from ..base.children import spawn_context
+
+            try:  # a caller's unguarded script is not run again in the helper (spawn_context)
+                self._pool = ProcessPoolExecutor(workers, mp_context=spawn_context(),
                                                  initializer=_warm, initargs=(warm,))
                 for _ in range(workers):  # start the processes now, not at the first figure
                     self._pool.submit(int)
@@ -156,13 +191,16 @@ class Helpers:
             self._pool = None
 
     def submit(self, fn: Callable, *args) -> Future | None:
-        """Hand ``fn(*args)`` to a helper now; None if there is none (the caller then does it)."""
+        """Hand ``fn(*args)`` to a helper now; None if there is none (the caller then does it).
+
+        The helper runs it with the caller's matplotlib settings (``callers_style``).
+        """
         from concurrent.futures.process import BrokenProcessPool
 
         if self._pool is None:
             return None
         try:
-            return self._pool.submit(fn, *args)
+            return self._pool.submit(_styled, callers_style(), fn, *args)
         except (BrokenProcessPool, RuntimeError):
             return None
 

@@ -98,9 +98,9 @@ def processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator[tuple[ChunkT
     ``mesa.batch_run``'s peak where the target is 0.25; so small batches stay in the calling
     process (``encode_aside``) and 'fork' is not used.
     """
-    import multiprocessing
+    from ..base.children import spawn_context
 
-    ctx = multiprocessing.get_context("spawn")
+    ctx = spawn_context()  # 'spawn', without running a caller's script again in each worker
     # The calling process is one of the ``workers``: it runs chunks while it waits.
     with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=end_with_caller) as pool:
         yield from _windowed(tasks, pool.submit, 2 * (workers - 1),

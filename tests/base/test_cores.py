@@ -54,3 +54,25 @@ def test_free_cores_falls_back_to_the_load_average(monkeypatch):
 
 def test_free_cores_is_below_the_usable_cores():
     assert 0.0 <= cores.free_cores() <= cores.usable_cores() - 1 <= (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize(("text", "allowed"), [("max 100000\n", None), ("150000 100000\n", 1.5),
+                                               ("400000 100000", 4.0), ("", None), ("x y", None),
+                                               ("0 100000", None)])
+def test_parse_cpu_max_reads_a_containers_cpu_quota(text, allowed):
+    assert cores.parse_cpu_max(text) == allowed
+
+
+def test_a_cpu_quota_caps_the_usable_cores(monkeypatch, tmp_path):
+    """In a container limited to 1.5 CPUs on a 16-core host, the affinity and the host's idle
+    counters showed 15 free cores: two plot helpers and up to 15 encode threads were started
+    on one and a half CPUs, each costing its imports for nothing."""
+    quota = tmp_path / "cpu.max"
+    quota.write_text("150000 100000\n")
+    monkeypatch.setattr(cores, "CPU_MAX", str(quota))
+    monkeypatch.setattr(cores.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert cores.usable_cores() == 1  # whole CPUs the quota gives
+    quota.write_text("max 100000\n")  # no quota: the affinity decides
+    assert cores.usable_cores() == 16
+    quota.unlink()  # no cgroup v2 file at all
+    assert cores.usable_cores() == 16

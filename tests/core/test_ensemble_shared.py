@@ -59,7 +59,7 @@ def test_a_kept_path_is_computed_once_and_gives_the_runs_of_a_new_one(monkeypatc
     monkeypatch.setattr(shared.SharedPath, "_advance", lambda self, k: steps.append(k) or real(self, k))
     again = Ensemble(plan, seeds).run()  # reads the kept path
     assert steps == []
-    fresh_plan = replace(plan, cache={})  # the same plan, its path to be computed anew
+    fresh_plan = replace(plan)  # the same plan, its path to be computed anew
     fresh = Ensemble(fresh_plan, seeds).run()
     assert steps == list(range(plan.steps))
     assert_same(again, fresh)
@@ -71,9 +71,9 @@ def test_a_kept_path_is_computed_once_and_gives_the_runs_of_a_new_one(monkeypatc
 def test_a_path_too_large_to_keep_gives_the_same_runs(monkeypatch):
     sc = scenario()
     seeds = replication_seeds(9, 5)
-    kept = Ensemble(replace(prepare_plan(sc), cache={}), seeds).run()
+    kept = Ensemble(replace(prepare_plan(sc)), seeds).run()
     monkeypatch.setattr(shared, "KEEP_BYTES", 0)
-    plan = replace(prepare_plan(sc), cache={})
+    plan = replace(prepare_plan(sc))
     ens = Ensemble(plan, seeds)
     assert not ens.path.keep and "shared_path" not in plan.cache
     assert_same(ens.run(), kept)
@@ -101,3 +101,17 @@ def test_held_deviations_give_back_every_bit():
     assert held.full().tobytes() == dev.tobytes()
     cols = np.array([9, 2, 5, 5, 0])
     assert held.columns(cols).tobytes() == np.ascontiguousarray(dev[:, :, cols]).tobytes()
+
+
+def test_a_plan_changed_by_replace_does_not_read_the_old_plans_path():
+    """``dataclasses.replace`` copies every field given to ``__init__``: a notebook's
+    ``replace(plan, events={})`` shared the first plan's kept path, so its runs still had the
+    events (the path follows the events, the levers and the start)."""
+    sc = scenario()
+    world = prepare_world(sc)
+    seeds = replication_seeds(5, 3)
+    plan = prepare_plan(sc, world=world)
+    Ensemble(plan, seeds).run()  # the path is kept on the plan
+    without = replace(plan, events={})
+    expected = Ensemble(prepare_plan(scenario(events=[]), world=world), seeds).run()
+    assert_same(Ensemble(without, seeds).run(), expected)

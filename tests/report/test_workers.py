@@ -52,7 +52,7 @@ def test_a_dead_helper_leaves_its_jobs_here(monkeypatch):
     from concurrent.futures.process import BrokenProcessPool
 
     class Dead:
-        def submit(self, fn, *args):
+        def submit(self, styled, style, fn, *args):  # the job as ``Helpers.submit`` wraps it
             f = Future()
             f.set_exception(BrokenProcessPool("killed") if fn is pow else ValueError("a bug"))
             return f
@@ -206,3 +206,47 @@ def test_a_failure_here_waits_for_the_helpers_jobs(tmp_path):
             h.run([(_write_later, (str(late),)), (_fail_once_started, (str(late),))],
                       [True, False])
         assert late.exists()
+
+
+def test_a_script_calling_blocsim_is_not_run_again_by_a_helper(tmp_path):
+    """``model.main`` called from a script with no ``if __name__ == "__main__"`` guard: a
+    'spawn' helper would import the script as its main module and run its body again (a whole
+    second ``blocsim run`` into the same folder). The helper needs blocsim's functions only."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "body.log"
+    script = tmp_path / "script.py"
+    script.write_text("import os\n"
+                      f"open({str(log)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+                      "from model.report.workers import Helpers\n"
+                      "with Helpers(1, warm='os') as h:\n"
+                      "    print(h.workers, h.run([(os.getpid, ())], [True])[0] != os.getpid())\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "True"]  # the job did run in a helper
+    assert len(log.read_text().split()) == 1  # and the script's body ran once
+
+
+def _setting(name: str):
+    """A helper's job: one of its matplotlib settings while it draws."""
+    import matplotlib
+
+    return matplotlib.rcParams[name]
+
+
+def test_a_helper_draws_with_the_callers_matplotlib_settings():
+    """A script or notebook that set its own style (a font size) before ``model.main(["run", ...])``
+    had the figures drawn here in its style and those a helper drew in the defaults: the same
+    run gave other bytes depending on whether a core happened to be idle."""
+    import matplotlib
+
+    default = matplotlib.rcParams["font.size"]
+    with matplotlib.rc_context({"font.size": default + 7.0, "lines.linewidth": 3.25}):
+        with workers.Helpers(1, warm="os") as h:
+            got = h.run([(_setting, ("font.size",)), (_setting, ("lines.linewidth",))], [True, True])
+    assert got == [default + 7.0, 3.25]
+    with workers.Helpers(1, warm="os") as h:  # the caller's settings back to the defaults
+        assert h.run([(_setting, ("font.size",))], [True]) == [default]

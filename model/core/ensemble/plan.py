@@ -60,8 +60,9 @@ class SharedPlan:
     trade_down: np.ndarray       # (4, 4) trade share lost
     shock_sd: np.ndarray | None = None  # (n,) each state's shock sd (core.derive)
     drift_sd: np.ndarray | None = None  # (n,) each state's drift sd (core.derive; 0: none)
-    #: what ensembles of the plan compute once and share (``shared.shared_path``)
-    cache: dict = field(default_factory=dict, repr=False, compare=False)
+    #: what ensembles of the plan compute once and share (``shared.shared_path``); not an
+    #: argument, so that ``dataclasses.replace`` gives a changed plan an empty one of its own
+    cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 
