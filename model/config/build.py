@@ -121,6 +121,12 @@ PLANS_KEPT = 4
 _PLANS_LOCK = threading.Lock()
 
 
+def _read_only(world: World) -> bool:
+    """True if none of the world's arrays can be written (a kept plan of it cannot go stale)."""
+    return all(not getattr(world, f.name).flags.writeable for f in fields(world)
+               if isinstance(getattr(world, f.name), np.ndarray))
+
+
 def prepare_plan(scenario: Scenario, *, world: World | None = None, base_dir=None) -> SharedPlan:
     """The shared plan of a scenario (``core.ensemble.shared_plan``): no ``BlocModel``, no Mesa.
 
@@ -128,17 +134,22 @@ def prepare_plan(scenario: Scenario, *, world: World | None = None, base_dir=Non
     the chunks of one batch cell, run one after another in a worker, share one plan and with it
     the shared columns' path (``core.ensemble.shared``), computed once rather than per chunk.
     Threads may ask at once (the cache is read and changed under a lock; a plan is made outside it).
+    Only plans of a read-only world are kept (``load_world``'s are): a world whose arrays can be
+    changed in place (one a notebook built) gets a fresh plan every time, never a stale one.
     """
     world = world or load_world(scenario.world, scenario.start_year, base_dir)
     key = (scenario.model_dump_json(), id(world))
+    keep = _read_only(world)
     with _PLANS_LOCK:
-        kept = _PLANS.get(key)
+        kept = _PLANS.get(key) if keep else None
         if kept is not None and kept[0] is world:
             _PLANS.move_to_end(key)
             return kept[1]
     check_scenario(scenario, world)
     plan = shared_plan(world, params_from_scenario(scenario), plan_from_scenario(scenario, world),
                        start_year=scenario.start_year, horizon=scenario.horizon, dt=scenario.dt)
+    if not keep:
+        return plan
     with _PLANS_LOCK:
         _PLANS[key] = (world, plan)
         while len(_PLANS) > PLANS_KEPT:

@@ -47,3 +47,18 @@ def test_kept_plans_are_safe_when_two_threads_ask_at_once(monkeypatch):
         sys.setswitchinterval(interval)
     assert errors == []
     assert len(build._PLANS) <= 1
+
+
+def test_a_world_changed_in_place_gets_a_fresh_plan_a_read_only_one_its_kept_plan():
+    """A notebook's own world (writable arrays) changed between two calls: the second plan sees
+    the change. The loaded world (read-only arrays) keeps its plan: the same object again."""
+    import dataclasses
+
+    sc = load_scenario(Path(__file__).parents[2] / "scenarios" / "baseline.yaml")
+    world = prepare_world(sc)
+    assert build.prepare_plan(sc, world=world) is build.prepare_plan(sc, world=world)
+    own = dataclasses.replace(world, alignment=world.alignment.copy())  # writable now
+    before = build.prepare_plan(sc, world=own)
+    own.alignment[0] = -own.alignment[0] if own.alignment[0] else 0.5
+    after = build.prepare_plan(sc, world=own)
+    assert after.a0[0] == own.alignment[0] != before.a0[0]
