@@ -317,6 +317,12 @@ def _run_locked(design: Design, out_dir: Path, old: dict | None, client, *, work
     finally:
         if bar:
             bar.close()
+        # An error or Ctrl-C here, not inside the stream: end the stream now (its encode threads
+        # finish the files they hold), while the batch is still locked, not whenever the
+        # traceback lets it go, which may be after the lock is released.
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
     failed = count_failures(out_dir)
     manifest(datetime.now(UTC).isoformat(timespec="seconds"), failed)
     return BatchSummary(out_dir, design.runs, runs_now, failed, time.perf_counter() - t0)

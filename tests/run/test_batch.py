@@ -890,3 +890,38 @@ def test_the_resolved_yaml_is_what_pyyaml_writes(tmp_path):
         doc["replication_seeds"] = design.seeds
         assert _resolved_yaml(design) == yaml.dump(doc, Dumper=Plain, sort_keys=False)
         assert yaml.safe_load(_resolved_yaml(design))["replication_seeds"] == design.seeds
+
+
+def test_an_interrupt_in_the_writing_loop_ends_the_stream_before_the_lock_is_released(tmp_path, monkeypatch):
+    """Ctrl-C between two chunks (in the loop that writes them, not in the engine) ended the
+    stream only when the traceback let it go: its encode threads could still write after the
+    batch's lock was released. The stream is closed first now."""
+    import contextlib
+
+    events: list[str] = []
+
+    def stream(tasks, *args, **kwargs):
+        try:
+            for t in tasks:
+                yield t, {"tables": "of the chunk"}
+        finally:
+            events.append("stream ended")
+
+    @contextlib.contextmanager
+    def lock(folder):
+        try:
+            yield
+        finally:
+            events.append("lock released")
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    for name in ("serial", "encode_aside"):
+        monkeypatch.setattr(model.run.batch, name, stream)
+    monkeypatch.setattr(model.run.batch, "batch_lock", lock)
+    monkeypatch.setattr(model.run.batch, "write_chunk", interrupt)
+    design = expand(load_experiment(write_exp(tmp_path)), base_dir=tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(design, tmp_path / "out")
+    assert events == ["stream ended", "lock released"]
