@@ -117,13 +117,18 @@ def test_the_summary_has_one_row_per_target_and_says_where_it_missed(table):
     assert summary.at["sco_spurious", "cells"].startswith("missed: alignment_ideal")
 
 
-def test_a_target_without_a_cell_in_the_run_is_named_not_measured():
-    rng = np.random.default_rng(np.random.SeedSequence(11))
-    forecasts = [synthetic(rng, "alignment", True, horizons=(1, 2, 3))]
+def _one_scale_targets(seed: int, horizons: tuple[int, ...]):
+    """The target table of one synthetic test-origin forecast of 'alignment' at ``horizons``."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    forecasts = [synthetic(rng, "alignment", True, horizons=horizons)]
     history = FakeHistory({"alignment": ma_walk(rng, (N,), 15)})
     scores = score_table(forecasts, n_boot=20, seed=1)
-    t = target_table(forecasts, scores, history, n_boot=20, seed=1,
-                     estimates="/nonexistent/estimates.csv")
+    return target_table(forecasts, scores, history, n_boot=20, seed=1,
+                        estimates="/nonexistent/estimates.csv")
+
+
+def test_a_target_without_a_cell_in_the_run_is_named_not_measured():
+    t = _one_scale_targets(11, (1, 2, 3))
     assert set(t["target"]) == {x.name for x in TARGETS}
     by = t.groupby("target")["status"].agg(set)
     assert by["sco_spurious"] == by["effect"] == by["dyn_sd10"] == {NOT_MEASURED}
@@ -134,12 +139,7 @@ def test_a_target_without_a_cell_in_the_run_is_named_not_measured():
 def test_autocorrelation_not_measured_for_want_of_consecutive_horizons_says_so():
     """With horizons 1, 3, 5 (``--quick``) a run's path holds one yearly change: the lag-1
     autocorrelation is not measured, and its note says why rather than counting changes."""
-    rng = np.random.default_rng(np.random.SeedSequence(12))
-    forecasts = [synthetic(rng, "alignment", True, horizons=(1, 3, 5))]
-    history = FakeHistory({"alignment": ma_walk(rng, (N,), 15)})
-    scores = score_table(forecasts, n_boot=20, seed=1)
-    t = target_table(forecasts, scores, history, n_boot=20, seed=1,
-                     estimates="/nonexistent/estimates.csv")
+    t = _one_scale_targets(12, (1, 3, 5))
     ac1 = t[(t["target"] == "dyn_ac1") & (t["split"] == "test")].iloc[0]
     assert ac1["status"] == NOT_MEASURED
     assert "consecutive" in ac1["note"]
